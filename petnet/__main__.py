@@ -1,0 +1,3 @@
+from petnet.cli import main
+
+raise SystemExit(main())

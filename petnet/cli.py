@@ -1,0 +1,76 @@
+"""The ``petnet`` command: one subcommand per chapter of the talk.
+
+Each chapter owns its sub-commands in ``petnet/<chapter>/cli.py``, which defines
+``register(subparsers)``. Those modules import heavy libraries (torch, matplotlib)
+only inside their handlers, so ``petnet --help`` stays fast.
+
+A handler returns an exit status (or None for 0). A ``PetnetError`` -- a mistake the
+user can fix -- is printed as one ``error:`` line with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from petnet import __version__
+from petnet.errors import PetnetError
+
+# chapter modules, in the order of the talk
+CHAPTERS = (
+    "petnet.gd.cli",        # petnet gd ...             (chapter 2)
+    "petnet.filters.cli",   # petnet filter ...         (chapter 3.1)
+    "petnet.nn.cli",        # petnet nn ..., backprop   (chapters 3-4)
+    "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
+    "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)
+)
+
+EPILOG = """\
+main job:  petnet predict examples/          recognise pets (top 3, Chinese and English names)
+           petnet retrain --image_dir PHOTOS  retrain the last layer on your own pets
+chapters:  petnet gd fit | petnet filter | petnet nn gradcheck | petnet backprop | petnet vgg summary
+Run 'petnet COMMAND --help' for the options of each command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="petnet",
+        description="From gradient descent to pet recognition: the talk's five chapters as working software.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"petnet {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in CHAPTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a chapter not built yet
+            if exc.name == name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        status = args.func(args)
+    except PetnetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted (anything already cached is kept; run the same command again to resume)",
+              file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

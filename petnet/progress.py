@@ -1,0 +1,15 @@
+"""Progress bars for long work (tqdm), quiet when asked or when output is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm.auto import tqdm
+
+
+def progress(iterable=None, *, total=None, desc=None, unit="it", quiet=False, **kwargs):
+    """A tqdm bar on stderr; disabled by ``quiet=True`` or when stderr is not a TTY
+    (so logs and tests stay clean)."""
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable,
+                file=sys.stderr, dynamic_ncols=True, leave=False, **kwargs)

@@ -1,0 +1,34 @@
+"""Shared test helpers.
+
+Real data lives in ``../shared/data`` beside the project (see its README). A user's fresh
+clone does not have it: tests that need it are skipped there with the reason, but under CI
+(``CI=true``) a missing data set is a failure, so the real-data checks can never silently vanish.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PETNET_SHARED", ROOT.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """Path of a file under ``../shared``; skips the test if missing (fails under CI)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        msg = (f"real data {path} is missing: it lives in ../shared/data beside the project "
+               "(not part of a fresh clone)")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + " -- under CI=true it must be present")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture
+def shared():
+    """The ``shared_path`` function as a fixture: ``shared("data", "mnist")``."""
+    return shared_path
