@@ -196,3 +196,102 @@ def load_pretrained(arch: str = "lite0") -> EfficientNetLite:
     state = torch.load(weights_path(arch), map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+# --------------------------------------------------------------------------------------------
+# Folding batch normalisation into the convolutions (for fast inference)
+#
+# In evaluation mode BN is an affine map per channel, so conv followed by BN is one conv:
+#     BN(W * x) = s * (W * x) + (beta - s * mean),   s = gamma / sqrt(var + eps)
+#               = W' * x + b'    with  W' = s[:, None, None, None] * W,  b' = beta - s * mean.
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class FoldedConv:
+    """A convolution with BN folded in: ``weight (O, I/groups, k, k)``, ``bias (O,)``, static
+    TF-SAME ``pads = (top, left, bottom, right)`` for the input size it was built for."""
+    weight: torch.Tensor
+    bias: torch.Tensor
+    stride: int
+    groups: int
+    pads: tuple[int, int, int, int]
+    relu6: bool
+
+
+def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, size: int, relu6: bool) -> tuple[FoldedConv, int]:
+    """Fold ``bn`` into ``conv`` for a square input of side ``size``; returns (folded, out size)."""
+    s = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    weight = conv.weight.detach() * s[:, None, None, None]
+    bias = bn.bias.detach() - s * bn.running_mean
+    k, stride = conv.kernel_size[0], conv.stride[0]
+    before, after = same_padding(size, k, stride) if isinstance(conv, SameConv2d) else (0, 0)
+    out = -(-size // stride)
+    return FoldedConv(weight.float(), bias.float(), stride, conv.groups,
+                      (before, before, after, after), relu6), out
+
+
+def folded_layers(model: EfficientNetLite, size: int | None = None):
+    """The network as folded convolutions: ``(stem, [(convs, skip), ...], head)``."""
+    size = size or model.image_size
+    stem, size = fold_bn(model._conv_stem, model._bn0, size, True)
+    blocks = []
+    for block in model._blocks:
+        convs = []
+        if block.spec.expand != 1:
+            c, size = fold_bn(block._expand_conv, block._bn0, size, True)
+            convs.append(c)
+        c, size = fold_bn(block._depthwise_conv, block._bn1, size, True)
+        convs.append(c)
+        c, size = fold_bn(block._project_conv, block._bn2, size, False)
+        convs.append(c)
+        blocks.append((convs, block.skip))
+    head, size = fold_bn(model._conv_head, model._bn1, size, True)
+    return stem, blocks, head
+
+
+class _Conv(nn.Module):
+    def __init__(self, f: FoldedConv):
+        super().__init__()
+        t, l, b, r = f.pads
+        symmetric = (t, l) == (b, r)
+        self.pad = None if symmetric else (l, r, t, b)
+        self.conv = nn.Conv2d(f.weight.shape[1] * f.groups, f.weight.shape[0], f.weight.shape[-1],
+                              stride=f.stride, groups=f.groups, padding=t if symmetric else 0)
+        with torch.no_grad():
+            self.conv.weight.copy_(f.weight)
+            self.conv.bias.copy_(f.bias)
+        self.relu6 = f.relu6
+
+    def forward(self, x):
+        if self.pad is not None:
+            x = F.pad(x, self.pad)
+        x = self.conv(x)
+        return F.hardtanh(x, 0.0, 6.0, inplace=True) if self.relu6 else x
+
+
+class FoldedEfficientNet(nn.Module):
+    """Inference-only copy of an ``EfficientNetLite`` with BN folded into the convolutions.
+
+    Same ``features``/``forward`` as the original (equal up to float rounding), for one input
+    size; typically run with ``channels_last`` memory format under ``torch.inference_mode``."""
+
+    def __init__(self, model: EfficientNetLite):
+        super().__init__()
+        stem, blocks, head = folded_layers(model)
+        self.image_size = model.image_size
+        self.stem = _Conv(stem)
+        self.blocks = nn.ModuleList(nn.Sequential(*map(_Conv, convs)) for convs, _ in blocks)
+        self.skips = [skip for _, skip in blocks]
+        self.head = _Conv(head)
+        self.fc = nn.Linear(FEATURE_DIM, NUM_CLASSES)
+        self.fc.load_state_dict(model._fc.state_dict())
+        self.eval()
+
+    def features(self, x):
+        x = self.stem(x)
+        for block, skip in zip(self.blocks, self.skips):
+            x = x + block(x) if skip else block(x)
+        return self.head(x).mean(dim=(2, 3))
+
+    def forward(self, x):
+        return self.fc(self.features(x))

@@ -1,0 +1,162 @@
+"""Write EfficientNet-Lite (+ a classifier head) as an ONNX graph, runnable without petnet.
+
+The graph is built directly with the ``onnx`` package from the BN-folded convolutions
+(see ``efficientnet.fold_bn``), so it needs no PyTorch exporter and is the same graph
+ONNX Runtime runs inside ``Backbone(engine='onnx')``::
+
+    image (N, S, S, 3) float32, already (x - 127) / 128      # see petnet.pets.preprocess
+      -> Transpose to NCHW -> Conv/Clip(0, 6) ... MBConv blocks ... -> GlobalAveragePool
+      -> features (N, 1280)
+      -> logits = features @ W + b -> probabilities = softmax(logits)   (N, K)
+
+``export_onnx(arch, path)`` writes the ImageNet classifier (K = 1000);
+``export_onnx(arch, path, head=(W, b))`` a retrained one (W of shape (1280, K)).
+Running it with onnxruntime::
+
+    import onnxruntime, numpy as np
+    sess = onnxruntime.InferenceSession("pets.onnx")
+    probs = sess.run(["probabilities"], {"image": batch})[0]     # batch: (N, S, S, 3) float32
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from petnet.errors import PetnetError
+from petnet.pets.preprocess import arch_spec, preprocess_id
+
+OPSET = 17
+GRAPH_VERSION = 1   # bump when the graph layout changes (invalidates cached files)
+
+
+def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
+                outputs: tuple[str, ...] = ("probabilities",), model=None):
+    """An ``onnx.ModelProto`` for ``arch``; ``outputs`` among 'features', 'logits', 'probabilities'.
+
+    ``head=None`` uses the pretrained ImageNet ``_fc`` (1000 classes)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from petnet.pets.efficientnet import load_pretrained, folded_layers
+
+    spec = arch_spec(arch)
+    model = model if model is not None else load_pretrained(arch)
+    stem, blocks, head_conv = folded_layers(model)
+    S = spec.image_size
+    nodes, inits = [], []
+
+    def const(name, value):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    zero, six = const("relu6_min", np.array(0.0, np.float32)), const("relu6_max", np.array(6.0, np.float32))
+    counter = [0]
+
+    def conv(x, f):
+        i = counter[0]
+        counter[0] += 1
+        w = const(f"conv{i}.weight", f.weight.numpy().astype(np.float32))
+        b = const(f"conv{i}.bias", f.bias.numpy().astype(np.float32))
+        y = f"conv{i}"
+        k = int(f.weight.shape[-1])
+        nodes.append(helper.make_node("Conv", [x, w, b], [y], kernel_shape=[k, k],
+                                      strides=[f.stride, f.stride], group=f.groups,
+                                      pads=list(f.pads)))
+        if f.relu6:
+            nodes.append(helper.make_node("Clip", [y, zero, six], [y + ".relu6"]))
+            y = y + ".relu6"
+        return y
+
+    nodes.append(helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2]))
+    x = conv("nchw", stem)
+    for j, (convs, skip) in enumerate(blocks):
+        h = x
+        for f in convs:
+            h = conv(h, f)
+        if skip:
+            nodes.append(helper.make_node("Add", [x, h], [f"block{j}"]))
+            h = f"block{j}"
+        x = h
+    x = conv(x, head_conv)
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["pooled"]))
+    nodes.append(helper.make_node("Flatten", ["pooled"], ["features"], axis=1))
+
+    if head is None:
+        W = model._fc.weight.detach().numpy().T
+        b = model._fc.bias.detach().numpy()
+    else:
+        W, b = (np.asarray(a, np.float32) for a in head)
+        if W.ndim != 2 or W.shape[0] != 1280 or b.shape != (W.shape[1],):
+            raise PetnetError(f"head must be (W of shape (1280, K), b of shape (K,)); "
+                              f"got {W.shape} and {b.shape}")
+    K = W.shape[1]
+    if {"logits", "probabilities"} & set(outputs):
+        nodes.append(helper.make_node("Gemm", ["features", const("head.W", W.astype(np.float32)),
+                                               const("head.b", b.astype(np.float32))], ["logits"]))
+        nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
+    dims = {"features": 1280, "logits": K, "probabilities": K}
+    graph = helper.make_graph(
+        nodes, f"efficientnet_{arch}",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", S, S, 3])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["N", dims[o]]) for o in outputs],
+        inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                          producer_name="petnet")
+    m.ir_version = min(m.ir_version, 8)
+    m.doc_string = (f"petnet EfficientNet-{arch}: input 'image' (N,{S},{S},3) float32 = "
+                    f"(RGB - 127) / 128 of the centre crop {spec.crop_fraction:.4f} of the shorter "
+                    f"side, bicubic-resized to {S}x{S} ({preprocess_id(arch)}); outputs {list(outputs)}")
+    onnx.checker.check_model(m)
+    return m
+
+
+def _atomic_write(data: bytes, out_path: Path) -> None:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None) -> Path:
+    """Write the full graph ``image -> probabilities`` to ``out_path`` (atomically); returns the path.
+
+    ``head=(W, b)``: a retrained classifier, ``W`` (1280, K), ``b`` (K,); ``None``: ImageNet's."""
+    out_path = Path(out_path)
+    if out_path.is_dir():
+        raise PetnetError(f"{out_path} is a folder; give a file name such as {out_path / 'pets.onnx'}")
+    model = build_graph(arch, head, outputs=("probabilities",))
+    _atomic_write(model.SerializeToString(), out_path)
+    return out_path
+
+
+def cache_dir() -> Path:
+    """Where petnet caches generated files: ``$PETNET_CACHE`` or ``~/.cache/petnet``."""
+    env = os.environ.get("PETNET_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    return Path(base) / "petnet"
+
+
+def cached_backbone_onnx(arch: str) -> Path:
+    """Path of the features-only ONNX graph of ``arch``, built once and cached (atomic write)."""
+    from petnet import __version__
+
+    path = cache_dir() / f"efficientnet-{arch}-features-g{GRAPH_VERSION}-petnet{__version__}.onnx"
+    if not path.exists():
+        model = build_graph(arch, outputs=("features",))
+        try:
+            _atomic_write(model.SerializeToString(), path)
+        except OSError:  # read-only home: use a private temporary file instead
+            path = Path(tempfile.mkdtemp(prefix="petnet-")) / path.name
+            _atomic_write(model.SerializeToString(), path)
+    return path
