@@ -1,0 +1,31 @@
+"""Chapter 3.1 of the talk: convolution as image filtering.
+
+A filter slides a small kernel over the image and replaces every pixel by the weighted sum of
+its neighbourhood (the talk's discrete convolution ``out(p) = sum_i Conv(i) * P(p + i)``).
+Every linear filter here runs on the project's one convolution routine,
+:func:`petnet.conv.correlate`, the same routine as the CNN layer ``petnet.nn.Conv2D``:
+
+* :mod:`~petnet.filters.kernels`   -- the kernels themselves (box, Gaussian, Sobel, Laplacian, sharpen)
+* :mod:`~petnet.filters.convolve`  -- filtering a grayscale or colour image with a kernel, border modes
+* :mod:`~petnet.filters.smoothing` -- mean (box) and Gaussian blur: remove noise
+* :mod:`~petnet.filters.edges`     -- Sobel x/y, gradient magnitude, Laplacian, sharpen: find edges
+* :mod:`~petnet.filters.bilateral` -- the bilateral filter: smooth textures, keep strong edges
+* :mod:`~petnet.filters.image_io`  -- reading and writing images (JPEG, PNG with alpha, 16-bit)
+
+Results agree with OpenCV (``cv2.blur``, ``cv2.GaussianBlur``, ``cv2.Sobel``, ``cv2.Laplacian``,
+``cv2.bilateralFilter``) on the same border mode; see ``tests/filters``.
+"""
+
+from petnet.filters.bilateral import bilateral
+from petnet.filters.convolve import BORDERS, filter2d, sep_filter2d
+from petnet.filters.edges import gradient_magnitude, laplacian, sharpen, sobel
+from petnet.filters.kernels import (box_kernel, deriv_kernels, gaussian_kernel, laplacian_kernel,
+                                    sharpen_kernel)
+from petnet.filters.smoothing import gaussian_blur, mean_blur
+
+__all__ = [
+    "BORDERS", "filter2d", "sep_filter2d",
+    "box_kernel", "gaussian_kernel", "deriv_kernels", "laplacian_kernel", "sharpen_kernel",
+    "mean_blur", "gaussian_blur", "sobel", "gradient_magnitude", "laplacian", "sharpen",
+    "bilateral",
+]

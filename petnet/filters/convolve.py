@@ -1,0 +1,115 @@
+"""Filtering a grayscale or colour image with a kernel, on the shared routine ``petnet.conv.correlate``.
+
+The talk's discrete convolution, for every pixel p of every channel c:
+
+    out[y, x, c] = sum_{i, j} image[y + i - ay, x + j - ax, c] * kernel[i, j]
+
+(``ay, ax = kh // 2, kw // 2`` is the kernel's anchor, its centre for odd sizes; like OpenCV and
+every CNN library this is cross-correlation: the kernel is *not* flipped). The output has the size
+of the input; pixels beyond the border are made up by the **border mode**:
+
+=============  ===========================  =======================  ==============
+``border``     padding of ``a b c d``       OpenCV                    ``numpy.pad``
+=============  ===========================  =======================  ==============
+``zero``       ``0 0 | a b c d | 0 0``      BORDER_CONSTANT (0)       ``constant``
+``reflect``    ``c b | a b c d | c b``      BORDER_REFLECT_101 (4),   ``reflect``
+                                            OpenCV's default
+``replicate``  ``a a | a b c d | d d``      BORDER_REPLICATE (1)      ``edge``
+``symmetric``  ``b a | a b c d | d c``      BORDER_REFLECT (2)        ``symmetric``
+=============  ===========================  =======================  ==============
+
+How the image goes through ``correlate`` (NHWC images, ``(kh, kw, C, F)`` kernels): the channels
+become the batch, ``(H, W, C) -> (C, H, W, 1)``, and the kernel becomes ``(kh, kw, 1, 1)``, so
+every channel is filtered by the same 2-D kernel. One channel at a time keeps the im2col copy at
+``kh * kw * H * W`` numbers. A **separable** kernel ``K = ky kx^T`` (box, Gaussian, Sobel) is
+applied as two 1-D passes, a ``(1, kw)`` row pass then a ``(kh, 1)`` column pass: ``kh + kw``
+multiplications per pixel instead of ``kh * kw``, which is what makes large blurs affordable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from petnet.conv import correlate
+from petnet.errors import PetnetError
+
+#: our border names -> ``numpy.pad`` modes understood by ``petnet.conv.correlate``
+BORDERS = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "symmetric": "symmetric"}
+
+#: the matching OpenCV border constants (used by the tests and the benchmark)
+CV2_BORDERS = {"zero": 0, "replicate": 1, "symmetric": 2, "reflect": 4}
+
+
+def as_float(image) -> np.ndarray:
+    """The image as a float array (float32 unless it already is float64); ints are not rescaled."""
+    image = np.asarray(image)
+    if image.dtype == np.float64:
+        return image
+    return image.astype(np.float32)
+
+
+def _border_mode(border: str) -> str:
+    try:
+        return BORDERS[border]
+    except KeyError:
+        raise PetnetError(f"unknown border mode {border!r}; choose one of {', '.join(BORDERS)}") from None
+
+
+def _channels_as_batch(image: np.ndarray) -> np.ndarray:
+    """``(H, W)`` or ``(H, W, C)`` -> ``(C, H, W, 1)``."""
+    if image.ndim == 2:
+        return image[None, :, :, None]
+    if image.ndim == 3:
+        return np.moveaxis(image, 2, 0)[..., None]
+    raise PetnetError(f"an image must be (H, W) or (H, W, C), got shape {image.shape}")
+
+
+def _back(out: np.ndarray, ndim: int) -> np.ndarray:
+    """``(C, H, W, 1)`` -> the input's layout."""
+    out = out[..., 0]
+    return out[0] if ndim == 2 else np.ascontiguousarray(np.moveaxis(out, 0, 2))
+
+
+def _pads(k: int) -> tuple[int, int]:
+    """(before, after) padding that keeps the size, anchor at ``k // 2`` (OpenCV's default)."""
+    return k // 2, k - 1 - k // 2
+
+
+def filter2d(image, kernel, border: str = "reflect") -> np.ndarray:
+    """Correlate every channel of ``image`` ((H, W) or (H, W, C)) with the 2-D ``kernel`` (kh, kw).
+
+    Same as ``cv2.filter2D(image, -1, kernel, borderType=...)``. Output: same shape, float.
+    """
+    x = as_float(image)
+    kernel = np.asarray(kernel, dtype=x.dtype)
+    if kernel.ndim != 2:
+        raise PetnetError(f"a filter kernel must be 2-D (kh, kw), got shape {kernel.shape}")
+    mode = _border_mode(border)
+    kh, kw = kernel.shape
+    batch = _channels_as_batch(x)
+    k4 = kernel[:, :, None, None]
+    pads = (_pads(kh), _pads(kw))
+    out = np.concatenate([correlate(batch[c:c + 1], k4, padding=pads, mode=mode)
+                          for c in range(batch.shape[0])])
+    return _back(out, x.ndim)
+
+
+def sep_filter2d(image, ky, kx, border: str = "reflect") -> np.ndarray:
+    """Filter with the separable kernel ``outer(ky, kx)``: a row pass with ``kx``, then a column
+    pass with ``ky`` (same as ``cv2.sepFilter2D(image, -1, kx, ky, borderType=...)``).
+
+    Padding each pass along its own axis gives exactly the border of the 2-D filter, because
+    padding rows commutes with filtering along rows (for every border mode here).
+    """
+    x = as_float(image)
+    ky = np.asarray(ky, dtype=x.dtype).ravel()
+    kx = np.asarray(kx, dtype=x.dtype).ravel()
+    mode = _border_mode(border)
+    batch = _channels_as_batch(x)
+    krow = kx[None, :, None, None]           # (1, kw, 1, 1)
+    kcol = ky[:, None, None, None]           # (kh, 1, 1, 1)
+    outs = []
+    for c in range(batch.shape[0]):
+        rows = correlate(batch[c:c + 1], krow, padding=((0, 0), _pads(kx.size)), mode=mode)
+        outs.append(correlate(rows, kcol, padding=(_pads(ky.size), (0, 0)), mode=mode))
+    return _back(np.concatenate(outs), x.ndim)
