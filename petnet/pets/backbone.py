@@ -30,7 +30,7 @@ import numpy as np
 
 from petnet.errors import PetnetError
 from petnet.pets.images import ImageError, load_image
-from petnet.pets.preprocess import VIEWS, arch_spec, preprocess
+from petnet.pets.preprocess import VIEWS, arch_spec, decode_min_side, preprocess
 
 ENGINES = ("auto", "onnx", "torch")
 _END = object()
@@ -53,8 +53,10 @@ def _onnxruntime_available() -> bool:
 
 
 def load_views(path, arch: str, views=("center",)) -> np.ndarray:
-    """Decode ``path`` once and return its preprocessed views, float32 ``(V, S, S, 3)``."""
-    img = load_image(path)
+    """Decode ``path`` once and return its preprocessed views, float32 ``(V, S, S, 3)``.
+
+    Big JPEGs are decoded at reduced scale (``decode_min_side``): part of ``preprocess_id``."""
+    img = load_image(path, min_side=decode_min_side(arch))
     return np.stack([preprocess(img, arch, v) for v in views])
 
 

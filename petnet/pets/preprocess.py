@@ -36,7 +36,7 @@ from petnet.errors import PetnetError
 
 MEAN = 127.0   # input scaling of the TF EfficientNet-Lite checkpoints: (x - MEAN) / STD
 STD = 128.0
-_VERSION = 1   # bump whenever the pixels produced here change (it invalidates feature caches)
+_VERSION = 2   # bump whenever the pixels produced here change (it invalidates feature caches)
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,20 @@ def preprocess(img: Image.Image, arch: str, view: str = "center") -> np.ndarray:
     return (x - MEAN) / STD
 
 
+def decode_min_side(arch: str) -> int:
+    """Smallest photo side worth decoding for ``arch``: ``2 (S + 32)``.
+
+    Big JPEGs are decoded at a reduced scale (see ``images.load_image(min_side=...)``) as
+    long as their shorter side stays >= this, i.e. the crop is still shrunk >= 2x by the
+    bicubic resize. Photos below twice this size (such as the 500x375 Oxford pets) are
+    decoded at full size, unchanged."""
+    return 2 * (arch_spec(arch).image_size + 32)
+
+
 def preprocess_id(arch: str) -> str:
     """A short string that changes whenever the preprocessing of ``arch`` changes.
 
-    Part of feature-cache keys, e.g. ``'lite2-260-f0.8904-bicubic-v1'``."""
+    Part of feature-cache keys, e.g. ``'lite2-260-f0.8904-bicubic-d584-v2'``."""
     spec = arch_spec(arch)
-    return f"{spec.name}-{spec.image_size}-f{spec.crop_fraction:.4f}-bicubic-v{_VERSION}"
+    return (f"{spec.name}-{spec.image_size}-f{spec.crop_fraction:.4f}-bicubic"
+            f"-d{decode_min_side(arch)}-v{_VERSION}")

@@ -167,3 +167,19 @@ def test_decompression_bomb(tmp_path, monkeypatch):
 def test_extensions():
     assert {".jpg", ".png", ".webp", ".gif", ".bmp"} <= IMAGE_EXTENSIONS
     assert is_image_file("a/B.JPG") and is_image_file("x.WebP") and not is_image_file("x.txt")
+
+
+def test_big_jpeg_decoded_at_reduced_scale(tmp_path):
+    yy, xx = np.mgrid[:1200, :1600]
+    smooth = (127 + 100 * np.sin(xx / 40.0) * np.cos(yy / 30.0)).astype(np.uint8)
+    path = tmp_path / "big.jpg"
+    Image.fromarray(smooth, "L").convert("RGB").save(path, quality=95)
+    full = load_image(path)
+    small = load_image(path, min_side=300)        # 1/4 scale keeps both sides >= 300
+    assert full.size == (1600, 1200) and small.size == (400, 300)
+    ref = np.asarray(full.resize((400, 300), Image.Resampling.BOX), dtype=float)
+    assert np.abs(np.asarray(small, dtype=float) - ref).mean() < 2
+    assert load_image(path, min_side=700).size == (1600, 1200)   # 1/2 would give 600 < 700
+    png = tmp_path / "big.png"
+    Image.fromarray(smooth).save(png)
+    assert load_image(png, min_side=300).size == (1600, 1200)    # only JPEGs are drafted
