@@ -83,12 +83,21 @@ class Backbone:
         self.image_size = self.spec.image_size
         if engine not in ENGINES:
             raise PetnetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-        if engine == "auto":
+        auto = engine == "auto"
+        if auto:
             engine = "onnx" if _onnxruntime_available() else "torch"
         self.engine = engine
         self.threads = int(threads) if threads else default_threads()
         if engine == "onnx":
-            self._init_onnx()
+            try:
+                self._init_onnx()
+            except Exception as exc:  # noqa: BLE001 -- 'auto' falls back to PyTorch
+                if not auto:
+                    raise
+                import warnings
+                warnings.warn(f"ONNX Runtime unusable ({exc}); using PyTorch", stacklevel=2)
+                self.engine = "torch"
+                self._init_torch()
         else:
             self._init_torch()
 
