@@ -1,0 +1,267 @@
+"""Linear regression by gradient descent: the talk's house-price fit, vectorised.
+
+Model (one variable):  price = a0 + a1 * area;  many variables: y = theta . [1, x1, x2, ...].
+Loss (the talk's MSE/2):
+
+    Loss(theta) = 1/(2N) * sum_i (theta . x_i - y_i)^2
+    dLoss/dtheta_j = 1/N * sum_i (theta . x_i - y_i) * x_ij        i.e.  grad = X^T (X theta - y) / N
+
+Each iteration moves theta a small step against the gradient (``theta -= lr * grad`` for plain
+gradient descent; the other optimizers of :mod:`petnet.optim` change how the step is made).
+Like the talk, the fit starts from a0 = a1 = 1 (theta all ones, in the original units) and stops when
+
+    |previous_loss - loss| < tol
+
+(the talk's pseudo-code reads ``previous_loss`` before it is ever set; here it is the loss of the
+previous iteration, starting with the loss of the initial theta), or after ``max_iter``
+iterations -- then ``converged_`` is False and a :class:`ConvergenceWarning` says so plainly.
+A learning rate that is too large makes the loss grow instead: the fit stops with a
+:class:`~petnet.errors.PetnetError` naming the learning rate, never with NaN coefficients.
+
+With ``scale=True`` (the default) the optimizer works on standardised features *and* target
+(see :mod:`petnet.gd.scaling`); ``coef_``, ``intercept_``, ``loss_curve_`` and ``path_`` are always
+reported in the original units (the loss in original units is exactly ``std(y)^2`` times the
+standardised loss, so the tolerance means the same thing either way).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from petnet import optim
+from petnet.errors import PetnetError
+from petnet.gd.data import check_xy
+from petnet.gd.polynomial import check_degree, power_features, power_names, to_original_units
+from petnet.gd.scaling import StandardScaler
+
+# Learning rates that work on standardised house prices (see docs/gd.md and bench/gd_bench.py).
+# RMSProp with a constant rate ends in a limit cycle (its step is ~lr whatever the gradient), so
+# its default halves the rate every 200 steps.
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.5, "momentum": 0.1, "nesterov": 0.1,
+              "adagrad": 0.5, "rmsprop": optim.StepDecay(0.01, every=200, factor=0.5), "adam": 0.05}
+
+
+class ConvergenceWarning(UserWarning):
+    """The fit stopped at ``max_iter`` before the loss change fell below ``tol``."""
+
+
+class LinearRegressionGD:
+    """Least-squares linear (or polynomial) regression fitted by gradient descent.
+
+    Parameters
+    ----------
+    optimizer : name from :mod:`petnet.optim` ('gd', 'momentum', 'nesterov', 'adagrad', 'rmsprop',
+        'adam') or an ``Optimizer`` instance (then ``lr`` is ignored).
+    lr : learning rate alpha (number or schedule ``t -> lr``); default per optimizer, :data:`DEFAULT_LR`.
+    max_iter : at most this many iterations (epochs when ``batch_size`` is set).
+    tol : stop when ``|previous_loss - loss| < tol`` (loss in original units, MSE/2).
+    batch_size : None = full-batch gradient descent; 1 = stochastic; k = mini-batch of k samples.
+    scale : standardise features and target for the optimizer (coefficients reported in original units).
+    degree : polynomial degree of every feature (1 = straight line, 2+ = the talk's curve fit).
+    divergence_factor : the fit counts as diverged when the loss exceeds this many times the larger of
+        the initial loss and the loss of predicting 0 (or becomes inf/NaN).
+    random_state : seed of the sample order for mini-batch/stochastic gradient descent.
+    optimizer_options : extra keyword arguments of the optimizer, e.g. ``{"momentum": 0.8}``.
+    record_path : keep ``path_``, the parameters after every iteration (for the contour plot).
+    n_iter_no_change : stop only after this many *consecutive* iterations with a loss change below
+        ``tol``. 1 is the talk's rule. Momentum methods make the loss curve wiggle, and at the top or
+        bottom of a wiggle one loss change can be tiny by chance; a few (e.g. 5) avoid that false stop.
+
+    Learned attributes: ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` (loss before the first
+    step and after every iteration, so ``n_iter_ + 1`` values), ``converged_``, ``path_``
+    (``[a0, a1, ...]`` per entry of ``loss_curve_``), ``feature_names_out_``, ``optimizer_``.
+    """
+
+    def __init__(self, optimizer="gd", lr=None, max_iter: int = 10_000, tol: float = 1e-4,
+                 batch_size: int | None = None, scale: bool = True, degree: int = 1,
+                 divergence_factor: float = 1e4, random_state=0, optimizer_options: dict | None = None,
+                 record_path: bool = True, feature_names: list[str] | None = None,
+                 n_iter_no_change: int = 1):
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.scale = scale
+        self.degree = degree
+        self.divergence_factor = divergence_factor
+        self.random_state = random_state
+        self.optimizer_options = optimizer_options
+        self.record_path = record_path
+        self.feature_names = feature_names
+        self.n_iter_no_change = n_iter_no_change
+
+    # ------------------------------------------------------------------ setup
+    def _check_params(self):
+        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
+            raise PetnetError(f"max_iter must be a whole number >= 1, got {self.max_iter!r}")
+        if not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol) and self.tol >= 0):
+            raise PetnetError(f"tol must be a number >= 0, got {self.tol!r}")
+        if not (isinstance(self.n_iter_no_change, (int, np.integer)) and self.n_iter_no_change >= 1):
+            raise PetnetError(f"n_iter_no_change must be a whole number >= 1, got {self.n_iter_no_change!r}")
+        if self.batch_size is not None and not (isinstance(self.batch_size, (int, np.integer))
+                                                and self.batch_size >= 1):
+            raise PetnetError(f"batch size must be a whole number >= 1 (or None for full batch), "
+                              f"got {self.batch_size!r}")
+
+    def _make_optimizer(self):
+        opts = dict(self.optimizer_options or {})
+        if isinstance(self.optimizer, optim.Optimizer):
+            opt = self.optimizer
+            opt.reset()
+            return opt
+        name = str(self.optimizer).lower()
+        lr = self.lr if self.lr is not None else DEFAULT_LR.get(name, 0.01)
+        return optim.get(name, lr=lr, **opts)
+
+    def _design(self, X, y, names):
+        """Working design matrix A = [1, features], working target t, and the map back to original units."""
+        d = self.degree
+        if d > 1:
+            for j, name in enumerate(names):
+                k = len(np.unique(X[:, j]))
+                if k <= d:
+                    raise PetnetError(f"feature {name!r} has only {k} distinct value(s), so a polynomial of "
+                                      f"degree {d} in it is not unique; use a degree below {k}")
+        n = X.shape[0]
+        if not self.scale:
+            P = power_features(X, d)
+            A = np.column_stack([np.ones(n), P])
+
+            def to_original(theta):
+                return np.asarray(theta, dtype=np.float64).copy()
+
+            return A, y, 1.0, to_original
+
+        xs = StandardScaler(names).fit(X)
+        P = power_features(xs.transform(X), d)
+        if d > 1:
+            ps = StandardScaler(power_names(names, d)).fit(P)
+            P = ps.transform(P)
+            p_mean, p_scale = ps.mean_, ps.scale_
+        else:  # z is already standardised
+            p_mean, p_scale = np.zeros(P.shape[1]), np.ones(P.shape[1])
+        y_mean, y_std = float(y.mean()), float(y.std())
+        if not y_std > 0:
+            y_std = 1.0  # constant target: nothing to scale
+        A = np.column_stack([np.ones(n), P])
+        t = (y - y_mean) / y_std
+
+        def to_original(theta):
+            theta = np.asarray(theta, dtype=np.float64)
+            w = y_std * theta[1:] / p_scale           # coefficients of z_j^k
+            out = np.empty_like(theta)
+            const = y_mean + y_std * theta[0] - np.sum(w * p_mean)
+            for j in range(X.shape[1]):
+                pj = to_original_units(np.r_[0.0, w[j * d:(j + 1) * d]], xs.mean_[j], xs.scale_[j])
+                const += pj[0]
+                out[1 + j * d:1 + (j + 1) * d] = pj[1:]
+            out[0] = const
+            return out
+
+        return A, t, y_std, to_original
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y) -> "LinearRegressionGD":
+        """Fit theta by gradient descent from theta = 1 (a0 = a1 = 1 in original units). Returns self."""
+        self._check_params()
+        self.degree = check_degree(self.degree)
+        X, y = check_xy(X, y)
+        n, p = X.shape
+        names = list(self.feature_names) if self.feature_names else [f"x{j + 1}" for j in range(p)]
+        if len(names) != p:
+            raise PetnetError(f"{len(names)} feature names for {p} feature columns")
+        A, t, y_std, to_original = self._design(X, y, names)
+        m = A.shape[1]
+
+        # the affine map  original = T @ theta + t0  (for the start point and the recorded path)
+        t0 = to_original(np.zeros(m))
+        T = np.column_stack([to_original(e) - t0 for e in np.eye(m)])
+        theta = np.linalg.solve(T, np.ones(m) - t0) if self.scale else np.ones(m)
+
+        opt = self._make_optimizer()
+        unit = y_std ** 2                      # loss in original units = unit * working loss
+        rng = np.random.default_rng(self.random_state)
+        full = self.batch_size is None or self.batch_size >= n
+
+        r = A @ theta - t
+        loss = unit * 0.5 * float(r @ r) / n
+        losses, thetas = [loss], [theta.copy()]
+        limit = self.divergence_factor * max(loss, 0.5 * float(np.mean(y ** 2)))
+        converged = False
+        it = quiet = 0
+        for it in range(1, self.max_iter + 1):
+            if full:
+                opt.step([theta], [A.T @ r / n])
+            else:
+                for idx in optim.batches(n, self.batch_size, rng=rng):
+                    Ab = A[idx]
+                    opt.step([theta], [Ab.T @ (Ab @ theta - t[idx]) / len(idx)])
+            r = A @ theta - t
+            previous_loss, loss = loss, unit * 0.5 * float(r @ r) / n
+            losses.append(loss)
+            if self.record_path:
+                thetas.append(theta.copy())
+            if not (math.isfinite(loss) and loss <= limit and np.isfinite(theta).all()):
+                self._diverged(losses, it, opt, A)
+            quiet = quiet + 1 if abs(previous_loss - loss) < self.tol else 0
+            if quiet >= self.n_iter_no_change:
+                converged = True
+                break
+
+        out = to_original(theta)
+        self.intercept_ = float(out[0])
+        self.coef_ = out[1:]
+        self.n_iter_ = it
+        self.loss_curve_ = np.asarray(losses)
+        self.converged_ = converged
+        self.path_ = np.asarray(thetas) @ T.T + t0 if self.record_path else None
+        if self.record_path:
+            self.path_[-1] = out
+        self.feature_names_out_ = power_names(names, self.degree)
+        self.optimizer_ = opt
+        self.lr_ = opt.lr
+        if not converged:
+            warnings.warn(
+                f"did not converge: after max_iter={self.max_iter} iterations the loss still changed by "
+                f"{abs(losses[-2] - losses[-1]):.3g} per iteration (tol={self.tol:g}); raise max_iter, "
+                f"adjust the learning rate (now {opt.lr}) or scale the features",
+                ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _diverged(self, losses, it, opt, A):
+        hint = " or scale the features (--scale)" if not self.scale else ""
+        lr = opt.lr
+        smaller = f" (e.g. {lr / 10:g})" if isinstance(lr, float) else ""
+        if opt.name in ("gd", "momentum", "nesterov") and isinstance(lr, float):
+            # plain GD on MSE/2 is stable only for lr < 2 / (largest eigenvalue of A^T A / N)
+            lam = float(np.linalg.eigvalsh(A.T @ A / A.shape[0])[-1])
+            smaller = f" (plain gradient descent is stable only below 2/lambda_max = {2 / lam:.3g} here)"
+        raise PetnetError(
+            f"gradient descent diverged: with learning rate {lr} ({opt.name}) the loss grew from "
+            f"{losses[0]:.4g} to {losses[-1]:.4g} after {it} iteration(s); use a smaller learning "
+            f"rate{smaller}{hint}")
+
+    # ------------------------------------------------------------------ use
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets ``intercept_ + features(X) @ coef_`` (original units)."""
+        if not hasattr(self, "coef_"):
+            raise PetnetError("this model is not fitted yet; call fit(X, y) first")
+        X, _ = check_xy(X, np.zeros(np.shape(X)[0] if np.ndim(X) else 0))
+        p = len(self.coef_) // self.degree
+        if X.shape[1] != p:
+            raise PetnetError(f"the model was fitted on {p} feature(s) but X has {X.shape[1]} column(s)")
+        return self.intercept_ + power_features(X, self.degree) @ self.coef_
+
+    def loss(self, X, y) -> float:
+        """The talk's loss MSE/2 of the fitted model on (X, y)."""
+        X, y = check_xy(X, y)
+        r = self.predict(X) - y
+        return 0.5 * float(r @ r) / len(y)
+
+    def __repr__(self):
+        return (f"LinearRegressionGD(optimizer={self.optimizer!r}, lr={self.lr}, max_iter={self.max_iter}, "
+                f"tol={self.tol}, batch_size={self.batch_size}, scale={self.scale}, degree={self.degree})")
