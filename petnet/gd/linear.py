@@ -236,7 +236,7 @@ class LinearRegressionGD:
         hint = " or scale the features (--scale)" if not self.scale else ""
         lr = opt.lr
         smaller = f" (e.g. {lr / 10:g})" if isinstance(lr, float) else ""
-        if opt.name in ("gd", "momentum", "nesterov") and isinstance(lr, float):
+        if opt.name == "gd" and isinstance(lr, float):
             # plain GD on MSE/2 is stable only for lr < 2 / (largest eigenvalue of A^T A / N)
             lam = float(np.linalg.eigvalsh(A.T @ A / A.shape[0])[-1])
             smaller = f" (plain gradient descent is stable only below 2/lambda_max = {2 / lam:.3g} here)"
