@@ -130,14 +130,35 @@ def _atomic_write(data: bytes, out_path: Path) -> None:
         raise
 
 
-def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None) -> Path:
+def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None,
+                labels: list[str] | None = None) -> Path:
     """Write the full graph ``image -> probabilities`` to ``out_path`` (atomically); returns the path.
 
-    ``head=(W, b)``: a retrained classifier, ``W`` (1280, K), ``b`` (K,); ``None``: ImageNet's."""
+    ``head=(W, b)``: a retrained classifier, ``W`` (1280, K), ``b`` (K,); ``None``: ImageNet's.
+    The file's metadata (``onnxruntime``: ``sess.get_modelmeta().custom_metadata_map``) records
+    how to preprocess: ``petnet.arch``, ``petnet.image_size``, ``petnet.crop_fraction``,
+    ``petnet.mean``, ``petnet.std``, ``petnet.preprocess_id``, and ``petnet.labels`` (JSON list)
+    when ``labels`` are given."""
+    import json
+
+    from onnx import helper
+
     out_path = Path(out_path)
     if out_path.is_dir():
         raise PetnetError(f"{out_path} is a folder; give a file name such as {out_path / 'pets.onnx'}")
     model = build_graph(arch, head, outputs=("probabilities",))
+    spec = arch_spec(arch)
+    k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+    if labels is not None and len(labels) != k:
+        raise PetnetError(f"{len(labels)} labels for a classifier of {k} classes; "
+                          "give one label per class, in class-index order")
+    props = {"petnet.arch": arch, "petnet.image_size": str(spec.image_size),
+             "petnet.crop_fraction": repr(spec.crop_fraction), "petnet.mean": "127",
+             "petnet.std": "128", "petnet.preprocess_id": preprocess_id(arch),
+             "petnet.input": "image: (N, S, S, 3) float32 RGB, (x - 127) / 128 of the centre crop"}
+    if labels is not None:
+        props["petnet.labels"] = json.dumps(list(labels), ensure_ascii=False)
+    helper.set_model_props(model, props)
     _atomic_write(model.SerializeToString(), out_path)
     return out_path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -52,13 +53,20 @@ def test_retrained_head_graph(tmp_path, torch_run):
     rng = np.random.default_rng(0)
     W = rng.normal(0, 0.05, (1280, 3)).astype(np.float32)
     b = np.array([0.1, -0.2, 0.3], np.float32)
-    out = run(export_onnx("lite0", tmp_path / "pets.onnx", head=(W, b)), x)
+    path = export_onnx("lite0", tmp_path / "pets.onnx", head=(W, b), labels=["猫", "dog", "bird"])
+    out = run(path, x)
+    meta = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta()
+    assert meta.custom_metadata_map["petnet.arch"] == "lite0"
+    assert meta.custom_metadata_map["petnet.image_size"] == "224"
+    assert json.loads(meta.custom_metadata_map["petnet.labels"]) == ["猫", "dog", "bird"]
     logits = feats.astype(np.float64) @ W + b
     ref = np.exp(logits - logits.max(1, keepdims=True))
     ref /= ref.sum(1, keepdims=True)
     np.testing.assert_allclose(out, ref, atol=1e-4, rtol=0)
     with pytest.raises(PetnetError, match="1280"):
         export_onnx("lite0", tmp_path / "bad.onnx", head=(W[:100], b))
+    with pytest.raises(PetnetError, match="labels"):
+        export_onnx("lite0", tmp_path / "bad.onnx", head=(W, b), labels=["a", "b"])
     with pytest.raises(PetnetError, match="folder"):
         export_onnx("lite0", tmp_path, head=(W, b))
 
