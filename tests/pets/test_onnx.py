@@ -79,3 +79,16 @@ def test_backbone_cache_is_reused(tmp_path, monkeypatch):
     assert cached_backbone_onnx("lite0") == (onnx_path, head_path)
     assert os.stat(onnx_path).st_mtime_ns == stamp     # not rebuilt
     assert "lite0" in onnx_path.name
+
+
+def test_lite2_graph_with_odd_feature_map_sizes():
+    # Lite2's 260 input gives maps of 130, 65, 33, 17, 9: SAME padding of odd sizes in ONNX
+    from petnet.pets.onnx_export import build_graph
+
+    model = load_pretrained("lite2")
+    x = preprocess(Image.fromarray(skdata.chelsea()), "lite2")[None]
+    with torch.inference_mode():
+        ref = model.features(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()).numpy()
+    graph = build_graph("lite2", outputs=("features",), model=model)
+    sess = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(["features"], {"image": x})[0], ref, atol=1e-4, rtol=0)
