@@ -1,0 +1,97 @@
+"""``petnet gd ...`` end to end (through petnet.cli.main, as the console command runs it)."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from petnet.cli import main
+from petnet.gd.data import example_path, load_xy
+from tests.conftest import shared_path
+
+
+def run(capsys, *argv):
+    code = main(["gd", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fit_json_on_the_bundled_example(capsys):
+    code, out, _ = run(capsys, "fit", "--json", "--tol", "1e-7", "--n-iter-no-change", "5")
+    assert code == 0
+    d = json.loads(out)
+    assert {"coef", "intercept", "n_iter", "converged", "loss"} <= set(d)
+    X, y, _ = load_xy(example_path(), "size_sqft", "price_usd")
+    ref = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0]
+    np.testing.assert_allclose([d["intercept"], *d["coef"]], ref, rtol=1e-6)
+    assert d["converged"] is True and isinstance(d["n_iter"], int)
+
+
+def test_fit_human_report_two_variables(capsys):
+    data = shared_path("data", "housing", "portland_housing.csv")
+    code, out, _ = run(capsys, "fit", "--data", str(data), "--x", "size_sqft,bedrooms", "--y", "price_usd",
+                       "--optimizer", "adam")
+    assert code == 0
+    assert "a1 (size_sqft)" in out and "a2 (bedrooms)" in out and "converged" in out and "iterations" in out
+
+
+def test_fit_not_converged_is_said_plainly(capsys):
+    code, out, _ = run(capsys, "fit", "--no-scale", "--lr", "1e-7", "--max-iter", "20")
+    assert code == 0 and "did not converge within 20 iterations" in out
+
+
+def test_fit_not_converged_json(capsys):
+    code, out, _ = run(capsys, "fit", "--max-iter", "2", "--json")
+    assert json.loads(out)["converged"] is False
+
+
+def test_divergence_is_one_error_line(capsys):
+    code, out, err = run(capsys, "fit", "--no-scale", "--lr", "0.5")
+    assert code == 2 and err.startswith("error: gradient descent diverged")
+    assert "0.5" in err and "--scale" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["fit", "--x", "rooms"], "column 'rooms' is not in"),
+    (["fit", "--data", "/nonexistent.csv"], "does not exist"),
+    (["compare", "--x", "size_sqft,bedrooms", "--contour", "c.png"], "exactly one feature"),
+])
+def test_user_errors(capsys, argv, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and match in err
+
+
+def test_fit_plot_curve(capsys, tmp_path):
+    out_png = tmp_path / "curve.png"
+    code, out, _ = run(capsys, "fit", "--degree", "2", "--plot", str(out_png))
+    assert code == 0 and "size_sqft^2" in out
+    with Image.open(out_png) as im:
+        assert im.size[0] > 300 and im.size[1] > 200
+
+
+def test_compare_and_contour(capsys, tmp_path):
+    loss_png, path_png = tmp_path / "loss.png", tmp_path / "path.png"
+    code, out, _ = run(capsys, "compare", "--plot", str(loss_png), "--contour", str(path_png))
+    assert code == 0
+    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"):
+        assert f"\n{name} " in out
+    assert loss_png.stat().st_size > 10_000 and path_png.stat().st_size > 10_000
+
+
+def test_surface(capsys, tmp_path):
+    png = tmp_path / "s.png"
+    code, out, _ = run(capsys, "surface", "--plot", str(png))
+    assert code == 0 and png.exists()
+    lines = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
+    assert lines["gd"].endswith("local minimum") and lines["momentum"].endswith("global minimum")
+
+
+def test_help_texts(capsys):
+    for argv in (["--help"], ["fit", "--help"], ["compare", "--help"], ["surface", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["gd", *argv])
+        assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "--degree" in out and "example" in out
