@@ -126,7 +126,7 @@ def _load(args):
     from petnet.gd.data import example_path, load_xy
     path = args.data or example_path()
     X, y, names = load_xy(path, args.x, args.y)
-    return X, y, names, path
+    return X, y, names, (path if args.data else "bundled example (16 Portland houses)")
 
 
 def _fit_quietly(model, X, y):
@@ -171,7 +171,8 @@ def cmd_fit(args) -> int:
     print(f"  intercept a0 = {model.intercept_:.6g}")
     for i, (name, c) in enumerate(zip(model.feature_names_out_, model.coef_), start=1):
         print(f"  a{i} ({name}) = {c:.6g}")
-    print(f"iterations: {model.n_iter_}, final loss (MSE/2): {loss:.6g}")
+    unit = "iterations" if args.batch_size is None else "epochs"
+    print(f"{unit}: {model.n_iter_}, final loss (MSE/2): {loss:.6g}")
     if model.converged_:
         print(f"converged: |previous_loss - loss| < {args.tol:g}")
     else:

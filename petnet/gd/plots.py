@@ -124,7 +124,8 @@ def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin
     ax.set_xlabel("a0 (intercept)")
     ax.set_ylabel(f"a1 (per unit of {xname})")
     ax.set_title("path of (a0, a1) over the loss contours")
-    ax.legend(fontsize=8, loc="best")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+    ax.legend(fontsize=8, loc="lower right")
     return _finish(plt, fig, out, show)
 
 
