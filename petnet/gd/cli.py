@@ -126,7 +126,7 @@ def _load(args):
     from petnet.gd.data import example_path, load_xy
     path = args.data or example_path()
     X, y, names = load_xy(path, args.x, args.y)
-    return X, y, names, (path if args.data else "bundled example (16 Portland houses)")
+    return X, y, names, (path if args.data else "bundled example of 16 Portland houses")
 
 
 def _fit_quietly(model, X, y):
