@@ -151,7 +151,7 @@ def cmd_fit(args) -> int:
                                batch_size=args.batch_size, scale=args.scale, degree=args.degree,
                                random_state=args.seed, feature_names=names,
                                n_iter_no_change=args.n_iter_no_change, record_path=False)
-    notes = _fit_quietly(model, X, y)
+    _fit_quietly(model, X, y)  # the report below says plainly whether it converged
     loss = float(model.loss_curve_[-1])
     if args.plot or args.show:
         from petnet.gd.plots import plot_fit

@@ -166,7 +166,8 @@ class LinearRegressionGD:
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y) -> "LinearRegressionGD":
-        """Fit theta by gradient descent from theta = 1 (a0 = a1 = 1 in original units). Returns self."""
+        """Fit theta by gradient descent from theta = 1 (a0 = a1 = 1 in original units; the x^2, x^3, ...
+        terms of a curve start at 0). Returns self."""
         self._check_params()
         self.degree = check_degree(self.degree)
         X, y = check_xy(X, y)
@@ -180,7 +181,10 @@ class LinearRegressionGD:
         # the affine map  original = T @ theta + t0  (for the start point and the recorded path)
         t0 = to_original(np.zeros(m))
         T = np.column_stack([to_original(e) - t0 for e in np.eye(m)])
-        theta = np.linalg.solve(T, np.ones(m) - t0) if self.scale else np.ones(m)
+        # the talk's start a0 = a1 = ... = 1; the extra terms of a curve (x^2, x^3, ...) start at 0,
+        # so a curve fit starts from the talk's line
+        start = np.r_[1.0, [1.0 if k == 1 else 0.0 for _ in range(p) for k in range(1, self.degree + 1)]]
+        theta = np.linalg.solve(T, start - t0) if self.scale else start
 
         opt = self._make_optimizer()
         unit = y_std ** 2                      # loss in original units = unit * working loss

@@ -1,6 +1,5 @@
 """LinearRegressionGD against closed-form least squares (numpy lstsq) and its own contract."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -181,3 +180,9 @@ def test_bad_parameters():
 
 def test_default_learning_rates_cover_every_optimizer():
     assert set(OPTIMIZERS) <= set(DEFAULT_LR)
+
+
+def test_curve_fit_starts_from_the_talks_line():
+    X, y = synthetic()
+    model = LinearRegressionGD("gd", degree=2, max_iter=20_000).fit(X[:, :1], y)
+    np.testing.assert_allclose(model.path_[0], [1.0, 1.0, 0.0], atol=1e-6)
