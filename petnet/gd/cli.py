@@ -14,6 +14,11 @@ import warnings
 
 OPTIMIZER_NAMES = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 
+# learning rates for `compare --no-scale` on house prices (area in sqft, price in dollars), found by
+# bench/gd_bench.py; raw features need wildly different rates per optimizer
+# (RMSProp's constant-rate limit cycle would be +-500 $/sqft wide here, so its rate is halved every 200 steps)
+UNSCALED_LR = {"gd": 1e-7, "momentum": 1e-8, "nesterov": 1e-8, "adagrad": 1e4, "rmsprop": ("step", 1e3), "adam": 1e3}
+
 FIT_EPILOG = """\
 examples:
   petnet gd fit                                   # the bundled 16 Portland houses, price vs area
@@ -99,11 +104,17 @@ def register(subparsers) -> None:
         "compare", help="all optimizers on the same data: iterations, loss curves, (a0, a1) paths",
         description="Fit the same data with every optimizer (features scaled) and compare iterations, "
                     "final loss and the distance to the closed-form least-squares solution.",
-        epilog="example:\n  petnet gd compare --plot loss.png --contour path.png",
+        epilog="examples:\n  petnet gd compare --plot loss.png --contour path.png\n"
+               "  petnet gd compare --no-scale --contour raw_path.png   # raw features: the narrow valley",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_data_args(cmp_)
     cmp_.add_argument("--tol", type=_number, default=1e-4, help="tolerance of every fit (default: 1e-4)")
     cmp_.add_argument("--max-iter", type=_positive_int, default=10_000, help="(default: 10000)")
+    cmp_.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
+                      help="standardise features and target (default: --scale); --no-scale shows the slow crawl "
+                           "along the raw loss valley")
+    cmp_.add_argument("--lr", type=_number, default=None,
+                      help="one learning rate for every optimizer (default: a working one per optimizer)")
     cmp_.add_argument("--plot", metavar="OUT.png", help="save the loss curves of all optimizers (log scale)")
     cmp_.add_argument("--contour", metavar="OUT.png",
                       help="save the (a0, a1) paths over the loss contours (one feature only)")
@@ -194,23 +205,30 @@ def _lstsq(X, y):
 
 def cmd_compare(args) -> int:
     import numpy as np
+    from petnet import optim
     from petnet.errors import PetnetError
     from petnet.gd.linear import LinearRegressionGD
     X, y, names, path = _load(args)
     ref, min_loss = _lstsq(X, y)
     curves, paths = {}, {}
-    print(f"data: {path} ({len(y)} samples), {args.y} ~ {', '.join(names)}; scaled; tol {args.tol:g}")
+    print(f"data: {path} ({len(y)} samples), {args.y} ~ {', '.join(names)}; "
+          f"{'scaled' if args.scale else 'raw (unscaled)'}; tol {args.tol:g}")
     print(f"least squares (numpy lstsq): a = {np.array2string(ref, precision=6)}, loss {min_loss:.6g}")
     print(f"{'optimizer':<10} {'lr':>7} {'iterations':>10} {'converged':>9} {'final loss':>14} "
           f"{'max rel. error vs lstsq':>24}")
     from petnet.gd.linear import DEFAULT_LR
-    notes = [f"{k}: lr = {v!r}" for k, v in DEFAULT_LR.items() if k in OPTIMIZER_NAMES and callable(v)]
+    notes = [f"{k}: lr = {v!r}" for k, v in DEFAULT_LR.items()
+             if k in OPTIMIZER_NAMES and callable(v) and args.scale and args.lr is None]
     for name in OPTIMIZER_NAMES:
-        model = LinearRegressionGD(name, max_iter=args.max_iter, tol=args.tol, feature_names=names)
+        lr = args.lr if args.lr is not None else (None if args.scale else UNSCALED_LR[name])
+        if isinstance(lr, tuple):
+            lr = optim.StepDecay(lr[1], every=200, factor=0.5)
+        model = LinearRegressionGD(name, lr=lr, max_iter=args.max_iter, tol=args.tol, scale=args.scale,
+                                   feature_names=names)
         try:
             _fit_quietly(model, X, y)
         except PetnetError as exc:
-            print(f"{name:<10} diverged: {exc}")
+            print(f"{name:<10} {exc}")
             continue
         got = np.r_[model.intercept_, model.coef_]
         err = np.max(np.abs(got - ref) / np.abs(ref))
@@ -223,7 +241,7 @@ def cmd_compare(args) -> int:
     if args.plot or (args.show and not args.contour):
         from petnet.gd.plots import plot_loss_curves
         plot_loss_curves(curves, out=args.plot, show=args.show, minimum=min_loss,
-                         title=f"{args.y} ~ {', '.join(names)} (scaled)")
+                         title=f"{args.y} ~ {', '.join(names)} ({'scaled' if args.scale else 'raw features'})")
         if args.plot:
             print(f"loss curves: {args.plot}")
     if args.contour:

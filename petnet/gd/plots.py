@@ -100,9 +100,15 @@ def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin
     plt = _pyplot(show)
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64)
-    pts = np.concatenate([np.asarray(p)[:, :2] for p in paths.values()])
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    # frame the start, the end points and the solution (a path that wanders far is clipped)
+    ends = np.array([np.asarray(p)[i, :2] for p in paths.values() for i in (0, -1)]
+                    + ([np.asarray(solution)[:2]] if solution is not None else []))
+    lo, hi = ends.min(axis=0), ends.max(axis=0)
     span = np.maximum(hi - lo, 1e-9 + 0.1 * np.abs(hi))
+    allp = np.concatenate([np.asarray(p)[:, :2] for p in paths.values()])
+    lo = np.maximum(allp.min(axis=0), lo - 1.5 * span)
+    hi = np.minimum(allp.max(axis=0), hi + 1.5 * span)
+    span = hi - lo
     lo, hi = lo - margin * span, hi + margin * span
     a0, a1 = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
     # Loss(a0, a1) = 1/(2N) sum (a0 + a1 x_i - y_i)^2, expanded so the grid needs no loop over samples
@@ -123,6 +129,8 @@ def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin
         ax.plot(solution[0], solution[1], "r*", ms=14, label="least squares")
     ax.set_xlabel("a0 (intercept)")
     ax.set_ylabel(f"a1 (per unit of {xname})")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
     ax.set_title("path of (a0, a1) over the loss contours")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
     ax.legend(fontsize=8, loc="lower right")

@@ -95,3 +95,10 @@ def test_help_texts(capsys):
         assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--degree" in out and "example" in out
+
+
+def test_compare_unscaled_shows_the_crawl(capsys, tmp_path):
+    code, out, _ = run(capsys, "compare", "--no-scale", "--contour", str(tmp_path / "raw.png"))
+    assert code == 0 and "raw (unscaled)" in out
+    gd_line = next(line for line in out.splitlines() if line.startswith("gd "))
+    assert "False" in gd_line          # plain GD on raw features does not converge in 10000 iterations
