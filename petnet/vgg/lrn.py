@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.errors import PetnetError
+from petnet.nn.layer import Layer
+
 
 def window_sum(a: np.ndarray, n: int, reverse: bool = False) -> np.ndarray:
     """Sum over the channel window [c - n//2, c + (n-1)//2] (mirrored when ``reverse``), zeros outside."""
@@ -44,3 +47,28 @@ def lrn_backward(grad: np.ndarray, x: np.ndarray, d: np.ndarray, size: int = 5, 
     """dL/dx from dL/dy (see the module docstring)."""
     inner = window_sum(grad * x * d ** (-beta - 1), size, reverse=True)
     return grad * d ** -beta - (2 * alpha * beta / size) * x * inner
+
+
+class LocalResponseNormalization(Layer):
+    """Keras-style layer for :func:`lrn_forward` / :func:`lrn_backward` (no weights, shape kept).
+
+    ``LocalResponseNormalization(size=5, alpha=1e-4, beta=0.75, k=2.0, name='block1_lrn')``
+    """
+
+    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0, **kwargs):
+        if int(size) < 1:
+            raise PetnetError(f"LRN size must be a positive number of channels, got {size!r}")
+        self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), float(k)
+        super().__init__(**kwargs)
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        y, d = lrn_forward(x, self.size, self.alpha, self.beta, self.k)
+        self.x, self.d = x, d
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, dy):
+        return lrn_backward(dy, self.x, self.d, self.size, self.alpha, self.beta).astype(dy.dtype, copy=False)
+
+    def get_config(self):
+        return {"name": self.name, "size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
