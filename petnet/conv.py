@@ -96,6 +96,46 @@ def windows(xp: np.ndarray, k_hw: tuple[int, int], strides: tuple[int, int]) -> 
                       strides=(s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
 
 
+def im2col(x: np.ndarray, k_hw: tuple[int, int], strides=1, padding="valid",
+           mode: str = "constant") -> tuple[np.ndarray, tuple[int, int, int], Pads]:
+    """The im2col matrix of an NHWC array: one row per output pixel, one column per (i, j, c).
+
+    Returns ``(cols, (N, OH, OW), pads)`` with ``cols`` of shape ``(N*OH*OW, kh*kw*C)``,
+    C-contiguous, ready for one GEMM with a kernel reshaped to ``(kh*kw*C, F)``.
+    """
+    if x.ndim != 4:
+        raise PetnetError(f"expected images of shape (N, H, W, C), got shape {x.shape}")
+    strides = pair(strides, "strides")
+    k_hw = pair(k_hw, "kernel_size")
+    pads = resolve_padding(padding, x.shape[1:3], k_hw, strides)
+    win = windows(pad(x, pads, mode), k_hw, strides)
+    n, oh, ow = win.shape[:3]
+    # the reshape copies the windows once into a contiguous matrix
+    return win.reshape(n * oh * ow, -1), (n, oh, ow), pads
+
+
+def col2im(dwin: np.ndarray, x_shape: tuple[int, int, int, int], strides, pads: Pads) -> np.ndarray:
+    """The adjoint of im2col: scatter-add window gradients back onto the input.
+
+    ``dwin`` has shape ``(N, OH, OW, kh, kw, C)``; every window position (i, j) adds its slice
+    to the pixels it was read from, so one pixel seen by several windows gets the sum:
+
+        dx[n, y*sh + i, x*sw + j, c] += dwin[n, y, x, i, j, c]
+
+    The loop runs over the kh*kw kernel offsets only (each step adds a whole (N, OH, OW, C)
+    slice), never over pixels. Padding pixels are cropped away at the end.
+    """
+    n, h, w, c = x_shape
+    _, oh, ow, kh, kw, _ = dwin.shape
+    sh, sw = pair(strides, "strides")
+    (t, b), (l, r) = pads
+    dxp = np.zeros((n, h + t + b, w + l + r, c), dtype=dwin.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += dwin[:, :, :, i, j, :]
+    return dxp[:, t:t + h, l:l + w, :]
+
+
 def correlate(x: np.ndarray, kernel: np.ndarray, strides=1, padding="valid",
               mode: str = "constant") -> np.ndarray:
     """Cross-correlate NHWC ``x`` with a ``(kh, kw, C, F)`` kernel; returns ``(N, OH, OW, F)``."""
@@ -105,10 +145,39 @@ def correlate(x: np.ndarray, kernel: np.ndarray, strides=1, padding="valid",
     kh, kw, c, f = kernel.shape
     if x.shape[3] != c:
         raise PetnetError(f"input has {x.shape[3]} channels but the kernel expects {c}")
-    strides = pair(strides, "strides")
-    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), strides)
-    cols = windows(pad(x, pads, mode), (kh, kw), strides)
-    n, oh, ow = cols.shape[:3]
+    cols, (n, oh, ow), _ = im2col(x, (kh, kw), strides, padding, mode)
     # im2col (the reshape copies the windows once) + one GEMM
-    out = cols.reshape(n * oh * ow, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
+    out = cols @ kernel.reshape(kh * kw * c, f)
     return out.reshape(n, oh, ow, f)
+
+
+def correlate_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int], kernel: np.ndarray,
+                       cols: np.ndarray | None = None, x: np.ndarray | None = None,
+                       strides=1, padding="valid", need_dx: bool = True):
+    """Gradients of ``out = correlate(x, kernel)`` (zero padding) given ``dout = dL/dout``.
+
+    With ``cols`` the im2col matrix of x (rows = output pixels) and G = dout as a
+    ``(N*OH*OW, F)`` matrix, the forward pass was ``out = cols @ K``, so by the chain rule
+
+        dL/dK    = cols^T @ G                  (one GEMM; reshaped to (kh, kw, C, F))
+        dL/dcols = G @ K^T                     (one GEMM)
+        dL/dx    = col2im(dL/dcols)            (scatter-add of the windows)
+
+    Pass ``cols`` cached from the forward pass (or ``x`` to recompute it).
+    Returns ``(dx, dkernel)``; ``dx`` is None when ``need_dx`` is False.
+    """
+    kh, kw, c, f = kernel.shape
+    strides = pair(strides, "strides")
+    pads = resolve_padding(padding, x_shape[1:3], (kh, kw), strides)
+    if cols is None:
+        if x is None:
+            raise PetnetError("correlate_backward needs the forward input x or its im2col matrix cols")
+        cols, _, _ = im2col(x, (kh, kw), strides, pads)
+    n, oh, ow, _ = dout.shape
+    g = dout.reshape(n * oh * ow, f)
+    dkernel = (cols.T @ g).reshape(kh, kw, c, f)
+    dx = None
+    if need_dx:
+        dcols = g @ kernel.reshape(kh * kw * c, f).T
+        dx = col2im(dcols.reshape(n, oh, ow, kh, kw, c), x_shape, strides, pads)
+    return dx, dkernel

@@ -1,0 +1,143 @@
+"""Pooling layers (the talk's "down-sampling"): max and average over windows, and global versions.
+
+MaxPooling2D:  y[n, r, c, ch] = max over the window of x.
+    Backward: the whole gradient of a window goes to the ONE input that was the maximum (the first
+    one in row-major window order on ties, exactly as PyTorch does); the other inputs get 0.
+AveragePooling2D:  y = mean over the window.   Backward: each input gets dy / (window size).
+GlobalAveragePooling2D / GlobalMaxPooling2D: the same over the whole height x width -> (N, C).
+
+Windows are a strided view of the input (no copy, no loops over pixels); the backward pass
+scatter-adds window gradients with ``petnet.conv.col2im``. Padding 'same' follows TensorFlow:
+max-pooling ignores the padded pixels (they are -inf), average-pooling divides by the number
+of real pixels in each window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from petnet import conv
+from petnet.errors import PetnetError
+from petnet.nn.layer import Layer
+
+
+class _Pooling2D(Layer):
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", **kwargs):
+        self.pool_size = conv.pair(pool_size, "pool_size")
+        self.strides = conv.pair(strides if strides is not None else self.pool_size, "strides")
+        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+            raise PetnetError(f"padding must be 'valid' or 'same', got {padding!r}")
+        self.padding = padding.lower()
+        super().__init__(**kwargs)
+
+    def build(self, input_shape, dtype=None):
+        if len(input_shape) != 3:
+            raise PetnetError(f"{type(self).__name__} layer {self.name!r} expects images (batch, height, width, "
+                              f"channels), got samples of shape {tuple(input_shape)}")
+        self.pads = conv.resolve_padding(self.padding, input_shape[:2], self.pool_size, self.strides)
+        super().build(input_shape, dtype)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise PetnetError(f"{type(self).__name__} expects samples of shape (height, width, channels), "
+                              f"got {tuple(input_shape)}")
+        h, w, c = input_shape
+        (t, b), (l, r) = conv.resolve_padding(self.padding, (h, w), self.pool_size, self.strides)
+        oh = conv.output_size(h, self.pool_size[0], self.strides[0], t, b)
+        ow = conv.output_size(w, self.pool_size[1], self.strides[1], l, r)
+        if oh < 1 or ow < 1:
+            raise PetnetError(f"{type(self).__name__} {self.name!r}: a {self.pool_size} window does not fit in "
+                              f"a {h}x{w} input; use padding='same' or a smaller pool_size")
+        return (oh, ow, c)
+
+    def _windows(self, x, fill):
+        xp = x
+        if self.pads != ((0, 0), (0, 0)):
+            xp = np.pad(x, ((0, 0), self.pads[0], self.pads[1], (0, 0)), constant_values=fill)
+        return conv.windows(xp, self.pool_size, self.strides)   # (N, OH, OW, ph, pw, C) view
+
+    def get_config(self):
+        return {"name": self.name, "pool_size": self.pool_size, "strides": self.strides, "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """``MaxPooling2D((2, 2))``: the largest value of each window (strides default to pool_size)."""
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        win = self._windows(x, -np.inf)
+        n, oh, ow, ph, pw, c = win.shape
+        flat = win.reshape(n, oh, ow, ph * pw, c)              # one copy of the windows
+        self.argmax = flat.argmax(axis=3)                     # first maximum on ties, like PyTorch
+        self.x_shape = x.shape
+        return np.take_along_axis(flat, self.argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+
+    def backward(self, dy):
+        n, oh, ow, c = dy.shape
+        ph, pw = self.pool_size
+        dwin = np.zeros((n, oh, ow, ph * pw, c), dtype=dy.dtype)
+        np.put_along_axis(dwin, self.argmax[:, :, :, None, :], dy[:, :, :, None, :], axis=3)
+        return conv.col2im(dwin.reshape(n, oh, ow, ph, pw, c), self.x_shape, self.strides, self.pads)
+
+
+class AveragePooling2D(_Pooling2D):
+    """``AveragePooling2D((2, 2))``: the mean of each window (padding excluded from the count)."""
+
+    def build(self, input_shape, dtype=None):
+        super().build(input_shape, dtype)
+        ones = np.ones((1,) + tuple(input_shape[:2]) + (1,), dtype=self.dtype)
+        self.counts = self._windows(ones, 0).sum(axis=(3, 4))   # (1, OH, OW, 1) real pixels per window
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        self.x_shape = x.shape
+        return self._windows(x, 0).sum(axis=(3, 4)) / self.counts
+
+    def backward(self, dy):
+        n, oh, ow, c = dy.shape
+        ph, pw = self.pool_size
+        g = (dy / self.counts)[:, :, :, None, None, :]
+        dwin = np.broadcast_to(g, (n, oh, ow, ph, pw, c))
+        return conv.col2im(dwin, self.x_shape, self.strides, self.pads)
+
+
+class _GlobalPooling2D(Layer):
+    def build(self, input_shape, dtype=None):
+        if len(input_shape) != 3:
+            raise PetnetError(f"{type(self).__name__} layer {self.name!r} expects images (batch, height, width, "
+                              f"channels), got samples of shape {tuple(input_shape)}")
+        super().build(input_shape, dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[-1],)
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Mean over height and width: (N, H, W, C) -> (N, C). Backward: dy / (H*W) to every pixel."""
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        self.x_shape = x.shape
+        return x.mean(axis=(1, 2))
+
+    def backward(self, dy):
+        n, h, w, c = self.x_shape
+        return np.broadcast_to((dy / (h * w))[:, None, None, :], self.x_shape).copy()
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Max over height and width: (N, H, W, C) -> (N, C). Backward: dy to the (first) maximal pixel."""
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        n, h, w, c = x.shape
+        flat = x.reshape(n, h * w, c)
+        self.argmax = flat.argmax(axis=1)
+        self.x_shape = x.shape
+        return np.take_along_axis(flat, self.argmax[:, None, :], axis=1)[:, 0, :]
+
+    def backward(self, dy):
+        n, h, w, c = self.x_shape
+        dx = np.zeros((n, h * w, c), dtype=dy.dtype)
+        np.put_along_axis(dx, self.argmax[:, None, :], dy[:, None, :], axis=1)
+        return dx.reshape(self.x_shape)
