@@ -83,7 +83,10 @@ def load_image(path, min_side: int | None = None) -> Image.Image:
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)  # animated GIF/WebP/TIFF: the first frame
             img.load()  # decode now, inside the try: truncated files fail here
-            img = ImageOps.exif_transpose(img)
+            try:
+                img = ImageOps.exif_transpose(img)
+            except Exception:  # noqa: BLE001 -- a corrupt EXIF block: keep the pixels as stored
+                img = img.copy()
             return to_rgb(img)
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file; check the path") from None
