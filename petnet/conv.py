@@ -108,10 +108,19 @@ def im2col(x: np.ndarray, k_hw: tuple[int, int], strides=1, padding="valid",
     strides = pair(strides, "strides")
     k_hw = pair(k_hw, "kernel_size")
     pads = resolve_padding(padding, x.shape[1:3], k_hw, strides)
-    win = windows(pad(x, pads, mode), k_hw, strides)
-    n, oh, ow = win.shape[:3]
-    # the reshape copies the windows once into a contiguous matrix
-    return win.reshape(n * oh * ow, -1), (n, oh, ow), pads
+    xp = pad(x, pads, mode)
+    win = windows(xp, k_hw, strides)
+    n, oh, ow, kh, kw, c = win.shape
+    if c >= 8:
+        # the reshape copies the windows once into a contiguous matrix
+        return win.reshape(n * oh * ow, -1), (n, oh, ow), pads
+    # few channels: kh*kw slice copies are faster than one element-wise strided copy
+    cols = np.empty(win.shape, dtype=x.dtype)
+    sh, sw = strides
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+    return cols.reshape(n * oh * ow, -1), (n, oh, ow), pads
 
 
 def col2im(dwin: np.ndarray, x_shape: tuple[int, int, int, int], strides, pads: Pads) -> np.ndarray:

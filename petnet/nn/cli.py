@@ -175,7 +175,8 @@ def register(subparsers) -> None:
         "nn", help="chapters 3-4: the NumPy CNN engine (gradcheck, MNIST)",
         description="Chapters 3-4 of the talk: a from-scratch NumPy CNN engine whose backward passes are "
                     "checked numerically, trained on real MNIST digits.",
-        epilog="Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help'.",
+        epilog="examples:\n  petnet nn gradcheck\n  petnet nn mnist --epochs 3\n"
+               "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = nn.add_subparsers(dest="nn_command", metavar="COMMAND")
     nn.set_defaults(func=lambda args: (nn.print_help(), 0)[1])

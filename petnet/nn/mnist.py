@@ -21,6 +21,7 @@ softmax cross-entropy; the classic Keras MNIST example, which reaches about 99% 
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import time
 import zlib
@@ -123,3 +124,184 @@ def load(folder, split: str = "train", limit: int = 0) -> tuple[np.ndarray, np.n
     if limit:
         images, labels = images[:limit], labels[:limit]
     return (images.astype(np.float32) / np.float32(255.0))[..., None], labels.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- the CNN
+def build_model(seed: int | None = 0):
+    """The Keras MNIST example network, channels-last, logits out (softmax fused into the loss)::
+
+        Conv2D(32, 3, relu) (26x26x32) - MaxPooling2D(2) (13x13x32)
+        Conv2D(64, 3, relu) (11x11x64) - MaxPooling2D(2) (5x5x64)
+        Flatten (1600) - Dropout(0.5) - Dense(10)                    34,826 parameters
+    """
+    from petnet.nn import Conv2D, Dense, Dropout, Flatten, MaxPooling2D, Sequential, reset_names, set_seed
+
+    set_seed(seed)
+    reset_names()
+    model = Sequential([
+        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+        MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), activation="relu"),
+        MaxPooling2D((2, 2)),
+        Flatten(),
+        Dropout(0.5),
+        Dense(10),
+    ])
+    model.build((28, 28, 1))
+    return model
+
+
+def shift_images(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
+    """Data augmentation: move each image by up to ``max_shift`` pixels (zeros enter at the border)."""
+    n, h, w, c = x.shape
+    m = max_shift
+    padded = np.zeros((n, h + 2 * m, w + 2 * m, c), dtype=x.dtype)
+    padded[:, m:m + h, m:m + w] = x
+    dy, dx = rng.integers(0, 2 * m + 1, n), rng.integers(0, 2 * m + 1, n)
+    rows = dy[:, None] + np.arange(h)[None, :]                     # (n, h)
+    cols = dx[:, None] + np.arange(w)[None, :]                     # (n, w)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+class Trainer:
+    """The training loop of section 4.2.4 on mini-batches, written out with the engine's public API::
+
+        logits = model.forward(x, training=True)      # every layer caches what backward needs
+        L      = cross_entropy(softmax(logits), y)     # fused, numerically stable
+        model.backward(dL/dlogits)                     # chain rule, last layer first
+        optimizer.step(model.trainable_weights, model.gradients)
+    """
+
+    def __init__(self, seed: int | None = 0, lr=1e-3, optimizer: str = "adam"):
+        from petnet import optim
+        from petnet.nn.losses import SoftmaxCrossEntropy
+
+        self.seed = seed
+        self.model = None
+        self.loss = SoftmaxCrossEntropy()
+        self.optimizer = optim.get(optimizer, lr=lr)
+
+    def build(self, input_shape=(28, 28, 1)):
+        self.model = build_model(self.seed)
+        first = self.model.layers[0]
+        if hasattr(first, "need_input_grad"):
+            first.need_input_grad = False     # nobody needs dL/d(pixels): skip that GEMM and col2im
+        return self
+
+    def get_weights(self):
+        return self.model.get_weights()
+
+    def train_step(self, x, y, training: bool = True) -> float:
+        """One step of gradient descent on a batch; with ``training=False`` only the loss (no update)."""
+        logits = self.model.forward(x, training=training)
+        value = self.loss.forward(logits, y)
+        if not training:
+            return value
+        if not math.isfinite(value):
+            raise PetnetError(f"the loss became {value} during training: the learning rate "
+                              f"({self.optimizer.current_lr:g}) is probably too high; try a 10x smaller --lr")
+        self.model.backward(self.loss.backward())
+        self.optimizer.step(self.model.trainable_weights, self.model.gradients)
+        self.last_logits = logits
+        return value
+
+    def predict(self, x, batch_size: int = 500) -> np.ndarray:
+        """Class ids (argmax of the logits), in inference mode (dropout off)."""
+        return np.concatenate([self.model.forward(x[i:i + batch_size], training=False).argmax(axis=1)
+                               for i in range(0, len(x), batch_size)])
+
+    def layer_times(self, x, y, repeats: int = 5) -> dict:
+        """Forward/backward seconds per layer (for the benchmark's breakdown)."""
+        times = {l.name: [0.0, 0.0] for l in self.model.layers}
+        for _ in range(repeats):
+            a = x
+            for l in self.model.layers:
+                t0 = time.perf_counter()
+                a = l.forward(a, training=True)
+                times[l.name][0] += time.perf_counter() - t0
+            self.loss.forward(a, y)
+            d = self.loss.backward()
+            for l in reversed(self.model.layers):
+                t0 = time.perf_counter()
+                d = l.backward(d)
+                times[l.name][1] += time.perf_counter() - t0
+                if d is None:
+                    break
+        return {k: (f / repeats, b / repeats) for k, (f, b) in times.items()}
+
+
+def train_and_evaluate(folder, epochs: int = 3, batch_size: int = 128, lr: float = 1e-3, limit: int = 0,
+                       test_limit: int = 0, seed: int = 0, save=None, quiet: bool = False,
+                       augment: bool = False, decay: float = 0.1) -> dict:
+    """``petnet nn mnist``: train :func:`build_model` with Adam, report test accuracy and times.
+
+    The learning rate decays exponentially from ``lr`` to ``lr * decay`` over the whole run
+    (``optim.ExponentialDecay``), which settles the last epoch's weights.
+    """
+    import resource
+
+    from petnet import optim
+    from petnet.progress import progress
+
+    t_start, c_start = time.perf_counter(), time.process_time()
+    x_train, y_train = load(folder, "train", limit)
+    x_test, y_test = load(folder, "test", test_limit)
+    steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    total_steps = epochs * steps_per_epoch
+    schedule = optim.ExponentialDecay(lr, decay_steps=total_steps, rate=decay) if decay < 1 else lr
+    trainer = Trainer(seed=seed, lr=schedule).build()
+    rng = np.random.default_rng(seed)
+    history = []
+    for epoch in range(1, epochs + 1):
+        total, correct, seen = 0.0, 0, 0
+        bar = progress(total=steps_per_epoch, desc=f"epoch {epoch}/{epochs}", unit="batch", quiet=quiet)
+        try:
+            for idx in optim.batches(len(x_train), batch_size, rng=rng):
+                xb = x_train[idx]
+                if augment:
+                    xb = shift_images(xb, rng)
+                value = trainer.train_step(xb, y_train[idx])
+                total += value * len(idx)
+                correct += int((trainer.last_logits.argmax(axis=1) == y_train[idx]).sum())
+                seen += len(idx)
+                bar.set_postfix({"loss": f"{total / seen:.4f}", "acc": f"{correct / seen:.4f}"}, refresh=False)
+                bar.update(1)
+        finally:
+            bar.close()
+        history.append({"epoch": epoch, "loss": total / seen, "train_accuracy": correct / seen,
+                        "seconds": time.perf_counter() - t_start})
+        if not quiet:
+            import sys
+            print(f"epoch {epoch}/{epochs}: loss {total / seen:.4f}, train accuracy {correct / seen:.4f} "
+                  f"({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
+    pred = trainer.predict(x_test)
+    acc = float(np.mean(pred == y_test))
+    per_class = {int(d): float(np.mean(pred[y_test == d] == d)) for d in range(10) if np.any(y_test == d)}
+    result = {"test_accuracy": acc, "test_errors": int(np.sum(pred != y_test)), "test_images": int(len(y_test)),
+              "train_images": int(len(x_train)), "epochs": epochs, "batch_size": batch_size, "lr": lr,
+              "lr_decay": decay, "augment": augment, "seed": seed,
+              "params": int(trainer.model.count_params()),
+              "seconds": time.perf_counter() - t_start, "cpu_seconds": time.process_time() - c_start,
+              "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "history": history, "per_class_accuracy": per_class,
+              "model": "Conv2D(32,3,relu)-MaxPool(2)-Conv2D(64,3,relu)-MaxPool(2)-Flatten-Dropout(0.5)-Dense(10)"}
+    if save:
+        result["saved"] = str(trainer.model.save_weights(save))
+    return result
+
+
+def format_result(r: dict) -> str:
+    """The human-readable summary of :func:`train_and_evaluate`."""
+    lines = [f"model: {r['model']} ({r['params']:,} parameters)",
+             f"trained on {r['train_images']:,} images, {r['epochs']} epochs, batch {r['batch_size']}, "
+             f"Adam lr {r['lr']:g} (decaying x{r['lr_decay']:g})" + (", shifted images" if r["augment"] else "")]
+    for h in r["history"]:
+        lines.append(f"  epoch {h['epoch']}: loss {h['loss']:.4f}, train accuracy {h['train_accuracy']:.4f}")
+    lines.append(f"test accuracy: {r['test_accuracy']:.4f} ({r['test_errors']} errors in {r['test_images']:,} "
+                 "test images)")
+    lines.append("per digit: " + "  ".join(f"{d}:{a:.3f}" for d, a in r["per_class_accuracy"].items()))
+    lines.append(f"time: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU "
+                 f"(peak memory {r['max_rss_mib']:.0f} MiB)")
+    if r.get("saved"):
+        lines.append(f"weights saved to {r['saved']}")
+    return "\n".join(lines)

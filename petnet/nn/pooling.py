@@ -61,23 +61,53 @@ class _Pooling2D(Layer):
 
 
 class MaxPooling2D(_Pooling2D):
-    """``MaxPooling2D((2, 2))``: the largest value of each window (strides default to pool_size)."""
+    """``MaxPooling2D((2, 2))``: the largest value of each window (strides default to pool_size).
+
+    Vectorised over pixels by looping over the ph*pw window offsets only. Forward keeps a running
+    maximum; backward hands each window's gradient to the first offset (row-major) whose value
+    equals that maximum and to no other -- the same choice as PyTorch on ties.
+    """
+
+    def _slices(self, oh, ow):
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        for i in range(ph):
+            for j in range(pw):
+                yield (slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
 
     def forward(self, x, training=False):
         self.check_input(x)
-        win = self._windows(x, -np.inf)
-        n, oh, ow, ph, pw, c = win.shape
-        flat = win.reshape(n, oh, ow, ph * pw, c)              # one copy of the windows
-        self.argmax = flat.argmax(axis=3)                     # first maximum on ties, like PyTorch
-        self.x_shape = x.shape
-        return np.take_along_axis(flat, self.argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+        xp = x
+        if self.pads != ((0, 0), (0, 0)):
+            xp = np.pad(x, ((0, 0), self.pads[0], self.pads[1], (0, 0)), constant_values=-np.inf)
+        oh, ow = self.output_shape[:2]
+        best = None
+        for sl in self._slices(oh, ow):
+            if best is None:
+                best = xp[sl].copy()
+            else:
+                np.maximum(best, xp[sl], out=best)
+        self.xp, self.best, self.x_shape = xp, best, x.shape
+        return best
 
     def backward(self, dy):
-        n, oh, ow, c = dy.shape
-        ph, pw = self.pool_size
-        dwin = np.zeros((n, oh, ow, ph * pw, c), dtype=dy.dtype)
-        np.put_along_axis(dwin, self.argmax[:, :, :, None, :], dy[:, :, :, None, :], axis=3)
-        return conv.col2im(dwin.reshape(n, oh, ow, ph, pw, c), self.x_shape, self.strides, self.pads)
+        (t, b), (l, r) = self.pads
+        n, h, w, c = self.x_shape
+        oh, ow = dy.shape[1:3]
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        overlap = sh < ph or sw < pw
+        dxp = np.zeros(self.xp.shape, dtype=dy.dtype)
+        free = np.ones(dy.shape, dtype=bool)     # windows whose maximum has not been found yet
+        slices = list(self._slices(oh, ow))
+        for k, sl in enumerate(slices):
+            hit = self.xp[sl] == self.best
+            hit &= free                           # only the first maximum of a window
+            if k < len(slices) - 1:
+                free ^= hit
+            if overlap:
+                dxp[sl] += dy * hit
+            else:
+                np.multiply(dy, hit, out=dxp[sl])
+        return dxp[:, t:t + h, l:l + w, :]
 
 
 class AveragePooling2D(_Pooling2D):
