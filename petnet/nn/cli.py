@@ -97,8 +97,9 @@ def _backprop(args) -> int:
 def _gradcheck(args) -> int:
     from petnet.nn.gradcheck import gradcheck_all
 
-    raw = gradcheck_all()
-    layers = {str(k): float(_max_error(v)) for k, v in dict(raw).items()}
+    raw = dict(gradcheck_all())
+    raw = raw.get("layers", raw)      # {"layers": {...}, "max_rel_error": ...} or a bare {layer: error}
+    layers = {str(k): float(_max_error(v)) for k, v in raw.items()}
     worst = max(layers.values()) if layers else float("nan")
     ok = {k: v <= args.tol for k, v in layers.items()}
     if args.json:
