@@ -3,6 +3,7 @@
 * ``petnet backprop``      -- the talk's section 4.2 worked by hand: forward values, local gradients
                               d3, d2, d1, parameter gradients, gradient descent, the 4x4 -> 5 example
 * ``petnet nn gradcheck``  -- every layer's hand-written backward against central differences
+* ``petnet nn perceptron`` -- the hardlim neuron learning AND / OR by the perceptron rule, failing on XOR
 * ``petnet nn mnist``      -- train a small CNN on MNIST with the NumPy engine, report test accuracy
 
 NumPy-heavy modules are imported inside the handlers so ``petnet --help`` stays fast.
@@ -126,6 +127,29 @@ def _max_error(v) -> float:
     return float(v)
 
 
+def _perceptron(args) -> int:
+    from petnet.nn.perceptron import AND, OR, XOR, Perceptron
+
+    sets = {"and": AND, "or": OR, "xor": XOR}
+    names = list(sets) if args.gate == "all" else [args.gate]
+    results = {}
+    for name in names:
+        X, t = sets[name]
+        p = Perceptron(lr=args.lr, max_epochs=args.max_epochs).fit(X, t)
+        results[name.upper()] = {"converged": p.converged_, "epochs": p.n_epochs_, "w": p.coef_.tolist(),
+                                 "b": p.intercept_, "accuracy": p.score(X, t), "mistakes_per_epoch": p.errors_,
+                                 "predictions": p.predict(X).tolist(), "targets": t.tolist(),
+                                 "report": p.report(X, t, name.upper())}
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print("a = hardlim(w . p + b); perceptron rule: e = t - a, w <- w + lr*e*p, b <- b + lr*e")
+        for name, r in results.items():
+            print(f"  {r['report']}")
+            print(f"    inputs (0,0) (0,1) (1,0) (1,1) -> {r['predictions']} (targets {r['targets']})")
+    return 0
+
+
 def _mnist(args) -> int:
     from petnet.errors import PetnetError
     from petnet.nn import mnist
@@ -192,6 +216,20 @@ def register(subparsers) -> None:
                     help="largest relative error counted as ok (default: 1e-5)")
     gc.add_argument("--json", action="store_true", help="print {\"layers\": {...}, \"max_rel_error\": ...}")
     gc.set_defaults(func=_gradcheck)
+
+    pc = sub.add_parser(
+        "perceptron", help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
+        description="One neuron a = hardlim(w . p + b) (section 3.2.1) trained by the perceptron rule "
+                    "e = t - a, w <- w + lr*e*p, b <- b + lr*e on the truth tables of AND, OR and XOR. "
+                    "AND and OR are linearly separable and converge; XOR is not, and never does.",
+        epilog="examples:\n  petnet nn perceptron\n  petnet nn perceptron --gate xor --max-epochs 20 --json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pc.add_argument("--gate", default="all", choices=["all", "and", "or", "xor"],
+                    help="which truth table to learn (default: all three)")
+    pc.add_argument("--lr", type=_positive_number, default=1.0, help="learning rate (default: 1)")
+    pc.add_argument("--max-epochs", type=_positive_int, default=100, help="give up after this many (default: 100)")
+    pc.add_argument("--json", action="store_true", help="print one JSON object")
+    pc.set_defaults(func=_perceptron)
 
     mn = sub.add_parser(
         "mnist", help="train a small CNN on MNIST and report test accuracy",

@@ -107,3 +107,13 @@ def test_gradcheck_command(capsys):
     assert main(["nn", "gradcheck"]) == 0
     out = capsys.readouterr().out
     assert "max rel error" in out and "Conv2D" in out and "FAIL" not in out
+
+
+def test_perceptron_command(capsys):
+    assert main(["nn", "perceptron", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["AND"]["converged"] and r["AND"]["predictions"] == [0, 0, 0, 1]
+    assert r["OR"]["converged"] and r["OR"]["predictions"] == [0, 1, 1, 1]
+    assert not r["XOR"]["converged"] and r["XOR"]["accuracy"] < 1
+    assert main(["nn", "perceptron", "--gate", "xor", "--max-epochs", "5"]) == 0
+    assert "NOT separable" in capsys.readouterr().out
