@@ -20,12 +20,13 @@ from petnet.vgg.configs import conv_spec, resolve
 
 def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling=None, classes: int = 1000,
         batch_norm: bool = False, fc_units: int = 4096, dropout: float = 0.0,
-        classifier_activation: str = "softmax", name: str | None = None):
+        classifier_activation: str = "softmax", bn_momentum: float = 0.99, name: str | None = None):
     """Build the VGG network of ``config`` ('A', 'A-LRN', 'B', 'C', 'D', 'E' or a custom list).
 
     ``batch_norm=True`` puts a ``BatchNormalization`` (``block{b}_bn{i}``) after every convolution
     (conv -> BN -> ReLU, as torchvision's ``vgg16_bn``); ``dropout`` > 0 adds dropout after fc1 and
-    fc2 (the paper uses 0.5 for training); ``fc_units`` shrinks the classifier for small inputs.
+    fc2 (the paper uses 0.5 for training); ``fc_units`` shrinks the classifier for small inputs;
+    ``bn_momentum`` is the moving-average momentum of the batch-norm statistics (Keras: 0.99).
     """
     from petnet import nn
     from petnet.vgg.lrn import LocalResponseNormalization
@@ -35,7 +36,7 @@ def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling
         raise PetnetError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
     if include_top and int(classes) < 1:
         raise PetnetError(f"classes must be positive, got {classes!r}")
-    inputs = nn.Input(shape=tuple(input_shape))
+    inputs = nn.Input(shape=tuple(input_shape), name="input")
     x = inputs
     block, i = 1, 0
     for item in items:
@@ -45,7 +46,7 @@ def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling
             i += 1
             if batch_norm:
                 x = nn.Conv2D(f, (k, k), padding="same", name=f"block{block}_conv{i}")(x)
-                x = nn.BatchNormalization(name=f"block{block}_bn{i}")(x)
+                x = nn.BatchNormalization(momentum=bn_momentum, name=f"block{block}_bn{i}")(x)
                 x = nn.Activation("relu", name=f"block{block}_relu{i}")(x)
             else:
                 x = nn.Conv2D(f, (k, k), activation="relu", padding="same", name=f"block{block}_conv{i}")(x)
