@@ -92,19 +92,10 @@ def check_model(model, loss, x, y, eps: float = 1e-6) -> float:
         out = model.forward(x, training=False)
         return model._loss_and_grad(out, y, backward=False)
 
-    out = model.forward(x, training=False)
-    model._loss_and_grad(out, y, backward=False)
-    d = model.loss.backward()
-    sm = model._fused_softmax()
-    if sm is not None:
-        sm.fused = True
-    try:
-        dx = model.backward(d)
-    finally:
-        if sm is not None:
-            sm.fused = False
+    _, grads = model.loss_and_gradients(x, y, training=False)
+    dx = model.input_gradient
     errs = [rel_error(dx, numerical_gradient(value, x, eps))]
-    for w, g in zip(model.trainable_weights, [np.array(g) for g in model.gradients]):
+    for w, g in zip(model.trainable_weights, grads):
         errs.append(rel_error(g, numerical_gradient(value, w, eps)))
     return max(errs)
 

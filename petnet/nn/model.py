@@ -278,11 +278,24 @@ class Model:
         if sm is not None:
             sm.fused = True
         try:
-            self.backward(d)
+            self.input_gradient = self.backward(d)   # dL/dx (None when the first layer skipped it)
         finally:
             if sm is not None:
                 sm.fused = False
         return value
+
+    def loss_and_gradients(self, x, y, training: bool = True):
+        """One forward and backward pass without updating anything: returns ``(loss, gradients)``,
+        the gradients aligned with ``trainable_weights`` (what an optimizer step would use)."""
+        if self.loss is None:
+            raise PetnetError("compile the model first to choose its loss: model.compile(loss=...)")
+        x = as_float(x)
+        self._ensure_built(x, follow_dtype=True)
+        if y is not None and len(np.asarray(y)) != len(x):
+            raise PetnetError(f"{len(x)} inputs but {len(np.asarray(y))} labels; give one label per input")
+        out = self.forward(x, training=training)
+        value = self._loss_and_grad(out, y, backward=True)
+        return value, [np.array(g) for g in self.gradients]
 
     def _prepare(self, x, y=None):
         if self.optimizer is None:
@@ -303,8 +316,9 @@ class Model:
         for l in first:
             l.need_input_grad = False   # nobody needs dL/dx of the data: skip that GEMM
         try:
-            out = self.forward(x, training=True)
-            value = self._loss_and_grad(out, y, backward=True)
+            with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
+                out = self.forward(x, training=True)
+                value = self._loss_and_grad(out, y, backward=True)
         finally:
             for l in first:
                 l.need_input_grad = True
