@@ -17,17 +17,17 @@ def test_structure():
 
 def test_learns_real_digits():
     """Sanity check of the whole VGG-style stack (conv, BN, ReLU, pool, dropout, dense, softmax, Adam):
-    a few steps on 64 real digits drive their loss well down."""
+    a few steps on 32 real digits drive their loss well down."""
     from petnet.nn.mnist import load
 
-    x, y = load(shared_path("data", "mnist"), "train", 64)
+    x, y = load(shared_path("data", "mnist"), "train", 32)
     model = build(seed=1)
     model.compile(optimizer="adam", metrics=["accuracy"], lr=1e-3)
     first = model.train_on_batch(x, y)[0]
-    for _ in range(14):
+    for _ in range(11):
         loss, acc = model.train_on_batch(x, y)
-    assert first > 2.0 and loss < first / 2, (first, loss)     # measured: 2.76 -> 0.53
-    assert acc > 0.6                                           # measured: 0.86 (dropout on)
+    assert first > 2.0 and loss < first / 2, (first, loss)     # measured: 2.75 -> 0.73
+    assert acc > 0.5                                           # measured: 0.78 (dropout on)
 
 
 def test_command_runs(capsys):
