@@ -124,10 +124,6 @@ class Model:
         self.layers = [t.layer for t in self._order]
         self._check_names()
         self.dtype = np.dtype(inputs.dtype)
-        self._consumers = {}
-        for t in self._order:
-            for p in t.parents:
-                self._consumers[id(p)] = self._consumers.get(id(p), 0) + 1
 
     def _check_names(self):
         names = [l.name for l in self.layers]
@@ -450,11 +446,8 @@ class Sequential(Model):
             self._input_shape = layer._declared_input_shape
         self.layers.append(layer)
         self._check_names()
-        if self._input_shape is not None and self.layers_built_through(len(self.layers) - 1):
-            self._build_from(len(self.layers) - 1)
-
-    def layers_built_through(self, k: int) -> bool:
-        return all(l.built for l in self.layers[:k]) or k == 0
+        if self._input_shape is not None and all(l.built for l in self.layers[:-1]):
+            self._build_from(len(self.layers) - 1)   # shapes known: build the new layer at once
 
     def build(self, input_shape=None, dtype=None) -> None:
         """Build every layer for samples of ``input_shape`` (without the batch axis)."""
