@@ -187,3 +187,21 @@ def test_keras_style_names():
     assert [l.name for l in layers] == ["conv2d", "conv2d_1", "max_pooling2d", "batch_normalization",
                                         "dense", "dense_1"]
     assert Sequential().name.startswith("sequential")
+
+
+def test_sequential_input_shape_sources_and_logits_output():
+    a = Sequential([Input(shape=(4,)), Dense(3, name="d1")])
+    assert a.built and a.output_shape == (3,)
+    b = Sequential()
+    b.add(Dense(3))
+    assert not b.built
+    b.build((4,))
+    assert b.layers[0].kernel.shape == (4, 3)
+    # no final softmax: outputs are logits and the loss applies the softmax itself
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+    a.compile(loss="softmax_cross_entropy")
+    logits = a.predict(x)
+    loss = a.evaluate(x, y)
+    ref = F.cross_entropy(torch.tensor(logits, dtype=torch.float64), torch.tensor(y)).item()
+    assert loss == pytest.approx(ref, rel=1e-5)
