@@ -46,3 +46,25 @@ def test_user_errors(tmp_path, photo, capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 3 and "Traceback" not in err
     assert path.exists() and Image.open(path).size == (32, 24)
+
+
+def test_alpha_and_16_bit_are_kept(tmp_path):
+    rgba = np.zeros((12, 16, 4), np.uint8)
+    rgba[..., :3] = np.random.default_rng(5).integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    rgba[..., 3] = np.arange(16, dtype=np.uint8) * 16
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    assert main(["filter", str(tmp_path / "a.png"), "-k", "mean", "--size", "3", "--out", str(tmp_path / "b.png")]) == 0
+    out = np.asarray(Image.open(tmp_path / "b.png"))
+    assert out.shape == (12, 16, 4)
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    ref = cv2.blur(rgba[..., :3].astype(np.float32) / 255, (3, 3)) * 255
+    assert np.abs(out[..., :3] - np.round(ref)).max() <= 1
+
+    g16 = (np.arange(12 * 16, dtype=np.uint16).reshape(12, 16) * 300)
+    Image.fromarray(g16).save(tmp_path / "g16.png")
+    assert main(["filter", str(tmp_path / "g16.png"), "-k", "gaussian", "--size", "3",
+                 "--out", str(tmp_path / "o16.png")]) == 0
+    out16 = np.asarray(Image.open(tmp_path / "o16.png"))
+    assert out16.dtype == np.uint16
+    ref16 = cv2.GaussianBlur(g16.astype(np.float32) / 65535, (3, 3), 0) * 65535
+    assert np.abs(out16.astype(np.float64) - ref16).max() <= 1
