@@ -60,7 +60,7 @@ def size_from_sigma(sigma: float) -> int:
 def gaussian_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
     """1-D Gaussian ``g_i = exp(-x_i^2 / (2 sigma^2)) / sum``, ``x_i = i - (size-1)/2``
     (same as ``cv2.getGaussianKernel(size, sigma)``)."""
-    size = _check_size(size)
+    size = _check_size(size, "Gaussian size")
     if sigma <= 0 and size in _SMALL_GAUSSIAN:
         return np.array(_SMALL_GAUSSIAN[size])
     s = sigma if sigma > 0 else sigma_from_size(size)
