@@ -4,7 +4,8 @@ petnet's NumPy engine against PyTorch CPU, in one process with the same number o
     nice .venv/bin/python bench/nn_bench.py [--steps 20] [--batch 64] [--threads N] [--profile]
 
 Network (the one `petnet nn mnist` trains):
-    Conv2D(32, 3, relu) - MaxPool(2) - Conv2D(64, 3, relu) - MaxPool(2) - Flatten - Dropout(0.5) - Dense(10)
+    Conv2D(32, 3, relu) - MaxPool(2) - Conv2D(64, 3, relu) - MaxPool(2) - Flatten - Dense(128, relu)
+    - Dropout(0.5) - Dense(10)
 
 Prints ms/step for both and the ratio, peak memory of each (tracemalloc for NumPy arrays; the
 process's ru_maxrss growth), and a cProfile breakdown of petnet's step (where the time goes).
@@ -105,17 +106,20 @@ def main(argv=None) -> int:
     import torch.nn as tnn
 
     net = tnn.Sequential(tnn.Conv2d(1, 32, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(32, 64, 3), tnn.ReLU(),
-                         tnn.MaxPool2d(2), tnn.Flatten(), tnn.Dropout(0.5), tnn.Linear(64 * 5 * 5, 10))
-    k1, b1, k2, b2, kd, bd = weights
+                         tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(64 * 5 * 5, 128), tnn.ReLU(), tnn.Dropout(0.5),
+                         tnn.Linear(128, 10))
+    k1, b1, k2, b2, kd, bd, ko, bo = weights
     with torch.no_grad():
         net[0].weight.copy_(torch.from_numpy(k1.transpose(3, 2, 0, 1).copy()))
         net[0].bias.copy_(torch.from_numpy(b1))
         net[3].weight.copy_(torch.from_numpy(k2.transpose(3, 2, 0, 1).copy()))
         net[3].bias.copy_(torch.from_numpy(b2))
         # petnet flattens NHWC (h, w, c); torch flattens NCHW (c, h, w): permute the dense rows
-        kd_t = kd.reshape(5, 5, 64, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
-        net[8].weight.copy_(torch.from_numpy(kd_t.T.copy()))
-        net[8].bias.copy_(torch.from_numpy(bd))
+        kd_t = kd.reshape(5, 5, 64, 128).transpose(2, 0, 1, 3).reshape(-1, 128)
+        net[7].weight.copy_(torch.from_numpy(kd_t.T.copy()))
+        net[7].bias.copy_(torch.from_numpy(bd))
+        net[10].weight.copy_(torch.from_numpy(ko.T.copy()))
+        net[10].bias.copy_(torch.from_numpy(bo))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
     yt = torch.from_numpy(y)

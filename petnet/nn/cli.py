@@ -33,7 +33,7 @@ examples:
 
 MNIST_EPILOG = """\
 examples:
-  petnet nn mnist                                  # ../shared/data/mnist, 3 epochs, Adam, batch 128
+  petnet nn mnist                                  # ../shared/data/mnist, 3 epochs, Adam, batch 64
   petnet nn mnist --limit 2000 --epochs 1          # a quick look (train on the first 2000 images)
   petnet nn mnist --json --save mnist_cnn.npz      # JSON result, keep the trained weights
 """
@@ -233,14 +233,14 @@ def register(subparsers) -> None:
 
     mn = sub.add_parser(
         "mnist", help="train a small CNN on MNIST and report test accuracy",
-        description="Train Conv2D(32,3,relu)-MaxPool-Conv2D(64,3,relu)-MaxPool-Flatten-Dropout(0.5)-Dense(10) "
+        description="Train Conv2D(32,3,relu)-MaxPool-Conv2D(64,3,relu)-MaxPool-Flatten-Dense(128,relu)-Dropout(0.5)-Dense(10) "
                     "with Adam on the MNIST training images (idx .gz files) using the NumPy engine, then report "
                     "the accuracy on the 10,000 test images.",
         epilog=MNIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     mn.add_argument("--data", metavar="DIR",
                     help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
     mn.add_argument("--epochs", type=_positive_int, default=3, help="passes over the training set (default: 3)")
-    mn.add_argument("--batch-size", type=_positive_int, default=128, help="mini-batch size (default: 128)")
+    mn.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
     mn.add_argument("--lr", type=_positive_number, default=1e-3, help="Adam learning rate (default: 0.001)")
     mn.add_argument("--limit", type=_nonneg_int, default=0,
                     help="train on the first N training images only (default: all 60,000)")
