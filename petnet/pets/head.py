@@ -1,0 +1,137 @@
+"""The new last layer: a softmax over *your* classes, trained by petnet's own gradient descent.
+
+Only this layer learns; the backbone's 1280 features ``f`` of each photo are fixed (cached).
+With ``K`` classes the layer is the engine's ``Dense(K)`` plus softmax cross-entropy::
+
+    x        = (f - mu) / sigma                  # feature standardisation (mu, sigma from training)
+    z        = x W + b                           # W: (1280, K), b: (K,)
+    p_k      = exp(z_k) / sum_j exp(z_j)         # softmax
+    L        = -mean(log p_y) + (l2 / 2) ||W||^2 # cross-entropy + weight decay
+    dL/dz    = (p - onehot(y)) / N
+    dL/dW    = x^T dL/dz + l2 W,    dL/db = sum_n dL/dz
+
+Each step samples ``train_batch_size`` photos and, for each, one of its cached views (when
+distortions are on), then one optimizer step (``petnet.optim``, Adam by default).
+Predictions average the softmax over the "test views" (``center``, plus ``flip`` when
+``flip_left_right`` was used).
+
+Standardisation is folded into the saved weights, so a saved head works on raw features::
+
+    z = ((f - mu) / sigma) W + b = f W' + b',   W' = W / sigma[:, None],   b' = b - (mu / sigma) W
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from petnet import optim
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum for stability."""
+    z = np.asarray(z, np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class SoftmaxHead:
+    """A linear softmax classifier on bottleneck features (scikit-learn style: ``fit`` returns self).
+
+    After ``fit``: ``W_`` (D, K) and ``b_`` (K,) act on **raw** features (standardisation folded),
+    ``history_`` lists the evaluation rows printed during training."""
+
+    def __init__(self, n_classes: int, steps: int = 1000, learning_rate: float = 0.001,
+                 batch_size: int = 100, l2: float = 1e-3, optimizer: str = "adam",
+                 eval_step_interval: int = 100, seed: int = 0):
+        self.n_classes = int(n_classes)
+        self.steps = int(steps)
+        self.learning_rate = float(learning_rate)
+        self.batch_size = int(batch_size)
+        self.l2 = float(l2)
+        self.optimizer = optimizer
+        self.eval_step_interval = int(eval_step_interval)
+        self.seed = seed
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, X, y, X_val=None, y_val=None, log=None, quiet: bool = True):
+        """``X``: (n, V, D) features of V cached views per photo (V=1: no distortions), ``y``: (n,).
+
+        ``log(step, train_acc, cross_entropy, val_acc)`` is called every ``eval_step_interval``
+        steps and after the last one."""
+        from petnet.errors import PetnetError
+        from petnet.nn.dense import Dense
+        from petnet.nn.losses import SoftmaxCrossEntropy
+        from petnet.progress import progress
+
+        X = np.asarray(X, np.float32)
+        if X.ndim == 2:
+            X = X[:, None, :]
+        y = np.asarray(y, np.int64)
+        n, V, D = X.shape
+        if n == 0:
+            raise PetnetError("no training images: lower --validation_percentage/--testing_percentage "
+                              "or add photos")
+        if self.steps < 1 or self.batch_size < 1:
+            raise PetnetError("--how_many_training_steps and --train_batch_size must be at least 1")
+        flat = X.reshape(-1, D)
+        self.mu_ = flat.mean(axis=0)
+        self.sigma_ = flat.std(axis=0) + 1e-3   # + eps: features that are (almost) constant
+        Xs = (X - self.mu_) / self.sigma_
+        Xv = None
+        if X_val is not None and len(X_val):
+            Xv = np.asarray(X_val, np.float32)
+            Xv = Xv[:, None, :] if Xv.ndim == 2 else Xv
+
+        dense = Dense(self.n_classes, kernel_initializer="zeros")
+        dense.build((D,), dtype=np.float32)
+        loss = SoftmaxCrossEntropy()
+        opt = optim.get(self.optimizer, lr=self.learning_rate)
+        rng = np.random.default_rng(self.seed)
+        self._dense = dense
+        self.history_ = []
+        bs = min(self.batch_size, n)
+        every = max(1, self.eval_step_interval)
+        bar = progress(range(1, self.steps + 1), desc="training", unit="step", quiet=quiet)
+        for step in bar:
+            idx = rng.choice(n, size=bs, replace=False) if bs < n else rng.permutation(n)
+            views = rng.integers(0, V, size=len(idx))
+            xb = Xs[idx, views]
+            z = dense.forward(xb, training=True)
+            ce = loss.forward(z, y[idx])
+            dense.backward(loss.backward())
+            gW, gb = dense.grads
+            opt.step(dense.params, [gW + self.l2 * dense.kernel, gb])
+            if step % every == 0 or step == self.steps:
+                train_acc = float((z.argmax(axis=1) == y[idx]).mean())
+                val_acc = None
+                if Xv is not None:
+                    self._fold()
+                    val_acc = float((self.predict_proba(Xv).argmax(1) == np.asarray(y_val)).mean())
+                row = {"step": step, "train_accuracy": train_acc, "cross_entropy": float(ce),
+                       "validation_accuracy": val_acc}
+                self.history_.append(row)
+                if log:
+                    log(row)
+        self._fold()
+        return self
+
+    def _fold(self):
+        W = self._dense.kernel.astype(np.float64)
+        b = self._dense.bias.astype(np.float64)
+        sigma = self.sigma_.astype(np.float64)
+        self.W_ = (W / sigma[:, None]).astype(np.float32)
+        self.b_ = (b - (self.mu_ / sigma) @ W).astype(np.float32)
+
+    # -- prediction ---------------------------------------------------------------------------
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n, K)``; ``X`` (n, D) or (n, V, D): softmax averaged over views."""
+        return predict_proba(self.W_, self.b_, X)
+
+
+def predict_proba(W, b, X) -> np.ndarray:
+    """softmax(f W + b), averaged over the views axis when ``X`` is (n, V, D)."""
+    X = np.asarray(X, np.float32)
+    if X.ndim == 2:
+        return softmax(X @ W + b)
+    return np.mean([softmax(X[:, v] @ W + b) for v in range(X.shape[1])], axis=0)

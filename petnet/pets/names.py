@@ -1,0 +1,42 @@
+"""Display names: the talk's ``english,中文`` file and its ``id_to_string`` fallback.
+
+The talk's predict script read ``chinese.txt`` with lines ``english,中文`` and printed the
+Chinese name when there was a non-empty one, else the English label. Same here.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from petnet.errors import PetnetError
+
+
+def read_names(path) -> dict[str, str]:
+    """``english,中文`` lines (UTF-8, optional BOM, no header needed) -> ``{english: 中文}``."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise PetnetError(f"names file {path} not found; it has one 'english,中文' pair per line")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PetnetError(f"names file {path} is not UTF-8 text; save it as UTF-8") from None
+    names = {}
+    for row in csv.reader(text.splitlines()):
+        if len(row) >= 2 and row[0].strip():
+            names[row[0].strip()] = row[1].strip()
+    return names
+
+
+def display_name(label: str, names: dict[str, str] | None) -> str:
+    """The Chinese name of ``label`` if there is a non-empty one, else ``label`` itself."""
+    if names:
+        zh = names.get(label, "").strip()
+        if zh:
+            return zh
+    return label
+
+
+def pretty_label(label: str) -> str:
+    """``american_pit_bull_terrier`` -> ``american pit bull terrier`` (for English display)."""
+    return label.replace("_", " ")
