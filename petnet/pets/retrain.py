@@ -205,17 +205,29 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
     if conf is not None:
         import matplotlib
         matplotlib.use("Agg")
+        import warnings
+
         import matplotlib.pyplot as plt
+        from matplotlib.font_manager import FontProperties
+
+        from petnet.pets.sheet import find_cjk_font, has_cjk
+        font = find_cjk_font()
+        if font is None and any(has_cjk(lab) for lab in labels):
+            print("note: no font with Chinese characters found; the confusion matrix shows boxes "
+                  "for them (install one, e.g. fonts-noto-cjk)")
+        fp = FontProperties(fname=font, size=6) if font else None
         k = len(labels)
         fig, ax = plt.subplots(figsize=(max(4, 0.25 * k + 2), max(4, 0.25 * k + 2)))
         ax.imshow(conf, cmap="Blues")
-        ax.set_xticks(range(k), labels, rotation=90, fontsize=6)
-        ax.set_yticks(range(k), labels, fontsize=6)
+        ax.set_xticks(range(k), labels, rotation=90, fontsize=6, fontproperties=fp)
+        ax.set_yticks(range(k), labels, fontsize=6, fontproperties=fp)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title("confusion matrix (test set)")
-        fig.tight_layout()
-        fig.savefig(folder / "confusion.png", dpi=100)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # missing CJK glyphs (noted above)
+            fig.tight_layout()
+            fig.savefig(folder / "confusion.png", dpi=100)
         plt.close(fig)
     return folder
 

@@ -66,13 +66,16 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
         for label, name, score in top[:3]:
             shown = name if (font_file or not has_cjk(name)) else label
             lines.append(f"{shown} ({score:.3f})")
-        ax.set_title(Path(path).name, fontsize=8)
+        ax.set_title(Path(path).name, fontsize=8, fontproperties=fp)
         ax.text(0.5, -0.04, "\n".join(lines), transform=ax.transAxes, ha="center", va="top",
                 fontsize=9, fontproperties=fp)
-    fig.tight_layout()
-    if out_path:
-        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out_path, dpi=90)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # file names with glyphs the font lacks
+        fig.tight_layout()
+        if out_path:
+            Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out_path, dpi=90)
     if show:
         plt.show()
     plt.close(fig)
