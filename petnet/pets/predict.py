@@ -152,8 +152,9 @@ def as_json(pred: Prediction) -> dict:
             "top": [{"label": lab, "name": name, "score": round(score, 6)} for lab, name, score in pred.top]}
 
 
-def run(args, backbone_factory=None, out=sys.stdout) -> int:
+def run(args, backbone_factory=None, out=None) -> int:
     """The ``petnet predict`` handler."""
+    out = out or sys.stdout
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     paths = collect_paths(args.paths)

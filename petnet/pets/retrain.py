@@ -62,13 +62,14 @@ def topk_hits(P: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
 
 
 def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_factory=None,
-                  quiet=False, out=sys.stdout):
+                  quiet=False, out=None):
     """Cached features of every photo of ``image_set``: ``(feats (n, V, 1280), paths, y)``.
 
     Unreadable photos are listed and skipped; class-size rules are checked again afterwards."""
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import ImageSet, check_classes
 
+    out = out or sys.stdout
     paths, ys = image_set.samples()
     cache = BottleneckCache(bottleneck_dir, arch, backbone_factory=backbone_factory)
     feats, ok, failures = cache.get(paths, views=views, quiet=quiet)
@@ -96,8 +97,9 @@ def _test_view_index(train_views, test_views):
     return [train_views.index(v) for v in test_views]
 
 
-def run(args, backbone_factory=None, out=sys.stdout) -> int:
+def run(args, backbone_factory=None, out=None) -> int:
     """The ``petnet retrain`` handler (``backbone_factory`` lets tests plug in a fake backbone)."""
+    out = out or sys.stdout
     from petnet.pets.dataset import scan_image_dir, split
     from petnet.pets.model_file import PetModel, save_model, write_labels
     from petnet.pets.preprocess import arch_spec, preprocess_id

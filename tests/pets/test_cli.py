@@ -1,0 +1,83 @@
+"""The chapter-6 command line: retrain.py's flag names, dashed aliases, help, errors, export."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from petnet.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RETRAIN_PY_FLAGS = ("image_dir", "bottleneck_dir", "how_many_training_steps", "learning_rate",
+                    "train_batch_size", "validation_percentage", "testing_percentage",
+                    "eval_step_interval", "validation_batch_size", "test_batch_size",
+                    "print_misclassified_test_images", "flip_left_right", "random_crop",
+                    "random_scale", "random_brightness", "output_graph", "output_labels",
+                    "summaries_dir", "architecture", "model_dir")
+
+
+def test_retrain_accepts_retrain_py_flags_and_dashed_aliases():
+    parser = build_parser()
+    help_text = parser._subparsers._group_actions[0].choices["retrain"].format_help()
+    for flag in RETRAIN_PY_FLAGS:
+        assert f"--{flag}" in help_text
+    a = parser.parse_args(["retrain", "--image_dir", "x", "--how_many_training_steps", "7",
+                           "--flip_left_right", "--model_dir", "m"])
+    b = parser.parse_args(["retrain", "--image-dir", "x", "--how-many-training-steps", "7",
+                           "--flip-left-right", "--model-dir", "m"])
+    assert vars(a) == vars(b)
+    assert a.how_many_training_steps == 7 and a.flip_left_right and a.architecture == "lite2"
+
+
+def test_help_is_fast_and_lists_commands():
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "petnet", "--help"],
+                         capture_output=True, text=True, check=True)
+    assert "predict" in out.stdout and "retrain" in out.stdout
+    imported = out.stderr
+    for heavy in ("torch", "onnxruntime", "matplotlib"):
+        assert f" {heavy}\n" not in imported and f"| {heavy}\n" not in imported
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "nothing.jpg")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
+    assert main(["retrain", "--image_dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["predict", str(ROOT / "examples"), "--json", "--csv"]) == 2
+
+
+def test_model_dir_is_accepted_with_a_note(tmp_path, capsys):
+    from tests.pets.test_retrain import _synthetic_folder
+    photos = _synthetic_folder(tmp_path / "p")
+    assert main(["retrain", "--image_dir", str(photos), "--architecture", "lite0", "--model_dir", "old",
+                 "--bottleneck_dir", str(tmp_path / "bn"), "--how_many_training_steps", "5",
+                 "--output_graph", str(tmp_path / "m.npz"), "--output_labels", str(tmp_path / "l.txt"),
+                 "--quiet"]) == 0
+    assert "--model_dir old is ignored" in capsys.readouterr().out
+
+
+def test_export_onnx_matches_predict(tmp_path, capsys):
+    """The exported graph (image -> probabilities) gives the head's probabilities on the centre view."""
+    ort = pytest.importorskip("onnxruntime")
+    from PIL import Image
+
+    from petnet.pets.backbone import load_views
+    from petnet.pets.predict import Recognizer
+    out = tmp_path / "pets.onnx"
+    assert main(["export", "--format", "onnx", "-o", str(out)]) == 0
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    photo = ROOT / "examples" / "samoyed_11.jpg"
+    rec = Recognizer()
+    x = load_views(photo, rec.arch, ("center",))
+    p_onnx = sess.run(["probabilities"], {"image": x})[0]
+    feats, _, _ = rec.backbone.extract([photo], views=("center",), quiet=True)
+    np.testing.assert_allclose(p_onnx, rec.probabilities(feats), atol=1e-4)
+    meta = sess.get_modelmeta().custom_metadata_map
+    assert "samoyed" in meta["petnet.labels"]
+    assert Image.open(photo).size  # the photo itself is intact
