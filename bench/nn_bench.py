@@ -7,8 +7,10 @@ Network (the one `petnet nn mnist` trains):
     Conv2D(32, 3, relu) - MaxPool(2) - Conv2D(64, 3, relu) - MaxPool(2) - Flatten - Dense(128, relu)
     - Dropout(0.5) - Dense(10)
 
-Prints ms/step for both and the ratio, peak memory of each (tracemalloc for NumPy arrays; the
-process's ru_maxrss growth), and a cProfile breakdown of petnet's step (where the time goes).
+Prints ms/step (wall and CPU time) for both and the ratios -- interleaved rounds, median, so a busy
+neighbour on a shared machine slows both alike --, the peak memory of training in each (growth of
+ru_maxrss in a fresh child process; tracemalloc for petnet's NumPy arrays), and with --profile a
+cProfile breakdown of petnet's step and per-layer forward/backward times (where the time goes).
 Both frameworks start from the same weights and the first step's loss is compared.
 """
 
@@ -47,6 +49,85 @@ def blas_threads() -> tuple[int, str]:
     return os.cpu_count() or 1, "OpenBLAS default: all cores"
 
 
+def make_batch(np, batch):
+    rng = np.random.default_rng(0)
+    return rng.random((batch, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, batch)
+
+
+def setup_petnet(x, y):
+    from petnet.nn import mnist
+
+    trainer = mnist.Trainer(seed=0, lr=1e-3).build((28, 28, 1))
+    loss0 = trainer.train_step(x, y, training=False)
+    return trainer, (lambda: trainer.train_step(x, y)), loss0
+
+
+def setup_torch(torch, weights, x, y):
+    """The same network in PyTorch (NCHW), starting from petnet's weights."""
+    import torch.nn as tnn
+
+    net = tnn.Sequential(tnn.Conv2d(1, 32, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(32, 64, 3), tnn.ReLU(),
+                         tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(64 * 5 * 5, 128), tnn.ReLU(), tnn.Dropout(0.5),
+                         tnn.Linear(128, 10))
+    if weights is not None:
+        k1, b1, k2, b2, kd, bd, ko, bo = weights
+        with torch.no_grad():
+            net[0].weight.copy_(torch.from_numpy(k1.transpose(3, 2, 0, 1).copy()))
+            net[0].bias.copy_(torch.from_numpy(b1))
+            net[3].weight.copy_(torch.from_numpy(k2.transpose(3, 2, 0, 1).copy()))
+            net[3].bias.copy_(torch.from_numpy(b2))
+            # petnet flattens NHWC (h, w, c); torch flattens NCHW (c, h, w): permute the dense rows
+            kd_t = kd.reshape(5, 5, 64, 128).transpose(2, 0, 1, 3).reshape(-1, 128)
+            net[7].weight.copy_(torch.from_numpy(kd_t.T.copy()))
+            net[7].bias.copy_(torch.from_numpy(bd))
+            net[10].weight.copy_(torch.from_numpy(ko.T.copy()))
+            net[10].bias.copy_(torch.from_numpy(bo))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    yt = torch.from_numpy(y)
+    lossf = tnn.CrossEntropyLoss()
+    net.eval()
+    with torch.no_grad():
+        loss0 = float(lossf(net(xt), yt))
+    net.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = lossf(net(xt), yt)
+        loss.backward()
+        opt.step()
+
+    return step, loss0
+
+
+def memory_child(np, args, threads) -> int:
+    """Child process: peak resident memory (ru_maxrss) after warm-up + timed steps, minus the resident
+    memory right after setup (imports, data, weights), in MiB."""
+    x, y = make_batch(np, args.batch)
+    if args.memory_child == "torch":
+        import torch
+        torch.set_num_threads(threads)
+        step, _ = setup_torch(torch, None, x, y)
+    else:
+        _, step, _ = setup_petnet(x, y)
+    with open("/proc/self/statm") as f:            # current resident set after setup, in pages
+        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    for _ in range(args.warmup + args.steps):
+        step()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)
+    return 0
+
+
+def child_memory(framework: str, args) -> float:
+    import subprocess
+    cmd = [sys.executable, __file__, "--memory-child", framework, "--batch", str(args.batch),
+           "--steps", str(min(args.steps, 10)), "--warmup", str(args.warmup)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=20)
@@ -55,7 +136,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=0,
                     help="threads for both: sets OPENBLAS/OMP/MKL_NUM_THREADS before NumPy loads "
                          "(default: what NumPy's BLAS uses)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     ap.add_argument("--profile", action="store_true", help="cProfile top functions of petnet's step")
+    ap.add_argument("--memory-child", choices=["petnet", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.threads:
@@ -67,10 +150,10 @@ def main(argv=None) -> int:
 
     threads, blas = blas_threads()
     threads = args.threads or threads
+    if args.memory_child:
+        return memory_child(np, args, threads)
 
     import torch
-
-    from petnet.nn import mnist
 
     torch.set_num_threads(threads)
     env = {k: os.environ.get(k, "-") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -79,80 +162,40 @@ def main(argv=None) -> int:
     print(f"numpy {np.__version__}, torch {torch.__version__}, batch {args.batch}, float32, "
           f"{args.steps} timed steps after {args.warmup} warm-up\n")
 
-    rng = np.random.default_rng(0)
-    x = rng.random((args.batch, 28, 28, 1), dtype=np.float32)
-    y = rng.integers(0, 10, args.batch)
-
-    # ---------------- petnet
-    trainer = mnist.Trainer(seed=0, lr=1e-3)
-    trainer.build((28, 28, 1))
-    weights = [w.copy() for w in trainer.get_weights()]
-    loss0_petnet = trainer.train_step(x, y, training=False)
+    x, y = make_batch(np, args.batch)
+    trainer, step_petnet, loss0_petnet = setup_petnet(x, y)
+    step_torch, loss0_torch = setup_torch(torch, trainer.get_weights(), x, y)
     for _ in range(args.warmup):
-        trainer.train_step(x, y)
+        step_petnet()
+        step_torch()
 
+    # interleaved rounds: a busy neighbour slows both frameworks alike; report each one's median round
+    rounds = {"petnet": [], "torch": []}
+    for _ in range(args.rounds):
+        for name, step in (("petnet", step_petnet), ("torch", step_torch)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(args.steps):
+                step()
+            rounds[name].append(((time.perf_counter() - t0) / args.steps, (time.process_time() - c0) / args.steps))
+    med = {k: tuple(float(np.median([r[i] for r in v])) for i in (0, 1)) for k, v in rounds.items()}
+
+    # peak memory: a fresh child process per framework (ru_maxrss growth over setup), plus tracemalloc
+    # (NumPy's own arrays) for petnet
+    mem = {fw: child_memory(fw, args) for fw in ("petnet", "torch")}
     tracemalloc.start()
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
-        trainer.train_step(x, y)
-    t_np = (time.perf_counter() - t0) / args.steps
-    c_np = (time.process_time() - c0) / args.steps
+    step_petnet()
     peak_np = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    rss_np = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0
 
-    # ---------------- torch (same weights, NCHW)
-    import torch.nn as tnn
-
-    net = tnn.Sequential(tnn.Conv2d(1, 32, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(32, 64, 3), tnn.ReLU(),
-                         tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(64 * 5 * 5, 128), tnn.ReLU(), tnn.Dropout(0.5),
-                         tnn.Linear(128, 10))
-    k1, b1, k2, b2, kd, bd, ko, bo = weights
-    with torch.no_grad():
-        net[0].weight.copy_(torch.from_numpy(k1.transpose(3, 2, 0, 1).copy()))
-        net[0].bias.copy_(torch.from_numpy(b1))
-        net[3].weight.copy_(torch.from_numpy(k2.transpose(3, 2, 0, 1).copy()))
-        net[3].bias.copy_(torch.from_numpy(b2))
-        # petnet flattens NHWC (h, w, c); torch flattens NCHW (c, h, w): permute the dense rows
-        kd_t = kd.reshape(5, 5, 64, 128).transpose(2, 0, 1, 3).reshape(-1, 128)
-        net[7].weight.copy_(torch.from_numpy(kd_t.T.copy()))
-        net[7].bias.copy_(torch.from_numpy(bd))
-        net[10].weight.copy_(torch.from_numpy(ko.T.copy()))
-        net[10].bias.copy_(torch.from_numpy(bo))
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-    yt = torch.from_numpy(y)
-    lossf = tnn.CrossEntropyLoss()
-    net.eval()
-    with torch.no_grad():
-        loss0_torch = float(lossf(net(xt), yt))
-    net.train()
-
-    def tstep():
-        opt.zero_grad(set_to_none=True)
-        loss = lossf(net(xt), yt)
-        loss.backward()
-        opt.step()
-
-    for _ in range(args.warmup):
-        tstep()
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
-        tstep()
-    t_t = (time.perf_counter() - t0) / args.steps
-    c_t = (time.process_time() - c0) / args.steps
-    rss_t = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss1
-
+    (t_np, c_np), (t_t, c_t) = med["petnet"], med["torch"]
     print(f"first-step loss (same weights, no dropout): petnet {loss0_petnet:.6f}  torch {loss0_torch:.6f}")
-    print()
-    print("| framework | ms/step (wall) | ms/step (CPU) | ratio (wall) | peak memory |")
-    print("|---|---:|---:|---:|---|")
-    print(f"| PyTorch {torch.__version__} CPU | {1e3 * t_t:.1f} | {1e3 * c_t:.1f} | 1.00x | "
-          f"ru_maxrss +{rss_t / 1024:.0f} MiB |")
-    print(f"| petnet (NumPy) | {1e3 * t_np:.1f} | {1e3 * c_np:.1f} | {t_np / t_t:.2f}x | "
-          f"tracemalloc peak {peak_np / 2**20:.0f} MiB, ru_maxrss +{rss_np / 1024:.0f} MiB |")
+    print(f"median of {args.rounds} interleaved rounds of {args.steps} steps each\n")
+    print("| framework | ms/step (wall) | ms/step (CPU) | ratio wall | ratio CPU | peak memory of training |")
+    print("|---|---:|---:|---:|---:|---|")
+    print(f"| PyTorch {torch.__version__} CPU | {1e3 * t_t:.1f} | {1e3 * c_t:.1f} | 1.00x | 1.00x | "
+          f"+{mem['torch']:.0f} MiB RSS |")
+    print(f"| petnet (NumPy) | {1e3 * t_np:.1f} | {1e3 * c_np:.1f} | {t_np / t_t:.2f}x | {c_np / c_t:.2f}x | "
+          f"+{mem['petnet']:.0f} MiB RSS (NumPy arrays: tracemalloc peak {peak_np / 2**20:.0f} MiB) |")
 
     if args.profile:
         pr = cProfile.Profile()

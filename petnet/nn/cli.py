@@ -33,7 +33,7 @@ examples:
 
 MNIST_EPILOG = """\
 examples:
-  petnet nn mnist                                  # ../shared/data/mnist, 3 epochs, Adam, batch 64
+  petnet nn mnist                                  # ../shared/data/mnist, 5 epochs, Adam, batch 64
   petnet nn mnist --limit 2000 --epochs 1          # a quick look (train on the first 2000 images)
   petnet nn mnist --json --save mnist_cnn.npz      # JSON result, keep the trained weights
 """
@@ -200,7 +200,7 @@ def register(subparsers) -> None:
         "nn", help="chapters 3-4: the NumPy CNN engine (gradcheck, MNIST)",
         description="Chapters 3-4 of the talk: a from-scratch NumPy CNN engine whose backward passes are "
                     "checked numerically, trained on real MNIST digits.",
-        epilog="examples:\n  petnet nn gradcheck\n  petnet nn mnist --epochs 3\n"
+        epilog="examples:\n  petnet nn gradcheck\n  petnet nn mnist\n"
                "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = nn.add_subparsers(dest="nn_command", metavar="COMMAND")
@@ -239,9 +239,11 @@ def register(subparsers) -> None:
         epilog=MNIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     mn.add_argument("--data", metavar="DIR",
                     help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
-    mn.add_argument("--epochs", type=_positive_int, default=3, help="passes over the training set (default: 3)")
+    mn.add_argument("--epochs", type=_positive_int, default=5, help="passes over the training set (default: 5)")
     mn.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
-    mn.add_argument("--lr", type=_positive_number, default=1e-3, help="Adam learning rate (default: 0.001)")
+    mn.add_argument("--lr", type=_positive_number, default=2e-3,
+                    help="initial Adam learning rate; it decays exponentially to a tenth of it by the end "
+                         "(default: 0.002)")
     mn.add_argument("--limit", type=_nonneg_int, default=0,
                     help="train on the first N training images only (default: all 60,000)")
     mn.add_argument("--test-limit", type=_nonneg_int, default=0,

@@ -234,7 +234,7 @@ class Trainer:
         return {k: (f / repeats, b / repeats) for k, (f, b) in times.items()}
 
 
-def train_and_evaluate(folder, epochs: int = 3, batch_size: int = 64, lr: float = 1e-3, limit: int = 0,
+def train_and_evaluate(folder, epochs: int = 5, batch_size: int = 64, lr: float = 2e-3, limit: int = 0,
                        test_limit: int = 0, seed: int = 0, save=None, quiet: bool = False,
                        augment: bool = False, decay: float = 0.1) -> dict:
     """``petnet nn mnist``: train :func:`build_model` with Adam, report test accuracy and times.
