@@ -1,0 +1,61 @@
+"""Cold- and warm-cache ``petnet retrain`` on the shared pet photos (362 photos, 37 breeds).
+
+``retrain_timings() -> dict`` is imported by ``bench/pets_bench.py``; run alone it prints a table::
+
+    python bench/pets_retrain_timing.py [--architecture lite2] [--image_dir ...]
+
+cold: empty bottleneck folder (every photo through the backbone, then training);
+warm: the same command again (features read from the cache, only the head is trained).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PETS = ROOT.parent / "shared" / "data" / "pets" / "train"
+
+
+def retrain_timings(image_dir=PETS, architecture: str = "lite2", steps: int | None = None) -> dict:
+    """Seconds of a cold-cache and a warm-cache retrain (defaults of ``petnet retrain``)."""
+    from petnet.cli import build_parser
+    from petnet.pets.retrain import run
+    with tempfile.TemporaryDirectory(prefix="petnet-timing-") as tmp:
+        argv = ["retrain", "--image_dir", str(image_dir), "--architecture", architecture,
+                "--bottleneck_dir", f"{tmp}/bn", "--output_graph", f"{tmp}/m.npz",
+                "--output_labels", f"{tmp}/labels.txt", "--quiet"]
+        if steps:
+            argv += ["--how_many_training_steps", str(steps)]
+        args = build_parser().parse_args(argv)
+        out = {}
+        for name in ("cold", "warm"):
+            log = io.StringIO()
+            t0 = time.perf_counter()
+            run(args, out=log)
+            out[f"{name}_s"] = round(time.perf_counter() - t0, 2)
+            out[f"{name}_test_line"] = next((line for line in log.getvalue().splitlines()
+                                             if line.startswith("Final test accuracy")), "")
+        out.update(architecture=architecture, images=362 if Path(image_dir) == PETS else None,
+                   speedup_warm=round(out["cold_s"] / out["warm_s"], 1))
+        return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image_dir", default=str(PETS))
+    ap.add_argument("--architecture", default="lite2")
+    args = ap.parse_args(argv)
+    t = retrain_timings(args.image_dir, args.architecture)
+    print(f"| retrain ({t['architecture']}) | seconds |\n|---|---:|")
+    print(f"| cold cache (features + training) | {t['cold_s']:.1f} |")
+    print(f"| warm cache (training only) | {t['warm_s']:.1f} |")
+    print(f"| ratio cold / warm | {t['speedup_warm']:.1f}x |")
+    print(t["cold_test_line"])
+
+
+if __name__ == "__main__":
+    main()
