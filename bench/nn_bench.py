@@ -9,7 +9,7 @@ Network (the one `petnet nn mnist` trains):
 
 Prints ms/step (wall and CPU time) for both and the ratios -- interleaved rounds, median, so a busy
 neighbour on a shared machine slows both alike --, the peak memory of training in each (growth of
-ru_maxrss in a fresh child process; tracemalloc for petnet's NumPy arrays), and with --profile a
+the peak resident set (VmHWM) in a fresh child process; tracemalloc for petnet's NumPy arrays), and with --profile a
 cProfile breakdown of petnet's step and per-layer forward/backward times (where the time goes).
 Both frameworks start from the same weights and the first step's loss is compared.
 """
@@ -21,7 +21,6 @@ import cProfile
 import io
 import os
 import pstats
-import resource
 import sys
 import time
 import tracemalloc
@@ -100,8 +99,18 @@ def setup_torch(torch, weights, x, y):
     return step, loss0
 
 
+def proc_status_mib(key: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS now, VmHWM peak), in MiB.
+    (Not ru_maxrss: Linux carries the parent's peak into a child across fork + exec.)"""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def memory_child(np, args, threads) -> int:
-    """Child process: peak resident memory (ru_maxrss) after warm-up + timed steps, minus the resident
+    """Child process: peak resident memory (VmHWM) after warm-up + timed steps, minus the resident
     memory right after setup (imports, data, weights), in MiB."""
     x, y = make_batch(np, args.batch)
     if args.memory_child == "torch":
@@ -110,11 +119,10 @@ def memory_child(np, args, threads) -> int:
         step, _ = setup_torch(torch, None, x, y)
     else:
         _, step, _ = setup_petnet(x, y)
-    with open("/proc/self/statm") as f:            # current resident set after setup, in pages
-        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    before = proc_status_mib("VmRSS")
     for _ in range(args.warmup + args.steps):
         step()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before)
+    print(proc_status_mib("VmHWM") - before)
     return 0
 
 
@@ -179,7 +187,7 @@ def main(argv=None) -> int:
             rounds[name].append(((time.perf_counter() - t0) / args.steps, (time.process_time() - c0) / args.steps))
     med = {k: tuple(float(np.median([r[i] for r in v])) for i in (0, 1)) for k, v in rounds.items()}
 
-    # peak memory: a fresh child process per framework (ru_maxrss growth over setup), plus tracemalloc
+    # peak memory: a fresh child process per framework (VmHWM growth over setup), plus tracemalloc
     # (NumPy's own arrays) for petnet
     mem = {fw: child_memory(fw, args) for fw in ("petnet", "torch")}
     tracemalloc.start()
