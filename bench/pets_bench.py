@@ -162,8 +162,8 @@ def main(argv=None) -> int:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for key, value in module.retrain_timings().items():
-            print(f"| {key} | {value:.2f} |" if isinstance(value, (int, float))
-                  else f"| {key} | {value} |")
+            shown = f"{value:.2f}" if isinstance(value, float) else value
+            print(f"| {key} | {shown} |")
     else:
         print("| TODO: cold / warm-cache retrain (bench/pets_retrain_timing.py not written yet) | - |")
 
