@@ -21,7 +21,7 @@ def write_idx_gz(path, arr):
         f.write(header + arr.tobytes())
 
 
-def synthetic_digits(folder, n_train=300, n_test=100, seed=0):
+def synthetic_digits(folder, n_train=200, n_test=100, seed=0):
     """A tiny, easy MNIST look-alike: class k is a bright bar at row 2 + 2k (plus noise)."""
     rng = np.random.default_rng(seed)
     for split, n in (("train", n_train), ("test", n_test)):
@@ -49,13 +49,13 @@ def test_help_texts_and_registration(capsys):
 def test_mnist_command_learns_tiny_data(tmp_path, capsys):
     synthetic_digits(tmp_path)
     save = tmp_path / "w.npz"
-    code = main(["nn", "mnist", "--data", str(tmp_path), "--epochs", "2", "--batch-size", "32", "--lr", "3e-3",
+    code = main(["nn", "mnist", "--data", str(tmp_path), "--epochs", "2", "--batch-size", "40", "--lr", "3e-3",
                  "--json", "--save", str(save)])
     assert code == 0
     r = json.loads(capsys.readouterr().out)
     for key in ("test_accuracy", "epochs", "seconds", "cpu_seconds"):
         assert key in r
-    assert r["epochs"] == 2 and r["train_images"] == 300 and r["test_images"] == 100
+    assert r["epochs"] == 2 and r["train_images"] == 200 and r["test_images"] == 100
     assert r["test_accuracy"] > 0.5          # chance is 0.1
     assert r["history"][-1]["loss"] < r["history"][0]["loss"]
     # the saved weights reproduce the reported accuracy
@@ -68,10 +68,10 @@ def test_mnist_command_learns_tiny_data(tmp_path, capsys):
 
 def test_mnist_command_text_output_on_real_subset(capsys):
     folder = shared_path("data", "mnist")
-    assert main(["nn", "mnist", "--data", str(folder), "--limit", "1000", "--test-limit", "500", "--epochs", "1",
+    assert main(["nn", "mnist", "--data", str(folder), "--limit", "256", "--test-limit", "200", "--epochs", "1",
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "test accuracy:" in out and "500 test images" in out
+    assert "test accuracy:" in out and "200 test images" in out and "256 images" in out
     assert "s wall" in out and "s CPU" in out
 
 
