@@ -158,10 +158,10 @@ def run(args, backbone_factory=None, out=None) -> int:
         print(f"Final test accuracy = {100 * acc:.1f}% (N={len(te_eval)})", file=out)
         if args.print_misclassified_test_images:
             print("=== MISCLASSIFIED TEST IMAGES ===", file=out)
-            for i, ok_ in zip(te_eval, hit1):
+            for row, (i, ok_) in enumerate(zip(te_eval, hit1)):
                 if not ok_:
-                    guess = image_set.labels[int(P[list(te_eval).index(i)].argmax())]
-                    print(f"{str(paths[i]):>70}  {guess}", file=out)
+                    guess = image_set.labels[int(P[row].argmax())]
+                    print(f"{paths[i]}  (predicted {guess})", file=out)
         conf = confusion(P.argmax(1), y[te_eval], len(image_set.labels))
     else:
         print("Final test accuracy = - (N=0): no testing images (--testing_percentage 0)", file=out)

@@ -201,3 +201,13 @@ def test_retrain_bad_inputs(tmp_path, capsys):
     assert main(["retrain", "--image_dir", str(one)]) == 2
     assert "fewer than 2 images" in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_distortion_flags_map_to_cached_views():
+    from petnet.pets.preprocess import VIEWS
+    from petnet.pets.retrain import views_for
+    assert views_for() == (("center",), ("center",))
+    train, test = views_for(flip_left_right=True, random_crop=True, random_scale=True, random_brightness=True)
+    assert set(train) == set(VIEWS) and len(train) == len(VIEWS)
+    assert test == ("center", "flip")
+    assert views_for(random_brightness=True)[0] == ("center", "brighter", "darker")
