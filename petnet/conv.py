@@ -111,8 +111,9 @@ def im2col(x: np.ndarray, k_hw: tuple[int, int], strides=1, padding="valid",
     xp = pad(x, pads, mode)
     win = windows(xp, k_hw, strides)
     n, oh, ow, kh, kw, c = win.shape
-    if c >= 8:
-        # the reshape copies the windows once into a contiguous matrix
+    if c >= 8 or kh * kw > 9:
+        # the reshape copies the windows once into a contiguous matrix (also the faster copy
+        # for long windows, e.g. a 1x31 Gaussian pass)
         return win.reshape(n * oh * ow, -1), (n, oh, ow), pads
     # few channels: kh*kw slice copies are faster than one element-wise strided copy
     cols = np.empty(win.shape, dtype=x.dtype)
@@ -154,10 +155,33 @@ def correlate(x: np.ndarray, kernel: np.ndarray, strides=1, padding="valid",
     kh, kw, c, f = kernel.shape
     if x.shape[3] != c:
         raise PetnetError(f"input has {x.shape[3]} channels but the kernel expects {c}")
+    if c * f <= 4:
+        return _correlate_by_taps(x, kernel, strides, padding, mode)
     cols, (n, oh, ow), _ = im2col(x, (kh, kw), strides, padding, mode)
     # im2col (the reshape copies the windows once) + one GEMM
     out = cols @ kernel.reshape(kh * kw * c, f)
     return out.reshape(n, oh, ow, f)
+
+
+def _correlate_by_taps(x, kernel, strides, padding, mode):
+    """The same sum, accumulated one kernel tap (i, j) at a time:
+
+        out += xpad[:, i::sh, j::sw, :] @ kernel[i, j]        (a (C, F) matrix per tap)
+
+    With very few channels (image filtering: one channel in, one out) the im2col matrix would be
+    kh*kw times the image for a GEMM with a single column; adding kh*kw shifted slices reads the
+    image kh*kw times but writes no matrix, and is 10-20x faster. Loops over taps, never pixels.
+    """
+    kh, kw, c, f = kernel.shape
+    sh, sw = pair(strides, "strides")
+    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), (sh, sw))
+    xp = pad(x, pads, mode)
+    n, oh, ow = windows(xp, (kh, kw), (sh, sw)).shape[:3]  # also checks that the window fits
+    out = np.zeros((n, oh, ow, f), dtype=np.result_type(x, kernel))
+    for i in range(kh):
+        for j in range(kw):
+            out += xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] @ kernel[i, j]
+    return out
 
 
 def correlate_backward(dout: np.ndarray, x_shape: tuple[int, int, int, int], kernel: np.ndarray,
