@@ -180,7 +180,11 @@ def _correlate_by_taps(x, kernel, strides, padding, mode):
     out = np.zeros((n, oh, ow, f), dtype=np.result_type(x, kernel))
     for i in range(kh):
         for j in range(kw):
-            out += xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] @ kernel[i, j]
+            tap = xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+            if c == 1:  # a broadcast multiply-add; a GEMM with an inner size of 1 is slower
+                out += tap * kernel[i, j, 0]
+            else:
+                out += tap @ kernel[i, j]
     return out
 
 
