@@ -18,7 +18,8 @@ demo: install
 	$(BIN)/petnet predict examples/
 
 # the whole test suite
+# two pytest workers on two cores: one BLAS/OpenMP thread each, or they oversubscribe the CPU
 test: install
-	$(BIN)/python -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
 .PHONY: install demo test
