@@ -25,11 +25,11 @@ Default folder: ``$PETNET_CACHE/bottlenecks`` or ``~/.cache/petnet/bottlenecks``
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from petnet.atomic import write_atomically
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
 FEATURE_DIM = 1280
@@ -52,18 +52,7 @@ def file_sha1(path) -> str:
 
 
 def _atomic_save(path: Path, arr: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, np.asarray(arr, np.float32), allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, lambda f: np.save(f, np.asarray(arr, np.float32), allow_pickle=False))
 
 
 class BottleneckCache:

@@ -21,14 +21,13 @@ refused with a clear ``PetnetError``. For other runtimes use ``petnet export`` (
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from petnet.atomic import write_atomically
 from petnet.errors import PetnetError
 
 FORMAT = "petnet-pets-head"
@@ -65,25 +64,10 @@ def save_model(path, model: PetModel) -> Path:
         "preprocess_id": np.array(model.preprocess_id),
         "test_views": np.array(list(model.test_views), dtype=str),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def load_model(path) -> PetModel:

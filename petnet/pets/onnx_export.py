@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from petnet.atomic import write_atomically
 from petnet.errors import PetnetError
 from petnet.pets.preprocess import arch_spec, preprocess_id
 
@@ -116,18 +117,7 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
 
 
 def _atomic_write(data: bytes, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out_path, lambda f: f.write(data))
 
 
 def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None,

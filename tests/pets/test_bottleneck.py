@@ -122,7 +122,7 @@ def test_resume_after_interrupt(tmp_path):
         cache(tmp_path, fake).get(paths)
     saved = list((tmp_path / "bn").rglob("*.npy"))
     assert len(saved) == 32                              # the finished batch persisted
-    assert not list((tmp_path / "bn").rglob(".tmp-*"))   # no half-written files
+    assert not list((tmp_path / "bn").rglob("*.tmp"))   # no half-written files
     fake2 = FakeBackbone()
     f, ok, _ = cache(tmp_path, fake2).get(paths)
     assert sum(n for n, _ in fake2.calls) == 38 and len(ok) == 70
