@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import warnings
+
+from petnet.argtypes import number, positive_int
 
 OPTIMIZER_NAMES = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 
@@ -28,26 +29,6 @@ examples:
   petnet gd fit --no-scale --lr 1e-7              # raw features: see how slow plain GD is
   petnet gd fit --json                            # one JSON object: coef, intercept, n_iter, converged, loss
 """
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
-
-
-def _number(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return v
 
 
 def _add_data_args(p, x_default="size_sqft"):
@@ -78,22 +59,22 @@ def register(subparsers) -> None:
     _add_data_args(fit)
     fit.add_argument("--optimizer", default="gd", choices=OPTIMIZER_NAMES,
                      help="how each step is made (default: gd, plain gradient descent)")
-    fit.add_argument("--lr", type=_number, default=None,
+    fit.add_argument("--lr", type=number, default=None,
                      help="learning rate alpha (default: one that works with scaling, per optimizer)")
-    fit.add_argument("--lr-decay", type=_number, default=None, metavar="RATE",
+    fit.add_argument("--lr-decay", type=number, default=None, metavar="RATE",
                      help="exponential learning-rate schedule: lr * RATE**(t/100) (e.g. 0.9)")
-    fit.add_argument("--max-iter", type=_positive_int, default=10_000,
+    fit.add_argument("--max-iter", type=positive_int, default=10_000,
                      help="give up after this many iterations (default: 10000)")
-    fit.add_argument("--tol", type=_number, default=1e-4,
+    fit.add_argument("--tol", type=number, default=1e-4,
                      help="stop when |previous_loss - loss| < tol, loss in original units (default: 1e-4)")
-    fit.add_argument("--n-iter-no-change", type=_positive_int, default=1, metavar="N",
+    fit.add_argument("--n-iter-no-change", type=positive_int, default=1, metavar="N",
                      help="require N consecutive iterations below tol (default: 1, the talk's rule)")
-    fit.add_argument("--batch-size", type=_positive_int, default=None,
+    fit.add_argument("--batch-size", type=positive_int, default=None,
                      help="mini-batch size (1 = stochastic GD; default: full batch)")
     fit.add_argument("--seed", type=int, default=0, help="seed of the mini-batch order (default: 0)")
     fit.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
                      help="standardise features and target for the optimizer (default: --scale)")
-    fit.add_argument("--degree", type=_positive_int, default=1,
+    fit.add_argument("--degree", type=positive_int, default=1,
                      help="polynomial degree of each feature: 2+ fits a curve (default: 1, a line)")
     fit.add_argument("--plot", metavar="OUT.png", help="save the data with the fitted line/curve")
     fit.add_argument("--show", action="store_true", help="open the plot in a window")
@@ -108,12 +89,12 @@ def register(subparsers) -> None:
                "  petnet gd compare --no-scale --contour raw_path.png   # raw features: the narrow valley",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_data_args(cmp_)
-    cmp_.add_argument("--tol", type=_number, default=1e-4, help="tolerance of every fit (default: 1e-4)")
-    cmp_.add_argument("--max-iter", type=_positive_int, default=10_000, help="(default: 10000)")
+    cmp_.add_argument("--tol", type=number, default=1e-4, help="tolerance of every fit (default: 1e-4)")
+    cmp_.add_argument("--max-iter", type=positive_int, default=10_000, help="(default: 10000)")
     cmp_.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
                       help="standardise features and target (default: --scale); --no-scale shows the slow crawl "
                            "along the raw loss valley")
-    cmp_.add_argument("--lr", type=_number, default=None,
+    cmp_.add_argument("--lr", type=number, default=None,
                       help="one learning rate for every optimizer (default: a working one per optimizer)")
     cmp_.add_argument("--plot", metavar="OUT.png", help="save the loss curves of all optimizers (log scale)")
     cmp_.add_argument("--contour", metavar="OUT.png",
@@ -127,7 +108,7 @@ def register(subparsers) -> None:
                     "which has a local minimum near x = 0.95 and the global one near x = -1.05.",
         epilog="example:\n  petnet gd surface --plot surface.png",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    surf.add_argument("--steps", type=_positive_int, default=500, help="steps per optimizer (default: 500)")
+    surf.add_argument("--steps", type=positive_int, default=500, help="steps per optimizer (default: 500)")
     surf.add_argument("--plot", metavar="OUT.png", help="save the paths over the contour lines")
     surf.add_argument("--show", action="store_true", help="open the plot in a window")
     surf.set_defaults(func=cmd_surface)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from pathlib import Path
+
+from petnet.argtypes import nonneg_int, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:
@@ -37,43 +38,6 @@ examples:
   petnet nn mnist --limit 2000 --epochs 1          # a quick look (train on the first 2000 images)
   petnet nn mnist --json --save mnist_cnn.npz      # JSON result, keep the trained weights
 """
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
-
-
-def _nonneg_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
-
-
-def _number(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return v
-
-
-def _positive_number(text):
-    v = _number(text)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return v
 
 
 def default_mnist_dir() -> Path:
@@ -180,17 +144,17 @@ def register(subparsers) -> None:
                     "dE/dw_i = d_i * input_i and dE/db_i = d_i, a few gradient-descent steps with E falling, "
                     "and section 4.2.5's 4x4 input -> 5 neurons example (80 weight gradients).",
         epilog=BACKPROP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    bp.add_argument("--x", type=_number, default=1.0, help="the single input x (default: 1)")
-    bp.add_argument("--t", type=_number, default=0.9, help="the target t (default: 0.9)")
-    bp.add_argument("--w", type=_number, nargs=3, default=[0.5, -0.4, 0.8], metavar=("W1", "W2", "W3"),
+    bp.add_argument("--x", type=number, default=1.0, help="the single input x (default: 1)")
+    bp.add_argument("--t", type=number, default=0.9, help="the target t (default: 0.9)")
+    bp.add_argument("--w", type=number, nargs=3, default=[0.5, -0.4, 0.8], metavar=("W1", "W2", "W3"),
                     help="the three weights (default: 0.5 -0.4 0.8)")
-    bp.add_argument("--b", type=_number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
+    bp.add_argument("--b", type=number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
                     help="the three biases (default: 0.1 0.2 -0.3)")
     bp.add_argument("--activation", default="sigmoid",
                     choices=["sigmoid", "logsig", "tanh", "tansig", "relu", "purelin", "linear"],
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
-    bp.add_argument("--lr", type=_positive_number, default=1.0, help="step size alpha (default: 1.0)")
-    bp.add_argument("--steps", type=_nonneg_int, default=10, help="gradient-descent steps to show (default: 10)")
+    bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
+    bp.add_argument("--steps", type=nonneg_int, default=10, help="gradient-descent steps to show (default: 10)")
     bp.add_argument("--optimizer", default="gd", help="a petnet.optim name (default: gd)")
     bp.add_argument("--seed", type=int, default=0, help="random weights of the 4x4 -> 5 example (default: 0)")
     bp.add_argument("--json", action="store_true", help="print one JSON object instead of the walk-through")
@@ -212,7 +176,7 @@ def register(subparsers) -> None:
                     "relative error between the hand-written backward pass and a central-difference "
                     "numerical gradient, in float64. Exit status 1 if any layer is over the tolerance.",
         epilog=GRADCHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    gc.add_argument("--tol", type=_positive_number, default=1e-5,
+    gc.add_argument("--tol", type=positive_number, default=1e-5,
                     help="largest relative error counted as ok (default: 1e-5)")
     gc.add_argument("--json", action="store_true", help="print {\"layers\": {...}, \"max_rel_error\": ...}")
     gc.set_defaults(func=_gradcheck)
@@ -226,8 +190,8 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     pc.add_argument("--gate", default="all", choices=["all", "and", "or", "xor"],
                     help="which truth table to learn (default: all three)")
-    pc.add_argument("--lr", type=_positive_number, default=1.0, help="learning rate (default: 1)")
-    pc.add_argument("--max-epochs", type=_positive_int, default=100, help="give up after this many (default: 100)")
+    pc.add_argument("--lr", type=positive_number, default=1.0, help="learning rate (default: 1)")
+    pc.add_argument("--max-epochs", type=positive_int, default=100, help="give up after this many (default: 100)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=_perceptron)
 
@@ -239,14 +203,14 @@ def register(subparsers) -> None:
         epilog=MNIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     mn.add_argument("--data", metavar="DIR",
                     help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
-    mn.add_argument("--epochs", type=_positive_int, default=5, help="passes over the training set (default: 5)")
-    mn.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
-    mn.add_argument("--lr", type=_positive_number, default=2e-3,
+    mn.add_argument("--epochs", type=positive_int, default=5, help="passes over the training set (default: 5)")
+    mn.add_argument("--batch-size", type=positive_int, default=64, help="mini-batch size (default: 64)")
+    mn.add_argument("--lr", type=positive_number, default=2e-3,
                     help="initial Adam learning rate; it decays exponentially to a tenth of it by the end "
                          "(default: 0.002)")
-    mn.add_argument("--limit", type=_nonneg_int, default=0,
+    mn.add_argument("--limit", type=nonneg_int, default=0,
                     help="train on the first N training images only (default: all 60,000)")
-    mn.add_argument("--test-limit", type=_nonneg_int, default=0,
+    mn.add_argument("--test-limit", type=nonneg_int, default=0,
                     help="evaluate on the first N test images only (default: all 10,000)")
     mn.add_argument("--augment", action="store_true",
                     help="random shifts of up to 2 pixels during training")
