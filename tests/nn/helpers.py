@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from petnet.nn.gradcheck import numerical_gradient as central_diff  # f() changes with x in place
+
 RTOL, ATOL = 1e-6, 1e-9
 
 
@@ -46,20 +48,6 @@ def torch_pad_same(x_nchw, k_hw, strides, value=0.0):
     t, b = tf_same_pads(x_nchw.shape[2], kh, sh)
     l, r = tf_same_pads(x_nchw.shape[3], kw, sw)
     return F.pad(x_nchw, (l, r, t, b), value=value)
-
-
-def central_diff(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    flat, gf = x.reshape(-1), g.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        fp = f()
-        flat[i] = old - eps
-        fm = f()
-        flat[i] = old
-        gf[i] = (fp - fm) / (2 * eps)
-    return g
 
 
 def layer_test(layer_factory, torch_fn, input_shape, batch: int = 2, training: bool = False, seed: int = 0,
