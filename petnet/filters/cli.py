@@ -89,9 +89,8 @@ def apply(pixels, args):
 
 def compare_figure(path, before, after, title: str) -> None:
     """Save ``original | result`` side by side."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from petnet.plotting import finish, pyplot
+    plt = pyplot()
 
     h, w = before.shape[:2]
     fig, axes = plt.subplots(1, 2, figsize=(2 * 5, 5 * h / w + 0.6))
@@ -99,9 +98,7 @@ def compare_figure(path, before, after, title: str) -> None:
         ax.imshow(img.clip(0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
         ax.set_title(name)
         ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    finish(fig, path, dpi=100)
 
 
 def run(args) -> int:

@@ -8,33 +8,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-
-def _pyplot(show: bool):
-    import matplotlib
-    if not show:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _finish(plt, fig, out, show):
-    fig.tight_layout()
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=110)
-    if show:
-        plt.show()
-    plt.close(fig)
-    return out
+from petnet.plotting import finish, pyplot
 
 
 def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
     """Scatter of the samples with the fitted line/curve (one feature), or predicted vs actual (several)."""
-    plt = _pyplot(show)
+    plt = pyplot(show)
     X = np.asarray(X, dtype=np.float64)
     X = X[:, None] if X.ndim == 1 else X
     names = names or [f"x{j + 1}" for j in range(X.shape[1])]
@@ -58,7 +39,7 @@ def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
         ax.set_title(f"fit on {', '.join(names)}", fontsize=9)
     ax.legend()
     ax.grid(alpha=0.3)
-    return _finish(plt, fig, out, show)
+    return finish(fig, out, show)
 
 
 def plot_loss_curves(curves: dict, out=None, show=False, minimum: float | None = None, title=None):
@@ -66,7 +47,7 @@ def plot_loss_curves(curves: dict, out=None, show=False, minimum: float | None =
 
     With ``minimum`` (the least-squares loss) a second panel shows ``loss - minimum``, where the
     speed of convergence is visible long after the raw curves look flat."""
-    plt = _pyplot(show)
+    plt = pyplot(show)
     ncols = 2 if minimum is not None else 1
     fig, axes = plt.subplots(1, ncols, figsize=(6.0 * ncols, 4.4), squeeze=False)
     ax = axes[0, 0]
@@ -91,13 +72,13 @@ def plot_loss_curves(curves: dict, out=None, show=False, minimum: float | None =
         ax.set_title("distance to the minimum")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3, which="both")
-    return _finish(plt, fig, out, show)
+    return finish(fig, out, show)
 
 
 def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin=0.25, solution=None):
     """Paths of (a0, a1) (name -> array (k, 2), original units) over contours of Loss(a0, a1) for
     the one-variable model ``y = a0 + a1 x``."""
-    plt = _pyplot(show)
+    plt = pyplot(show)
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64)
     # frame the start, the end points and the solution (a path that wanders far is clipped)
@@ -134,12 +115,12 @@ def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin
     ax.set_title("path of (a0, a1) over the loss contours")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(plt, fig, out, show)
+    return finish(fig, out, show)
 
 
 def plot_surface_paths(surface, paths: dict, out=None, show=False):
     """Optimizer paths (name -> array (k, 2)) over the contours of a 2-D ``surface(x, y)``."""
-    plt = _pyplot(show)
+    plt = pyplot(show)
     xs, ys = np.meshgrid(np.linspace(-1.8, 2.3, 400), np.linspace(-1.8, 1.9, 400))
     Z = surface(xs, ys)
     fig, ax = plt.subplots(figsize=(7.2, 5.2))
@@ -158,4 +139,4 @@ def plot_surface_paths(surface, paths: dict, out=None, show=False):
     ax.set_ylabel("y")
     ax.set_title("f(x,y) = x⁴ − 2x² + 0.4x + y²/2: who escapes the local minimum?")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(plt, fig, out, show)
+    return finish(fig, out, show)

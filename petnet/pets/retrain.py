@@ -205,14 +205,13 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
         lines.append(f"{r['step']},{r['train_accuracy']:.6f},{r['cross_entropy']:.6f},{va}")
     (folder / "history.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if conf is not None:
-        import matplotlib
-        matplotlib.use("Agg")
         import warnings
 
-        import matplotlib.pyplot as plt
         from matplotlib.font_manager import FontProperties
 
         from petnet.pets.sheet import find_cjk_font, has_cjk
+        from petnet.plotting import finish, pyplot
+        plt = pyplot()
         font = find_cjk_font()
         if font is None and any(has_cjk(lab) for lab in labels):
             print("note: no font with Chinese characters found; the confusion matrix shows boxes "
@@ -228,9 +227,7 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
         ax.set_title("confusion matrix (test set)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)   # missing CJK glyphs (noted above)
-            fig.tight_layout()
-            fig.savefig(folder / "confusion.png", dpi=100)
-        plt.close(fig)
+            finish(fig, folder / "confusion.png", dpi=100)
     return folder
 
 

@@ -39,10 +39,8 @@ def has_cjk(text: str) -> bool:
 def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     """Draw ``results`` = ``[(path, [(label, name, score), ...]), ...]``; save to ``out_path``
     and/or show it. Returns ``(out_path, used_cjk_font: bool)``."""
-    import matplotlib
-    if not show:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from petnet.plotting import finish, pyplot
+    plt = pyplot(show)
     from matplotlib.font_manager import FontProperties
 
     from petnet.pets.images import ImageError, load_image
@@ -72,11 +70,5 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # file names with glyphs the font lacks
-        fig.tight_layout()
-        if out_path:
-            Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out_path, dpi=90)
-    if show:
-        plt.show()
-    plt.close(fig)
+        finish(fig, out_path, show, dpi=90)
     return out_path, font_file is not None
