@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from petnet.argtypes import nonneg_int, number, positive_int, positive_number
@@ -38,12 +37,6 @@ examples:
   petnet nn mnist --limit 2000 --epochs 1          # a quick look (train on the first 2000 images)
   petnet nn mnist --json --save mnist_cnn.npz      # JSON result, keep the trained weights
 """
-
-
-def default_mnist_dir() -> Path:
-    """``../shared/data/mnist`` beside the project (``$PETNET_SHARED/data/mnist`` if set)."""
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("PETNET_SHARED", root.parent / "shared")) / "data" / "mnist"
 
 
 # --------------------------------------------------------------------------- handlers
@@ -118,7 +111,7 @@ def _mnist(args) -> int:
     from petnet.errors import PetnetError
     from petnet.nn import mnist
 
-    folder = Path(args.data) if args.data else default_mnist_dir()
+    folder = Path(args.data) if args.data else mnist.default_folder()
     if not folder.exists():
         raise PetnetError(f"MNIST folder {folder} does not exist; pass --data DIR with the four idx .gz files "
                           "(train-images-idx3-ubyte.gz, ...; from http://yann.lecun.com/exdb/mnist/ or "

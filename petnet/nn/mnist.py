@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import struct
 import time
 import zlib
@@ -45,6 +46,12 @@ WHERE = ("MNIST is the four idx .gz files from http://yann.lecun.com/exdb/mnist/
 
 
 # --------------------------------------------------------------------------- reader
+def default_folder() -> Path:
+    """``../shared/data/mnist`` beside the project (``$PETNET_SHARED/data/mnist`` if set)."""
+    root = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("PETNET_SHARED", root.parent / "shared")) / "data" / "mnist"
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise PetnetError(f"{path}: file not found; {WHERE}")

@@ -25,14 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from petnet import optim
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum for stability."""
-    z = np.asarray(z, np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from petnet.nn.activations import softmax  # row-wise, max-shifted; predict imports it from here
 
 
 class SoftmaxHead:

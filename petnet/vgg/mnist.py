@@ -31,18 +31,11 @@ def build(seed: int = 0, fc_units: int = 128, dropout: float = 0.3):
                fc_units=fc_units, dropout=dropout, bn_momentum=0.9, name="vgg_mnist")
 
 
-def default_folder():
-    from pathlib import Path
-    import os
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("PETNET_SHARED", root.parent / "shared")) / "data" / "mnist"
-
-
 def train(folder=None, epochs: int = 1, limit: int = 6000, test_limit: int = 0, batch_size: int = 64,
           lr: float = 1e-3, seed: int = 0, verbose: bool = True) -> dict:
     """Train on the first ``limit`` training images, evaluate on the first ``test_limit`` test
     images (0 = all); returns accuracy, loss, sizes and seconds."""
-    from petnet.nn.mnist import load
+    from petnet.nn.mnist import default_folder, load
 
     if epochs < 1 or limit < 0 or test_limit < 0 or batch_size < 1 or lr <= 0:
         raise PetnetError("--epochs and --batch-size must be >= 1, --limit/--test-limit >= 0, --lr > 0")
