@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from petnet import __version__
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     except PetnetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not raise again
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except KeyboardInterrupt:
         print("interrupted (anything already cached is kept; run the same command again to resume)",
               file=sys.stderr)

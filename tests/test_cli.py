@@ -1,0 +1,24 @@
+"""The top-level ``petnet`` command: help, and output piped into a reader that stops early."""
+
+import subprocess
+import sys
+
+from petnet.cli import main
+
+
+def test_help_lists_every_chapter(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for command in ("gd", "filter", "nn", "backprop", "vgg", "retrain", "predict", "export"):
+        assert command in out
+
+
+def test_broken_pipe_is_not_a_traceback():
+    # `petnet ... | head` closes the pipe early: the command must end quietly (status 141), not crash
+    code = ("import petnet.nn.backprop as b\n"
+            "def boom(report):\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+            "b.format_report = boom\n"
+            "from petnet.cli import main\nraise SystemExit(main(['backprop']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr
