@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from petnet.argtypes import number
+
 from petnet.errors import PetnetError
 
 KERNELS = ("mean", "gaussian", "sobel", "sobel-x", "sobel-y", "laplacian", "sharpen", "bilateral")
@@ -43,13 +45,13 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=None,
                    help="kernel size: window of mean (default 5) and gaussian (default from --sigma, else 5); "
                         "Sobel/Laplacian aperture (default 3 / 1); bilateral diameter d (default from --sigma-space)")
-    p.add_argument("--sigma", type=float, default=0.0,
+    p.add_argument("--sigma", type=number, default=0.0,
                    help="Gaussian standard deviation in pixels (default: from the size, as OpenCV)")
-    p.add_argument("--sigma-color", type=float, default=30.0,
+    p.add_argument("--sigma-color", type=number, default=30.0,
                    help="bilateral range sigma, in 0-255 grey levels (default 30)")
-    p.add_argument("--sigma-space", type=float, default=5.0,
+    p.add_argument("--sigma-space", type=number, default=5.0,
                    help="bilateral spatial sigma in pixels (default 5)")
-    p.add_argument("--amount", type=float, default=1.0, help="sharpen strength (default 1)")
+    p.add_argument("--amount", type=number, default=1.0, help="sharpen strength (default 1)")
     p.add_argument("--border", default="reflect", choices=("reflect", "zero", "replicate", "symmetric"),
                    help="border mode: reflect = OpenCV's default BORDER_REFLECT_101 (default)")
     p.add_argument("--out", "-o", required=True, metavar="OUT.png", help="where to write the filtered image")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from petnet.argtypes import number
+
 from petnet.pets.retrain import DEFAULTS
 
 RETRAIN_EPILOG = """\
@@ -60,14 +62,14 @@ def register(subparsers) -> None:
     _add(p, "model_dir", default=None, help="accepted for compatibility with retrain.py; ignored")
     _add(p, "how_many_training_steps", type=int, default=DEFAULTS["how_many_training_steps"],
          help="training steps (default %(default)s)")
-    _add(p, "learning_rate", type=float, default=DEFAULTS["learning_rate"], help="default %(default)s")
+    _add(p, "learning_rate", type=number, default=DEFAULTS["learning_rate"], help="default %(default)s")
     _add(p, "optimizer", default=DEFAULTS["optimizer"],
          help="petnet.optim optimizer: gd, momentum, nesterov, adagrad, rmsprop, adam (default %(default)s)")
-    _add(p, "l2", type=float, default=DEFAULTS["l2"], help="weight decay of the new layer (default %(default)s)")
+    _add(p, "l2", type=number, default=DEFAULTS["l2"], help="weight decay of the new layer (default %(default)s)")
     _add(p, "train_batch_size", type=int, default=DEFAULTS["train_batch_size"], help="default %(default)s")
-    _add(p, "validation_percentage", type=float, default=DEFAULTS["validation_percentage"],
+    _add(p, "validation_percentage", type=number, default=DEFAULTS["validation_percentage"],
          help="percent of photos for validation (default %(default)s)")
-    _add(p, "testing_percentage", type=float, default=DEFAULTS["testing_percentage"],
+    _add(p, "testing_percentage", type=number, default=DEFAULTS["testing_percentage"],
          help="percent of photos for the final test (default %(default)s)")
     _add(p, "eval_step_interval", type=int, default=DEFAULTS["eval_step_interval"],
          help="print accuracy every N steps (default %(default)s)")
