@@ -139,8 +139,7 @@ def _export(args) -> int:
         out = export_onnx(args.architecture, args.output, head=None)
     else:
         rec = Recognizer(args.model)
-        if rec.test_views != ("center",):
-            print("note: the ONNX graph scores the centre view only (no flip averaging)")
-        out = export_onnx(rec.arch, args.output, head=(rec.W, rec.b), labels=rec.labels)
+        out = export_onnx(rec.arch, args.output, head=(rec.W, rec.b), labels=rec.labels,
+                          flip="flip" in rec.test_views)
     print(f"wrote {out}")
     return 0

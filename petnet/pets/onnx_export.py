@@ -9,6 +9,11 @@ ONNX Runtime runs inside ``Backbone(engine='onnx')``::
       -> features (N, 1280)
       -> logits = features @ W + b -> probabilities = softmax(logits)   (N, K)
 
+A head trained with ``--flip_left_right`` is scored, like ``petnet predict`` does, on the photo
+and its mirror image: with ``flip=True`` the graph mirrors the batch itself (``Slice`` with step
+-1 along the width), runs both halves as one batch of 2N and averages the two softmaxes, so the
+caller still feeds only the centre crop.
+
 ``export_onnx(arch, path)`` writes the ImageNet classifier (K = 1000);
 ``export_onnx(arch, path, head=(W, b))`` a retrained one (W of shape (1280, K)).
 Running it with onnxruntime::
@@ -36,10 +41,11 @@ GRAPH_VERSION = 1   # bump when the graph layout changes (invalidates cached fil
 
 
 def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
-                outputs: tuple[str, ...] = ("probabilities",), model=None):
+                outputs: tuple[str, ...] = ("probabilities",), model=None, flip: bool = False):
     """An ``onnx.ModelProto`` for ``arch``; ``outputs`` among 'features', 'logits', 'probabilities'.
 
-    ``head=None`` uses the pretrained ImageNet ``_fc`` (1000 classes)."""
+    ``head=None`` uses the pretrained ImageNet ``_fc`` (1000 classes). ``flip=True`` (only with
+    ``outputs=("probabilities",)``) averages the softmax of the image and its mirror image."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -73,7 +79,18 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
             y = y + ".relu6"
         return y
 
-    nodes.append(helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2]))
+    if flip and tuple(outputs) != ("probabilities",):
+        raise PetnetError("flip averaging is defined for the 'probabilities' output only")
+    image = "image"
+    if flip:   # batch of 2N: the images, then the same images mirrored left-right (NHWC axis 2)
+        nodes.append(helper.make_node(
+            "Slice", ["image", const("flip.starts", np.array([-1], np.int64)),
+                      const("flip.ends", np.array([np.iinfo(np.int64).min], np.int64)),
+                      const("flip.axes", np.array([2], np.int64)),
+                      const("flip.steps", np.array([-1], np.int64))], ["image_mirrored"]))
+        nodes.append(helper.make_node("Concat", ["image", "image_mirrored"], ["image_and_mirror"], axis=0))
+        image = "image_and_mirror"
+    nodes.append(helper.make_node("Transpose", [image], ["nchw"], perm=[0, 3, 1, 2]))
     x = conv("nchw", stem)
     for j, (convs, skip) in enumerate(blocks):
         h = x
@@ -99,7 +116,15 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
     if {"logits", "probabilities"} & set(outputs):
         nodes.append(helper.make_node("Gemm", ["features", const("head.W", W.astype(np.float32)),
                                                const("head.b", b.astype(np.float32))], ["logits"]))
-        nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
+        if flip:   # (2N, K) -> (2, N, K) -> mean over the two views
+            nodes.append(helper.make_node("Softmax", ["logits"], ["view_probabilities"], axis=1))
+            nodes.append(helper.make_node(
+                "Reshape", ["view_probabilities", const("views.shape", np.array([2, -1, K], np.int64))],
+                ["view_probabilities_2nk"]))
+            nodes.append(helper.make_node("ReduceMean", ["view_probabilities_2nk"], ["probabilities"],
+                                          axes=[0], keepdims=0))
+        else:
+            nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
     dims = {"features": 1280, "logits": K, "probabilities": K}
     graph = helper.make_graph(
         nodes, f"efficientnet_{arch}",
@@ -111,7 +136,8 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
     m.ir_version = min(m.ir_version, 8)
     m.doc_string = (f"petnet EfficientNet-{arch}: input 'image' (N,{S},{S},3) float32 = "
                     f"(RGB - 127) / 128 of the centre crop {spec.crop_fraction:.4f} of the shorter "
-                    f"side, bicubic-resized to {S}x{S} ({preprocess_id(arch)}); outputs {list(outputs)}")
+                    f"side, bicubic-resized to {S}x{S} ({preprocess_id(arch)}); outputs {list(outputs)}"
+                    + ("; probabilities averaged over the image and its mirror image" if flip else ""))
     onnx.checker.check_model(m)
     return m
 
@@ -121,14 +147,15 @@ def _atomic_write(data: bytes, out_path: Path) -> None:
 
 
 def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None,
-                labels: list[str] | None = None) -> Path:
+                labels: list[str] | None = None, flip: bool = False) -> Path:
     """Write the full graph ``image -> probabilities`` to ``out_path`` (atomically); returns the path.
 
     ``head=(W, b)``: a retrained classifier, ``W`` (1280, K), ``b`` (K,); ``None``: ImageNet's.
     The file's metadata (``onnxruntime``: ``sess.get_modelmeta().custom_metadata_map``) records
     how to preprocess: ``petnet.arch``, ``petnet.image_size``, ``petnet.crop_fraction``,
     ``petnet.mean``, ``petnet.std``, ``petnet.preprocess_id``, and ``petnet.labels`` (JSON list)
-    when ``labels`` are given."""
+    when ``labels`` are given, and ``petnet.test_views``. ``flip=True``: the graph averages the
+    probabilities of the image and its mirror image (for heads trained with --flip_left_right)."""
     import json
 
     from onnx import helper
@@ -136,7 +163,7 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
     out_path = Path(out_path)
     if out_path.is_dir():
         raise PetnetError(f"{out_path} is a folder; give a file name such as {out_path / 'pets.onnx'}")
-    model = build_graph(arch, head, outputs=("probabilities",))
+    model = build_graph(arch, head, outputs=("probabilities",), flip=flip)
     spec = arch_spec(arch)
     k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value
     if labels is not None and len(labels) != k:
@@ -145,7 +172,8 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
     props = {"petnet.arch": arch, "petnet.image_size": str(spec.image_size),
              "petnet.crop_fraction": repr(spec.crop_fraction), "petnet.mean": "127",
              "petnet.std": "128", "petnet.preprocess_id": preprocess_id(arch),
-             "petnet.input": "image: (N, S, S, 3) float32 RGB, (x - 127) / 128 of the centre crop"}
+             "petnet.input": "image: (N, S, S, 3) float32 RGB, (x - 127) / 128 of the centre crop",
+             "petnet.test_views": "center,flip" if flip else "center"}
     if labels is not None:
         props["petnet.labels"] = json.dumps(list(labels), ensure_ascii=False)
     helper.set_model_props(model, props)

@@ -81,3 +81,30 @@ def test_export_onnx_matches_predict(tmp_path, capsys):
     meta = sess.get_modelmeta().custom_metadata_map
     assert "samoyed" in meta["petnet.labels"]
     assert Image.open(photo).size  # the photo itself is intact
+
+
+def test_export_of_a_flip_trained_model_averages_the_mirror_image(tmp_path, capsys):
+    """A head trained with --flip_left_right: the ONNX graph, fed the centre crop only, gives the
+    same probabilities as ``petnet predict`` (softmax averaged over the photo and its mirror)."""
+    ort = pytest.importorskip("onnxruntime")
+    from petnet.pets.backbone import load_views
+    from petnet.pets.model_file import PetModel, load_model, save_model
+    from petnet.pets.predict import Recognizer
+    default = load_model(ROOT / "petnet" / "pets" / "data" / "pets37.npz")
+    model_path = save_model(tmp_path / "flip.npz", PetModel(
+        arch=default.arch, labels=default.labels, W=default.W * 0.3, b=default.b,  # softer: the mean matters
+        preprocess_id=default.preprocess_id,
+        test_views=("center", "flip")))
+    out = tmp_path / "flip.onnx"
+    assert main(["export", "--format", "onnx", "--model", str(model_path), "-o", str(out)]) == 0
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert sess.get_modelmeta().custom_metadata_map["petnet.test_views"] == "center,flip"
+    photos = [ROOT / "examples" / n for n in ("samoyed_11.jpg", "Persian_143.jpg")]
+    rec = Recognizer(str(model_path))
+    x = np.concatenate([load_views(p, rec.arch, ("center",)) for p in photos])
+    p_onnx = sess.run(["probabilities"], {"image": x})[0]
+    feats, _, _ = rec.backbone.extract(photos, views=("center", "flip"), quiet=True)
+    p_flip = rec.probabilities(feats)
+    p_center = rec.probabilities(feats[:, :1])
+    np.testing.assert_allclose(p_onnx, p_flip, atol=1e-4)
+    assert np.abs(p_flip - p_center).max() > 1e-3    # the mirror view really changes the scores
