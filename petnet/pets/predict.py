@@ -180,12 +180,13 @@ def run(args, backbone_factory=None, out=None) -> int:
             print(format_text(pr), file=out)
     if args.sheet or args.show:
         from petnet.pets.sheet import contact_sheet
-        _, cjk = contact_sheet([(pr.path, pr.top) for pr in preds], args.sheet, show=args.show)
+        _, all_drawn = contact_sheet([(pr.path, pr.top) for pr in preds], args.sheet, show=args.show)
         if args.sheet:
             print(f"contact sheet: {args.sheet}", file=sys.stderr)
-        if not cjk and any(name != lab for pr in preds for lab, name, _ in pr.top):
-            print("note: no font with Chinese characters found (fc-list :lang=zh is empty), so the sheet "
-                  "shows English names; install one, e.g. fonts-noto-cjk", file=sys.stderr)
+        if not all_drawn:
+            print("note: some Chinese names have characters that no installed font can draw (petnet's "
+                  "own font covers only its breed names), so the sheet shows them in English; "
+                  "install a CJK font, e.g. fonts-noto-cjk", file=sys.stderr)
     if not preds:
         raise PetnetError("none of the given files could be read as a photo")
     return 0

@@ -207,16 +207,14 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
     if conf is not None:
         import warnings
 
-        from matplotlib.font_manager import FontProperties
-
-        from petnet.pets.sheet import find_cjk_font, has_cjk
+        from petnet.pets.sheet import drawable, find_cjk_font, font_charmap, font_properties
         from petnet.plotting import finish, pyplot
         plt = pyplot()
         font = find_cjk_font()
-        if font is None and any(has_cjk(lab) for lab in labels):
-            print("note: no font with Chinese characters found; the confusion matrix shows boxes "
-                  "for them (install one, e.g. fonts-noto-cjk)")
-        fp = FontProperties(fname=font, size=6) if font else None
+        if not all(drawable(lab, font_charmap(font)) for lab in labels):
+            print("note: no installed font can draw every Chinese character of the class names; the "
+                  "confusion matrix shows boxes for them (install a CJK font, e.g. fonts-noto-cjk)")
+        fp = font_properties(font, size=6)
         k = len(labels)
         fig, ax = plt.subplots(figsize=(max(4, 0.25 * k + 2), max(4, 0.25 * k + 2)))
         ax.imshow(conf, cmap="Blues")

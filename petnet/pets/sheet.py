@@ -1,9 +1,11 @@
 """``petnet predict --sheet out.png``: a contact sheet, each photo with its top 3 under it.
 
 The talk showed each photo with ``plt.imshow`` after printing its guesses. Chinese names need a
-font with CJK glyphs; matplotlib's bundled DejaVu fonts have none. If the system has one
-(``fc-list :lang=zh`` lists them; e.g. Noto Sans CJK, WenQuanYi, SimHei, PingFang, Microsoft
-YaHei) it is used, otherwise the sheet falls back to the English labels and says so.
+font with CJK glyphs; matplotlib's bundled DejaVu fonts have none. A system CJK font is used when
+there is one (``fc-list :lang=zh`` lists them; e.g. Noto Sans CJK, WenQuanYi, SimHei, PingFang,
+Microsoft YaHei); otherwise petnet's own ``data/fonts/NotoSansSC-petnet.otf``, a 23 KB subset of
+Noto Sans CJK SC (SIL OFL 1.1) with the glyphs of the bundled Chinese breed names. A name with a
+character that the chosen font cannot draw is shown in English instead, and the caller is told.
 """
 
 from __future__ import annotations
@@ -15,21 +17,54 @@ _CJK_HINTS = ("cjk", "wenquanyi", "wqy", "simhei", "simsun", "yahei", "pingfang"
               "hiragino", "source han", "noto sans sc", "noto serif sc", "ar pl", "droid sans fallback",
               "unifont", "fangsong", "kaiti", "songti", "ms gothic", "takao", "ipa")
 _PROBE = "猫"
+BUNDLED_FONT = Path(__file__).parent / "data" / "fonts" / "NotoSansSC-petnet.otf"
 
 
 def find_cjk_font():
-    """A font file path able to draw Chinese, or None."""
+    """A system font file able to draw Chinese, else petnet's bundled subset (None if missing)."""
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
     candidates = [f for f in font_manager.fontManager.ttflist
                   if any(h in f.name.lower() or h in Path(f.fname).name.lower() for h in _CJK_HINTS)]
+    serif = ("serif", "song", "sun", "ming", "kai", "fangsong")   # prefer a sans (hei) face for labels
+    candidates.sort(key=lambda f: (any(w in f.name.lower() for w in serif) and "sans" not in f.name.lower(),
+                                   str(f.weight) not in ("400", "normal"), f.name))
     for f in candidates:
         try:
             if ord(_PROBE) in FT2Font(f.fname).get_charmap():
                 return f.fname
         except Exception:  # noqa: BLE001 -- an unreadable font file is just not a candidate
             continue
-    return None
+    return str(BUNDLED_FONT) if BUNDLED_FONT.exists() else None
+
+
+def font_charmap(font_file) -> set[int]:
+    """The code points a font file can draw (empty set for None or an unreadable file)."""
+    from matplotlib.ft2font import FT2Font
+    try:
+        return set(FT2Font(str(font_file)).get_charmap()) if font_file else set()
+    except Exception:  # noqa: BLE001 -- unreadable font: draws nothing
+        return set()
+
+
+def font_properties(font_file, size=None):
+    """Matplotlib font properties drawing Latin with DejaVu Sans and, glyph by glyph, everything
+    DejaVu lacks (Chinese) with ``font_file``; plain DejaVu Sans when ``font_file`` is None."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+    families = ["DejaVu Sans"]
+    if font_file:
+        try:
+            font_manager.fontManager.addfont(str(font_file))
+            families.append(FT2Font(str(font_file)).family_name)
+        except Exception:  # noqa: BLE001 -- an unreadable font file: draw without it
+            pass
+    return font_manager.FontProperties(family=families, size=size)
+
+
+def drawable(text: str, charmap: set[int]) -> bool:
+    """Can ``text`` be drawn: every CJK character in ``charmap`` (others come from DejaVu)."""
+    return all(ord(ch) in charmap for ch in text if has_cjk(ch))
 
 
 def has_cjk(text: str) -> bool:
@@ -38,15 +73,16 @@ def has_cjk(text: str) -> bool:
 
 def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     """Draw ``results`` = ``[(path, [(label, name, score), ...]), ...]``; save to ``out_path``
-    and/or show it. Returns ``(out_path, used_cjk_font: bool)``."""
+    and/or show it. Returns ``(out_path, all_names_drawn: bool)``: False when some Chinese name
+    had to be shown in English (no font could draw it)."""
     from petnet.plotting import finish, pyplot
     plt = pyplot(show)
-    from matplotlib.font_manager import FontProperties
-
     from petnet.pets.images import ImageError, load_image
 
     font_file = find_cjk_font()
-    fp = FontProperties(fname=font_file) if font_file else None
+    fp = font_properties(font_file)
+    charmap = font_charmap(font_file)
+    all_drawn = True
     n = max(1, len(results))
     cols = min(columns, n)
     rows = math.ceil(n / cols)
@@ -62,7 +98,8 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
             pass
         lines = []
         for label, name, score in top[:3]:
-            shown = name if (font_file or not has_cjk(name)) else label
+            shown = name if drawable(name, charmap) else label
+            all_drawn &= shown == name
             lines.append(f"{shown} ({score:.3f})")
         ax.set_title(Path(path).name, fontsize=8, fontproperties=fp)
         ax.text(0.5, -0.04, "\n".join(lines), transform=ax.transAxes, ha="center", va="top",
@@ -71,4 +108,4 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # file names with glyphs the font lacks
         finish(fig, out_path, show, dpi=90)
-    return out_path, font_file is not None
+    return out_path, all_drawn
