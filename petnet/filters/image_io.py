@@ -28,19 +28,10 @@ class Picture:
 
 def read_image(path) -> Picture:
     """Read a JPEG, PNG (with alpha, grayscale, 16-bit), BMP, TIFF, WebP, GIF ... file."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from petnet.image_file import open_image
 
     path = Path(path)
-    if not path.is_file():
-        raise PetnetError(f"image {path} does not exist (or is not a file); check the path")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-    except UnidentifiedImageError:
-        raise PetnetError(f"{path} is not an image Pillow can read (JPEG, PNG, BMP, TIFF, WebP, GIF)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise PetnetError(f"cannot read image {path}: {exc} (truncated or corrupt file?)") from None
+    img = open_image(path)   # first frame, upright; missing or unreadable -> ImageError (a PetnetError)
 
     mode = img.mode
     if mode.startswith("I;16") or mode == "I":

@@ -16,8 +16,6 @@ padding (the odd extra pixel goes to the bottom/right). The kernel routines live
 
 from __future__ import annotations
 
-import numpy as np
-
 from petnet import conv
 from petnet.errors import PetnetError
 from petnet.nn import activations, initializers

@@ -10,8 +10,6 @@ Backward, given dL/da:
 
 from __future__ import annotations
 
-import numpy as np
-
 from petnet.errors import PetnetError
 from petnet.nn import activations, initializers
 from petnet.nn.layer import Layer

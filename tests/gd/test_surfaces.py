@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 from scipy.optimize import minimize
 
 from petnet.gd.surfaces import DoubleWell, START, compare_on_surface, descend
