@@ -84,11 +84,12 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
 
 
 def train_head(feats, y, n_classes, *, steps, learning_rate, batch_size, l2=1e-3, optimizer="adam",
-               eval_step_interval=100, val=None, log=None, quiet=True, seed=0):
+               eval_step_interval=100, val=None, log=None, quiet=True, seed=0, scaling="global"):
     """Fit a :class:`~petnet.pets.head.SoftmaxHead`; ``val = (feats_val, y_val)`` or None."""
     from petnet.pets.head import SoftmaxHead
     head = SoftmaxHead(n_classes, steps=steps, learning_rate=learning_rate, batch_size=batch_size,
-                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval, seed=seed)
+                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval, seed=seed,
+                       scaling=scaling)
     Xv, yv = val if val is not None else (None, None)
     return head.fit(feats, y, Xv, yv, log=log, quiet=quiet)
 

@@ -22,7 +22,7 @@ def blobs(n_per=30, k=3, d=1280, seed=0):
     centers = rng.normal(0, 1, (k, d)) * 0.5
     X = np.concatenate([c + rng.normal(0, 1, (n_per, d)) for c in centers]).astype(np.float32)
     y = np.repeat(np.arange(k), n_per)
-    return X * 3 + 2, y       # not standardised: the head must standardise itself
+    return X * 3 + 2, y       # not scaled: the head must scale them itself
 
 
 def test_softmax_matches_torch():
@@ -39,13 +39,26 @@ def test_head_learns_and_folding_is_exact():
     assert [r["step"] for r in rows] == [50, 100, 150, 200]
     assert rows[-1]["cross_entropy"] < rows[0]["cross_entropy"] or rows[0]["cross_entropy"] < 0.05
     assert (head.predict_proba(X).argmax(1) == y).mean() == 1.0
-    # folded weights on raw features == standardised features through the trained Dense layer
+    # one scale for all features: the std of every training value together, no centring
+    assert (head.mu_ == 0).all() and np.allclose(head.sigma_, X.std(), rtol=1e-4)
+    # folded weights on raw features == scaled features through the trained Dense layer
     z_std = ((X - head.mu_) / head.sigma_) @ head._dense.kernel + head._dense.bias
     np.testing.assert_allclose(X @ head.W_ + head.b_, z_std, rtol=1e-4, atol=1e-3)
     # view averaging = mean of per-view softmaxes
     X2 = np.stack([X, X[:, ::-1]], axis=1)
     P = predict_proba(head.W_, head.b_, X2)
     np.testing.assert_allclose(P, (softmax(X @ head.W_ + head.b_) + softmax(X[:, ::-1] @ head.W_ + head.b_)) / 2)
+
+
+def test_per_feature_standardisation_is_still_available():
+    X, y = blobs(n_per=10)
+    head = SoftmaxHead(3, steps=50, scaling="per_feature").fit(X, y)
+    np.testing.assert_allclose(head.mu_, X.mean(0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(head.sigma_, X.std(0) + 1e-3, rtol=1e-4)
+    z = ((X - head.mu_) / head.sigma_) @ head._dense.kernel + head._dense.bias
+    np.testing.assert_allclose(X @ head.W_ + head.b_, z, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="scaling"):
+        SoftmaxHead(3, scaling="minmax")
 
 
 def test_head_gradient_step_matches_torch():
