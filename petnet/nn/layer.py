@@ -172,10 +172,6 @@ class Layer:
                 raise PetnetError(f"layer {self.name!r} takes a list of tensors, e.g. {type(self).__name__}()([a, b])")
             shape = [t.shape for t in x]
             parents = tuple(x)
-        if getattr(self, "_symbolic_calls", 0):
-            raise PetnetError(f"layer {self.name!r} is already used in a graph; sharing a layer is not "
-                              "supported -- create a new layer")
-        self._symbolic_calls = 1
         if not self.built:
             self.build(shape, dtype=parents[0].dtype)
         else:

@@ -10,6 +10,11 @@ Training is the talk's loop, one mini-batch at a time:
 A final softmax followed by cross-entropy is fused: the gradient w.r.t. the logits is
 (softmax - y) / N, computed from the logits with log-sum-exp (stable, no log of 0).
 
+A layer may be called several times in a functional graph (shared weights, as in a Siamese net or
+an unrolled recurrence). Layers keep one forward cache, so the model saves each call's cache after
+its forward, puts it back before that call's backward, and sums the weight gradients of all calls:
+dL/dw = sum over calls c of dL/dw|c.
+
 ``compile / fit / evaluate / predict / train_on_batch / summary / save_weights / load_weights``
 behave like Keras. Inputs are cast to the model's dtype (float32 unless built in float64).
 """
@@ -84,6 +89,30 @@ def _accuracy_count(out: np.ndarray, y: np.ndarray) -> int:
     return int((pred == truth).sum())
 
 
+def _is_engine_object(v) -> bool:
+    return isinstance(v, Layer) or type(v).__module__.startswith("petnet.nn.")
+
+
+def _snapshot(obj, seen=None):
+    """The attributes of a layer and of the engine objects it holds (its activation, ...): what a
+    forward pass leaves behind for backward. Arrays are referenced, not copied (forward makes new
+    ones on every call)."""
+    seen = seen if seen is not None else {id(obj)}
+    state, subs = dict(vars(obj)), {}
+    for k, v in state.items():
+        if _is_engine_object(v) and id(v) not in seen:
+            seen.add(id(v))
+            subs[k] = _snapshot(v, seen)
+    return state, subs
+
+
+def _restore(obj, snap) -> None:
+    state, subs = snap
+    vars(obj).update(state)
+    for k, sub in subs.items():
+        _restore(state[k], sub)
+
+
 class Model:
     """A functional model: ``Model(inputs, outputs)`` where ``outputs`` came from layers called on ``inputs``."""
 
@@ -121,9 +150,16 @@ class Model:
         self.input, self.output = inputs, outputs
         self._order = order[1:]        # topological order, the input excluded
         self._input_layer = inputs.layer
-        self.layers = [t.layer for t in self._order]
+        self.layers = list({id(t.layer): t.layer for t in self._order}.values())   # once each, first use first
+        calls = [id(t.layer) for t in self._order]
+        self._shared = {i for i in calls if calls.count(i) > 1}
+        self._call_caches = {}
         self._check_names()
         self.dtype = np.dtype(inputs.dtype)
+
+    def _last_layer(self):
+        """The layer that makes the model's output."""
+        return self.output.layer
 
     def _check_names(self):
         names = [l.name for l in self.layers]
@@ -168,23 +204,40 @@ class Model:
         self._ensure_built(x, follow_dtype=True)
         self._check_x(x)
         vals = {id(self.input): x}
+        self._call_caches = {}
         for t in self._order:
             args = vals[id(t.parents[0])] if t.layer.n_inputs == 1 else [vals[id(p)] for p in t.parents]
             vals[id(t)] = t.layer.forward(args, training=training)
+            if id(t.layer) in self._shared:     # keep this call's cache for its backward
+                self._call_caches[id(t)] = _snapshot(t.layer)
         return vals[id(self.output)]
 
     def backward(self, dy: np.ndarray):
         """Back-propagate dL/d(output) through the graph; returns dL/dx (gradients meeting at a tensor
         used twice, as in a skip connection, are summed)."""
         grads = {id(self.output): dy}
+        summed, last_call = {}, {}
         for t in reversed(self._order):
             g = grads.pop(id(t))
+            shared = id(t.layer) in self._shared
+            if shared:
+                last_call.setdefault(id(t.layer), self._call_caches[id(t)])   # reversed: first seen = last call
+                _restore(t.layer, self._call_caches[id(t)])
             dx = t.layer.backward(g)
+            if shared and t.layer.params:
+                prev = summed.get(id(t.layer))
+                summed[id(t.layer)] = [np.array(a) for a in t.layer.grads] if prev is None else \
+                    [a + b for a, b in zip(prev, t.layer.grads)]
             dxs = [dx] if t.layer.n_inputs == 1 else dx
             for p, d in zip(t.parents, dxs):
                 if d is None:
                     continue
                 grads[id(p)] = d if id(p) not in grads else grads[id(p)] + d
+        for layer in self.layers:
+            if id(layer) in last_call:
+                _restore(layer, last_call[id(layer)])   # the state after the forward pass, as unshared
+            if id(layer) in summed:
+                layer.grads = summed[id(layer)]
         return grads.get(id(self.input))
 
     def __call__(self, x, training: bool = False):
@@ -261,8 +314,7 @@ class Model:
     def _fused_softmax(self):
         if not isinstance(self.loss, losses.SoftmaxCrossEntropy):
             return None
-        last = self.layers[-1] if self.layers else None
-        act = getattr(last, "activation", None)
+        act = getattr(self._last_layer(), "activation", None)
         return act if isinstance(act, Softmax) else None
 
     def _loss_and_grad(self, out, y, backward: bool):
@@ -429,6 +481,9 @@ class Sequential(Model):
         self.dtype = np.dtype(dtype) if dtype is not None else None
         for layer in layers or []:
             self.add(layer)
+
+    def _last_layer(self):
+        return self.layers[-1] if self.layers else None
 
     def add(self, layer) -> None:
         if isinstance(layer, SymbolicTensor) and layer.layer is not None and not layer.parents:
