@@ -95,3 +95,23 @@ def layer_test(layer_factory, torch_fn, input_shape, batch: int = 2, training: b
         if hasattr(layer, "moving_mean"):   # the extra forwards moved them; put the given ones back
             layer.set_weights(ws)
     return {"layer": layer, "x": x, "y": y, "dy": dy, "dx": dx, "grads": grads, "weights": ws}
+
+
+def model_matches_torch(model, x, y, torch_loss):
+    """A compiled petnet model's loss, input gradient and every weight gradient vs PyTorch autograd.
+
+    ``torch_loss(xt, wt)`` computes the same loss from the input tensor and the model's weights
+    (``model.get_weights()`` order). Returns ``(xt, wt)`` for further checks."""
+    import pytest
+
+    loss, grads = model.loss_and_gradients(x, y)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = [torch.tensor(w, requires_grad=True) for w in model.get_weights()]
+    ref = torch_loss(xt, wt)
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-10)
+    np.testing.assert_allclose(model.input_gradient, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
+    assert len(grads) == len(wt)
+    for g, w in zip(grads, wt):
+        np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-6, atol=1e-12)
+    return xt, wt

@@ -9,7 +9,7 @@ from petnet import optim
 from petnet.nn import (Activation, Add, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                        GlobalAveragePooling2D, Input, MaxPooling2D, Model, Sequential, reset_names,
                        residual_block, set_seed)
-from tests.nn.helpers import nchw, nhwc, torch_kernel, torch_pad_same
+from tests.nn.helpers import model_matches_torch, nchw, nhwc, torch_kernel, torch_pad_same
 
 
 def small_cnn(dtype="float64"):
@@ -37,15 +37,8 @@ def test_sequential_cnn_loss_and_gradients_match_torch():
     model.set_weights([rng.standard_normal(w.shape) * 0.5 for w in model.get_weights()])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     x, y = rng.standard_normal((3, 7, 7, 2)), np.array([0, 4, 2])
-    loss, grads = model.loss_and_gradients(x, y)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = [torch.tensor(w, requires_grad=True) for w in model.get_weights()]
-    ref = F.cross_entropy(torch_small_cnn(xt, wt), torch.tensor(y))
-    ref.backward()
-    assert loss == pytest.approx(ref.item(), rel=1e-10)
-    np.testing.assert_allclose(model.input_gradient, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
-    for g, t in zip(grads, wt):
-        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-6, atol=1e-12)
+    xt, wt = model_matches_torch(model, x, y,
+                                 lambda xt, wt: F.cross_entropy(torch_small_cnn(xt, wt), torch.tensor(y)))
     np.testing.assert_allclose(model.predict(x), F.softmax(torch_small_cnn(xt, wt), 1).detach().numpy(), rtol=1e-10)
 
 
@@ -77,19 +70,14 @@ def test_functional_model_with_skip_connection_matches_torch():
     model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])
     model.compile(loss="mse")
     x, t = rng.standard_normal((3, 5, 5, 2)), rng.standard_normal((3, 2))
-    loss, grads = model.loss_and_gradients(x, t)
 
-    xt = torch.tensor(x, requires_grad=True)
-    w = [torch.tensor(v, requires_grad=True) for v in model.get_weights()]
-    ta = F.relu(F.conv2d(F.pad(nchw(xt), (1, 1, 1, 1)), torch_kernel(w[0]), w[1]))
-    tb = F.conv2d(F.pad(ta, (1, 1, 1, 1)), torch_kernel(w[2]), w[3])
-    out = F.relu(ta + tb).mean(dim=(2, 3)) @ w[4] + w[5]
-    ref = F.mse_loss(out, torch.tensor(t))
-    ref.backward()
-    assert loss == pytest.approx(ref.item(), rel=1e-10)
-    np.testing.assert_allclose(model.input_gradient, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
-    for g, v in zip(grads, w):
-        np.testing.assert_allclose(g, v.grad.numpy(), rtol=1e-6, atol=1e-12)
+    def torch_loss(xt, w):
+        ta = F.relu(F.conv2d(F.pad(nchw(xt), (1, 1, 1, 1)), torch_kernel(w[0]), w[1]))
+        tb = F.conv2d(F.pad(ta, (1, 1, 1, 1)), torch_kernel(w[2]), w[3])
+        out = F.relu(ta + tb).mean(dim=(2, 3)) @ w[4] + w[5]
+        return F.mse_loss(out, torch.tensor(t))
+
+    model_matches_torch(model, x, t, torch_loss)
 
 
 def test_residual_block_shapes_and_projection():

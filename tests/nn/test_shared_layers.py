@@ -2,27 +2,17 @@
 calls are summed. Checked against PyTorch (float64, rtol 1e-6) like every other engine test."""
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 
 from petnet.nn import Add, BatchNormalization, Conv2D, Dense, Flatten, Input, Model, set_seed
 from petnet.nn.gradcheck import numerical_gradient
-from tests.nn.helpers import nchw, nhwc, torch_kernel
+from tests.nn.helpers import model_matches_torch, nchw, nhwc, torch_kernel
 
 
 def check_against_torch(model, x, t, torch_forward):
     model.compile(loss="mse")
-    loss, grads = model.loss_and_gradients(x, t)
-    xt = torch.tensor(x, requires_grad=True)
-    w = [torch.tensor(v, requires_grad=True) for v in model.get_weights()]
-    ref = F.mse_loss(torch_forward(xt, w), torch.tensor(t))
-    ref.backward()
-    assert loss == pytest.approx(ref.item(), rel=1e-10)
-    np.testing.assert_allclose(model.input_gradient, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
-    assert len(grads) == len(w)
-    for g, v in zip(grads, w):
-        np.testing.assert_allclose(g, v.grad.numpy(), rtol=1e-6, atol=1e-12)
+    model_matches_torch(model, x, t, lambda xt, w: F.mse_loss(torch_forward(xt, w), torch.tensor(t)))
 
 
 def test_dense_applied_twice_like_an_unrolled_recurrence():
