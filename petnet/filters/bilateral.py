@@ -20,8 +20,8 @@ This follows ``cv2.bilateralFilter`` on float images in every detail that change
 * the image is padded by ``radius`` with the border mode; a constant image is returned unchanged;
   ``sigma <= 0`` is taken as 1.
 
-Vectorised: one pass over the whole image per window offset (about ``d^2 * pi / 4`` passes),
-never a Python loop over pixels.
+Vectorised: for each band of rows (small enough to stay in the CPU cache), one pass per window
+offset (about ``d^2 * pi / 4`` of them) over whole channel planes; never a Python loop over pixels.
 """
 
 from __future__ import annotations
@@ -69,32 +69,49 @@ def bilateral(image, d: int = 0, sigma_color: float = 0.1, sigma_space: float = 
     v = (np.arange(nbins + 2, dtype=dt) / scale).astype(np.float64)
     table = np.exp(v * v * color_coeff).astype(dt)
 
-    padded = np.pad(img, ((radius, radius), (radius, radius), (0, 0)), mode=BORDERS[border])
-    total = np.zeros_like(img)
-    weights = np.zeros((h, w), dtype=dt)
-    for i in range(-radius, radius + 1):
-        for j in range(-radius, radius + 1):
-            r2 = i * i + j * j
-            if r2 > radius * radius:            # outside the disc
-                continue
-            space_w = dt.type(np.exp(r2 * space_coeff))
-            nb = padded[radius + i:radius + i + h, radius + j:radius + j + w]
-            dist = np.abs(nb - img).sum(axis=2)          # L1 colour distance
+    # planar channels (C, H, W): the colour distance sums whole contiguous planes
+    padded = np.ascontiguousarray(
+        np.pad(img, ((radius, radius), (radius, radius), (0, 0)), mode=BORDERS[border]).transpose(2, 0, 1))
+    planes = np.ascontiguousarray(img.transpose(2, 0, 1))
+    slope = table[1:] - table[:-1]                      # table[i + 1] - table[i], as OpenCV interpolates
+    offsets = [(i, j, dt.type(np.exp((i * i + j * j) * space_coeff)))
+               for i in range(-radius, radius + 1) for j in range(-radius, radius + 1)
+               if i * i + j * j <= radius * radius]   # the disc
+    out = np.empty((cn, h, w), dtype=dt)
+    rows = max(1, (1 << 15) // max(w, 1))              # a band of rows whose temporaries stay in cache
+    for r0 in range(0, h, rows):
+        r1 = min(h, r0 + rows)
+        centre = planes[:, r0:r1]
+        total = np.zeros_like(centre)
+        weights = np.zeros(centre.shape[1:], dtype=dt)
+        dist = np.empty_like(weights)
+        tmp = np.empty_like(weights)
+        for i, j, space_w in offsets:
+            nb = padded[:, radius + i + r0:radius + i + r1, radius + j:radius + j + w]
+            np.subtract(nb[0], centre[0], out=dist)
+            np.abs(dist, out=dist)
+            for c in range(1, cn):                      # L1 colour distance
+                np.subtract(nb[c], centre[c], out=tmp)
+                np.abs(tmp, out=tmp)
+                dist += tmp
             if lut:
                 a = dist * scale
-                idx = np.floor(a).astype(np.intp)
+                idx = a.astype(np.int32)                # a >= 0: truncation is floor
                 a -= idx
-                beyond = idx > nbins           # only with border 'zero': a padded 0 outside [min, max]
-                if beyond.any():
+                beyond = idx > nbins if border == "zero" else None   # a padded 0 outside [min, max]
+                if beyond is not None and beyond.any():
                     idx[beyond] = 0
-                cw = table[idx] + a * (table[idx + 1] - table[idx])
-                if beyond.any():
+                cw = table[idx]
+                cw += a * slope[idx]
+                if beyond is not None and beyond.any():
                     far = dist[beyond].astype(np.float64)
                     cw[beyond] = np.exp(far * far * color_coeff)
             else:
                 cw = np.exp(dist.astype(np.float64) ** 2 * color_coeff).astype(dt)
-            wgt = space_w * cw
-            total += wgt[:, :, None] * nb
-            weights += wgt
-    out = total / weights[:, :, None]
+            cw *= space_w                               # the weight w(p, q)
+            for c in range(cn):
+                total[c] += cw * nb[c]
+            weights += cw
+        out[:, r0:r1] = total / weights
+    out = out.transpose(1, 2, 0)
     return out if x.ndim == 3 else out[:, :, 0]
