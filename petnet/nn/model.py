@@ -497,6 +497,9 @@ class Sequential(Model):
             raise PetnetError(f"Sequential takes layers (Dense, Conv2D, ...), got {type(layer).__name__}: {layer!r}")
         if layer.n_inputs != 1:
             raise PetnetError(f"{type(layer).__name__} takes several inputs; use the functional Model for it")
+        if any(layer is l for l in self.layers):
+            raise PetnetError(f"layer {layer.name!r} is already in this Sequential; to apply one layer twice "
+                              "(shared weights) use the functional API: h = layer(layer(inputs))")
         if not self.layers and self._input_shape is None and layer._declared_input_shape is not None:
             self._input_shape = layer._declared_input_shape
         self.layers.append(layer)

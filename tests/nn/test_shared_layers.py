@@ -2,10 +2,12 @@
 calls are summed. Checked against PyTorch (float64, rtol 1e-6) like every other engine test."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
-from petnet.nn import Add, BatchNormalization, Conv2D, Dense, Flatten, Input, Model, set_seed
+from petnet.errors import PetnetError
+from petnet.nn import Add, BatchNormalization, Conv2D, Dense, Flatten, Input, Model, Sequential, set_seed
 from petnet.nn.gradcheck import numerical_gradient
 from tests.nn.helpers import model_matches_torch, nchw, nhwc, torch_kernel
 
@@ -102,3 +104,9 @@ def test_shared_batchnorm_in_training_mode_against_central_differences():
     for g, w in zip(grads, model.trainable_weights):   # the model's own arrays, nudged in place
         np.testing.assert_allclose(g, numerical_gradient(loss, w), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=1e-5, atol=1e-8)
+
+
+def test_a_sequential_points_to_the_functional_api_for_sharing():
+    step = Dense(3, input_shape=(3,))
+    with pytest.raises(PetnetError, match="functional API"):
+        Sequential([step, step])
