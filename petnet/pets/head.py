@@ -41,7 +41,9 @@ class SoftmaxHead:
     """A linear softmax classifier on bottleneck features (scikit-learn style: ``fit`` returns self).
 
     After ``fit``: ``W_`` (D, K) and ``b_`` (K,) act on **raw** features (standardisation folded),
-    ``history_`` lists the evaluation rows printed during training. ``scaling``: ``"global"`` (one
+    ``history_`` lists the evaluation rows printed during training, ``final_cross_entropy_`` is the
+    mean cross-entropy on all training photos at the end (a ``PetnetError`` says "diverged" when it
+    ends far above the untrained layer's log K, or is not finite). ``scaling``: ``"global"`` (one
     scale for all features, the default) or ``"per_feature"`` (classic standardisation)."""
 
     def __init__(self, n_classes: int, steps: int = 1000, learning_rate: float = 0.001,
@@ -112,6 +114,8 @@ class SoftmaxHead:
             dense.backward(loss.backward())
             gW, gb = dense.grads
             opt.step(dense.params, [gW + self.l2 * dense.kernel, gb])
+            if not np.isfinite(ce):
+                self._diverged(float(ce))
             if step % every == 0 or step == self.steps:
                 train_acc = float((z.argmax(axis=1) == y[idx]).mean())
                 val_acc = None
@@ -124,7 +128,21 @@ class SoftmaxHead:
                 if log:
                     log(row)
         self._fold()
+        # W = 0 (the start) scores log(K) on every photo; ending far above that is divergence
+        final = float(np.mean([-np.log(np.maximum(self.predict_proba(X[:, v])[np.arange(n), y], 1e-300))
+                               for v in range(V)]))
+        if not np.isfinite(final) or final > 2 * np.log(self.n_classes) + 1:
+            self._diverged(final)
+        self.final_cross_entropy_ = final
         return self
+
+    def _diverged(self, value: float):
+        from petnet.errors import PetnetError
+        raise PetnetError(
+            f"training diverged: the cross entropy on the training photos is {value:.4g}, worse than "
+            f"the {np.log(self.n_classes):.3g} of the untrained layer; --learning_rate "
+            f"{self.learning_rate:g} is too high for {self.optimizer} (retrain's default is 0.001): "
+            "try a 10x smaller one")
 
     def _fold(self):
         W = self._dense.kernel.astype(np.float64)

@@ -78,6 +78,10 @@ def load_model(path) -> PetModel:
                           "'petnet retrain --image_dir PHOTOS --output_graph model.npz'")
     what = (f"{path} is not a petnet model file (expected the .npz written by 'petnet retrain "
             "--output_graph'); ")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if not head.startswith(b"PK"):                 # an .npz is a zip archive
+        raise PetnetError(what + f"it is {_looks_like(head)}, not an .npz archive")
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
@@ -115,6 +119,23 @@ def load_model(path) -> PetModel:
     return PetModel(W, b, labels, arch, pid, views)
 
 
+def _looks_like(head: bytes) -> str:
+    """A guess at what a file is from its first bytes, for error messages."""
+    kinds = [(b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
+             (b"\x93NUMPY", "a single .npy array"), (b"\x80", "pickled Python objects (e.g. an old PyTorch .pth), which petnet never loads"),
+             (b"\x08\x01\x12", "probably an ONNX or TensorFlow protobuf"), (b"\x89HDF", "an HDF5 (Keras .h5) file")]
+    for magic, kind in kinds:
+        if head.startswith(magic):
+            return kind
+    if not head:
+        return "empty"
+    try:
+        head.decode("utf-8")
+        return "a text file"
+    except UnicodeDecodeError:
+        return "an unknown binary file"
+
+
 def write_labels(path, labels) -> Path:
     """``--output_labels``: one label per line, in class-index order (like retrain.py)."""
     path = Path(path).expanduser()
@@ -128,4 +149,8 @@ def read_labels(path) -> list[str]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise PetnetError(f"labels file {path} not found")
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PetnetError(f"labels file {path} is not UTF-8 text (one label per line); save it as UTF-8") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]

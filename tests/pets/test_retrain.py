@@ -50,6 +50,14 @@ def test_head_learns_and_folding_is_exact():
     np.testing.assert_allclose(P, (softmax(X @ head.W_ + head.b_) + softmax(X[:, ::-1] @ head.W_ + head.b_)) / 2)
 
 
+def test_a_diverging_learning_rate_is_an_error_not_a_model():
+    X, y = blobs(n_per=10)
+    head = SoftmaxHead(3, steps=300).fit(X, y)
+    assert head.final_cross_entropy_ < 0.5 * np.log(3)
+    with pytest.raises(PetnetError, match="diverged.*learning_rate 1e\\+09"):
+        SoftmaxHead(3, steps=300, learning_rate=1e9).fit(X, y)
+
+
 def test_per_feature_standardisation_is_still_available():
     X, y = blobs(n_per=10)
     head = SoftmaxHead(3, steps=50, scaling="per_feature").fit(X, y)
@@ -126,6 +134,36 @@ def test_model_file_refuses_pickles_and_garbage(tmp_path, capsys):
         load_model(tmp_path / "bad.npz")
     with pytest.raises(PetnetError, match="not found"):
         load_model(tmp_path / "missing.npz")
+
+
+def test_model_file_error_says_what_the_file_is(tmp_path):
+    """The usual mix-ups: the labels file, a photo, a PyTorch or Keras file given as --model."""
+    from PIL import Image
+    cases = {"labels.txt": ("cat\ndog\n".encode(), "a text file"),
+             "photo.jpg": (None, "a JPEG image"),
+             "weights.npy": (None, "a single .npy array"),
+             "model.h5": (b"\x89HDF\r\n\x1a\n" + bytes(100), "HDF5"),
+             "empty.npz": (b"", "empty")}
+    for name, (data, kind) in cases.items():
+        path = tmp_path / name
+        if name == "photo.jpg":
+            Image.new("RGB", (8, 8)).save(path)
+        elif name == "weights.npy":
+            np.save(path, np.zeros(3))
+        else:
+            path.write_bytes(data)
+        with pytest.raises(PetnetError, match="not a petnet model file") as info:
+            load_model(path)
+        assert kind in str(info.value) and "pickled" not in str(info.value), (name, str(info.value))
+
+
+def test_labels_file_that_is_not_text(tmp_path):
+    path = tmp_path / "labels.txt"
+    path.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
+    with pytest.raises(PetnetError, match="not UTF-8"):
+        read_labels(path)
+    path.write_bytes("\ufeffcat\n猫\n".encode("utf-8"))          # a BOM from Windows Notepad
+    assert read_labels(path) == ["cat", "猫"]
 
 
 # ----------------------------------------------------------------------------- end to end
