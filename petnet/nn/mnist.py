@@ -204,8 +204,9 @@ class Trainer:
 
     def train_step(self, x, y, training: bool = True) -> float:
         """One step of gradient descent on a batch; with ``training=False`` only the loss (no update)."""
-        logits = self.model.forward(x, training=training)
-        value = self.loss.forward(logits, y)
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
+            logits = self.model.forward(x, training=training)
+            value = self.loss.forward(logits, y)
         if not training:
             return value
         if not math.isfinite(value):
