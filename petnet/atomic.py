@@ -25,8 +25,13 @@ def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
     The file gets the usual permissions (``0o666`` less the umask; ``mkstemp`` alone gives 0600).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:   # a folder that cannot be made or written to
+        from petnet.errors import PetnetError
+        raise PetnetError(f"cannot write {path}: {exc.strerror or exc} (in {path.parent}); "
+                          "choose a folder you can write to") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

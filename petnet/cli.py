@@ -70,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not raise again
         return 141  # 128 + SIGPIPE, as a shell reports it
+    except OSError as exc:  # a path the user gave that cannot be made, read or written
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}; check the path and its permissions",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted (anything already cached is kept; run the same command again to resume)",
               file=sys.stderr)

@@ -22,3 +22,16 @@ def test_broken_pipe_is_not_a_traceback():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_path_that_cannot_be_used_is_one_error_line(monkeypatch, capsys):
+    # any OSError that reaches the top (a folder that cannot be made, a file that cannot be opened)
+    import petnet.nn.backprop as b
+
+    def boom(report):
+        raise PermissionError(13, "Permission denied", "/somewhere/out.txt")
+    monkeypatch.setattr(b, "format_report", boom)
+    assert main(["backprop"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: cannot use /somewhere/out.txt: Permission denied; "
+                   "check the path and its permissions\n")

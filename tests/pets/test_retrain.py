@@ -262,3 +262,19 @@ def test_distortion_flags_map_to_cached_views():
     assert set(train) == set(VIEWS) and len(train) == len(VIEWS)
     assert test == ("center", "flip")
     assert views_for(random_brightness=True)[0] == ("center", "brighter", "darker")
+
+
+def test_unwritable_outputs_are_refused_before_any_feature_is_computed(tmp_path, capsys):
+    from petnet.cli import main
+    photos = _synthetic_folder(tmp_path / "photos")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for flag, bad in (("--output_graph", blocker / "m.npz"), ("--output_labels", blocker / "l.txt"),
+                      ("--output_graph", tmp_path)):
+        argv = ["retrain", "--image_dir", str(photos), "--architecture", "lite0", "--quiet",
+                "--bottleneck_dir", str(tmp_path / "bn"), "--output_graph", str(tmp_path / "m.npz"),
+                "--output_labels", str(tmp_path / "l.txt"), flag, str(bad)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {flag} ") and "Traceback" not in err
+        assert not (tmp_path / "bn").exists()          # nothing computed or cached yet
