@@ -48,7 +48,12 @@ def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
 
 def _column(header: list[str], name: str, path) -> int:
     if name not in header:
-        raise PetnetError(f"column {name!r} is not in {path}; its columns are: {', '.join(header)}")
+        hint = ""
+        if len(header) == 1:
+            sep = next((c for c in (";", "\t", "|") if c in header[0]), None)
+            if sep is not None:
+                hint = f" (the file seems to separate columns with {sep!r}; petnet reads comma-separated CSV)"
+        raise PetnetError(f"column {name!r} is not in {path}; its columns are: {', '.join(header)}{hint}")
     return header.index(name)
 
 

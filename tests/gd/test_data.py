@@ -34,6 +34,8 @@ def test_bundled_example_is_a_subset_of_portland():
     ("a,b\n", ("a", "b"), "no data rows"),
     ("", ("a", "b"), "is empty"),
     ("a,b\n1,2\n", ("c", "b"), "column 'c' is not in.*a, b"),
+    ("a;b\n1;2\n", ("a", "b"), "separate columns with ';'"),
+    ("a\tb\n1\t2\n", ("a", "b"), "separate columns with '\\\\t'"),
     ("a,b\n1,2\n", ("a", "a"), "both a feature and the target"),
     ("a,b\n1,2\n", ("", "b"), "no feature column"),
 ])
