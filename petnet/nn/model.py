@@ -353,10 +353,16 @@ class Model:
         self._ensure_built(x)
         x = as_float(x, self.dtype)
         self._check_x(x)
+        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if bad.any():
+            raise PetnetError(f"{int(bad.sum())} of the {len(x)} inputs contain NaN or infinity (the first is "
+                              f"sample {int(np.argmax(bad))}); remove or fix those samples")
         if y is not None:
             y = np.asarray(y)
             if len(y) != len(x):
                 raise PetnetError(f"{len(x)} inputs but {len(y)} labels; give one label per input")
+            if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+                raise PetnetError("the targets contain NaN or infinity; remove or fix those samples")
         return x, y
 
     def _train_step(self, x, y):

@@ -89,3 +89,18 @@ def test_nan_loss_names_the_likely_cause():
     m.compile(optimizer="sgd", loss="mse", lr=1.0)
     with pytest.raises(PetnetError, match="learning rate .* too high.*not scaled"):
         m.fit(x, y, epochs=20, batch_size=16, verbose=0)
+
+
+def test_nan_or_inf_data_is_refused_before_training():
+    m = cnn()
+    x, y = np.zeros((5, 8, 8, 1)), np.array([0, 1, 2, 0, 1])
+    x[3, 2, 2, 0] = np.nan
+    x[4, 0, 0, 0] = np.inf
+    for call in (lambda: m.fit(x, y, epochs=1, verbose=0), lambda: m.train_on_batch(x, y),
+                 lambda: m.evaluate(x, y)):
+        with pytest.raises(PetnetError, match="2 of the 5 inputs contain NaN or infinity.*sample 3"):
+            call()
+    reg = Sequential([Dense(1, input_shape=(2,))])
+    reg.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(PetnetError, match="targets contain NaN"):
+        reg.fit(np.zeros((3, 2)), np.array([1.0, np.nan, 2.0]), epochs=1, verbose=0)
