@@ -99,11 +99,13 @@ def bilateral(image, d: int = 0, sigma_color: float = 0.1, sigma_space: float = 
                 idx = a.astype(np.int32)                # a >= 0: truncation is floor
                 a -= idx
                 beyond = idx > nbins if border == "zero" else None   # a padded 0 outside [min, max]
-                if beyond is not None and beyond.any():
+                if beyond is not None and not beyond.any():
+                    beyond = None
+                if beyond is not None:
                     idx[beyond] = 0
                 cw = table[idx]
                 cw += a * slope[idx]
-                if beyond is not None and beyond.any():
+                if beyond is not None:
                     far = dist[beyond].astype(np.float64)
                     cw[beyond] = np.exp(far * far * color_coeff)
             else:
