@@ -225,14 +225,13 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
     if conf is not None:
         import warnings
 
-        from petnet.pets.sheet import drawable, find_cjk_font, font_charmap, font_properties
+        from petnet.pets.sheet import chinese_font, drawable
         from petnet.plotting import finish, pyplot
         plt = pyplot()
-        font = find_cjk_font()
-        if not all(drawable(lab, font_charmap(font)) for lab in labels):
+        fp, charmap = chinese_font(size=6)
+        if not all(drawable(lab, charmap) for lab in labels):
             print("note: no installed font can draw every Chinese character of the class names; the "
                   "confusion matrix shows boxes for them (install a CJK font, e.g. fonts-noto-cjk)")
-        fp = font_properties(font, size=6)
         k = len(labels)
         fig, ax = plt.subplots(figsize=(max(4, 0.25 * k + 2), max(4, 0.25 * k + 2)))
         ax.imshow(conf, cmap="Blues")

@@ -55,11 +55,19 @@ def font_properties(font_file, size=None):
     families = ["DejaVu Sans"]
     if font_file:
         try:
-            font_manager.fontManager.addfont(str(font_file))
+            if all(f.fname != str(font_file) for f in font_manager.fontManager.ttflist):
+                font_manager.fontManager.addfont(str(font_file))   # once per process
             families.append(FT2Font(str(font_file)).family_name)
         except Exception:  # noqa: BLE001 -- an unreadable font file: draw without it
             pass
     return font_manager.FontProperties(family=families, size=size)
+
+
+def chinese_font(size=None):
+    """``(font properties, charmap)`` for text that may hold Chinese: the properties of
+    :func:`font_properties` for :func:`find_cjk_font`, and the code points that font can draw."""
+    font_file = find_cjk_font()
+    return font_properties(font_file, size), font_charmap(font_file)
 
 
 def drawable(text: str, charmap: set[int]) -> bool:
@@ -79,9 +87,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     plt = pyplot(show)
     from petnet.pets.images import ImageError, load_image
 
-    font_file = find_cjk_font()
-    fp = font_properties(font_file)
-    charmap = font_charmap(font_file)
+    fp, charmap = chinese_font()
     all_drawn = True
     n = max(1, len(results))
     cols = min(columns, n)
