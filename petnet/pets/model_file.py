@@ -146,11 +146,6 @@ def write_labels(path, labels) -> Path:
 
 def read_labels(path) -> list[str]:
     """Labels written by :func:`write_labels` (or retrain.py's ``labels.txt``)."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise PetnetError(f"labels file {path} not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise PetnetError(f"labels file {path} is not UTF-8 text (one label per line); save it as UTF-8") from None
+    from petnet.pets.names import read_text_file
+    text = read_text_file(path, "labels file", "one label per line")
     return [line.strip() for line in text.splitlines() if line.strip()]

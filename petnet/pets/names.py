@@ -12,15 +12,21 @@ from pathlib import Path
 from petnet.errors import PetnetError
 
 
-def read_names(path) -> dict[str, str]:
-    """``english,中文`` lines (UTF-8, optional BOM, no header needed) -> ``{english: 中文}``."""
+def read_text_file(path, what: str, layout: str) -> str:
+    """The text of a small UTF-8 file a user gives (a BOM from Notepad is dropped); a missing or
+    non-UTF-8 file is a ``PetnetError`` that names ``what`` it should be and its ``layout``."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise PetnetError(f"names file {path} not found; it has one 'english,中文' pair per line")
+        raise PetnetError(f"{what} {path} not found; it has {layout}")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise PetnetError(f"names file {path} is not UTF-8 text; save it as UTF-8") from None
+        raise PetnetError(f"{what} {path} is not UTF-8 text ({layout}); save it as UTF-8") from None
+
+
+def read_names(path) -> dict[str, str]:
+    """``english,中文`` lines (UTF-8, optional BOM, no header needed) -> ``{english: 中文}``."""
+    text = read_text_file(path, "names file", "one 'english,中文' pair per line")
     names = {}
     for row in csv.reader(text.splitlines()):
         if len(row) >= 2 and row[0].strip():

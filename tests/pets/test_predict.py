@@ -35,8 +35,12 @@ def test_names_file_and_fallback(tmp_path):
     assert display_name("pug", names) == "巴哥犬"
     assert display_name("boxer", names) == "boxer"        # empty Chinese name -> English
     assert display_name("samoyed", names) == "samoyed"    # missing -> English
-    with pytest.raises(PetnetError):
+    with pytest.raises(PetnetError, match="names file .*none.txt not found; it has one 'english,中文' pair"):
         read_names(tmp_path / "none.txt")
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("pug,巴哥犬\n".encode("gbk"))          # a Windows Chinese code page, not UTF-8
+    with pytest.raises(PetnetError, match="names file .*gbk.txt is not UTF-8 text"):
+        read_names(gbk)
 
 
 def test_collect_paths(tmp_path):
