@@ -63,7 +63,7 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
     import io
 
     from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.retrain import DEFAULTS, load_features, topk_hits, train_head
+    from petnet.pets.retrain import DEFAULTS, cross_validate, load_features, topk_hits
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     kw = dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
@@ -78,11 +78,7 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
             for salt in range(repeats):
                 folds = np.array([int(hashlib.sha1(f"{salt}:{Path(p).name}".encode()).hexdigest(), 16) % 5
                                   for p in paths])
-                P = np.zeros((len(y), K))
-                for f in range(5):
-                    tr, te = folds != f, folds == f
-                    head = train_head(feats[tr], y[tr], K, seed=salt, scaling=how, **kw)
-                    P[te] = head.predict_proba(feats[te])
+                P = cross_validate(feats, y, 5, paths, K, [0, 1], folds=folds, seed=salt, scaling=how, **kw)
                 top1.append(100 * topk_hits(P, y, 1).mean())
                 top3.append(100 * topk_hits(P, y, 3).mean())
             print(f"| {arch} | {how} | {' '.join(f'{a:.1f}' for a in top1)} | {np.mean(top1):.1f}% | "

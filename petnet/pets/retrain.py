@@ -246,11 +246,13 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels) -> Path:
     return folder
 
 
-def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, **head_kwargs):
+def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, **head_kwargs):
     """k-fold cross-validation with stable hash folds; returns the probabilities of every photo
-    predicted by the model that did not see it, ``(n, K)``."""
+    predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
+    photo, to use another assignment than the file-name hash."""
     from petnet.pets.dataset import kfold_of
-    folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
+    if folds is None:
+        folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
     P = np.zeros((len(y), n_classes))
     for f in range(k_folds):
         tr, te = folds != f, folds == f
