@@ -31,14 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 def evaluate(image_dir, arch, flip=False, bottleneck_dir=None, k=5):
     from petnet.pets.dataset import scan_image_dir, split
-    from petnet.pets.retrain import DEFAULTS, cross_validate, load_features, topk_hits, train_head
+    from petnet.pets.retrain import (DEFAULTS, cross_validate, default_head_kwargs, load_features, topk_hits,
+                                     train_head)
     image_set = scan_image_dir(image_dir)
     views = ("center", "flip") if flip else ("center",)
     t0 = time.perf_counter()
     feats, paths, y, _ = load_features(image_set, arch, views, bottleneck_dir, quiet=True, out=io.StringIO())
     t_feat = time.perf_counter() - t0
-    kw = dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
-              batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
+    kw = default_head_kwargs()
     K = len(image_set.labels)
     ti = list(range(len(views)))
     cat = np.array([label[0].isupper() for label in image_set.labels])

@@ -151,13 +151,12 @@ def logistic_regression(X, y, K, C):
 def check_head(image_dir, arch="lite2", C=0.1):
     from petnet.pets.dataset import kfold_of, scan_image_dir
     from petnet.pets.head import softmax
-    from petnet.pets.retrain import DEFAULTS, load_features, topk_hits, train_head
+    from petnet.pets.retrain import default_head_kwargs, load_features, topk_hits, train_head
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     X, paths, y, _ = load_features(image_set, arch, ("center", "flip"), None, quiet=True, out=io.StringIO())
     folds = np.array([kfold_of(Path(p).name, 5) for p in paths])
-    kw = dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
-              batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
+    kw = default_head_kwargs()
     P_head, P_lr = np.zeros((len(y), K)), np.zeros((len(y), K))
     for f in range(5):
         tr, te = folds != f, folds == f

@@ -63,11 +63,10 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
     import io
 
     from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.retrain import DEFAULTS, cross_validate, load_features, topk_hits
+    from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
-    kw = dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
-              batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
+    kw = default_head_kwargs()
     print("| backbone | scaling | top-1 for fold assignments 0..4 | mean top-1 | mean top-3 |")
     print("|---|---|---|---:|---:|")
     for arch in archs:
@@ -91,9 +90,8 @@ def resolution(model, image_set, imgs, y, paths, sizes):
     from PIL import Image
 
     from petnet.pets.preprocess import MEAN, STD, view_box
-    from petnet.pets.retrain import DEFAULTS, cross_validate
-    kw = dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
-              batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
+    from petnet.pets.retrain import cross_validate, default_head_kwargs
+    kw = default_head_kwargs()
     cat = np.array([label[0].isupper() for label in image_set.labels])
     for size in sizes:
         t0 = time.perf_counter()

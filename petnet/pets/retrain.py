@@ -40,6 +40,12 @@ DISTORTION_VIEWS = {
 }
 
 
+def default_head_kwargs() -> dict:
+    """:func:`train_head`'s keyword arguments for retrain's default flags (benchmarks, tests)."""
+    return dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
+                batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
+
+
 def views_for(flip_left_right=False, random_crop=False, random_scale=False, random_brightness=False):
     """``(train_views, test_views)`` for the distortion flags."""
     flags = dict(flip_left_right=flip_left_right, random_crop=random_crop,

@@ -127,16 +127,14 @@ def test_real_pets_accuracy_lite0(tmp_path):
     bench/pets_accuracy.py."""
     from tests.conftest import shared_path
     from petnet.pets.dataset import ImageSet, scan_image_dir
-    from petnet.pets.retrain import DEFAULTS, cross_validate, load_features, topk_hits
+    from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
     full = scan_image_dir(shared_path("data", "pets", "train"))
     labels = full.labels[::2]
     image_set = ImageSet(full.root, labels, {label: full.files[label] for label in labels})
     feats, paths, y, _ = load_features(image_set, "lite0", ("center",), tmp_path / "bn", quiet=True,
                                        out=io.StringIO())
     assert feats.shape == (190, 1, 1280)
-    P = cross_validate(feats, y, 5, paths, len(labels), [0], steps=DEFAULTS["how_many_training_steps"],
-                       learning_rate=DEFAULTS["learning_rate"], batch_size=DEFAULTS["train_batch_size"],
-                       l2=DEFAULTS["l2"])
+    P = cross_validate(feats, y, 5, paths, len(labels), [0], **default_head_kwargs())
     cat = np.array([label[0].isupper() for label in labels])
     assert topk_hits(P, y, 1).mean() >= 0.85
     assert topk_hits(P, y, 3).mean() >= 0.97
