@@ -41,3 +41,21 @@ def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_output_path(path, what: str, example: str) -> Path:
+    """Refuse, before any work is done, an output file that could not be written: ``path`` is a
+    folder, or its folder cannot be made or is not writable. ``what`` names the file in the message
+    (e.g. ``--output_graph``), ``example`` is a file name to suggest. Returns ``path``."""
+    from petnet.errors import PetnetError
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise PetnetError(f"{what} {path} is a folder; give a file name such as {path / example}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PetnetError(f"{what} {path}: cannot create the folder {path.parent} "
+                          f"({exc.strerror or exc}); choose another path") from None
+    if not os.access(path.parent, os.W_OK):
+        raise PetnetError(f"{what} {path}: the folder {path.parent} is not writable; choose another path")
+    return path

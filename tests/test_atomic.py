@@ -27,3 +27,15 @@ def test_a_folder_that_cannot_be_written_is_a_petnet_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(PetnetError, match=r"cannot write .*model\.npz.*choose a folder"):
         write_atomically(blocker / "model.npz", lambda f: f.write(b"x"))
+
+
+def test_check_output_path_refuses_folders_and_unmakeable_folders(tmp_path):
+    from petnet.atomic import check_output_path
+    assert check_output_path(tmp_path / "new" / "m.npz", "--output_graph", "pets.npz") == tmp_path / "new" / "m.npz"
+    assert (tmp_path / "new").is_dir()                   # its folder is made, nothing else
+    with pytest.raises(PetnetError, match=r"--output_graph .* is a folder; give a file name such as .*pets\.npz"):
+        check_output_path(tmp_path, "--output_graph", "pets.npz")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(PetnetError, match="ONNX file .*cannot create the folder"):
+        check_output_path(blocker / "sub" / "x.onnx", "ONNX file", "pets.onnx")

