@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from petnet.conv import output_size
 from petnet.errors import PetnetError
 from petnet.vgg.configs import conv_spec, resolve
 
@@ -46,11 +47,6 @@ class LayerInfo:
         d = asdict(self)
         d["output_shape"] = list(self.output_shape)
         return d
-
-
-def conv_output_size(w: int, k: int, s: int = 1, p: int = 0) -> int:
-    """The talk's formula ``(W - K + 2P) / S + 1`` (floored)."""
-    return (w - k + 2 * p) // s + 1
 
 
 def vgg_layers(config="D", input_shape=(224, 224, 3), include_top: bool = True, pooling=None,
@@ -103,7 +99,7 @@ def vgg_layers(config="D", input_shape=(224, 224, 3), include_top: bool = True, 
                 raise PetnetError(f"the input is too small: block{block}_pool would get a {h}x{w} map; "
                                   f"VGG with {items.count('M')} poolings needs at least "
                                   f"{pool_size ** items.count('M')} pixels per side")
-            h, w = conv_output_size(h, pool_size, pool_size), conv_output_size(w, pool_size, pool_size)
+            h, w = output_size(h, pool_size, pool_size, 0, 0), output_size(w, pool_size, pool_size, 0, 0)
             rf += (pool_size - 1) * jump
             jump *= pool_size
             add(f"block{block}_pool", "MaxPooling2D", (h, w, c))

@@ -5,7 +5,8 @@ import tracemalloc
 import pytest
 
 from petnet.errors import PetnetError
-from petnet.vgg.accounting import conv_output_size, totals, vgg_layers
+from petnet.conv import output_size
+from petnet.vgg.accounting import totals, vgg_layers
 from petnet.vgg.configs import CONFIGS, resolve
 
 torch = pytest.importorskip("torch")
@@ -100,9 +101,10 @@ def test_summary_allocates_no_weights():
 
 
 def test_output_size_formula():
-    assert conv_output_size(224, 3, 1, 1) == 224
-    assert conv_output_size(224, 2, 2, 0) == 112
-    assert conv_output_size(7, 3, 2, 0) == 3
+    # the talk's (W - K + 2P) / S + 1, floored: petnet.conv.output_size, shared with petnet.nn
+    assert output_size(224, 3, 1, 1, 1) == 224
+    assert output_size(224, 2, 2, 0, 0) == 112
+    assert output_size(7, 3, 2, 0, 0) == 3
 
 
 def test_errors():
