@@ -72,6 +72,15 @@ def output_size(size: int, k: int, stride: int, pad_before: int, pad_after: int)
     return (size + pad_before + pad_after - k) // stride + 1
 
 
+def output_hw(in_hw: tuple[int, int], k_hw: tuple[int, int], strides: tuple[int, int],
+              padding) -> tuple[int, int]:
+    """Output height and width of a ``k_hw`` window sliding over ``in_hw`` (``output_size`` per axis
+    after ``resolve_padding``); below 1 when the window does not fit."""
+    (t, b), (l, r) = resolve_padding(padding, in_hw, k_hw, strides)
+    return (output_size(in_hw[0], k_hw[0], strides[0], t, b),
+            output_size(in_hw[1], k_hw[1], strides[1], l, r))
+
+
 def pad(x: np.ndarray, pads: Pads, mode: str = "constant") -> np.ndarray:
     """Pad the H and W axes of an NHWC array (no copy when there is nothing to pad)."""
     if pads == ((0, 0), (0, 0)):

@@ -31,3 +31,12 @@ def test_border_modes_pad_like_numpy(mode, np_mode):
     out = correlate(x, k, 1, "same", mode=mode)
     padded = np.pad(x[0, :, :, 0], 1, mode=np_mode)
     np.testing.assert_array_equal(out[0, :, :, 0], padded[:4, :5])
+
+
+def test_output_hw_is_the_talk_formula_per_axis():
+    from petnet.conv import output_hw
+    assert output_hw((224, 224), (3, 3), (1, 1), "same") == (224, 224)
+    assert output_hw((7, 5), (3, 3), (2, 2), "same") == (4, 3)          # TF: ceil(n / s)
+    assert output_hw((7, 5), (3, 3), (2, 2), "valid") == (3, 2)         # floor((n - k) / s) + 1
+    assert output_hw((7, 5), (3, 3), (1, 1), ((1, 1), (0, 2))) == (7, 5)
+    assert min(output_hw((2, 2), (3, 3), (1, 1), "valid")) < 1          # does not fit

@@ -62,9 +62,7 @@ class Conv2D(Layer):
         if len(input_shape) != 3:
             raise PetnetError(f"Conv2D expects samples of shape (height, width, channels), got {tuple(input_shape)}")
         h, w, _ = input_shape
-        (t, b), (l, r) = conv.resolve_padding(self.padding, (h, w), self.kernel_size, self.strides)
-        oh = conv.output_size(h, self.kernel_size[0], self.strides[0], t, b)
-        ow = conv.output_size(w, self.kernel_size[1], self.strides[1], l, r)
+        oh, ow = conv.output_hw((h, w), self.kernel_size, self.strides, self.padding)
         if oh < 1 or ow < 1:
             raise PetnetError(f"Conv2D {self.name!r}: a {self.kernel_size[0]}x{self.kernel_size[1]} kernel does "
                               f"not fit in a {h}x{w} input; use padding='same' or a smaller kernel")

@@ -42,9 +42,7 @@ class _Pooling2D(Layer):
             raise PetnetError(f"{type(self).__name__} expects samples of shape (height, width, channels), "
                               f"got {tuple(input_shape)}")
         h, w, c = input_shape
-        (t, b), (l, r) = conv.resolve_padding(self.padding, (h, w), self.pool_size, self.strides)
-        oh = conv.output_size(h, self.pool_size[0], self.strides[0], t, b)
-        ow = conv.output_size(w, self.pool_size[1], self.strides[1], l, r)
+        oh, ow = conv.output_hw((h, w), self.pool_size, self.strides, self.padding)
         if oh < 1 or ow < 1:
             raise PetnetError(f"{type(self).__name__} {self.name!r}: a {self.pool_size} window does not fit in "
                               f"a {h}x{w} input; use padding='same' or a smaller pool_size")
