@@ -23,6 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
 
 from petnet.errors import PetnetError  # noqa: E402
 from petnet.gd import LinearRegressionGD, load_xy  # noqa: E402
@@ -30,7 +31,7 @@ from petnet.gd.linear import DEFAULT_LR  # noqa: E402
 from petnet.gd.loop_reference import gradient_descent  # noqa: E402
 
 OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-DATA = Path(os.environ.get("PETNET_SHARED", ROOT.parent / "shared")) / "data/housing/portland_housing.csv"
+DATA = shared_data("housing", "portland_housing.csv")
 
 
 def fit(X, y, **kw):

@@ -27,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
 
 
 def evaluate(image_dir, arch, flip=False, bottleneck_dir=None, k=5):
@@ -60,7 +61,7 @@ def evaluate(image_dir, arch, flip=False, bottleneck_dir=None, k=5):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image_dir", default=str(ROOT.parent / "shared" / "data" / "pets" / "train"))
+    ap.add_argument("--image_dir", default=str(shared_data("pets", "train")))
     ap.add_argument("--bottleneck_dir", default=None)
     ap.add_argument("--archs", default="lite0,lite1,lite2")
     ap.add_argument("--flip", action="store_true", help="also evaluate --flip_left_right")

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PETNET_SHARED", ROOT.parent / "shared"))
+from petnet.paths import shared_dir
+SHARED = shared_dir()
 
 
 def pet_photos(n: int) -> list[str]:

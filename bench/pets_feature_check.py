@@ -32,7 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-IMAGE_DIR = ROOT.parent / "shared" / "data" / "pets" / "train"
+from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
+IMAGE_DIR = shared_data("pets", "train")
 
 # Oxford-IIIT Pet breed -> ImageNet class name (lower case, '_' for ' ' and '-')
 IMAGENET_NAME = {

@@ -37,6 +37,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
 
 ARCH = "lite2"
 TRAIN_VIEWS = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br", "zoom", "wide")
@@ -77,7 +78,7 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
             for salt in range(repeats):
                 folds = np.array([int(hashlib.sha1(f"{salt}:{Path(p).name}".encode()).hexdigest(), 16) % 5
                                   for p in paths])
-                P = cross_validate(feats, y, 5, paths, K, [0, 1], folds=folds, seed=salt, scaling=how, **kw)
+                P = cross_validate(feats, y, 5, paths, K, [0, 1], folds=folds, random_state=salt, scaling=how, **kw)
                 top1.append(100 * topk_hits(P, y, 1).mean())
                 top3.append(100 * topk_hits(P, y, 3).mean())
             print(f"| {arch} | {how} | {' '.join(f'{a:.1f}' for a in top1)} | {np.mean(top1):.1f}% | "
@@ -192,7 +193,7 @@ def finetune(model, image_set, imgs, y, folds, n_tail=2, epochs=8, lr_body=3e-5,
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image_dir", default=str(ROOT.parent / "shared" / "data" / "pets" / "train"))
+    ap.add_argument("--image_dir", default=str(shared_data("pets", "train")))
     ap.add_argument("--scaling", action="store_true", help="one scale vs per-feature standardisation")
     ap.add_argument("--resolution", default="", help="comma-separated input sizes, e.g. 260,300,340")
     ap.add_argument("--finetune", action="store_true")

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PETS = ROOT.parent / "shared" / "data" / "pets" / "train"
+from petnet.paths import shared_data
+PETS = shared_data("pets", "train")
 
 
 def retrain_timings(image_dir=PETS, architecture: str = "lite2", steps: int | None = None) -> dict:

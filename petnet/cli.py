@@ -1,22 +1,35 @@
-"""The ``petnet`` command: one subcommand per chapter of the talk.
+"""The ``petnet`` command: a thin shell over the library, one sub-command group per chapter.
 
 Each chapter owns its sub-commands in ``petnet/<chapter>/cli.py``, which defines
-``register(subparsers)``. Those modules import heavy libraries (torch, matplotlib)
-only inside their handlers, so ``petnet --help`` stays fast.
+``register(subparsers)`` with the helpers below. The conventions, the same everywhere:
 
-A handler returns an exit status (or None for 0). A ``PetnetError`` -- a mistake the
-user can fix -- is printed as one ``error:`` line with exit status 2, never a traceback.
+* a command is added with :func:`add_command` and handled by ``cmd_<name>(args)`` in that
+  chapter's ``cli.py``, which turns flags into keyword arguments of the chapter's Python API,
+  calls it, and prints what it returns;
+* a group (``petnet gd``, ``petnet nn``, ...) is added with :func:`add_group`; bare, it prints its
+  help and exits 2;
+* numeric flags use the ``type=`` checkers below (a bad value is argparse's one-line usage error);
+* a ``PetnetError`` -- a mistake the user can fix -- is printed as one ``error:`` line with exit
+  status 2, never a traceback. A ``ParamError`` names the library's parameter (``max_iter``); it is
+  reworded with the flag that fed it (``--how_many_training_steps``), from the command's
+  ``params={"max_iter": "how_many_training_steps"}`` map or, by default, the flag whose ``dest`` is
+  the parameter's name.
+
+Only the chapters' ``cli.py`` modules import argparse. Heavy libraries (torch, matplotlib,
+onnxruntime) are imported inside the handlers, and chapter APIs lazily, so ``petnet --help``
+stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 
 from petnet import __version__
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 # chapter modules, in the order of the talk
 CHAPTERS = (
@@ -34,24 +47,116 @@ chapters:  petnet gd fit | petnet filter | petnet nn gradcheck | petnet backprop
 Run 'petnet COMMAND --help' for the options of each command.
 """
 
+RAW = argparse.RawDescriptionHelpFormatter
 
+
+# --------------------------------------------------------------------------- type= checkers
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    v = _int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def nonneg_int(text: str) -> int:
+    """A whole number >= 0."""
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
+def number(text: str) -> float:
+    """A finite number."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return v
+
+
+def positive_number(text: str) -> float:
+    """A finite number > 0."""
+    v = number(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return v
+
+
+def nonneg_number(text: str) -> float:
+    """A finite number >= 0."""
+    v = number(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return v
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+# --------------------------------------------------------------------------- building commands
+def add_group(subparsers, name: str, *, help: str, description: str, epilog: str | None = None):
+    """A command group (``petnet gd ...``); returns the sub-parsers to add its commands to.
+    The bare group prints its help and exits 2."""
+    group = subparsers.add_parser(name, help=help, description=description, epilog=epilog,
+                                  formatter_class=RAW)
+    group.set_defaults(func=lambda args: (group.print_help(), 2)[1], _parser=group, _params={})
+    return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+
+
+def add_command(subparsers, name: str, handler, *, help: str, description: str | None = None,
+                epilog: str | None = None, params: dict[str, str] | None = None):
+    """A command handled by ``handler(args) -> exit status``; returns its parser.
+
+    ``params`` maps library parameter names to the ``dest`` of the flag that feeds them where the
+    two differ, so a ``ParamError`` is reported with the flag the user typed."""
+    p = subparsers.add_parser(name, help=help, description=description or help, epilog=epilog,
+                              formatter_class=RAW)
+    p.set_defaults(func=handler, _parser=p, _params=dict(params or {}))
+    return p
+
+
+def add_flag(parser, name: str, **kw) -> None:
+    """``--name_with_underscores`` plus the dashed alias ``--name-with-underscores`` (retrain.py's
+    spelling and the usual one)."""
+    flags = [f"--{name}"]
+    if "_" in name:
+        flags.append(f"--{name.replace('_', '-')}")
+    kw.setdefault("dest", name)
+    parser.add_argument(*flags, **kw)
+
+
+def flag_for(args, param: str) -> str | None:
+    """The command-line spelling of the library parameter ``param`` for the parsed command."""
+    parser = getattr(args, "_parser", None)
+    if parser is None:
+        return None
+    dest = getattr(args, "_params", {}).get(param, param)
+    for action in parser._actions:
+        if action.dest == dest:
+            return action.option_strings[0] if action.option_strings else action.metavar or dest
+    return None
+
+
+# --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="petnet",
         description="From gradient descent to pet recognition: the talk's five chapters as working software.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RAW,
     )
     parser.add_argument("--version", action="version", version=f"petnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in CHAPTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a chapter not built yet
-            if exc.name == name:
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
@@ -63,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.command is None else 2
     try:
         status = args.func(args)
+    except ParamError as exc:
+        flag = flag_for(args, exc.param)
+        print(f"error: {exc.renamed(flag) if flag else exc}", file=sys.stderr)
+        return 2
     except PetnetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -32,6 +32,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from petnet.errors import PetnetError
+from petnet.registry import Registry
 
 
 # --------------------------------------------------------------------------- schedules
@@ -198,19 +199,20 @@ class Adam(Optimizer):
         p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-OPTIMIZERS = {cls.name: cls for cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}
-OPTIMIZERS["sgd"] = GD
+#: the one list of optimizer names (``choices=`` of every command that takes ``--optimizer``);
+#: ``sgd`` is accepted as another name of ``gd``
+OPTIMIZERS = Registry("optimizer")
+for _cls in (GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam):
+    OPTIMIZERS.register(_cls.name, _cls, aliases=("sgd",) if _cls is GD else ())
 
 
-def get(optimizer: str | Optimizer, **kwargs) -> Optimizer:
-    """An optimizer from its name (``'gd'``, ``'sgd'``, ``'momentum'``, ``'nesterov'``, ``'adagrad'``,
-    ``'rmsprop'``, ``'adam'``) with keyword arguments such as ``lr``; an instance is returned as is."""
+def get(optimizer: str | Optimizer, param: str = "optimizer", **kwargs) -> Optimizer:
+    """An optimizer from its name (``'gd'`` or ``'sgd'``, ``'momentum'``, ``'nesterov'``, ``'adagrad'``,
+    ``'rmsprop'``, ``'adam'``) with keyword arguments such as ``lr``; an instance is returned as is.
+    ``param`` names the caller's parameter in the error for an unknown name."""
     if isinstance(optimizer, Optimizer):
         return optimizer
-    key = str(optimizer).lower()
-    if key not in OPTIMIZERS:
-        raise PetnetError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(sorted(OPTIMIZERS))}")
-    return OPTIMIZERS[key](**kwargs)
+    return OPTIMIZERS.get(optimizer, param=param)(**kwargs)
 
 
 # --------------------------------------------------------------------------- batching

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PETNET_SHARED", ROOT.parent / "shared"))
+from petnet.paths import ROOT, shared_dir
+
+SHARED = shared_dir()
 
 
 def shared_path(*parts: str) -> Path:

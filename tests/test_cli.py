@@ -35,3 +35,4 @@ def test_a_path_that_cannot_be_used_is_one_error_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err == ("error: cannot use /somewhere/out.txt: Permission denied; "
                    "check the path and its permissions\n")
+

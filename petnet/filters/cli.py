@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from petnet.argtypes import number
+from petnet.cli import number
 
 from petnet.errors import PetnetError
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import warnings
 
-from petnet.argtypes import number, positive_int
+from petnet.cli import number, positive_int
 
 OPTIMIZER_NAMES = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 

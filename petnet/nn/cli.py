@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from petnet.argtypes import nonneg_int, number, positive_int, positive_number
+from petnet.cli import nonneg_int, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:

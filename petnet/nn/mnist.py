@@ -48,8 +48,8 @@ WHERE = ("MNIST is the four idx .gz files from http://yann.lecun.com/exdb/mnist/
 # --------------------------------------------------------------------------- reader
 def default_folder() -> Path:
     """``../shared/data/mnist`` beside the project (``$PETNET_SHARED/data/mnist`` if set)."""
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("PETNET_SHARED", root.parent / "shared")) / "data" / "mnist"
+    from petnet.paths import shared_data
+    return shared_data("mnist")
 
 
 def _read_bytes(path: Path) -> bytes:

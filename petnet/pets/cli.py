@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from petnet.argtypes import number
+from petnet.cli import number
 
 from petnet.pets.retrain import DEFAULTS
 

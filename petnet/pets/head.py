@@ -46,19 +46,19 @@ class SoftmaxHead:
     ends far above the untrained layer's log K, or is not finite). ``scaling``: ``"global"`` (one
     scale for all features, the default) or ``"per_feature"`` (classic standardisation)."""
 
-    def __init__(self, n_classes: int, steps: int = 1000, learning_rate: float = 0.001,
+    def __init__(self, n_classes: int, *, max_iter: int | None = None, learning_rate: float = 0.001,
                  batch_size: int = 100, l2: float = 1e-3, optimizer: str = "adam",
-                 eval_step_interval: int = 100, seed: int = 0, scaling: str = "global"):
-        self.n_classes = int(n_classes)
-        self.steps = int(steps)
-        self.learning_rate = float(learning_rate)
-        self.batch_size = int(batch_size)
-        self.l2 = float(l2)
+                 eval_step_interval: int = 100, random_state: int | None = None,
+                 scaling: str = "global", steps: int | None = None, seed: int | None = None):
+        from petnet.validate import renamed
+        self.n_classes = n_classes
+        self.max_iter = renamed("steps", "max_iter", steps, max_iter, 1000)
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.l2 = l2
         self.optimizer = optimizer
-        self.eval_step_interval = int(eval_step_interval)
-        self.seed = seed
-        if scaling not in ("global", "per_feature"):
-            raise ValueError(f"scaling must be 'global' or 'per_feature', not {scaling!r}")
+        self.eval_step_interval = eval_step_interval
+        self.random_state = renamed("seed", "random_state", seed, random_state, 0)
         self.scaling = scaling
 
     # -- training -----------------------------------------------------------------------------
@@ -80,8 +80,7 @@ class SoftmaxHead:
         if n == 0:
             raise PetnetError("no training images: lower --validation_percentage/--testing_percentage "
                               "or add photos")
-        if self.steps < 1 or self.batch_size < 1:
-            raise PetnetError("--how_many_training_steps and --train_batch_size must be at least 1")
+        self._validate()
         flat = X.reshape(-1, D)
         if self.scaling == "global":
             self.mu_ = np.zeros(D, np.float32)
@@ -99,12 +98,12 @@ class SoftmaxHead:
         dense.build((D,), dtype=np.float32)
         loss = SoftmaxCrossEntropy()
         opt = optim.get(self.optimizer, lr=self.learning_rate)
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         self._dense = dense
         self.history_ = []
         bs = min(self.batch_size, n)
         every = max(1, self.eval_step_interval)
-        bar = progress(range(1, self.steps + 1), desc="training", unit="step", quiet=quiet)
+        bar = progress(range(1, self.max_iter + 1), desc="training", unit="step", quiet=quiet)
         for step in bar:
             idx = rng.choice(n, size=bs, replace=False) if bs < n else rng.permutation(n)
             views = rng.integers(0, V, size=len(idx))
@@ -116,7 +115,7 @@ class SoftmaxHead:
             opt.step(dense.params, [gW + self.l2 * dense.kernel, gb])
             if not np.isfinite(ce):
                 self._diverged(float(ce))
-            if step % every == 0 or step == self.steps:
+            if step % every == 0 or step == self.max_iter:
                 train_acc = float((z.argmax(axis=1) == y[idx]).mean())
                 val_acc = None
                 if Xv is not None:
@@ -134,6 +133,20 @@ class SoftmaxHead:
             self._diverged(final)
         self.final_cross_entropy_ = final
         return self
+
+    def _validate(self) -> None:
+        """scikit-learn style: the constructor stores, ``fit`` checks."""
+        from petnet import optim
+        from petnet.validate import check_choice, check_int, check_number
+        check_int("n_classes", self.n_classes, min=2)
+        check_int("max_iter", self.max_iter, min=1, max=10_000_000)
+        check_number("learning_rate", self.learning_rate, min=0, min_exclusive=True)
+        check_int("batch_size", self.batch_size, min=1)
+        check_number("l2", self.l2, min=0)
+        check_choice("optimizer", self.optimizer, optim.OPTIMIZERS)
+        check_int("eval_step_interval", self.eval_step_interval, min=1)
+        check_int("random_state", self.random_state, min=0)
+        check_choice("scaling", self.scaling, ("global", "per_feature"))
 
     def _diverged(self, value: float):
         from petnet.errors import PetnetError

@@ -42,7 +42,7 @@ DISTORTION_VIEWS = {
 
 def default_head_kwargs() -> dict:
     """:func:`train_head`'s keyword arguments for retrain's default flags (benchmarks, tests)."""
-    return dict(steps=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
+    return dict(max_iter=DEFAULTS["how_many_training_steps"], learning_rate=DEFAULTS["learning_rate"],
                 batch_size=DEFAULTS["train_batch_size"], l2=DEFAULTS["l2"], optimizer=DEFAULTS["optimizer"])
 
 
@@ -90,12 +90,13 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
     return feats, ok, y, cache
 
 
-def train_head(feats, y, n_classes, *, steps, learning_rate, batch_size, l2=1e-3, optimizer="adam",
-               eval_step_interval=100, val=None, log=None, quiet=True, seed=0, scaling="global"):
+def train_head(feats, y, n_classes, *, max_iter, learning_rate, batch_size, l2=1e-3, optimizer="adam",
+               eval_step_interval=100, val=None, log=None, quiet=True, random_state=0, scaling="global"):
     """Fit a :class:`~petnet.pets.head.SoftmaxHead`; ``val = (feats_val, y_val)`` or None."""
     from petnet.pets.head import SoftmaxHead
-    head = SoftmaxHead(n_classes, steps=steps, learning_rate=learning_rate, batch_size=batch_size,
-                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval, seed=seed,
+    head = SoftmaxHead(n_classes, max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size,
+                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval,
+                       random_state=random_state,
                        scaling=scaling)
     Xv, yv = val if val is not None else (None, None)
     return head.fit(feats, y, Xv, yv, log=log, quiet=quiet)
@@ -148,7 +149,7 @@ def run(args, backbone_factory=None, out=None) -> int:
               f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})",
               file=out, flush=True)
 
-    head = train_head(feats[tr], y[tr], len(image_set.labels), steps=args.how_many_training_steps,
+    head = train_head(feats[tr], y[tr], len(image_set.labels), max_iter=args.how_many_training_steps,
                       learning_rate=args.learning_rate, batch_size=args.train_batch_size,
                       l2=args.l2, optimizer=args.optimizer, eval_step_interval=args.eval_step_interval,
                       val=(feats[va_eval][:, ti], y[va_eval]) if len(va_eval) else None,

@@ -34,7 +34,7 @@ def test_softmax_matches_torch():
 def test_head_learns_and_folding_is_exact():
     X, y = blobs()
     rows = []
-    head = SoftmaxHead(3, steps=200, learning_rate=0.01, batch_size=32, eval_step_interval=50)
+    head = SoftmaxHead(3, max_iter=200, learning_rate=0.01, batch_size=32, eval_step_interval=50)
     head.fit(X, y, X[:10], y[:10], log=rows.append)
     assert [r["step"] for r in rows] == [50, 100, 150, 200]
     assert rows[-1]["cross_entropy"] < rows[0]["cross_entropy"] or rows[0]["cross_entropy"] < 0.05
@@ -52,28 +52,28 @@ def test_head_learns_and_folding_is_exact():
 
 def test_a_diverging_learning_rate_is_an_error_not_a_model():
     X, y = blobs(n_per=10)
-    head = SoftmaxHead(3, steps=300).fit(X, y)
+    head = SoftmaxHead(3, max_iter=300).fit(X, y)
     assert head.final_cross_entropy_ < 0.5 * np.log(3)
     with pytest.raises(PetnetError, match="diverged.*learning_rate 1e\\+09"):
-        SoftmaxHead(3, steps=300, learning_rate=1e9).fit(X, y)
+        SoftmaxHead(3, max_iter=300, learning_rate=1e9).fit(X, y)
 
 
 def test_per_feature_standardisation_is_still_available():
     X, y = blobs(n_per=10)
-    head = SoftmaxHead(3, steps=50, scaling="per_feature").fit(X, y)
+    head = SoftmaxHead(3, max_iter=50, scaling="per_feature").fit(X, y)
     np.testing.assert_allclose(head.mu_, X.mean(0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(head.sigma_, X.std(0) + 1e-3, rtol=1e-4)
     z = ((X - head.mu_) / head.sigma_) @ head._dense.kernel + head._dense.bias
     np.testing.assert_allclose(X @ head.W_ + head.b_, z, rtol=1e-4, atol=1e-3)
     with pytest.raises(ValueError, match="scaling"):
-        SoftmaxHead(3, scaling="minmax")
+        SoftmaxHead(3, scaling="minmax").fit(X, y)   # validation in fit (scikit-learn)
 
 
 def test_head_gradient_step_matches_torch():
     """One plain-GD step of the head equals PyTorch's autograd step on the same loss."""
     torch = pytest.importorskip("torch")
     X, y = blobs(n_per=4, k=3, d=20)
-    head = SoftmaxHead(3, steps=1, learning_rate=0.5, batch_size=12, l2=0.1, optimizer="gd")
+    head = SoftmaxHead(3, max_iter=1, learning_rate=0.5, batch_size=12, l2=0.1, optimizer="gd")
     head.fit(X, y)
     Xs = torch.tensor((X - head.mu_) / head.sigma_, dtype=torch.float64)
     W = torch.zeros(20, 3, dtype=torch.float64, requires_grad=True)
