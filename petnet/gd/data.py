@@ -12,13 +12,14 @@ The bundled example (``example_path()``) is the first 16 houses of the Portland 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 
 def example_path() -> Path:
@@ -26,18 +27,44 @@ def example_path() -> Path:
     return Path(str(resources.files("petnet.gd").joinpath("data/houses.csv")))
 
 
+#: a CSV file larger than this is refused (it is read into memory whole; 32 MiB is ~1 million houses)
+MAX_CSV_BYTES = 32 * 1024 * 1024
+
+#: cells are refused beyond this magnitude: squares and sums of squares must stay finite in float64
+MAX_ABS_VALUE = 1e100
+
+_SPECIAL = (("is_fifo", "a FIFO (named pipe)"), ("is_char_device", "a character device"),
+            ("is_block_device", "a block device"), ("is_socket", "a socket"))
+
+
 def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows (as strings) of a CSV file."""
+    """The header and the data rows (as strings) of a CSV file.
+
+    Only a regular file is opened (a FIFO, device or socket -- also behind a symlink -- is refused
+    before opening, so nothing blocks), and at most :data:`MAX_CSV_BYTES` of it are read."""
     path = Path(path)
-    if not path.exists():
-        raise PetnetError(f"data file {path} does not exist; give the path of a CSV file with a header line")
-    if path.is_dir():
-        raise PetnetError(f"{path} is a folder; give the path of a CSV file")
+    real = path.resolve()
+    if not real.exists():
+        raise ParamError("path", f"{path} does not exist; give the path of a CSV file with a header line")
+    if real.is_dir():
+        raise ParamError("path", f"{path} is a folder; give the path of a CSV file")
+    for test, what in _SPECIAL:
+        if getattr(real, test)():
+            raise ParamError("path", f"{path} is {what}, not a regular file; give the path of a CSV file")
+    if not real.is_file():
+        raise ParamError("path", f"{path} is not a regular file; give the path of a CSV file")
+    with real.open("rb") as f:
+        data = f.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise ParamError("path", f"{path} is larger than {MAX_CSV_BYTES // 2 ** 20} MiB, the limit for a "
+                                 "table of houses; give a smaller CSV file")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PetnetError(f"{path} is not a text CSV file (it is not UTF-8); save it as CSV") from None
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""))
+                if row and any(cell.strip() for cell in row)]
     except csv.Error as exc:
         raise PetnetError(f"{path} is not a readable CSV file ({exc})") from None
     if not rows:
@@ -65,7 +92,7 @@ def load_xy(path: str | Path, x: str | list[str], y: str) -> tuple[np.ndarray, n
     names = [s.strip() for s in x.split(",")] if isinstance(x, str) else [str(s).strip() for s in x]
     names = [n for n in names if n]
     if not names:
-        raise PetnetError("no feature column given; name at least one, e.g. --x size_sqft")
+        raise ParamError("x", "names no feature column; name at least one, e.g. 'size_sqft'")
     header, rows = read_table(path)
     idx = [_column(header, n, path) for n in names]
     iy = _column(header, y, path)
@@ -87,6 +114,10 @@ def load_xy(path: str | Path, x: str | list[str], y: str) -> tuple[np.ndarray, n
             if not math.isfinite(v):
                 raise PetnetError(f"{path}, line {line}, column {header[col]!r}: {cell!r} is not a finite "
                                   "number; remove or fix that row")
+            if abs(v) > MAX_ABS_VALUE:
+                raise PetnetError(f"{path}, line {line}, column {header[col]!r}: {cell!r} is too large "
+                                  f"(beyond +-{MAX_ABS_VALUE:g}, its square overflows); fix that row or "
+                                  "change the unit of the column")
             values[r, c] = v
     return values[:, :-1], values[:, -1], names
 
@@ -121,4 +152,11 @@ def check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(y).all():
         bad = int(np.flatnonzero(~np.isfinite(y))[0])
         raise PetnetError(f"y contains NaN or inf (first at row {bad}); remove or fill those values")
+    for name, a in (("X", X), ("y", y)):
+        big = np.abs(a) > MAX_ABS_VALUE
+        if big.any():
+            where = np.argwhere(big)[0]
+            raise PetnetError(f"{name} contains {a[tuple(where)]:g} at {'row, column' if a.ndim == 2 else 'row'} "
+                              f"{', '.join(map(str, where))}: values beyond +-{MAX_ABS_VALUE:g} overflow when "
+                              "squared; change the unit (e.g. thousands of dollars)")
     return X, y

@@ -16,7 +16,8 @@ Like the talk, the fit starts from a0 = a1 = 1 (theta all ones, in the original 
 previous iteration, starting with the loss of the initial theta), or after ``max_iter``
 iterations -- then ``converged_`` is False and a :class:`ConvergenceWarning` says so plainly.
 A learning rate that is too large makes the loss grow instead: the fit stops with a
-:class:`~petnet.errors.PetnetError` naming the learning rate, never with NaN coefficients.
+:class:`~petnet.gd.errors.DivergenceError` naming the learning rate, never with NaN coefficients;
+a learning rate too small to change any coefficient is a :class:`~petnet.errors.ParamError`.
 
 With ``scale=True`` (the default) the optimizer works on standardised features *and* target
 (see :mod:`petnet.gd.scaling`); ``coef_``, ``intercept_``, ``loss_curve_`` and ``path_`` are always
@@ -32,16 +33,41 @@ import warnings
 import numpy as np
 
 from petnet import optim
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.gd.data import check_xy
-from petnet.gd.polynomial import check_degree, power_features, power_names, to_original_units
+from petnet.gd.errors import DivergenceError
+from petnet.gd.polynomial import power_features, power_names, to_original_units
 from petnet.gd.scaling import StandardScaler
+from petnet.validate import check_choice, check_int, check_number, renamed
 
-# Learning rates that work on standardised house prices (see docs/gd.md and bench/gd_bench.py).
-# RMSProp with a constant rate ends in a limit cycle (its step is ~lr whatever the gradient), so
-# its default halves the rate every 200 steps.
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.5, "momentum": 0.1, "nesterov": 0.1,
+# Learning rates that work on standardised house prices (see docs/gd.md and bench/gd_bench.py), per
+# optimizer of the registry :data:`petnet.optim.OPTIMIZERS` (in the talk's order; an optimizer
+# missing here gets :data:`FALLBACK_LR`). RMSProp with a constant rate ends in a limit cycle (its step
+# is ~lr whatever the gradient), so its default halves the rate every 200 steps.
+DEFAULT_LR = {"gd": 0.5, "momentum": 0.1, "nesterov": 0.1,
               "adagrad": 0.5, "rmsprop": optim.StepDecay(0.01, every=200, factor=0.5), "adam": 0.05}
+FALLBACK_LR = 0.01
+
+#: upper bounds of the parameters that set how much work a fit does
+MAX_ITER = 1_000_000
+MAX_DEGREE = 10
+
+
+def canonical_name(optimizer: str) -> str:
+    """The registered name of an optimizer name or alias (``'sgd'`` -> ``'gd'``)."""
+    check_choice("optimizer", optimizer, optim.OPTIMIZERS)
+    return optim.OPTIMIZERS.get(optimizer).name
+
+
+def default_learning_rate(optimizer: str):
+    """The default learning rate (number or schedule) of an optimizer name on standardised data."""
+    return DEFAULT_LR.get(canonical_name(optimizer), FALLBACK_LR)
+
+
+def talk_order(names) -> list[str]:
+    """Optimizer names in the talk's order (GD, momentum, ..., Adam), any others after them."""
+    order = list(DEFAULT_LR)
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
 class ConvergenceWarning(UserWarning):
@@ -51,37 +77,40 @@ class ConvergenceWarning(UserWarning):
 class LinearRegressionGD:
     """Least-squares linear (or polynomial) regression fitted by gradient descent.
 
-    Parameters
+    Parameters (checked in :meth:`fit`; a bad value is a :class:`~petnet.errors.ParamError` naming it)
     ----------
-    optimizer : name from :mod:`petnet.optim` ('gd', 'momentum', 'nesterov', 'adagrad', 'rmsprop',
-        'adam') or an ``Optimizer`` instance (then ``lr`` is ignored).
-    lr : learning rate alpha (number or schedule ``t -> lr``); default per optimizer, :data:`DEFAULT_LR`.
-    max_iter : at most this many iterations (epochs when ``batch_size`` is set).
+    optimizer : a name of the registry :data:`petnet.optim.OPTIMIZERS` (``'sgd'`` is ``'gd'``) or an
+        ``Optimizer`` instance (then ``learning_rate`` is ignored).
+    learning_rate : alpha (number > 0 or schedule ``t -> lr``); default per optimizer, :data:`DEFAULT_LR`.
+        ``lr=`` is its deprecated old name.
+    max_iter : at most this many iterations (epochs when ``batch_size`` is set), 1 ... :data:`MAX_ITER`.
     tol : stop when ``|previous_loss - loss| < tol`` (loss in original units, MSE/2).
     batch_size : None = full-batch gradient descent; 1 = stochastic; k = mini-batch of k samples.
     scale : standardise features and target for the optimizer (coefficients reported in original units).
     degree : polynomial degree of every feature (1 = straight line, 2+ = the talk's curve fit).
     divergence_factor : the fit counts as diverged when the loss exceeds this many times the larger of
         the initial loss and the loss of predicting 0 (or becomes inf/NaN).
-    random_state : seed of the sample order for mini-batch/stochastic gradient descent.
+    random_state : seed (>= 0) of the sample order for mini-batch/stochastic gradient descent.
     optimizer_options : extra keyword arguments of the optimizer, e.g. ``{"momentum": 0.8}``.
     record_path : keep ``path_``, the parameters after every iteration (for the contour plot).
+    feature_names : names of the columns of ``X`` (default ``x1, x2, ...``).
     n_iter_no_change : stop only after this many *consecutive* iterations with a loss change below
         ``tol``. 1 is the talk's rule. Momentum methods make the loss curve wiggle, and at the top or
         bottom of a wiggle one loss change can be tiny by chance; a few (e.g. 5) avoid that false stop.
 
     Learned attributes: ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` (loss before the first
     step and after every iteration, so ``n_iter_ + 1`` values), ``converged_``, ``path_``
-    (``[a0, a1, ...]`` per entry of ``loss_curve_``), ``feature_names_out_``, ``optimizer_``.
+    (``[a0, a1, ...]`` per entry of ``loss_curve_``), ``feature_names_out_``, ``optimizer_``,
+    ``learning_rate_`` (the rate or schedule used).
     """
 
-    def __init__(self, optimizer="gd", lr=None, max_iter: int = 10_000, tol: float = 1e-4,
+    def __init__(self, optimizer="gd", *, learning_rate=None, max_iter: int = 10_000, tol: float = 1e-4,
                  batch_size: int | None = None, scale: bool = True, degree: int = 1,
-                 divergence_factor: float = 1e4, random_state=0, optimizer_options: dict | None = None,
-                 record_path: bool = True, feature_names: list[str] | None = None,
-                 n_iter_no_change: int = 1):
+                 divergence_factor: float = 1e4, random_state: int | None = 0,
+                 optimizer_options: dict | None = None, record_path: bool = True,
+                 feature_names: list[str] | None = None, n_iter_no_change: int = 1, lr=None):
         self.optimizer = optimizer
-        self.lr = lr
+        self.learning_rate = renamed("lr", "learning_rate", lr, learning_rate, None)
         self.max_iter = max_iter
         self.tol = tol
         self.batch_size = batch_size
@@ -95,31 +124,40 @@ class LinearRegressionGD:
         self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ setup
-    def _check_params(self):
-        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
-            raise PetnetError(f"max_iter must be a whole number >= 1, got {self.max_iter!r}")
-        if not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol) and self.tol >= 0):
-            raise PetnetError(f"tol must be a number >= 0, got {self.tol!r}")
-        if not (isinstance(self.n_iter_no_change, (int, np.integer)) and self.n_iter_no_change >= 1):
-            raise PetnetError(f"n_iter_no_change must be a whole number >= 1, got {self.n_iter_no_change!r}")
-        if self.batch_size is not None and not (isinstance(self.batch_size, (int, np.integer))
-                                                and self.batch_size >= 1):
-            raise PetnetError(f"batch size must be a whole number >= 1 (or None for full batch), "
-                              f"got {self.batch_size!r}")
+    def _check_params(self) -> None:
+        if not isinstance(self.optimizer, optim.Optimizer):
+            check_choice("optimizer", self.optimizer, optim.OPTIMIZERS)
+            if self.learning_rate is not None and not callable(self.learning_rate):
+                check_number("learning_rate", self.learning_rate, min=0, min_exclusive=True)
+        check_int("max_iter", self.max_iter, min=1, max=MAX_ITER)
+        check_number("tol", self.tol, min=0)
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size, min=1)
+        if not isinstance(self.scale, (bool, np.bool_)):
+            raise ParamError("scale", f"must be True or False, got {self.scale!r}")
+        check_int("degree", self.degree, min=1, max=MAX_DEGREE)
+        check_number("divergence_factor", self.divergence_factor, min=1)
+        if self.random_state is not None:
+            check_int("random_state", self.random_state, min=0)
+        if self.optimizer_options is not None and not isinstance(self.optimizer_options, dict):
+            raise ParamError("optimizer_options", f"must be a dict of keyword arguments, got "
+                                                  f"{self.optimizer_options!r}")
+        check_int("n_iter_no_change", self.n_iter_no_change, min=1)
 
     def _make_optimizer(self):
-        opts = dict(self.optimizer_options or {})
         if isinstance(self.optimizer, optim.Optimizer):
             opt = self.optimizer
             opt.reset()
             return opt
-        name = str(self.optimizer).lower()
-        lr = self.lr if self.lr is not None else DEFAULT_LR.get(name, 0.01)
-        return optim.get(name, lr=lr, **opts)
+        lr = self.learning_rate if self.learning_rate is not None else default_learning_rate(self.optimizer)
+        try:
+            return optim.get(self.optimizer, lr=lr, **dict(self.optimizer_options or {}))
+        except TypeError as exc:  # an option the optimizer does not have
+            raise ParamError("optimizer_options", f"do not fit optimizer {self.optimizer!r}: {exc}") from None
 
     def _design(self, X, y, names):
         """Working design matrix A = [1, features], working target t, and the map back to original units."""
-        d = self.degree
+        d = int(self.degree)
         if d > 1:
             for j, name in enumerate(names):
                 k = len(np.unique(X[:, j]))
@@ -169,12 +207,12 @@ class LinearRegressionGD:
         """Fit theta by gradient descent from theta = 1 (a0 = a1 = 1 in original units; the x^2, x^3, ...
         terms of a curve start at 0). Returns self."""
         self._check_params()
-        self.degree = check_degree(self.degree)
+        degree = int(self.degree)
         X, y = check_xy(X, y)
         n, p = X.shape
-        names = list(self.feature_names) if self.feature_names else [f"x{j + 1}" for j in range(p)]
+        names = [str(f) for f in self.feature_names] if self.feature_names else [f"x{j + 1}" for j in range(p)]
         if len(names) != p:
-            raise PetnetError(f"{len(names)} feature names for {p} feature columns")
+            raise ParamError("feature_names", f"has {len(names)} names for {p} feature columns of X")
         A, t, y_std, to_original = self._design(X, y, names)
         m = A.shape[1]
 
@@ -183,7 +221,7 @@ class LinearRegressionGD:
         T = np.column_stack([to_original(e) - t0 for e in np.eye(m)])
         # the talk's start a0 = a1 = ... = 1; the extra terms of a curve (x^2, x^3, ...) start at 0,
         # so a curve fit starts from the talk's line
-        start = np.r_[1.0, [1.0 if k == 1 else 0.0 for _ in range(p) for k in range(1, self.degree + 1)]]
+        start = np.r_[1.0, [1.0 if k == 1 else 0.0 for _ in range(p) for k in range(1, degree + 1)]]
         theta = np.linalg.solve(T, start - t0) if self.scale else start
 
         opt = self._make_optimizer()
@@ -193,6 +231,7 @@ class LinearRegressionGD:
 
         r = A @ theta - t
         loss = unit * 0.5 * float(r @ r) / n
+        theta0 = theta.copy()
         losses, thetas = [loss], [theta.copy()]
         limit = self.divergence_factor * max(loss, 0.5 * float(np.mean(y ** 2)))
         converged = False
@@ -215,6 +254,8 @@ class LinearRegressionGD:
             if quiet >= self.n_iter_no_change:
                 converged = True
                 break
+        if converged and np.array_equal(theta, theta0) and np.any(A.T @ (A @ theta0 - t)):
+            self._did_not_move(opt, it)
 
         out = to_original(theta)
         self.intercept_ = float(out[0])
@@ -225,9 +266,9 @@ class LinearRegressionGD:
         self.path_ = np.asarray(thetas) @ T.T + t0 if self.record_path else None
         if self.record_path:
             self.path_[-1] = out
-        self.feature_names_out_ = power_names(names, self.degree)
+        self.feature_names_out_ = power_names(names, degree)
         self.optimizer_ = opt
-        self.lr_ = opt.lr
+        self.learning_rate_ = opt.lr
         if not converged:
             warnings.warn(
                 f"did not converge: after max_iter={self.max_iter} iterations the loss still changed by "
@@ -237,17 +278,28 @@ class LinearRegressionGD:
         return self
 
     def _diverged(self, losses, it, opt, A):
-        hint = " or scale the features (--scale)" if not self.scale else ""
         lr = opt.lr
         smaller = f" (e.g. {lr / 10:g})" if isinstance(lr, float) else ""
         if opt.name == "gd" and isinstance(lr, float):
             # plain GD on MSE/2 is stable only for lr < 2 / (largest eigenvalue of A^T A / N)
-            lam = float(np.linalg.eigvalsh(A.T @ A / A.shape[0])[-1])
-            smaller = f" (plain gradient descent is stable only below 2/lambda_max = {2 / lam:.3g} here)"
-        raise PetnetError(
+            with np.errstate(all="ignore"):
+                H = A.T @ A / A.shape[0]
+            if np.isfinite(H).all():
+                lam = float(np.linalg.eigvalsh(H)[-1])
+                smaller = f" (plain gradient descent is stable only below 2/lambda_max = {2 / lam:.3g} here)"
+        raise DivergenceError(
             f"gradient descent diverged: with learning rate {lr} ({opt.name}) the loss grew from "
             f"{losses[0]:.4g} to {losses[-1]:.4g} after {it} iteration(s); use a smaller learning "
-            f"rate{smaller}{hint}")
+            f"rate{smaller}", "" if self.scale else " or scale the features ({scale})")
+
+    def _did_not_move(self, opt, it):
+        """The stop rule fired but no coefficient ever changed although the gradient is not zero:
+        the steps are below the rounding level of the coefficients (e.g. a learning rate of 1e-320)."""
+        raise ParamError(
+            "learning_rate", f"is too small: with {opt.lr} ({opt.name}) no step changed any coefficient "
+            f"(after {it} iteration(s) they are still the start values), so the loss did not "
+            "change and the fit did not learn anything; use a larger learning rate"
+            + (f" (the default for {opt.name} is {DEFAULT_LR[opt.name]})" if opt.name in DEFAULT_LR else ""))
 
     # ------------------------------------------------------------------ use
     def predict(self, X) -> np.ndarray:
@@ -255,7 +307,7 @@ class LinearRegressionGD:
         if not hasattr(self, "coef_"):
             raise PetnetError("this model is not fitted yet; call fit(X, y) first")
         X, _ = check_xy(X, np.zeros(np.shape(X)[0] if np.ndim(X) else 0))
-        p = len(self.coef_) // self.degree
+        p = len(self.coef_) // int(self.degree)
         if X.shape[1] != p:
             raise PetnetError(f"the model was fitted on {p} feature(s) but X has {X.shape[1]} column(s)")
         return self.intercept_ + power_features(X, self.degree) @ self.coef_
@@ -267,5 +319,6 @@ class LinearRegressionGD:
         return 0.5 * float(r @ r) / len(y)
 
     def __repr__(self):
-        return (f"LinearRegressionGD(optimizer={self.optimizer!r}, lr={self.lr}, max_iter={self.max_iter}, "
+        return (f"LinearRegressionGD(optimizer={self.optimizer!r}, learning_rate={self.learning_rate}, "
+                f"max_iter={self.max_iter}, "
                 f"tol={self.tol}, batch_size={self.batch_size}, scale={self.scale}, degree={self.degree})")

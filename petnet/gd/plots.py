@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.errors import PetnetError
 from petnet.plotting import finish, pyplot
 
 
@@ -42,13 +43,17 @@ def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
     return finish(fig, out, show)
 
 
-def plot_loss_curves(curves: dict, out=None, show=False, minimum: float | None = None, title=None):
-    """Loss per iteration of several optimizers (name -> loss array), log scale.
+def plot_loss_curves(result, out=None, show=False):
+    """Loss per iteration of every optimizer of a :class:`~petnet.gd.compare.Comparison`, log scale.
 
-    With ``minimum`` (the least-squares loss) a second panel shows ``loss - minimum``, where the
-    speed of convergence is visible long after the raw curves look flat."""
+    A second panel shows ``loss - least-squares minimum``, where the speed of convergence is
+    visible long after the raw curves look flat."""
     plt = pyplot(show)
-    ncols = 2 if minimum is not None else 1
+    curves = {name: run.loss_curve for name, run in result.runs.items() if run.failure is None}
+    minimum = result.min_loss
+    title = (f"{result.target} ~ {', '.join(result.feature_names)} "
+             f"({'scaled' if result.scale else 'raw features'})")
+    ncols = 2
     fig, axes = plt.subplots(1, ncols, figsize=(6.0 * ncols, 4.4), squeeze=False)
     ax = axes[0, 0]
     for name, curve in curves.items():
@@ -56,31 +61,35 @@ def plot_loss_curves(curves: dict, out=None, show=False, minimum: float | None =
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss = MSE/2 (log scale)")
-    ax.set_title(title or "loss per iteration")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    if minimum is not None:
-        ax = axes[0, 1]
-        for name, curve in curves.items():
-            excess = np.asarray(curve) - minimum
-            # values at or below rounding level of the loss cannot be drawn on a log scale
-            excess = np.where(excess > 1e-13 * abs(minimum), excess, np.nan)
-            ax.plot(np.arange(len(curve)), excess, label=name, lw=1.6)
-        ax.set_yscale("log")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("loss − least-squares minimum (log scale)")
-        ax.set_title("distance to the minimum")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3, which="both")
+    ax = axes[0, 1]
+    for name, curve in curves.items():
+        excess = np.asarray(curve) - minimum
+        # values at or below rounding level of the loss cannot be drawn on a log scale
+        excess = np.where(excess > 1e-13 * abs(minimum), excess, np.nan)
+        ax.plot(np.arange(len(curve)), excess, label=name, lw=1.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss − least-squares minimum (log scale)")
+    ax.set_title("distance to the minimum")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     return finish(fig, out, show)
 
 
-def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin=0.25, solution=None):
-    """Paths of (a0, a1) (name -> array (k, 2), original units) over contours of Loss(a0, a1) for
-    the one-variable model ``y = a0 + a1 x``."""
+def plot_contour_path(result, out=None, show=False, margin=0.25):
+    """Paths of (a0, a1) of a :class:`~petnet.gd.compare.Comparison` on one feature (original units)
+    over the contours of Loss(a0, a1) of the model ``y = a0 + a1 x``."""
+    if result.X.shape[1] != 1:
+        raise PetnetError("the contour plot draws the (a0, a1) plane, so it needs a comparison on exactly "
+                          f"one feature column (got {len(result.feature_names)}: "
+                          f"{', '.join(result.feature_names)})")
     plt = pyplot(show)
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64)
+    x, y = result.X[:, 0], result.y
+    paths = {name: run.path for name, run in result.runs.items() if run.failure is None}
+    xname, solution = result.feature_names[0], result.lstsq
     # frame the start, the end points and the solution (a path that wanders far is clipped)
     ends = np.array([np.asarray(p)[i, :2] for p in paths.values() for i in (0, -1)]
                     + ([np.asarray(solution)[:2]] if solution is not None else []))
@@ -118,9 +127,11 @@ def plot_contour_path(x, y, paths: dict, out=None, show=False, xname="x", margin
     return finish(fig, out, show)
 
 
-def plot_surface_paths(surface, paths: dict, out=None, show=False):
-    """Optimizer paths (name -> array (k, 2)) over the contours of a 2-D ``surface(x, y)``."""
+def plot_surface_paths(result, out=None, show=False):
+    """The optimizer paths of a :class:`~petnet.gd.surfaces.SurfaceResult` over the contours of its function."""
     plt = pyplot(show)
+    surface = result.function
+    paths = {name: run.path for name, run in result.runs.items()}
     xs, ys = np.meshgrid(np.linspace(-1.8, 2.3, 400), np.linspace(-1.8, 1.9, 400))
     Z = surface(xs, ys)
     fig, ax = plt.subplots(figsize=(7.2, 5.2))

@@ -14,22 +14,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial import Polynomial
 
-from petnet.errors import PetnetError
-
-
-def check_degree(degree) -> int:
-    try:
-        d = int(degree)
-    except (TypeError, ValueError):
-        raise PetnetError(f"degree must be a whole number >= 1, got {degree!r}") from None
-    if d != degree or d < 1:
-        raise PetnetError(f"degree must be a whole number >= 1, got {degree!r}")
-    return d
+from petnet.validate import check_int
 
 
 def power_features(X, degree: int) -> np.ndarray:
     """Columns ``[x1, x1^2, ..., x1^d, x2, x2^2, ..., x2^d, ...]`` of a table ``X`` (n, p) -> (n, p*d)."""
-    degree = check_degree(degree)
+    degree = check_int("degree", degree, min=1)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.gd.errors import AdviceError
 
 
 class StandardScaler:
@@ -28,16 +28,16 @@ class StandardScaler:
         X = np.asarray(X, dtype=np.float64)
         X2 = X[:, None] if X.ndim == 1 else X
         if X2.shape[0] < 2:
-            raise PetnetError("feature scaling needs at least two samples (a standard deviation of one "
-                              "value is meaningless); add samples or use --no-scale")
+            raise AdviceError("feature scaling needs at least two samples (a standard deviation of one "
+                              "value is meaningless)", "; add samples or use {no_scale}")
         self.mean_ = X2.mean(axis=0)
         self.scale_ = X2.std(axis=0)
         for j, s in enumerate(self.scale_):
             # a column is constant when its spread is at rounding level of its values
             if not s > 1e-12 * max(1.0, abs(self.mean_[j])):
                 name = self.names[j] if self.names and j < len(self.names) else f"column {j}"
-                raise PetnetError(f"feature {name!r} is constant (every value is {X2[0, j]:g}): it carries no "
-                                  "information and cannot be standardised; drop that column or use --no-scale")
+                raise AdviceError(f"feature {name!r} is constant (every value is {X2[0, j]:g}): it carries no "
+                                  "information and cannot be standardised", "; drop that column or use {no_scale}")
         if X.ndim == 1:
             self.mean_, self.scale_ = self.mean_[0], self.scale_[0]
         return self

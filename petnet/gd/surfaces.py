@@ -10,9 +10,14 @@ up speed (momentum, Nesterov) can carry over the ridge into the global minimum.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from petnet import optim
+from petnet.errors import ParamError
+from petnet.gd.linear import canonical_name, talk_order
+from petnet.validate import check_int, check_number
 
 
 class DoubleWell:
@@ -53,8 +58,9 @@ class DoubleWell:
 #: start on the right-hand slope, above the local minimum
 START = (2.0, 1.5)
 
-#: (optimizer, keyword arguments) of the surface demo
-SURFACE_OPTIMIZERS = {
+#: keyword arguments of each optimizer in the surface demo (an optimizer of the registry that is
+#: missing here runs with its own defaults)
+SURFACE_SETTINGS = {
     "gd": {"lr": 0.01},
     "momentum": {"lr": 0.01, "momentum": 0.9},
     "nesterov": {"lr": 0.01, "momentum": 0.9},
@@ -63,10 +69,36 @@ SURFACE_OPTIMIZERS = {
     "adam": {"lr": 0.1},
 }
 
+#: upper bound of ``n_steps`` (each optimizer keeps its whole path)
+MAX_STEPS = 100_000
+
+
+@dataclass
+class SurfaceRun:
+    """One optimizer on the surface: its settings, its path (n_steps + 1, 2), where it ended."""
+
+    optimizer: str
+    settings: dict
+    path: np.ndarray
+    end: np.ndarray
+    value: float            #: f at the end point
+    reached: str            #: 'global', 'local' or 'none'
+
+
+@dataclass
+class SurfaceResult:
+    """What :func:`surface` computed; :func:`petnet.gd.plots.plot_surface_paths` draws it."""
+
+    function: DoubleWell
+    start: tuple[float, float]
+    n_steps: int
+    runs: dict[str, SurfaceRun]
+
 
 def descend(surface, optimizer, start=START, n_steps: int = 500) -> np.ndarray:
     """Run ``optimizer`` (name or instance) on ``surface`` from ``start``; the path, shape (n_steps+1, 2)."""
-    opt = optimizer if isinstance(optimizer, optim.Optimizer) else optim.get(optimizer)
+    n_steps = check_int("n_steps", n_steps, min=1, max=MAX_STEPS)
+    opt = optim.get(optimizer)
     p = np.array(start, dtype=np.float64)
     path = [p.copy()]
     for _ in range(n_steps):
@@ -75,8 +107,23 @@ def descend(surface, optimizer, start=START, n_steps: int = 500) -> np.ndarray:
     return np.asarray(path)
 
 
-def compare_on_surface(surface=None, start=START, n_steps: int = 500, settings=None) -> dict:
-    """Paths of every optimizer of :data:`SURFACE_OPTIMIZERS` (name -> path)."""
-    surface = surface or DoubleWell()
-    settings = settings or SURFACE_OPTIMIZERS
-    return {name: descend(surface, optim.get(name, **kw), start, n_steps) for name, kw in settings.items()}
+def surface(*, n_steps: int = 500, start=START, optimizers=None, tilt: float = 0.4) -> SurfaceResult:
+    """Every optimizer (default: all of :data:`petnet.optim.OPTIMIZERS`, with the demo's
+    :data:`SURFACE_SETTINGS`) for ``n_steps`` steps from ``start`` on the tilted double well."""
+    n_steps = check_int("n_steps", n_steps, min=1, max=MAX_STEPS)
+    tilt = check_number("tilt", tilt, min=-1.5, max=1.5)   # beyond +-1.54 one of the two minima vanishes
+    if isinstance(start, str) or np.ndim(start) != 1 or len(start) != 2:
+        raise ParamError("start", f"must be a point (x, y), got {start!r}")
+    start = tuple(check_number("start", v, min=-10, max=10) for v in start)
+    if optimizers is None:
+        names = talk_order(optim.OPTIMIZERS.names())
+    else:
+        names = [canonical_name(n) for n in ([optimizers] if isinstance(optimizers, str) else optimizers)]
+    f = DoubleWell(tilt)
+    runs = {}
+    for name in names:
+        settings = dict(SURFACE_SETTINGS.get(name, {}))
+        path = descend(f, optim.get(name, **settings), start, n_steps)
+        end = path[-1]
+        runs[name] = SurfaceRun(name, settings, path, end, float(f(*end)), f.which_minimum(end))
+    return SurfaceResult(f, start, n_steps, runs)
