@@ -27,10 +27,11 @@ from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
 
 from petnet.errors import PetnetError  # noqa: E402
 from petnet.gd import LinearRegressionGD, load_xy  # noqa: E402
-from petnet.gd.linear import DEFAULT_LR  # noqa: E402
+from petnet import optim  # noqa: E402
+from petnet.gd.linear import DEFAULT_LR, talk_order  # noqa: E402
 from petnet.gd.loop_reference import gradient_descent  # noqa: E402
 
-OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+OPTIMIZERS = talk_order(optim.OPTIMIZERS.names())
 DATA = shared_data("housing", "portland_housing.csv")
 
 
@@ -54,14 +55,14 @@ def iterations_table(X, y, names, tol, max_iter):
     for name in OPTIMIZERS:
         lr = DEFAULT_LR[name]
         m = fit(X, y, optimizer=name, tol=tol, max_iter=max_iter)
-        scaled = (f"{lr:g}" if isinstance(lr, float) else "0.01, halved every 200", 
+        scaled = (f"{lr:g}" if isinstance(lr, float) else "0.01, halved every 200",
                   f"{m.n_iter_}" if m.converged_ else f"not converged ({m.n_iter_})", f"{rel_error(m, ref):.1e}")
         # unscaled: every learning rate 1e6 ... 1e-12; keep the one that converges in the fewest
         # iterations, or else the largest one that does not diverge
         best = None
         for k in range(6, -13, -1):
             try:
-                m = fit(X, y, optimizer=name, lr=10.0 ** k, scale=False, tol=tol, max_iter=max_iter)
+                m = fit(X, y, optimizer=name, learning_rate=10.0 ** k, scale=False, tol=tol, max_iter=max_iter)
             except PetnetError:
                 continue
             key = (not m.converged_, m.n_iter_ if m.converged_ else 0)
@@ -98,7 +99,7 @@ def timing_table(X, y):
         it_vec = 2000
         t_loop = best_time(lambda: gradient_descent(A, labels, learning_rate=1e-9,
                                                     max_iterations=it_loop, tolerance=0.0)) / it_loop
-        t_vec = best_time(lambda: fit(Xr, yr, optimizer="gd", lr=1e-9, scale=False, tol=0.0,
+        t_vec = best_time(lambda: fit(Xr, yr, optimizer="gd", learning_rate=1e-9, scale=False, tol=0.0,
                                       max_iter=it_vec)) / it_vec
         print(f"| {len(yr)} x {X.shape[1]} | {t_loop * 1e6:.1f} µs | {t_vec * 1e6:.1f} µs | "
               f"{t_loop / t_vec:.0f}x |")

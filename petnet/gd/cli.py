@@ -180,7 +180,8 @@ def cmd_fit(args) -> int:
 
 def cmd_compare(args) -> int:
     import numpy as np
-    from petnet.errors import PetnetError
+    from petnet.cli import flag_for
+    from petnet.errors import ParamError, PetnetError
     from petnet.gd.compare import compare
     from petnet.gd.errors import AdviceError
     X, y, names, path = _load(args)
@@ -194,7 +195,11 @@ def cmd_compare(args) -> int:
           f"{'max rel. error vs lstsq':>24}")
     for name, run in result.runs.items():
         if run.failure is not None:
-            failure = run.failure.spell(**SPELLING) if isinstance(run.failure, AdviceError) else run.failure
+            failure = run.failure
+            if isinstance(failure, AdviceError):
+                failure = failure.spell(**SPELLING)
+            elif isinstance(failure, ParamError) and flag_for(args, failure.param):
+                failure = failure.renamed(flag_for(args, failure.param))
             print(f"{name:<10} {failure}")
             continue
         lr = f"{run.learning_rate:g}" if isinstance(run.learning_rate, float) else "decay"

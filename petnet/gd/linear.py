@@ -231,30 +231,32 @@ class LinearRegressionGD:
 
         r = A @ theta - t
         loss = unit * 0.5 * float(r @ r) / n
-        theta0 = theta.copy()
+        theta0 = theta.copy()  # to tell a fit that never moved from one that converged
         losses, thetas = [loss], [theta.copy()]
         limit = self.divergence_factor * max(loss, 0.5 * float(np.mean(y ** 2)))
         converged = False
         it = quiet = 0
-        for it in range(1, self.max_iter + 1):
-            if full:
-                opt.step([theta], [A.T @ r / n])
-            else:
-                for idx in optim.batches(n, self.batch_size, rng=rng):
-                    Ab = A[idx]
-                    opt.step([theta], [Ab.T @ (Ab @ theta - t[idx]) / len(idx)])
-            r = A @ theta - t
-            previous_loss, loss = loss, unit * 0.5 * float(r @ r) / n
-            losses.append(loss)
-            if self.record_path:
-                thetas.append(theta.copy())
-            if not (math.isfinite(loss) and loss <= limit and np.isfinite(theta).all()):
-                self._diverged(losses, it, opt, A)
-            quiet = quiet + 1 if abs(previous_loss - loss) < self.tol else 0
-            if quiet >= self.n_iter_no_change:
-                converged = True
-                break
-        if converged and np.array_equal(theta, theta0) and np.any(A.T @ (A @ theta0 - t)):
+        # overflow on the way to divergence is caught below as a non-finite loss
+        with np.errstate(over="ignore", invalid="ignore"):
+            for it in range(1, self.max_iter + 1):
+                if full:
+                    opt.step([theta], [A.T @ r / n])
+                else:
+                    for idx in optim.batches(n, self.batch_size, rng=rng):
+                        Ab = A[idx]
+                        opt.step([theta], [Ab.T @ (Ab @ theta - t[idx]) / len(idx)])
+                r = A @ theta - t
+                previous_loss, loss = loss, unit * 0.5 * float(r @ r) / n
+                losses.append(loss)
+                if self.record_path:
+                    thetas.append(theta.copy())
+                if not (math.isfinite(loss) and loss <= limit and np.isfinite(theta).all()):
+                    self._diverged(losses, it, opt, A)
+                quiet = quiet + 1 if abs(previous_loss - loss) < self.tol else 0
+                if quiet >= self.n_iter_no_change:
+                    converged = True
+                    break
+        if converged and all(v == losses[0] for v in losses) and np.any(A.T @ (A @ theta0 - t)):
             self._did_not_move(opt, it)
 
         out = to_original(theta)
@@ -293,13 +295,16 @@ class LinearRegressionGD:
             f"rate{smaller}", "" if self.scale else " or scale the features ({scale})")
 
     def _did_not_move(self, opt, it):
-        """The stop rule fired but no coefficient ever changed although the gradient is not zero:
-        the steps are below the rounding level of the coefficients (e.g. a learning rate of 1e-320)."""
+        """The stop rule fired although the loss never changed at all and the gradient is not zero:
+        the steps are below the rounding level of the coefficients or of the loss (e.g. a learning
+        rate of 1e-320), so the fit "converged" where it started."""
         raise ParamError(
-            "learning_rate", f"is too small: with {opt.lr} ({opt.name}) no step changed any coefficient "
-            f"(after {it} iteration(s) they are still the start values), so the loss did not "
-            "change and the fit did not learn anything; use a larger learning rate"
-            + (f" (the default for {opt.name} is {DEFAULT_LR[opt.name]})" if opt.name in DEFAULT_LR else ""))
+            "learning_rate", f"is too small: with {opt.lr} ({opt.name}) no step changed the loss at all "
+            f"in {it} iteration(s) (the coefficients did not move, or by less than the loss's rounding "
+            "level), so the fit stopped where it started without learning anything; use a larger "
+            "learning rate"
+            + (f" (the default for {opt.name} is {DEFAULT_LR[opt.name]})"
+               if self.scale and opt.name in DEFAULT_LR else ""))
 
     # ------------------------------------------------------------------ use
     def predict(self, X) -> np.ndarray:

@@ -102,3 +102,37 @@ def test_compare_unscaled_shows_the_crawl(capsys, tmp_path):
     assert code == 0 and "raw (unscaled)" in out
     gd_line = next(line for line in out.splitlines() if line.startswith("gd "))
     assert "False" in gd_line          # plain GD on raw features does not converge in 10000 iterations
+
+
+README_FIT = """\
+data: bundled example of 16 Portland houses (16 samples), price_usd ~ size_sqft
+optimizer: gd, learning rate 0.5, scaled features, full batch
+  intercept a0 = 28873.2
+  a1 (size_sqft) = 155.318
+iterations: 26, final loss (MSE/2): 9.31622e+08
+converged: |previous_loss - loss| < 0.0001
+"""
+
+
+def test_readme_outputs_are_unchanged(capsys):
+    assert run(capsys, "fit") == (0, README_FIT, "")
+    code, out, err = run(capsys, "fit", "--lr", "5")
+    assert code == 2 and out == ""
+    assert err == ("error: gradient descent diverged: with learning rate 5.0 (gd) the loss grew from 6.576e+10 "
+                   "to 4.249e+15 after 4 iteration(s); use a smaller learning rate (plain gradient descent is "
+                   "stable only below 2/lambda_max = 2 here)\n")
+
+
+def test_optimizer_names_come_from_the_registry(capsys):
+    code, out, _ = run(capsys, "fit", "--optimizer", "sgd")
+    assert code == 0 and out == README_FIT.replace("optimizer: gd,", "optimizer: sgd,")
+    with pytest.raises(SystemExit):
+        main(["gd", "fit", "--optimizer", "adamw"])
+    err = capsys.readouterr().err
+    from petnet import optim
+    assert f"choose from {', '.join(repr(n) for n in optim.OPTIMIZERS.names())}" in err
+
+
+def test_bare_group_prints_help_and_exits_2(capsys):
+    code, out, _ = run(capsys)
+    assert code == 2 and "fit" in out and "compare" in out and "surface" in out

@@ -59,7 +59,7 @@ def test_rmsprop_constant_lr_is_a_limit_cycle(portland):
     """The documented pitfall: with a constant lr RMSProp's steps stay ~lr, the loss stops changing
     (it bounces between points of equal loss) and the tolerance rule is fooled."""
     X, y = portland
-    model = LinearRegressionGD("rmsprop", lr=0.01, tol=1e-7, max_iter=20_000).fit(X, y)
+    model = LinearRegressionGD("rmsprop", learning_rate=0.01, tol=1e-7, max_iter=20_000).fit(X, y)
     err = np.max(np.abs(np.r_[model.intercept_, model.coef_] / lstsq(X, y) - 1))
     assert err > 1e-3
 
@@ -92,7 +92,7 @@ def test_path_starts_at_ones_and_loss_curve_is_the_loss_of_the_path():
 def test_stops_at_first_loss_change_below_tol():
     X, y = synthetic()
     tol = 1.0
-    model = LinearRegressionGD("gd", lr=0.1, tol=tol).fit(X, y)
+    model = LinearRegressionGD("gd", learning_rate=0.1, tol=tol).fit(X, y)
     changes = np.abs(np.diff(model.loss_curve_))
     assert model.converged_ and changes[-1] < tol and (changes[:-1] >= tol).all()
 
@@ -102,7 +102,8 @@ def test_scale_and_no_scale_agree():
     x = rng.uniform(0, 2, 30)
     y = 3 - 2 * x + rng.normal(0, 0.1, 30)
     # tol far below the loss's rounding level: run until the loss stops changing at all
-    a = LinearRegressionGD("gd", lr=0.3, scale=False, tol=1e-18, n_iter_no_change=5, max_iter=100_000).fit(x, y)
+    a = LinearRegressionGD("gd", learning_rate=0.3, scale=False, tol=1e-18, n_iter_no_change=5,
+                           max_iter=100_000).fit(x, y)
     b = LinearRegressionGD("gd", tol=1e-18, n_iter_no_change=5, max_iter=100_000).fit(x, y)
     assert a.converged_ and b.converged_
     np.testing.assert_allclose([a.intercept_, *a.coef_], lstsq(x, y), rtol=1e-8)
@@ -114,7 +115,7 @@ def test_scale_and_no_scale_agree():
 def test_minibatch_and_stochastic_get_close(batch_size):
     X, y = synthetic(n=64)
     lr = optim.ExponentialDecay(0.05, decay_steps=500, rate=0.5)  # step count t counts mini-batches
-    model = LinearRegressionGD("gd", lr=lr, batch_size=batch_size, tol=1e-6, max_iter=3000,
+    model = LinearRegressionGD("gd", learning_rate=lr, batch_size=batch_size, tol=1e-6, max_iter=3000,
                                random_state=3).fit(X, y)
     ref = lstsq(X, y)
     pred, pred_ref = model.predict(X), np.column_stack([np.ones(len(y)), X]) @ ref
@@ -124,23 +125,25 @@ def test_minibatch_and_stochastic_get_close(batch_size):
 def test_max_iter_reports_not_converged():
     X, y = synthetic()
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        model = LinearRegressionGD("gd", lr=1e-3, max_iter=5).fit(X, y)
+        model = LinearRegressionGD("gd", learning_rate=1e-3, max_iter=5).fit(X, y)
     assert not model.converged_ and model.n_iter_ == 5
 
 
-@pytest.mark.parametrize("kw", [dict(optimizer="gd", lr=5.0), dict(optimizer="gd", lr=0.01, scale=False),
-                                dict(optimizer="momentum", lr=3.0), dict(optimizer="adam", lr=1e9, scale=False)])
+@pytest.mark.parametrize("kw", [dict(optimizer="gd", learning_rate=5.0),
+                                dict(optimizer="gd", learning_rate=0.01, scale=False),
+                                dict(optimizer="momentum", learning_rate=3.0),
+                                dict(optimizer="adam", learning_rate=1e9, scale=False)])
 def test_divergence_is_an_error_naming_the_learning_rate(kw):
     X, y = synthetic()
     with pytest.raises(PetnetError, match="diverged.*learning rate") as exc:
         LinearRegressionGD(max_iter=500, **kw).fit(X, y)
-    assert str(kw["lr"]) in str(exc.value) and "smaller" in str(exc.value)
+    assert str(kw["learning_rate"]) in str(exc.value) and "smaller" in str(exc.value)
 
 
 def test_divergence_message_gives_the_stability_bound_of_plain_gd():
     X, y = synthetic()
     with pytest.raises(PetnetError) as exc:
-        LinearRegressionGD("gd", lr=3.0).fit(X, y)
+        LinearRegressionGD("gd", learning_rate=3.0).fit(X, y)
     # for standardised features the Hessian of MSE/2 is the correlation matrix (plus the intercept)
     Z = (X - X.mean(0)) / X.std(0)
     H = np.column_stack([np.ones(len(y)), Z])
@@ -180,6 +183,7 @@ def test_bad_parameters():
 
 def test_default_learning_rates_cover_every_optimizer():
     assert set(OPTIMIZERS) <= set(DEFAULT_LR)
+    assert set(optim.OPTIMIZERS.names()) <= set(DEFAULT_LR)    # the registry is the list of names
 
 
 def test_curve_fit_starts_from_the_talks_line():

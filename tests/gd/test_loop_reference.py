@@ -29,7 +29,7 @@ def test_loop_and_vectorised_fit_take_the_same_steps():
     A = np.column_stack([np.ones(len(y)), X])
     theta, losses, n = gradient_descent(A.tolist(), y.tolist(), learning_rate=0.05, max_iterations=40,
                                         tolerance=0.0)
-    model = LinearRegressionGD("gd", lr=0.05, scale=False, max_iter=40, tol=0.0)
+    model = LinearRegressionGD("gd", learning_rate=0.05, scale=False, max_iter=40, tol=0.0)
     with pytest.warns(UserWarning):
         model.fit(X, y)
     assert n == 40

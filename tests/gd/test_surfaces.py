@@ -1,7 +1,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from petnet.gd.surfaces import DoubleWell, START, compare_on_surface, descend
+from petnet.gd.surfaces import DoubleWell, START, descend, surface
 from petnet import optim
 
 
@@ -26,7 +26,7 @@ def test_minima_agree_with_scipy():
 
 def test_plain_gd_is_trapped_and_momentum_escapes():
     s = DoubleWell()
-    paths = compare_on_surface(s, START, 500)
+    paths = {name: run.path for name, run in surface(n_steps=500, start=START).runs.items()}
     assert s.which_minimum(descend(s, optim.GD(lr=0.01), START, 3000)[-1]) == "local"
     assert s.which_minimum(paths["momentum"][-1]) == "global"
     assert s.which_minimum(paths["nesterov"][-1]) == "global"
