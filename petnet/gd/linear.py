@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from petnet import optim
+from petnet.gd import losses
 from petnet.errors import ParamError, PetnetError
 from petnet.gd.data import check_xy
 from petnet.gd.errors import DivergenceError
@@ -97,18 +98,24 @@ class LinearRegressionGD:
     n_iter_no_change : stop only after this many *consecutive* iterations with a loss change below
         ``tol``. 1 is the talk's rule. Momentum methods make the loss curve wiggle, and at the top or
         bottom of a wiggle one loss change can be tiny by chance; a few (e.g. 5) avoid that false stop.
+    loss : a name of :data:`petnet.gd.losses.LOSSES` or a :class:`~petnet.gd.losses.Loss`
+        (e.g. ``losses.Huber(delta=50_000)``, delta in the unit of ``y``). Default ``'half_mse'``, the
+        talk's MSE/2. Regression losses (``half_mse``, ``mse``, ``squared``, ``absolute``, ``huber``) fit
+        real targets; margin losses (``log``, ``hinge``, ``perceptron``, ``exponential``) fit labels -1/+1
+        with the linear score (a linear classifier). ``tol`` and ``loss_curve_`` are in that loss.
 
     Learned attributes: ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` (loss before the first
     step and after every iteration, so ``n_iter_ + 1`` values), ``converged_``, ``path_``
     (``[a0, a1, ...]`` per entry of ``loss_curve_``), ``feature_names_out_``, ``optimizer_``,
-    ``learning_rate_`` (the rate or schedule used).
+    ``learning_rate_`` (the rate or schedule used), ``loss_`` (the loss function fitted).
     """
 
     def __init__(self, optimizer="gd", *, learning_rate=None, max_iter: int = 10_000, tol: float = 1e-4,
                  batch_size: int | None = None, scale: bool = True, degree: int = 1,
                  divergence_factor: float = 1e4, random_state: int | None = 0,
                  optimizer_options: dict | None = None, record_path: bool = True,
-                 feature_names: list[str] | None = None, n_iter_no_change: int = 1, lr=None):
+                 feature_names: list[str] | None = None, n_iter_no_change: int = 1,
+                 loss="half_mse", lr=None):
         self.optimizer = optimizer
         self.learning_rate = renamed("lr", "learning_rate", lr, learning_rate, None)
         self.max_iter = max_iter
@@ -122,6 +129,7 @@ class LinearRegressionGD:
         self.record_path = record_path
         self.feature_names = feature_names
         self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
 
     # ------------------------------------------------------------------ setup
     def _check_params(self) -> None:
@@ -144,6 +152,24 @@ class LinearRegressionGD:
                                                   f"{self.optimizer_options!r}")
         check_int("n_iter_no_change", self.n_iter_no_change, min=1)
 
+    def _loss_function(self, y):
+        """The loss to fit (a :class:`~petnet.gd.losses.Loss`), checked against what a linear score
+        can fit and against the labels ``y``."""
+        if not isinstance(self.loss, losses.Loss):
+            check_choice("loss", self.loss, losses.LOSSES)
+        loss = losses.get(self.loss)
+        if loss.name == "zero_one":
+            raise ParamError("loss", "'zero_one' cannot be fitted by gradient descent: its gradient is 0 "
+                                     "almost everywhere (it is a step); use 'hinge', 'log' or 'perceptron'")
+        if loss.kind == "probability":
+            raise ParamError("loss", f"{loss.name!r} compares probabilities, which a linear score is not; "
+                                     "use 'log' (the same loss on a score: logistic regression)")
+        if loss.kind == "margin" and not np.isin(y, (-1.0, 1.0)).all():
+            bad = y[~np.isin(y, (-1.0, 1.0))][0]
+            raise PetnetError(f"loss {loss.name!r} needs labels y of -1 or +1 (found {bad:g}); "
+                              "use a regression loss such as 'half_mse' for real-valued targets")
+        return loss
+
     def _make_optimizer(self):
         if isinstance(self.optimizer, optim.Optimizer):
             opt = self.optimizer
@@ -155,8 +181,9 @@ class LinearRegressionGD:
         except TypeError as exc:  # an option the optimizer does not have
             raise ParamError("optimizer_options", f"do not fit optimizer {self.optimizer!r}: {exc}") from None
 
-    def _design(self, X, y, names):
-        """Working design matrix A = [1, features], working target t, and the map back to original units."""
+    def _design(self, X, y, names, scale_target=True):
+        """Working design matrix A = [1, features], working target t, and the map back to original units
+        (labels -1/+1 of a margin loss are not scaled: ``scale_target=False``)."""
         d = int(self.degree)
         if d > 1:
             for j, name in enumerate(names):
@@ -182,7 +209,7 @@ class LinearRegressionGD:
             p_mean, p_scale = ps.mean_, ps.scale_
         else:  # z is already standardised
             p_mean, p_scale = np.zeros(P.shape[1]), np.ones(P.shape[1])
-        y_mean, y_std = float(y.mean()), float(y.std())
+        y_mean, y_std = (float(y.mean()), float(y.std())) if scale_target else (0.0, 1.0)
         if not y_std > 0:
             y_std = 1.0  # constant target: nothing to scale
         A = np.column_stack([np.ones(n), P])
@@ -213,7 +240,8 @@ class LinearRegressionGD:
         names = [str(f) for f in self.feature_names] if self.feature_names else [f"x{j + 1}" for j in range(p)]
         if len(names) != p:
             raise ParamError("feature_names", f"has {len(names)} names for {p} feature columns of X")
-        A, t, y_std, to_original = self._design(X, y, names)
+        lossfn = self._loss_function(y)
+        A, t, y_std, to_original = self._design(X, y, names, scale_target=lossfn.kind == "regression")
         m = A.shape[1]
 
         # the affine map  original = T @ theta + t0  (for the start point and the recorded path)
@@ -222,48 +250,67 @@ class LinearRegressionGD:
         # the talk's start a0 = a1 = ... = 1; the extra terms of a curve (x^2, x^3, ...) start at 0,
         # so a curve fit starts from the talk's line
         start = np.r_[1.0, [1.0 if k == 1 else 0.0 for _ in range(p) for k in range(1, degree + 1)]]
+        if lossfn.kind == "margin":   # a classifier starts undecided, every score 0
+            start = np.zeros(m)
         theta = np.linalg.solve(T, start - t0) if self.scale else start
 
         opt = self._make_optimizer()
-        unit = y_std ** 2                      # loss in original units = unit * working loss
         rng = np.random.default_rng(self.random_state)
         full = self.batch_size is None or self.batch_size >= n
+        half_mse = type(lossfn) is losses.HalfMSE      # the talk's loss, in its closed form
+        unit = y_std ** lossfn.degree                   # loss in original units = unit * working loss
+        working = lossfn.rescaled(y_std)                # the same loss on the working target t
 
-        r = A @ theta - t
-        loss = unit * 0.5 * float(r @ r) / n
-        theta0 = theta.copy()  # to tell a fit that never moved from one that converged
-        losses, thetas = [loss], [theta.copy()]
-        limit = self.divergence_factor * max(loss, 0.5 * float(np.mean(y ** 2)))
-        converged = False
-        it = quiet = 0
-        # overflow on the way to divergence is caught below as a non-finite loss
+        def evaluate(theta):
+            """Loss in original units and the full-batch gradient of the working loss at theta."""
+            f = A @ theta
+            if half_mse:
+                r = f - t
+                return unit * 0.5 * float(r @ r) / n, A.T @ r / n
+            return unit * working.value(t, f), A.T @ working.gradient(t, f)
+
+        def batch_gradient(idx, theta):
+            Ab = A[idx]
+            if half_mse:
+                return Ab.T @ (Ab @ theta - t[idx]) / len(idx)
+            return Ab.T @ working.gradient(t[idx], Ab @ theta)
+
+        # overflow (a diverging fit, exp of a large margin) shows up as a non-finite loss, checked below
         with np.errstate(over="ignore", invalid="ignore"):
+            loss, g = evaluate(theta)
+            theta0, g0 = theta.copy(), g   # to tell a fit that never moved from one that converged
+            losses_, thetas = [loss], [theta.copy()]
+            zero = 0.5 * float(np.mean(y ** 2)) if half_mse else lossfn.value(y, np.zeros_like(y))
+            if not math.isfinite(loss):
+                raise PetnetError(f"the loss {lossfn.name!r} is not finite at the start point; "
+                                  "scale the features or choose another loss")
+            limit = self.divergence_factor * max(loss, zero)
+            converged = False
+            it = quiet = 0
             for it in range(1, self.max_iter + 1):
                 if full:
-                    opt.step([theta], [A.T @ r / n])
+                    opt.step([theta], [g])
                 else:
                     for idx in optim.batches(n, self.batch_size, rng=rng):
-                        Ab = A[idx]
-                        opt.step([theta], [Ab.T @ (Ab @ theta - t[idx]) / len(idx)])
-                r = A @ theta - t
-                previous_loss, loss = loss, unit * 0.5 * float(r @ r) / n
-                losses.append(loss)
+                        opt.step([theta], [batch_gradient(idx, theta)])
+                previous_loss, (loss, g) = loss, evaluate(theta)
+                losses_.append(loss)
                 if self.record_path:
                     thetas.append(theta.copy())
                 if not (math.isfinite(loss) and loss <= limit and np.isfinite(theta).all()):
-                    self._diverged(losses, it, opt, A)
+                    self._diverged(losses_, it, opt, A if half_mse else None)
                 quiet = quiet + 1 if abs(previous_loss - loss) < self.tol else 0
                 if quiet >= self.n_iter_no_change:
                     converged = True
                     break
-        if converged and all(v == losses[0] for v in losses) and np.any(A.T @ (A @ theta0 - t)):
+        if converged and all(v == losses_[0] for v in losses_) and np.any(g0):
             self._did_not_move(opt, it)
 
         out = to_original(theta)
         self.intercept_ = float(out[0])
         self.coef_ = out[1:]
         self.n_iter_ = it
-        self.loss_curve_ = np.asarray(losses)
+        self.loss_curve_ = np.asarray(losses_)
         self.converged_ = converged
         self.path_ = np.asarray(thetas) @ T.T + t0 if self.record_path else None
         if self.record_path:
@@ -271,10 +318,11 @@ class LinearRegressionGD:
         self.feature_names_out_ = power_names(names, degree)
         self.optimizer_ = opt
         self.learning_rate_ = opt.lr
+        self.loss_ = lossfn
         if not converged:
             warnings.warn(
                 f"did not converge: after max_iter={self.max_iter} iterations the loss still changed by "
-                f"{abs(losses[-2] - losses[-1]):.3g} per iteration (tol={self.tol:g}); raise max_iter, "
+                f"{abs(losses_[-2] - losses_[-1]):.3g} per iteration (tol={self.tol:g}); raise max_iter, "
                 f"adjust the learning rate (now {opt.lr}) or scale the features",
                 ConvergenceWarning, stacklevel=2)
         return self
@@ -282,7 +330,7 @@ class LinearRegressionGD:
     def _diverged(self, losses, it, opt, A):
         lr = opt.lr
         smaller = f" (e.g. {lr / 10:g})" if isinstance(lr, float) else ""
-        if opt.name == "gd" and isinstance(lr, float):
+        if A is not None and opt.name == "gd" and isinstance(lr, float):
             # plain GD on MSE/2 is stable only for lr < 2 / (largest eigenvalue of A^T A / N)
             with np.errstate(all="ignore"):
                 H = A.T @ A / A.shape[0]
@@ -317,11 +365,10 @@ class LinearRegressionGD:
             raise PetnetError(f"the model was fitted on {p} feature(s) but X has {X.shape[1]} column(s)")
         return self.intercept_ + power_features(X, self.degree) @ self.coef_
 
-    def loss(self, X, y) -> float:
-        """The talk's loss MSE/2 of the fitted model on (X, y)."""
+    def loss_on(self, X, y) -> float:
+        """The fitted loss (``loss_``, by default the talk's MSE/2) of the model on (X, y)."""
         X, y = check_xy(X, y)
-        r = self.predict(X) - y
-        return 0.5 * float(r @ r) / len(y)
+        return self.loss_.value(y, self.predict(X))
 
     def __repr__(self):
         return (f"LinearRegressionGD(optimizer={self.optimizer!r}, learning_rate={self.learning_rate}, "

@@ -20,7 +20,14 @@ hinge          mean max(0, 1 - y f)                   -y [y f < 1]
 perceptron     mean max(0, -y f)                      -y [y f < 0]
 binary_ce      -mean[y log p + (1-y) log(1-p)]        (p - y) / (p (1 - p))
 categorical_ce -1/N sum_i sum_k Y_ik log P_ik         -Y / P
+huber          mean h(f - y), h(r) = r^2/2 (|r| <= d)  clip(f - y, -d, d)   (not the talk's;
+                       or d (|r| - d/2)                                      robust regression)
 =============  =====================================  ======================================
+
+:data:`LOSSES` is the one registry of these names; ``LinearRegressionGD(loss=...)`` fits with any of
+them that a linear score can feed (the regression losses on real targets, the margin losses on
+labels -1/+1), and :func:`pointwise` gives the value and gradient of one sample, as
+``petnet gd losses`` prints and plots them.
 
 ``half_mse`` is the loss of :class:`~petnet.gd.linear.LinearRegressionGD`: the 1/2 cancels the 2
 of the derivative, so its gradient with respect to theta is simply ``X^T (X theta - y) / N``.
@@ -31,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from petnet.errors import PetnetError
+from petnet.registry import Registry
 
 #: probabilities are clipped to [EPS, 1 - EPS] so that log(0) never happens
 EPS = 1e-12
@@ -51,10 +59,23 @@ def _n(f):
 
 
 class Loss:
-    """A loss function: ``value(y, f)`` (a number) and ``gradient(y, f)`` (d value / d f)."""
+    """A loss function: ``value(y, f)`` (a number) and ``gradient(y, f)`` (d value / d f).
+
+    ``kind`` says what it compares: ``'regression'`` (real targets, a function of the residual
+    ``f - y``), ``'margin'`` (labels -1/+1 and a real score, a function of ``y f``) or
+    ``'probability'`` (0/1 or one-hot labels and probabilities). ``degree`` is ``k`` in
+    ``value(c y, c f) = c^k value(y, f)`` for the regression losses (how the loss scales with the
+    unit of the target)."""
 
     name = "loss"
     formula = ""
+    kind = "regression"
+    degree = 2
+    in_talk = True
+
+    def rescaled(self, c: float) -> "Loss":
+        """The same loss for targets divided by ``c`` (only losses with a scale parameter change)."""
+        return self
 
     def __call__(self, y, f) -> float:
         return self.value(y, f)
@@ -73,6 +94,7 @@ class Loss:
 
 class ZeroOne(Loss):
     name, formula = "zero_one", "mean[y f <= 0]"
+    kind = "margin"
 
     def _value(self, y, f):
         return np.mean(y * f <= 0)
@@ -83,6 +105,8 @@ class ZeroOne(Loss):
 
 class Absolute(Loss):
     name, formula = "absolute", "mean |y - f|"
+    kind = "regression"
+    degree = 1
 
     def _value(self, y, f):
         return np.mean(np.abs(y - f))
@@ -93,6 +117,7 @@ class Absolute(Loss):
 
 class Log(Loss):
     name, formula = "log", "mean log(1 + exp(-y f))"
+    kind = "margin"
 
     def _value(self, y, f):
         return np.mean(np.logaddexp(0.0, -y * f))
@@ -134,6 +159,7 @@ class HalfMSE(Loss):
 
 class Exponential(Loss):
     name, formula = "exponential", "mean exp(-y f)"
+    kind = "margin"
 
     def _value(self, y, f):
         return np.mean(np.exp(-y * f))
@@ -144,6 +170,7 @@ class Exponential(Loss):
 
 class Hinge(Loss):
     name, formula = "hinge", "mean max(0, 1 - y f)"
+    kind = "margin"
 
     def _value(self, y, f):
         return np.mean(np.maximum(0.0, 1.0 - y * f))
@@ -154,6 +181,7 @@ class Hinge(Loss):
 
 class Perceptron(Loss):
     name, formula = "perceptron", "mean max(0, -y f)"
+    kind = "margin"
 
     def _value(self, y, f):
         return np.mean(np.maximum(0.0, -y * f))
@@ -164,6 +192,7 @@ class Perceptron(Loss):
 
 class BinaryCrossEntropy(Loss):
     name, formula = "binary_ce", "-mean[y log p + (1 - y) log(1 - p)]"
+    kind = "probability"
 
     def _value(self, y, p):
         p = np.clip(p, EPS, 1.0 - EPS)
@@ -176,6 +205,7 @@ class BinaryCrossEntropy(Loss):
 
 class CategoricalCrossEntropy(Loss):
     name, formula = "categorical_ce", "-1/N sum_i sum_k Y_ik log P_ik"
+    kind = "probability"
 
     def _value(self, Y, P):
         if P.ndim != 2:
@@ -188,13 +218,66 @@ class CategoricalCrossEntropy(Loss):
         return -Y / np.clip(P, EPS, 1.0) / _n(P)
 
 
-LOSSES = {cls.name: cls() for cls in (ZeroOne, Absolute, Log, Squared, MSE, HalfMSE, Exponential,
-                                      Hinge, Perceptron, BinaryCrossEntropy, CategoricalCrossEntropy)}
+class Huber(Loss):
+    """Huber's loss: squared near zero, absolute beyond ``delta`` (in the unit of the target), so one
+    far-off sample pulls with a bounded force. Not in the talk; the robust counterpart of MSE/2."""
+
+    name, formula = "huber", "mean h(f - y), h = r^2/2 if |r| <= d else d (|r| - d/2)"
+    in_talk = False
+
+    def __init__(self, delta: float = 1.0):
+        from petnet.validate import check_number
+        self.delta = check_number("delta", delta, min=0, min_exclusive=True)
+
+    def rescaled(self, c):
+        return Huber(self.delta / c)
+
+    def _value(self, y, f):
+        r = np.abs(f - y)
+        return np.mean(np.where(r <= self.delta, 0.5 * r * r, self.delta * (r - 0.5 * self.delta)))
+
+    def _gradient(self, y, f):
+        return np.clip(f - y, -self.delta, self.delta) / f.size
+
+    def __repr__(self):
+        return f"<loss huber(delta={self.delta:g}): {self.formula}>"
 
 
-def get(name: str) -> Loss:
-    """A loss of the catalogue by name (see :data:`LOSSES`)."""
-    key = str(name).lower()
-    if key not in LOSSES:
-        raise PetnetError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
-    return LOSSES[key]
+#: the one registry of loss names (the talk's catalogue, plus Huber's robust loss)
+LOSSES = Registry("loss")
+for _cls in (ZeroOne, Absolute, Log, Squared, MSE, HalfMSE, Exponential, Hinge, Perceptron,
+             BinaryCrossEntropy, CategoricalCrossEntropy, Huber):
+    LOSSES.register(_cls.name, _cls())
+
+
+def get(loss) -> Loss:
+    """A loss of the catalogue by name (see :data:`LOSSES`); a :class:`Loss` instance is returned as is."""
+    if isinstance(loss, Loss):
+        return loss
+    return LOSSES.get(loss, param="loss")
+
+
+#: where :func:`pointwise` evaluates each kind of loss, and what the x axis means
+AXES = {"regression": "residual f - y (y = 0)", "margin": "margin y f (y = +1)",
+        "probability": "probability p of the true class (y = 1)"}
+
+
+def pointwise(loss, x) -> tuple[np.ndarray, np.ndarray]:
+    """Value and gradient d/df of ``loss`` for ONE sample at each point of ``x``: the residual for a
+    regression loss (y = 0, f = x), the margin for a margin loss (y = +1, f = x), the probability of
+    the true class for a probability loss (y = 1, p = x; two classes for categorical_ce)."""
+    loss = get(loss)
+    x = np.asarray(x, dtype=np.float64).ravel()
+    values, grads = np.empty_like(x), np.empty_like(x)
+    for i, v in enumerate(x):
+        if loss.kind == "regression":
+            y, f = np.zeros(1), np.array([v])
+        elif loss.kind == "margin":
+            y, f = np.ones(1), np.array([v])
+        elif loss.name == "categorical_ce":
+            y, f = np.array([[1.0, 0.0]]), np.array([[v, 1.0 - v]])
+        else:
+            y, f = np.ones(1), np.array([v])
+        values[i] = loss.value(y, f)
+        grads[i] = np.ravel(loss.gradient(y, f))[0] + 0.0   # no -0.0
+    return values, grads

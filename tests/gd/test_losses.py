@@ -43,6 +43,9 @@ def case(name):
         return y, y + away_from(RNG.normal(size=n), [0.0])
     if name in ("squared", "mse", "half_mse"):
         return RNG.normal(size=n), RNG.normal(size=n)
+    if name == "huber":                                          # residuals away from the kinks at +-1
+        y = RNG.normal(size=n)
+        return y, y + away_from(RNG.normal(0, 2, n), [-1.0, 1.0])
     if name == "binary_ce":
         return RNG.integers(0, 2, n).astype(float), RNG.uniform(0.05, 0.95, n)
     if name == "categorical_ce":
@@ -61,8 +64,10 @@ def test_gradient_matches_central_differences(name):
 
 
 def test_catalogue_is_the_talks():
-    assert set(losses.LOSSES) == {"zero_one", "absolute", "log", "squared", "mse", "half_mse", "exponential",
-                                  "hinge", "perceptron", "binary_ce", "categorical_ce"}
+    talks = {name for name in losses.LOSSES if losses.get(name).in_talk}
+    assert talks == {"zero_one", "absolute", "log", "squared", "mse", "half_mse", "exponential",
+                     "hinge", "perceptron", "binary_ce", "categorical_ce"}
+    assert set(losses.LOSSES) - talks == {"huber"}                # the one addition: robust regression
 
 
 def test_values_against_pytorch():
@@ -101,3 +106,24 @@ def test_errors():
         losses.get("l7")
     with pytest.raises(PetnetError, match="empty"):
         losses.get("mse").value([], [])
+
+
+def test_huber_against_pytorch_and_its_closed_form():
+    torch = pytest.importorskip("torch")
+    y, f = RNG.normal(size=50), RNG.normal(0, 3, 50)
+    for delta in (0.5, 1.0, 2.5):
+        ref = torch.nn.functional.huber_loss(torch.tensor(f), torch.tensor(y), delta=delta).item()
+        assert losses.Huber(delta).value(y, f) == pytest.approx(ref, rel=1e-12)
+    r = np.array([0.5, 3.0])
+    assert losses.Huber(1.0).value(np.zeros(2), r) == pytest.approx((0.125 + 2.5) / 2)
+
+
+def test_pointwise_values_and_gradients():
+    v, g = losses.pointwise("absolute", [-2.0, 0.5])
+    np.testing.assert_array_equal(v, [2.0, 0.5]) and np.testing.assert_array_equal(g, [-1.0, 1.0])
+    v, g = losses.pointwise("hinge", [-1.0, 0.5, 2.0])                  # margin y f, y = +1
+    np.testing.assert_array_equal(v, [2.0, 0.5, 0.0]) and np.testing.assert_array_equal(g, [-1.0, -1.0, 0.0])
+    v, g = losses.pointwise("categorical_ce", [0.25, 0.5])               # p of the true class
+    np.testing.assert_allclose(v, -np.log([0.25, 0.5])) and np.testing.assert_allclose(g, [-4.0, -2.0])
+    v, g = losses.pointwise("binary_ce", [0.25])
+    np.testing.assert_allclose(v, [-np.log(0.25)]) and np.testing.assert_allclose(g, [-4.0])
