@@ -3,6 +3,7 @@
 * ``petnet gd fit``      -- fit house prices by gradient descent (the issue's CLI)
 * ``petnet gd compare``  -- every optimizer on the same data: table, loss curves, (a0, a1) paths
 * ``petnet gd surface``  -- optimizers on a non-convex function with a local minimum
+* ``petnet gd losses``   -- the talk's loss catalogue, value and gradient, printed and plotted
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def register(subparsers) -> None:
         subparsers, "gd", help="chapter 2: gradient descent fits house prices",
         description="Chapter 2 of the talk: linear regression of house prices by gradient descent, "
                     "the optimizers that fix its flaws, and pictures of what they do.",
-        epilog="Run 'petnet gd fit --help', 'petnet gd compare --help' or 'petnet gd surface --help'.")
+        epilog="Run 'petnet gd fit --help', 'petnet gd compare --help', 'petnet gd surface --help' or "
+               "'petnet gd losses --help'.")
 
     fit = add_command(
         sub, "fit", cmd_fit, help="fit y = a0 + a1*x (+ ...) by gradient descent",
@@ -109,6 +111,14 @@ def register(subparsers) -> None:
                       help="steps per optimizer (default: 500, at most 100000)")
     surf.add_argument("--plot", metavar="OUT.png", help="save the paths over the contour lines")
     surf.add_argument("--show", action="store_true", help="open the plot in a window")
+
+    loss = add_command(
+        sub, "losses", cmd_losses, help="the talk's loss catalogue: value and gradient, printed and plotted",
+        description="Print every loss of petnet.gd.losses (the talk's catalogue plus Huber) with its value "
+                    "and gradient for one sample at a few points, and plot them.",
+        epilog="example:\n  petnet gd losses --plot losses.png")
+    loss.add_argument("--plot", metavar="OUT.png", help="save the value and gradient curves")
+    loss.add_argument("--show", action="store_true", help="open the plot in a window")
 
 
 def _load(args):
@@ -242,4 +252,24 @@ def cmd_surface(args) -> int:
         plot_surface_paths(result, out=args.plot, show=args.show)
         if args.plot:
             print(f"plot: {args.plot}")
+    return 0
+
+
+def cmd_losses(args) -> int:
+    from petnet.gd.losses import AXES, catalogue
+    rows = catalogue()
+    print("the loss catalogue of petnet.gd.losses: value and gradient d/df of ONE sample")
+    kind = None
+    for row in rows:
+        if row.kind != kind:
+            kind = row.kind
+            print(f"\n{kind} losses, x = {AXES[kind]}")
+            print(f"{'loss':<15} {'x =':>8}" + "".join(f"{v:>9g}" for v in row.x))
+        print(f"{row.name:<15} {'value':>8}" + "".join(f"{v:>9.4g}" for v in row.value) + f"   {row.formula}")
+        print(f"{'':<15} {'gradient':>8}" + "".join(f"{v:>9.4g}" for v in row.gradient))
+    if args.plot or args.show:
+        from petnet.gd.plots import plot_losses
+        plot_losses(out=args.plot, show=args.show)
+        if args.plot:
+            print(f"\nplot: {args.plot}")
     return 0

@@ -35,6 +35,8 @@ of the derivative, so its gradient with respect to theta is simply ``X^T (X thet
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from petnet.errors import PetnetError
@@ -222,7 +224,7 @@ class Huber(Loss):
     """Huber's loss: squared near zero, absolute beyond ``delta`` (in the unit of the target), so one
     far-off sample pulls with a bounded force. Not in the talk; the robust counterpart of MSE/2."""
 
-    name, formula = "huber", "mean h(f - y), h = r^2/2 if |r| <= d else d (|r| - d/2)"
+    name, formula = "huber", "mean h(f - y), h = r^2/2 if |r| <= d else d (|r| - d/2); d = delta"
     in_talk = False
 
     def __init__(self, delta: float = 1.0):
@@ -281,3 +283,33 @@ def pointwise(loss, x) -> tuple[np.ndarray, np.ndarray]:
         values[i] = loss.value(y, f)
         grads[i] = np.ravel(loss.gradient(y, f))[0] + 0.0   # no -0.0
     return values, grads
+
+
+#: the points where :func:`catalogue` evaluates each kind of loss
+POINTS = {"regression": (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0), "margin": (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0),
+          "probability": (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)}
+
+
+@dataclass
+class LossPoints:
+    """One loss of the catalogue evaluated at a few points (see :func:`pointwise`)."""
+
+    name: str
+    kind: str
+    formula: str
+    x: np.ndarray
+    value: np.ndarray
+    gradient: np.ndarray
+
+
+def catalogue() -> list[LossPoints]:
+    """Every loss of :data:`LOSSES`, grouped by kind (regression, margin, probability), with its value
+    and gradient of one sample at :data:`POINTS` -- what ``petnet gd losses`` prints."""
+    out = []
+    for kind in AXES:
+        for name in LOSSES.names():
+            loss = LOSSES.get(name)
+            if loss.kind == kind:
+                x = np.array(POINTS[kind])
+                out.append(LossPoints(name, kind, loss.formula, x, *pointwise(loss, x)))
+    return out

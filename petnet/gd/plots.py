@@ -4,6 +4,7 @@
 * :func:`plot_loss_curves`  -- loss per iteration of several optimizers on one chart (log scale)
 * :func:`plot_contour_path` -- the path of (a0, a1) over the contour lines of the loss surface
 * :func:`plot_surface_paths`-- optimizers on the non-convex function with a local minimum
+* :func:`plot_losses`       -- the loss catalogue: value and gradient of one sample, per kind of loss
 """
 
 from __future__ import annotations
@@ -150,4 +151,39 @@ def plot_surface_paths(result, out=None, show=False):
     ax.set_ylabel("y")
     ax.set_title("f(x,y) = x⁴ − 2x² + 0.4x + y²/2: who escapes the local minimum?")
     ax.legend(fontsize=8, loc="lower right")
+    return finish(fig, out, show)
+
+
+def plot_losses(out=None, show=False, n_points: int = 401):
+    """The loss catalogue of :mod:`petnet.gd.losses`: value (top) and gradient d/df (bottom) of one
+    sample, one column per kind (residual, margin, probability of the true class)."""
+    from petnet.gd import losses
+    plt = pyplot(show)
+    grids = {"regression": np.linspace(-3, 3, n_points), "margin": np.linspace(-3, 3, n_points),
+             "probability": np.linspace(0.02, 0.98, n_points)}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex="col")
+    for col, (kind, axis) in enumerate(losses.AXES.items()):
+        for name in losses.LOSSES.names():
+            loss = losses.LOSSES.get(name)
+            if loss.kind != kind:
+                continue
+            x = grids[kind]
+            value, grad = losses.pointwise(loss, x)
+            axes[0, col].plot(x, value, lw=1.6, label=name)
+            axes[1, col].plot(x, grad, lw=1.6, label=name)
+        axes[0, col].set_title(f"{kind} losses")
+        axes[1, col].set_xlabel(axis)
+        if kind == "probability":
+            axes[0, col].set_ylim(0, 4)
+            axes[1, col].set_ylim(-20, 1)
+        else:
+            axes[0, col].set_ylim(-0.2, 5)
+            axes[1, col].set_ylim(-5, 5)
+        for row in (0, 1):
+            axes[row, col].grid(alpha=0.3)
+            axes[row, col].legend(fontsize=8)
+    axes[0, 0].set_ylabel("value (one sample)")
+    axes[1, 0].set_ylabel("gradient d value / d f")
+    fig.suptitle("the talk's loss catalogue (+ Huber, delta = 1)")
+    fig.tight_layout()
     return finish(fig, out, show)
