@@ -13,7 +13,6 @@ Prints, in one run, on the Portland housing data (../shared/data/housing/portlan
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
