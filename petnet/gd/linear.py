@@ -17,12 +17,16 @@ previous iteration, starting with the loss of the initial theta), or after ``max
 iterations -- then ``converged_`` is False and a :class:`ConvergenceWarning` says so plainly.
 A learning rate that is too large makes the loss grow instead: the fit stops with a
 :class:`~petnet.gd.errors.DivergenceError` naming the learning rate, never with NaN coefficients;
-a learning rate too small to change any coefficient is a :class:`~petnet.errors.ParamError`.
+a learning rate too small to change the loss at all is a :class:`~petnet.errors.ParamError`
+(the stop rule alone would call that "converged").
 
 With ``scale=True`` (the default) the optimizer works on standardised features *and* target
 (see :mod:`petnet.gd.scaling`); ``coef_``, ``intercept_``, ``loss_curve_`` and ``path_`` are always
 reported in the original units (the loss in original units is exactly ``std(y)^2`` times the
 standardised loss, so the tolerance means the same thing either way).
+
+``loss=`` fits with another loss of :mod:`petnet.gd.losses` (absolute, Huber, ... or a margin loss
+for -1/+1 labels); MSE/2 keeps the closed form above.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ import warnings
 import numpy as np
 
 from petnet import optim
-from petnet.gd import losses
 from petnet.errors import ParamError, PetnetError
+from petnet.gd import losses
 from petnet.gd.data import check_xy
 from petnet.gd.errors import DivergenceError
 from petnet.gd.polynomial import power_features, power_names, to_original_units
