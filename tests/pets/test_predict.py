@@ -131,8 +131,7 @@ def test_real_pets_accuracy_lite0(tmp_path):
     full = scan_image_dir(shared_path("data", "pets", "train"))
     labels = full.labels[::2]
     image_set = ImageSet(full.root, labels, {label: full.files[label] for label in labels})
-    feats, paths, y, _ = load_features(image_set, "lite0", ("center",), tmp_path / "bn", quiet=True,
-                                       out=io.StringIO())
+    feats, paths, y, *_ = load_features(image_set, "lite0", ("center",), tmp_path / "bn")
     assert feats.shape == (190, 1, 1280)
     P = cross_validate(feats, y, 5, paths, len(labels), [0], **default_head_kwargs())
     cat = np.array([label[0].isupper() for label in labels])
