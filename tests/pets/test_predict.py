@@ -16,14 +16,14 @@ from PIL import Image
 from petnet.cli import main
 from petnet.errors import PetnetError
 from petnet.pets.names import display_name, read_names
-from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES, Prediction, collect_paths, format_text
+from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES, Guess, Prediction, collect_paths, format_text
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^(.+) \(score = (\d\.\d{5})\)$")
 
 
 def test_format_text_is_the_talks():
-    pred = Prediction(Path("pets/a.jpg"), [("pug", "巴哥犬", 0.91234), ("boxer", "boxer", 0.05)])
+    pred = Prediction("pets/a.jpg", [Guess("pug", "巴哥犬", 0.91234), Guess("boxer", "boxer", 0.05)])
     lines = format_text(pred).splitlines()
     assert lines == ["pets/a.jpg 可能是:", "巴哥犬 (score = 0.91234)", "boxer (score = 0.05000)", "_" * 36]
 
@@ -48,8 +48,10 @@ def test_collect_paths(tmp_path):
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
-    got = collect_paths([tmp_path / "a", str(tmp_path / "*.jpg"), tmp_path / "c.jpg"])
+    (tmp_path / "empty").mkdir()
+    got, notes = collect_paths([tmp_path / "a", str(tmp_path / "*.jpg"), tmp_path / "c.jpg", tmp_path / "empty"])
     assert [p.relative_to(tmp_path).as_posix() for p in got] == ["a/1.jpg", "a/b/2.PNG", "c.jpg"]
+    assert notes == [f"no image files in folder {tmp_path / 'empty'}"]     # returned, not printed
     with pytest.raises(PetnetError, match="does not exist"):
         collect_paths([tmp_path / "missing.jpg"])
     with pytest.raises(PetnetError, match="no files match"):
