@@ -110,6 +110,9 @@ class BottleneckCache:
         failures: dict[Path, str] = {}
         todo: dict[tuple, list[Path]] = {}        # missing views -> photos
         for p in paths:
+            if p.exists() and not (p.is_file() or p.is_dir()):       # hashing a FIFO would block
+                failures[p] = f"{p}: not a regular file (a FIFO, device or socket)"
+                continue
             try:
                 shas[p] = file_sha1(p)
             except OSError as exc:

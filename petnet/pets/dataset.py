@@ -107,7 +107,9 @@ def scan_image_dir(image_dir) -> ImageSet:
                 if name.startswith("."):
                     continue
                 p = Path(dirpath) / name
-                if p.suffix.lower() in exts:
+                if not p.is_file():      # a FIFO would block the hashing forever; a broken link
+                    skipped.append((p, "not a regular file (a FIFO, device, socket or broken link)"))
+                elif p.suffix.lower() in exts:
                     found.append(p)
                 else:
                     skipped.append((p, f"not an image file extension ({', '.join(sorted(exts))})"))

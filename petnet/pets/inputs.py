@@ -51,7 +51,10 @@ def source_of(item) -> str:
 def open_input(item, min_side: int | None = None) -> Image.Image:
     """Decode one input (see the table above) into an upright RGB ``PIL.Image``."""
     if isinstance(item, (str, os.PathLike)):
-        return load_image(Path(item), min_side=min_side)
+        path = Path(item)
+        if path.exists() and not (path.is_file() or path.is_dir()):   # reading a FIFO would block
+            raise ImageError(f"{path}: not a regular file (a FIFO, device or socket)")
+        return load_image(path, min_side=min_side)
     if isinstance(item, Image.Image):
         try:
             return to_rgb(ImageOps.exif_transpose(item))

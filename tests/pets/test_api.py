@@ -268,3 +268,19 @@ def test_real_backbone_paths_pil_and_bytes_agree():
     assert _close(_scores(preds[0]), _scores(preds[2])) and _close(_scores(preds[0]), _scores(preds[3]))
     assert _close(_scores(preds[1]), _scores(preds[4]))
     assert abs(preds[4].top[0].score - 0.99937) < 5e-6                    # the README's pug score
+
+
+def test_special_files_never_block(rec, tmp_path):
+    """A FIFO named like a photo is refused at once (reading it would wait forever)."""
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    pred = rec.predict([fifo, PUG])
+    assert "not a regular file" in pred[0].error and pred[1].error is None
+    photos = _synthetic_folder(tmp_path / "photos")
+    os.mkfifo(photos / "red" / "fifo.jpg")
+    r = retrain(photos, architecture="lite0", max_iter=2, bottleneck_dir=tmp_path / "bn",
+                backbone_factory=FakeBackbone)
+    assert any(Path(p).name == "fifo.jpg" and "not a regular file" in why for p, why in r.skipped)
+    from petnet.pets.bottleneck import BottleneckCache
+    _, ok, failures = BottleneckCache(tmp_path / "bn", "lite0", backbone_factory=FakeBackbone).get([fifo, PUG])
+    assert ok == [PUG] and "not a regular file" in failures[0][1]
