@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from PIL import Image, ImageOps
 from petnet.pets.images import ImageError, load_image, to_rgb
 
 MAX_BYTES = 256 * 2 ** 20   # an encoded photo read from a file object: at most 256 MiB
+_PIL_LOCK = threading.Lock()  # a lazily opened PIL image given twice must not be decoded by two threads
 
 
 def source_of(item) -> str:
@@ -57,7 +59,9 @@ def open_input(item, min_side: int | None = None) -> Image.Image:
         return load_image(path, min_side=min_side)
     if isinstance(item, Image.Image):
         try:
-            return to_rgb(ImageOps.exif_transpose(item))
+            with _PIL_LOCK:
+                upright = ImageOps.exif_transpose(item)     # a new image (or a copy)
+            return to_rgb(upright)
         except Exception as exc:  # noqa: BLE001 -- a lazily opened, truncated file decodes here
             raise ImageError(f"<PIL.Image>: cannot read image ({type(exc).__name__}: {exc})") from None
     if isinstance(item, np.ndarray):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.atomic import check_output_path, write_atomically
+from petnet.atomic import _umask, check_output_path, write_atomically
 from petnet.errors import ParamError, PetnetError
 
 FORMAT = "petnet-pets-head"
@@ -133,12 +133,6 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
         for tmp in temps:
             Path(tmp).unlink(missing_ok=True)
     return model_path, labels_path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 
