@@ -100,6 +100,10 @@ def scan_image_dir(image_dir) -> ImageSet:
         if not sub.is_dir():
             skipped.append((sub, "not in a class sub-folder"))
             continue
+        if sub.name.splitlines() != [sub.name] or sub.name.strip() != sub.name:
+            raise PetnetError(f"class folder {sub.name!r} in {root}: the labels file holds one label "
+                              "per line, so a name with a line break or with spaces at either end would "
+                              "come back changed; rename the folder")
         found = []
         for dirpath, dirnames, filenames in os.walk(sub, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

@@ -38,6 +38,8 @@ from petnet.errors import ParamError, PetnetError
 
 FORMAT = "petnet-pets-head"
 VERSION = 1
+MAX_CLASSES = 25_000        # a model file's arrays are checked against this before they are read
+MAX_ENTRY_BYTES = 1280 * MAX_CLASSES * 8
 
 
 @dataclass
@@ -150,6 +152,8 @@ def load_model(path) -> PetModel:
         raise PetnetError(what + f"it is {_looks_like(head)}, not an .npz archive")
     try:
         with np.load(path, allow_pickle=False) as z:
+            for k in z.files:
+                _check_entry_size(z.zip, k, what)
             data = {k: z[k] for k in z.files}
     except ValueError as exc:   # pickled objects inside, or a pickle file itself
         raise PetnetError(what + f"it holds pickled Python objects, which petnet never loads ({exc})") from None
@@ -179,11 +183,27 @@ def load_model(path) -> PetModel:
         raise PetnetError(what + f"W has {W.shape[0]} inputs, the backbone gives {FEATURE_DIM}")
     if any(v not in VIEWS for v in views):
         raise PetnetError(what + f"unknown test views {views}")
+    if not (np.isfinite(W).all() and np.isfinite(b).all()):
+        raise PetnetError(what + "its weights hold NaN or infinite values (a diverged or damaged model); "
+                          "retrain it")
     if pid != preprocess_id(arch):
         import warnings
         warnings.warn(f"{path} was trained with preprocessing {pid}; this petnet uses "
                       f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
     return PetModel(W, b, labels, arch, pid, views)
+
+
+def _check_entry_size(archive: zipfile.ZipFile, key: str, what: str) -> None:
+    """Refuse an entry whose array would take more than ``MAX_ENTRY_BYTES`` once read, from its
+    ``.npy`` header alone (a few KB of zeros can declare gigabytes)."""
+    with archive.open(f"{key}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        shape, _, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0(f))
+    n = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if n > MAX_ENTRY_BYTES:
+        raise PetnetError(what + f"its entry {key!r} declares {n / 2 ** 20:.0f} MiB (shape {shape}), more "
+                          f"than a model of {MAX_CLASSES} classes needs")
 
 
 def _looks_like(head: bytes) -> str:

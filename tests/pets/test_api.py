@@ -284,3 +284,22 @@ def test_special_files_never_block(rec, tmp_path):
     from petnet.pets.bottleneck import BottleneckCache
     _, ok, failures = BottleneckCache(tmp_path / "bn", "lite0", backbone_factory=FakeBackbone).get([fifo, PUG])
     assert ok == [PUG] and "not a regular file" in failures[0][1]
+
+
+def test_model_files_with_nan_weights_or_huge_entries_are_refused(tmp_path):
+    from petnet.pets.model_file import save_model
+    m = _model()
+    m.W[0, 0] = np.nan
+    save_model(tmp_path / "nan.npz", m)
+    with pytest.raises(PetnetError, match="NaN or infinite"):
+        load_model(tmp_path / "nan.npz")
+    big = tmp_path / "big.npz"     # 10 GB of zeros declared in a small file: refused from the header
+    np.savez_compressed(big, format=np.array("petnet-pets-head"), W=np.zeros((1, 1), np.float32))
+    import zipfile
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1280, 2_000_000), np.float32))
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, header)
+    with zipfile.ZipFile(big, "a") as z:
+        z.writestr("b.npy", buf.getvalue() + bytes(64))
+    with pytest.raises(PetnetError, match="'b' declares 9766 MiB"):
+        load_model(big)
