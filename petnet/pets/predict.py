@@ -121,6 +121,11 @@ class Recognizer:
         self._factory = backbone_factory
         self._backbone = None
 
+    def __repr__(self) -> str:
+        what = "imagenet" if self.imagenet else f"{len(self.labels)} classes"
+        return (f"Recognizer({what}, architecture={self.architecture!r}, top={self.top}, "
+                f"test_views={self.test_views})")
+
     @property
     def backbone(self):
         """The feature extractor (:class:`~petnet.pets.backbone.Backbone`), loaded on first use."""

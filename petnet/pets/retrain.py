@@ -65,6 +65,13 @@ class RetrainResult:
     misclassified: list[tuple[Path, str]] = field(default_factory=list)
     confusion: np.ndarray | None = None
 
+    def __repr__(self) -> str:     # short, for notebooks (the arrays and the history are long)
+        m = self.metrics
+        test = f"{m['test_accuracy']:.3f} (N={m['test_n']})" if "test_accuracy" in m else "-"
+        return (f"RetrainResult({len(self.labels)} classes, {self.model.arch}, "
+                f"{m.get('training', '?')} training photos, test accuracy {test}, "
+                f"{len(self.skipped)} skipped)")
+
     def save(self, output_graph, output_labels) -> tuple[Path, Path]:
         """Write the model (``.npz``) and the labels file (one label per line) together: if either
         cannot be written, the previous files of both names are left as they were."""

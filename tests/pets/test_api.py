@@ -137,6 +137,7 @@ def test_progress_callback(rec):
 
 def test_recognizer_attributes_and_parameter_errors(fake, tmp_path):
     default = Recognizer()
+    assert repr(default) == "Recognizer(37 classes, architecture='lite2', top=3, test_views=('center',))"
     assert default.architecture == "lite2" and len(default.labels) == 37
     assert default.names["pug"] == "巴哥犬" and default.test_views == ("center",) and default.top == 3
     imagenet = Recognizer("imagenet", architecture="lite0", top=5)
@@ -167,6 +168,7 @@ def test_retrain_result_save_and_load(tmp_path):
                 testing_percentage=20, flip_left_right=True, bottleneck_dir=tmp_path / "bn", log=lines.append,
                 backbone_factory=FakeBackbone)
     assert isinstance(r, RetrainResult) and r.labels == sorted(["red", "蓝色", "green"])
+    assert repr(r).startswith("RetrainResult(3 classes, lite0, ") and len(repr(r)) < 200
     assert r.model.labels == r.labels and r.model.arch == "lite0" and r.model.test_views == ("center", "flip")
     assert r.model.W.shape == (FEATURE_DIM, 3)
     assert [h["step"] for h in r.history] == [20, 40] and r.metrics["history"] is r.history
