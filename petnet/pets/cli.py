@@ -130,10 +130,10 @@ def _stdout(line: str) -> None:
 
 def cmd_retrain(args) -> int:
     from petnet.atomic import check_output_path
-    from petnet.pets.model_file import check_model_name
+    from petnet.pets.model_file import check_output_names
     from petnet.pets.retrain import retrain, write_summaries
 
-    check_model_name(args.output_graph, "output_graph")                   # before minutes of features
+    check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")
     check_output_path(args.output_labels, "--output_labels", "labels.txt")
     if args.model_dir:

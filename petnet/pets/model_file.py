@@ -84,6 +84,19 @@ def _check_regular_output(path: Path, param: str) -> None:
         raise ParamError(param, f"{path} is {kind}; give the name of a file to write")
 
 
+def check_output_names(model_path, labels_path, params: tuple[str, str] = ("output_graph", "output_labels")):
+    """The names of a model and its labels file, checked before any work and creating nothing: the
+    model's ends in ``.npz``, neither is a folder, device or FIFO, and they are not the same file
+    (``ParamError`` naming ``params[0]`` / ``params[1]``). Returns both as paths."""
+    model_path = check_model_name(model_path, params[0])
+    labels_path = Path(labels_path).expanduser()
+    _check_regular_output(labels_path, params[1])
+    if os.path.abspath(model_path) == os.path.abspath(labels_path) or (
+            labels_path.exists() and model_path.exists() and os.path.samefile(model_path, labels_path)):
+        raise ParamError(params[1], f"{labels_path} is the same file as the model; give another name")
+    return model_path, labels_path
+
+
 def _model_arrays(model: PetModel) -> dict:
     return {
         "format": np.array(FORMAT), "version": np.array(VERSION, np.int64),
@@ -108,13 +121,9 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
     and only when both are complete are they renamed onto their names, so a failure (full disk,
     no permission) leaves the previous model *and* labels in place. ``params`` name the two paths
     in error messages."""
-    model_path = check_model_path(model_path, params[0])
-    labels_path = Path(labels_path).expanduser()
-    _check_regular_output(labels_path, params[1])
+    model_path, labels_path = check_output_names(model_path, labels_path, params)
+    check_output_path(model_path, params[0], "pets.npz")
     check_output_path(labels_path, params[1], "labels.txt")
-    if os.path.abspath(model_path) == os.path.abspath(labels_path) or (
-            labels_path.exists() and model_path.exists() and os.path.samefile(model_path, labels_path)):
-        raise ParamError(params[1], f"{labels_path} is the same file as the model; give another name")
     arrays = _model_arrays(model)
     text = "".join(f"{label}\n" for label in model.labels).encode("utf-8")
     temps = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,18 @@ def test_retrain_refuses_the_talks_graph_pb_name(tmp_path, capsys):
                           f"such as {out / 'graph.npz'}")
     assert err.count("\n") == 1
     assert not (tmp_path / "bn").exists() and not out.exists()          # nothing made, not even the folder
+
+
+def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    (photos / "cat").mkdir(parents=True)
+    fifo = tmp_path / "labels.txt"
+    os.mkfifo(fifo)
+    for graph, labels, said in ((tmp_path / "m.npz", fifo, "--output_labels "),
+                                (tmp_path / "m.npz", tmp_path / "m.npz", "--output_labels "),
+                                ("/dev/null", tmp_path / "l.txt", "--output_graph /dev/null")):
+        assert main(["retrain", "--image_dir", str(photos), "--output_graph", str(graph),
+                     "--output_labels", str(labels)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert fifo.exists() and not (tmp_path / "m.npz").exists() and os.path.exists("/dev/null")
