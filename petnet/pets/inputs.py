@@ -1,16 +1,14 @@
 """Whatever a caller holds as a photo -> an upright 8-bit RGB ``PIL.Image`` and a name for it.
 
-``Recognizer.predict`` takes, mixed in one list:
+``Recognizer.predict`` takes, mixed in one list (``source`` is what its ``Prediction`` shows):
 
-=================================  ====================================  ===================
-input                              decoded by                            ``source``
-=================================  ====================================  ===================
-``str`` / ``pathlib.Path``         :func:`petnet.pets.images.load_image`  the path
-``bytes``/``bytearray``/``memoryview``  the same, from memory             ``"<bytes>"``
-a binary file object (``.read()``)  the same, from what it reads          its ``.name`` or ``"<file>"``
-``PIL.Image.Image``                EXIF orientation + :func:`~petnet.pets.images.to_rgb`  ``"<PIL.Image>"``
-``numpy`` uint8 ``(H, W, 3)`` RGB, ``(H, W)`` gray, ``(H, W, 4)`` RGBA   as a PIL image  ``"<array>"``
-=================================  ====================================  ===================
+* a path (``str`` or ``pathlib.Path``): read with :func:`petnet.pets.images.load_image`; source: the path
+* ``bytes`` / ``bytearray`` / ``memoryview`` of an encoded file: decoded the same way; ``"<bytes>"``
+* a binary file object (anything with ``.read()``): what it reads, decoded the same way; its
+  ``.name``, else ``"<file>"``
+* a ``PIL.Image.Image``: turned upright (EXIF) and into RGB like a file; ``"<PIL.Image>"``
+* a ``numpy`` uint8 array ``(H, W, 3)`` RGB, ``(H, W)`` gray or ``(H, W, 4)`` RGBA (composited on
+  white, like a file with transparency); ``"<array>"``
 
 Encoded inputs (paths, bytes, files) go through the same opener as ``petnet predict``, so they give
 the same pixels (big JPEGs decoded at reduced scale, see ``decode_min_side``); an in-memory image is
