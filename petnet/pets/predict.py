@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -76,7 +77,9 @@ class Recognizer:
     names; ``names``: an ``english,中文`` file (or dict) of display names (default for the embedded
     model: its Chinese names). ``architecture``: the backbone for ``"imagenet"`` (a retrained model
     names its own). ``engine``: ``"auto"`` (ONNX Runtime when installed), ``"onnx"`` or ``"torch"``.
-    The backbone is loaded on first use. ``backbone_factory`` builds a stand-in (tests).
+    The backbone is loaded on first use (once, also when threads share the recognizer). A
+    recognizer pickles without its backbone (for process pools and clusters): the copy loads its
+    own on first use. ``backbone_factory`` builds a stand-in (tests).
     """
 
     def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
@@ -120,6 +123,16 @@ class Recognizer:
             self.names = {}
         self._factory = backbone_factory
         self._backbone = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_backbone"] = state["_lock"] = None     # a session and a lock do not travel
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         what = "imagenet" if self.imagenet else f"{len(self.labels)} classes"
@@ -129,12 +142,13 @@ class Recognizer:
     @property
     def backbone(self):
         """The feature extractor (:class:`~petnet.pets.backbone.Backbone`), loaded on first use."""
-        if self._backbone is None:
-            if self._factory is not None:
-                self._backbone = self._factory()
-            else:
-                from petnet.pets.backbone import Backbone
-                self._backbone = Backbone(self.architecture, engine=self.engine)
+        with self._lock:
+            if self._backbone is None:
+                if self._factory is not None:
+                    self._backbone = self._factory()
+                else:
+                    from petnet.pets.backbone import Backbone
+                    self._backbone = Backbone(self.architecture, engine=self.engine)
         return self._backbone
 
     # -- the work ------------------------------------------------------------------------------

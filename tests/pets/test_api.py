@@ -270,6 +270,23 @@ def test_real_backbone_paths_pil_and_bytes_agree():
     assert _close(_scores(preds[0]), _scores(preds[2])) and _close(_scores(preds[0]), _scores(preds[3]))
     assert _close(_scores(preds[1]), _scores(preds[4]))
     assert abs(preds[4].top[0].score - 0.99937) < 5e-6                    # the README's pug score
+    # a used recognizer pickles without its backbone (process pools, clusters) and works again
+    import pickle
+    copy = pickle.loads(pickle.dumps(rec))
+    assert copy._backbone is None and copy.labels == rec.labels and copy.names == rec.names
+    assert _close(_scores(copy.predict(PUG)[0]), _scores(preds[4]))
+
+
+def test_threads_share_one_recognizer(fake):
+    """A web server's threads calling one recognizer: one backbone is built, the answers agree."""
+    from concurrent.futures import ThreadPoolExecutor
+    built = []
+    rec = Recognizer(_model(), backbone_factory=lambda: built.append(1) or fake)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: rec.predict([PUG, b"bad"]), range(8)))
+    assert built == [1]
+    for r in results:
+        assert _close(_scores(r[0]), _scores(results[0][0])) and r[1].error
 
 
 def test_special_files_never_block(rec, tmp_path):
