@@ -125,7 +125,8 @@ def register(subparsers) -> None:
 
 
 def _stdout(line: str) -> None:
-    print(line, flush=True)
+    from petnet.pets.predict import shown
+    print(shown(line), flush=True)
 
 
 def cmd_retrain(args) -> int:
@@ -159,7 +160,7 @@ def cmd_retrain(args) -> int:
         if args.print_misclassified_test_images:
             print("=== MISCLASSIFIED TEST IMAGES ===")
             for path, guess in result.misclassified:
-                print(f"{path}  (predicted {guess})")
+                _stdout(f"{path}  (predicted {guess})")
     else:
         print("Final test accuracy = - (N=0): no testing images (--testing_percentage 0)")
     result.save(args.output_graph, args.output_labels)
@@ -172,13 +173,13 @@ def cmd_retrain(args) -> int:
 
 def cmd_predict(args) -> int:
     from petnet.errors import PetnetError
-    from petnet.pets.predict import Recognizer, collect_paths, format_text
+    from petnet.pets.predict import Recognizer, collect_paths, format_text, shown
 
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     paths, notes = collect_paths(args.paths)
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {shown(note)}", file=sys.stderr)
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
@@ -186,7 +187,7 @@ def cmd_predict(args) -> int:
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
-            print(f"skipped {pr.source}: {pr.error}", file=sys.stderr)
+            print(f"skipped {shown(pr.source)}: {shown(pr.error)}", file=sys.stderr)
     preds = [pr for pr in preds if pr.error is None]
     if args.csv:
         import csv

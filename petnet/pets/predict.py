@@ -298,9 +298,19 @@ def collect_paths(inputs) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(out)), notes
 
 
+def shown(text) -> str:
+    """``text`` safe for a terminal: control characters (line breaks, escape sequences from a file
+    or folder name, a labels or names file) are written as ``\\n``, ``\\x1b``...; the rest as is."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def format_text(pred: Prediction) -> str:
-    """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator."""
-    lines = [f"{pred.source} 可能是:"]
-    lines += [f"{g.name} (score = {g.score:.5f})" for g in pred.top]
+    """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
+    (file names and class names shown with :func:`shown`)."""
+    lines = [f"{shown(pred.source)} 可能是:"]
+    lines += [f"{shown(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

@@ -26,6 +26,9 @@ def test_format_text_is_the_talks():
     pred = Prediction("pets/a.jpg", [Guess("pug", "巴哥犬", 0.91234), Guess("boxer", "boxer", 0.05)])
     lines = format_text(pred).splitlines()
     assert lines == ["pets/a.jpg 可能是:", "巴哥犬 (score = 0.91234)", "boxer (score = 0.05000)", "_" * 36]
+    # names from files and folders cannot add lines or send terminal escape sequences
+    odd = Prediction("a\nb.jpg", [Guess("x", "\x1b[2J猫\r", 0.5)])
+    assert format_text(odd).splitlines() == ["a\\nb.jpg 可能是:", "\\x1b[2J猫\\r (score = 0.50000)", "_" * 36]
 
 
 def test_names_file_and_fallback(tmp_path):
