@@ -17,7 +17,6 @@ Features are cached in the normal bottleneck folder, so a second run takes secon
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -37,7 +36,7 @@ def evaluate(image_dir, arch, flip=False, bottleneck_dir=None, k=5):
     image_set = scan_image_dir(image_dir)
     views = ("center", "flip") if flip else ("center",)
     t0 = time.perf_counter()
-    feats, paths, y, _ = load_features(image_set, arch, views, bottleneck_dir, quiet=True, out=io.StringIO())
+    feats, paths, y, *_ = load_features(image_set, arch, views, bottleneck_dir)
     t_feat = time.perf_counter() - t0
     kw = default_head_kwargs()
     K = len(image_set.labels)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib.util
-import os
 import resource
 import sys
 import time

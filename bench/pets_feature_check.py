@@ -24,7 +24,6 @@ Three checks on the shared pet photos (issue 5 asked for >= 94% top-1; petnet me
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -88,7 +87,8 @@ def check_preprocessing(image_dir, arch="lite2", per_breed=5):
     from petnet.pets.backbone import Backbone
     from petnet.pets.images import load_image
     from petnet.pets.imagenet import imagenet_labels
-    from petnet.pets.preprocess import arch_spec, preprocess
+    from petnet.pets.backbones import arch_spec
+    from petnet.pets.preprocess import preprocess
     names = [n.lower().replace(" ", "_").replace("-", "_") for n in imagenet_labels()]
     paths, y = [], []
     for breed, name in IMAGENET_NAME.items():
@@ -155,7 +155,7 @@ def check_head(image_dir, arch="lite2", C=0.1):
     from petnet.pets.retrain import default_head_kwargs, load_features, topk_hits, train_head
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
-    X, paths, y, _ = load_features(image_set, arch, ("center", "flip"), None, quiet=True, out=io.StringIO())
+    X, paths, y, *_ = load_features(image_set, arch, ("center", "flip"), None)
     folds = np.array([kfold_of(Path(p).name, 5) for p in paths])
     kw = default_head_kwargs()
     P_head, P_lr = np.zeros((len(y), K)), np.zeros((len(y), K))

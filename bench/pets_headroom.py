@@ -61,7 +61,6 @@ def _scores(P, y, cat):
 def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_dir=None):
     """Paired comparison of the head's input scaling over ``repeats`` fold assignments."""
     import hashlib
-    import io
 
     from petnet.pets.dataset import scan_image_dir
     from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
@@ -71,8 +70,7 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
     print("| backbone | scaling | top-1 for fold assignments 0..4 | mean top-1 | mean top-3 |")
     print("|---|---|---|---:|---:|")
     for arch in archs:
-        feats, paths, y, _ = load_features(image_set, arch, ("center", "flip"), bottleneck_dir,
-                                           quiet=True, out=io.StringIO())
+        feats, paths, y, *_ = load_features(image_set, arch, ("center", "flip"), bottleneck_dir)
         for how in ("global", "per_feature"):
             top1, top3 = [], []
             for salt in range(repeats):

@@ -11,35 +11,31 @@ warm: the same command again (features read from the cache, only the head is tra
 from __future__ import annotations
 
 import argparse
-import io
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 from petnet.paths import shared_data
+
 PETS = shared_data("pets", "train")
 
 
 def retrain_timings(image_dir=PETS, architecture: str = "lite2", steps: int | None = None) -> dict:
-    """Seconds of a cold-cache and a warm-cache retrain (defaults of ``petnet retrain``)."""
-    from petnet.cli import build_parser
-    from petnet.pets.retrain import run
+    """Seconds of a cold-cache and a warm-cache retrain + save (defaults of ``retrain``)."""
+    from petnet.pets.retrain import retrain
     with tempfile.TemporaryDirectory(prefix="petnet-timing-") as tmp:
-        argv = ["retrain", "--image_dir", str(image_dir), "--architecture", architecture,
-                "--bottleneck_dir", f"{tmp}/bn", "--output_graph", f"{tmp}/m.npz",
-                "--output_labels", f"{tmp}/labels.txt", "--quiet"]
+        kw = dict(architecture=architecture, bottleneck_dir=f"{tmp}/bn")
         if steps:
-            argv += ["--how_many_training_steps", str(steps)]
-        args = build_parser().parse_args(argv)
+            kw["max_iter"] = steps
         out = {}
         for name in ("cold", "warm"):
-            log = io.StringIO()
             t0 = time.perf_counter()
-            run(args, out=log)
+            r = retrain(image_dir, **kw)
+            r.save(f"{tmp}/m.npz", f"{tmp}/labels.txt")
             out[f"{name}_s"] = round(time.perf_counter() - t0, 2)
-            out[f"{name}_test_line"] = next((line for line in log.getvalue().splitlines()
-                                             if line.startswith("Final test accuracy")), "")
+            m = r.metrics
+            out[f"{name}_test_line"] = (f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})"
+                                        if "test_accuracy" in m else "no test photos")
         out.update(architecture=architecture, images=362 if Path(image_dir) == PETS else None,
                    speedup_warm=round(out["cold_s"] / out["warm_s"], 1))
         return out

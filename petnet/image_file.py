@@ -8,6 +8,7 @@ photos become 8-bit RGB with alpha composited on white.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from petnet.errors import PetnetError
@@ -19,15 +20,19 @@ class ImageError(PetnetError):
     """A file that is not a readable image (the message names the file and the reason)."""
 
 
-def open_image(path, min_side: int | None = None):
+def open_image(path, min_side: int | None = None, name: str | None = None):
     """Decode ``path`` into an upright ``PIL.Image`` in its own mode (first frame of an animation).
+
+    ``path``: a file path, or a binary file object (``io.BytesIO``) named ``name`` in messages.
 
     ``min_side``: a JPEG at least twice that size may be decoded at 1/2, 1/4 or 1/8 scale
     (libjpeg's DCT scaling), keeping both sides >= ``min_side``. Raises ``ImageError`` naming the
     file when it is missing, a folder, not an image, truncated, or a decompression bomb."""
     from PIL import Image, ImageOps
 
-    path = Path(path)
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path)
+    label = name or path
     try:
         with Image.open(path) as img:
             if min_side and img.format == "JPEG":
@@ -40,15 +45,15 @@ def open_image(path, min_side: int | None = None):
             except Exception:  # noqa: BLE001 -- a corrupt EXIF block: keep the pixels as stored
                 return img.copy()
     except FileNotFoundError:
-        raise ImageError(f"{path}: does not exist (no such file); check the path") from None
+        raise ImageError(f"{label}: does not exist (no such file); check the path") from None
     except IsADirectoryError:
-        raise ImageError(f"{path}: is a folder, not an image file") from None
+        raise ImageError(f"{label}: is a folder, not an image file") from None
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{path}: image too large to decode safely ({exc})") from None
+        raise ImageError(f"{label}: image too large to decode safely ({exc})") from None
     except Image.UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image, or not a format Pillow can read ({FORMATS})") from None
+        raise ImageError(f"{label}: not an image, or not a format Pillow can read ({FORMATS})") from None
     except MemoryError:
-        raise ImageError(f"{path}: out of memory while decoding") from None
+        raise ImageError(f"{label}: out of memory while decoding") from None
     except Exception as exc:  # noqa: BLE001 -- OSError (truncated), SyntaxError, ValueError, ...
-        raise ImageError(f"{path}: cannot read image ({type(exc).__name__}: {exc}); "
+        raise ImageError(f"{label}: cannot read image ({type(exc).__name__}: {exc}); "
                          "truncated or corrupt file?") from None

@@ -29,8 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from petnet.errors import PetnetError
+from petnet.validate import check_choice
 from petnet.pets.images import ImageError, load_image
-from petnet.pets.preprocess import VIEWS, arch_spec, decode_min_side, preprocess
+from petnet.pets.backbones import FEATURE_DIM, arch_spec
+from petnet.pets.preprocess import VIEWS, decode_min_side, preprocess
 
 ENGINES = ("auto", "onnx", "torch")
 _END = object()
@@ -60,11 +62,33 @@ def load_views(path, arch: str, views=("center",)) -> np.ndarray:
     return np.stack([preprocess(img, arch, v) for v in views])
 
 
-def _load_or_reason(path, arch, views):
-    try:
-        return load_views(path, arch, views), None
-    except ImageError as exc:
-        return None, str(exc)
+def decoded_ahead(items, load, workers: int = 2, ahead: int = 16):
+    """Yield ``(load(item), None)`` or ``(None, reason)`` per item, in order, decoded ahead by a
+    pool of ``workers`` threads (0: in this thread) holding at most ``ahead`` results (flat memory).
+    ``load`` raises ``ImageError`` for an unreadable item."""
+    def one(item):
+        try:
+            return load(item), None
+        except ImageError as exc:
+            return None, str(exc)
+
+    if workers <= 0:
+        for item in items:
+            yield one(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        queue = deque()
+        it = iter(items)
+        for item in it:
+            queue.append(pool.submit(one, item))
+            if len(queue) >= ahead:
+                break
+        while queue:
+            result = queue.popleft().result()
+            nxt = next(it, _END)
+            if nxt is not _END:
+                queue.append(pool.submit(one, nxt))
+            yield result
 
 
 class Backbone:
@@ -75,14 +99,13 @@ class Backbone:
     The weights are loaded offline from the installed packages, strictly.
     """
 
-    feature_dim = 1280
+    feature_dim = FEATURE_DIM
 
     def __init__(self, arch: str = "lite2", engine: str = "auto", threads: int | None = None):
         self.spec = arch_spec(arch)
         self.arch = arch
         self.image_size = self.spec.image_size
-        if engine not in ENGINES:
-            raise PetnetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        check_choice("engine", engine, ENGINES)
         auto = engine == "auto"
         if auto:
             engine = "onnx" if _onnxruntime_available() else "torch"
@@ -180,7 +203,9 @@ class Backbone:
 
         bar = progress(total=len(paths), desc=f"features {self.arch}", unit="img", quiet=quiet)
         try:
-            for path, (arr, reason) in zip(paths, self._decoded(paths, views, workers, per_batch)):
+            decoded = decoded_ahead(paths, lambda p: load_views(p, self.arch, views), workers,
+                                    ahead=2 * per_batch + workers)
+            for path, (arr, reason) in zip(paths, decoded):
                 if arr is None:
                     failures.append((path, reason))
                 else:
@@ -195,24 +220,3 @@ class Backbone:
         feats = (np.concatenate(out) if out
                  else np.zeros((0, len(views), self.feature_dim), np.float32))
         return feats, ok, failures
-
-    def _decoded(self, paths, views, workers, per_batch):
-        """Yield ``(array or None, reason)`` per path, in order; decoded ahead by a thread pool."""
-        if workers <= 0:
-            for p in paths:
-                yield _load_or_reason(p, self.arch, views)
-            return
-        ahead = 2 * per_batch + workers   # bounded look-ahead keeps memory flat
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            queue = deque()
-            it = iter(paths)
-            for p in it:
-                queue.append(pool.submit(_load_or_reason, p, self.arch, views))
-                if len(queue) >= ahead:
-                    break
-            while queue:
-                result = queue.popleft().result()
-                nxt = next(it, _END)
-                if nxt is not _END:
-                    queue.append(pool.submit(_load_or_reason, nxt, self.arch, views))
-                yield result

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from petnet.atomic import write_atomically
+from petnet.pets.backbones import FEATURE_DIM
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
-FEATURE_DIM = 1280
 _CHUNK = 32              # images per persisted batch
 
 
@@ -96,12 +96,13 @@ class BottleneckCache:
             return None   # damaged: recompute
         return arr
 
-    def get(self, paths, views=("center",), quiet: bool = False):
+    def get(self, paths, views=("center",), progress=None):
         """Features ``(n_ok, V, 1280)`` of the readable photos among ``paths``.
 
         Returns ``(feats, ok_paths, failures)`` like ``Backbone.extract``; missing entries
-        are computed in batches of 32 photos, each batch saved before the next starts."""
-        from petnet.progress import progress
+        are computed in batches of 32 photos, each batch saved before the next starts.
+        ``progress``: None (silent), True (a bar on a terminal) or ``progress(stage, done, total)``."""
+        from petnet.pets.bars import bar as progress_bar
 
         views = tuple(views)
         paths = [Path(p) for p in paths]
@@ -109,6 +110,9 @@ class BottleneckCache:
         failures: dict[Path, str] = {}
         todo: dict[tuple, list[Path]] = {}        # missing views -> photos
         for p in paths:
+            if p.exists() and not (p.is_file() or p.is_dir()):       # hashing a FIFO would block
+                failures[p] = f"{p}: not a regular file (a FIFO, device or socket)"
+                continue
             try:
                 shas[p] = file_sha1(p)
             except OSError as exc:
@@ -121,7 +125,7 @@ class BottleneckCache:
                 todo.setdefault(missing, []).append(p)
         n_todo = sum(len(v) for v in todo.values())
         if n_todo:
-            bar = progress(total=n_todo, desc=f"bottlenecks {self.arch}", unit="img", quiet=quiet)
+            bar = progress_bar(progress, total=n_todo, desc=f"bottlenecks {self.arch}")
             try:
                 for missing, group in todo.items():
                     for start in range(0, len(group), _CHUNK):

@@ -1,16 +1,19 @@
 """Chapter 6 commands: ``petnet retrain``, ``petnet predict``, ``petnet export``.
 
-``retrain`` takes TensorFlow ``retrain.py``'s flag names (``--image_dir`` ...); the dashed
-spellings (``--image-dir``) work too. Heavy imports happen inside the handlers.
+Each handler turns flags into keyword arguments of :mod:`petnet.pets`'s API (``retrain``,
+``Recognizer``, ``export_onnx``), calls it and prints what it returns. ``retrain`` takes
+TensorFlow ``retrain.py``'s flag names (``--image_dir`` ...); the dashed spellings
+(``--image-dir``) work too. The API is imported inside the handlers so ``petnet --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
+import sys
 
-from petnet.cli import number
-
-from petnet.pets.retrain import DEFAULTS
+from petnet.cli import add_command, add_flag, number
+from petnet.pets.backbones import BACKBONES
+from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
 
 RETRAIN_EPILOG = """\
 example (the talk's command, petnet edition):
@@ -20,7 +23,8 @@ example (the talk's command, petnet edition):
 
 distortions are cached views (fast): --flip_left_right -> flip; --random_crop -> 4 corner crops;
 --random_scale -> zoom, wide; --random_brightness -> brighter, darker (x1.2, x0.8).
-The model file is a pickle-free .npz (head W, b, labels, architecture, preprocessing).
+The model file is a pickle-free .npz (head W, b, labels, architecture, preprocessing); a name that
+does not end in .npz (the talk's output/graph.pb) is refused.
 """
 
 PREDICT_EPILOG = """\
@@ -32,63 +36,64 @@ examples:
   petnet predict examples/ --sheet sheet.png       contact sheet with the top 3 under each photo
 """
 
+EXPORT_EPILOG = ("example:\n  petnet export --model output/pets.npz --format onnx -o pets.onnx\n"
+                 "input 'image': (N, S, S, 3) float32 RGB scaled (x - 127) / 128 of the centre crop; "
+                 "output 'probabilities'.")
 
-def _add(parser, name, **kw):
-    """Add ``--name_with_underscores`` plus the dashed alias ``--name-with-underscores``."""
-    flags = [f"--{name}"]
-    if "_" in name:
-        flags.append(f"--{name.replace('_', '-')}")
-    kw.setdefault("dest", name)
-    parser.add_argument(*flags, **kw)
+BAR_FROM = 64   # petnet predict shows a progress bar from this many photos on
 
 
 def register(subparsers) -> None:
-    fmt = argparse.RawDescriptionHelpFormatter
+    archs = BACKBONES.names()
+    d = DEFAULTS
     # ---------------------------------------------------------------- retrain
-    p = subparsers.add_parser(
-        "retrain", help="retrain the last layer on your own photos (retrain.py's flags)",
+    p = add_command(
+        subparsers, "retrain", cmd_retrain,
+        help="retrain the last layer on your own photos (retrain.py's flags)",
         description="Retrain the last (softmax) layer of a pretrained EfficientNet-Lite on a folder "
                     "with one sub-folder of photos per class, like TensorFlow's retrain.py.",
-        epilog=RETRAIN_EPILOG, formatter_class=fmt)
-    _add(p, "image_dir", required=True, help="folder with one sub-folder of photos per class")
-    _add(p, "output_graph", default="output/pets.npz", help="model file to write (.npz; default %(default)s)")
-    _add(p, "output_labels", default="output/labels.txt", help="labels file, one per line (default %(default)s)")
-    _add(p, "bottleneck_dir", default=None,
-         help="feature cache folder (default $PETNET_CACHE/bottlenecks or ~/.cache/petnet/bottlenecks)")
-    _add(p, "summaries_dir", default=None,
-         help="write metrics.json, history.csv, confusion.png to a new run-* sub-folder here")
-    _add(p, "architecture", default=DEFAULTS["architecture"], choices=("lite0", "lite1", "lite2"),
-         help="backbone (default %(default)s: the most accurate)")
-    _add(p, "model_dir", default=None, help="accepted for compatibility with retrain.py; ignored")
-    _add(p, "how_many_training_steps", type=int, default=DEFAULTS["how_many_training_steps"],
-         help="training steps (default %(default)s)")
-    _add(p, "learning_rate", type=number, default=DEFAULTS["learning_rate"], help="default %(default)s")
-    _add(p, "optimizer", default=DEFAULTS["optimizer"],
-         help="petnet.optim optimizer: gd, momentum, nesterov, adagrad, rmsprop, adam (default %(default)s)")
-    _add(p, "l2", type=number, default=DEFAULTS["l2"], help="weight decay of the new layer (default %(default)s)")
-    _add(p, "train_batch_size", type=int, default=DEFAULTS["train_batch_size"], help="default %(default)s")
-    _add(p, "validation_percentage", type=number, default=DEFAULTS["validation_percentage"],
-         help="percent of photos for validation (default %(default)s)")
-    _add(p, "testing_percentage", type=number, default=DEFAULTS["testing_percentage"],
-         help="percent of photos for the final test (default %(default)s)")
-    _add(p, "eval_step_interval", type=int, default=DEFAULTS["eval_step_interval"],
-         help="print accuracy every N steps (default %(default)s)")
-    _add(p, "validation_batch_size", type=int, default=-1, help="-1 (default): the whole validation set")
-    _add(p, "test_batch_size", type=int, default=-1, help="-1 (default): the whole test set")
-    _add(p, "print_misclassified_test_images", action="store_true", help="list the test photos it got wrong")
-    _add(p, "flip_left_right", action="store_true", help="add the mirrored view (also averaged at test time)")
-    _add(p, "random_crop", action="store_true", help="add 4 corner crops (cached views)")
-    _add(p, "random_scale", action="store_true", help="add zoomed-in and wider views (cached)")
-    _add(p, "random_brightness", action="store_true", help="add brighter and darker views (cached)")
-    _add(p, "quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_retrain)
+        epilog=RETRAIN_EPILOG,
+        params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size"})
+    add_flag(p, "image_dir", required=True, help="folder with one sub-folder of photos per class")
+    add_flag(p, "output_graph", default="output/pets.npz", help="model file to write (.npz; default %(default)s)")
+    add_flag(p, "output_labels", default="output/labels.txt", help="labels file, one per line (default %(default)s)")
+    add_flag(p, "bottleneck_dir", default=None,
+             help="feature cache folder (default $PETNET_CACHE/bottlenecks or ~/.cache/petnet/bottlenecks)")
+    add_flag(p, "summaries_dir", default=None,
+             help="write metrics.json, history.csv, confusion.png to a new run-* sub-folder here")
+    add_flag(p, "architecture", default=d["architecture"], choices=archs,
+             help="backbone (default %(default)s: the most accurate)")
+    add_flag(p, "model_dir", default=None, help="accepted for compatibility with retrain.py; ignored")
+    add_flag(p, "how_many_training_steps", type=int, default=d["max_iter"],
+             help="training steps (default %(default)s)")
+    add_flag(p, "learning_rate", type=number, default=d["learning_rate"], help="default %(default)s")
+    from petnet.optim import OPTIMIZERS
+    add_flag(p, "optimizer", default=d["optimizer"],
+             help=f"petnet.optim optimizer: {', '.join(OPTIMIZERS.names())} (default %(default)s)")
+    add_flag(p, "l2", type=number, default=d["l2"], help="weight decay of the new layer (default %(default)s)")
+    add_flag(p, "train_batch_size", type=int, default=d["batch_size"], help="default %(default)s")
+    add_flag(p, "validation_percentage", type=number, default=d["validation_percentage"],
+             help="percent of photos for validation (default %(default)s)")
+    add_flag(p, "testing_percentage", type=number, default=d["testing_percentage"],
+             help="percent of photos for the final test (default %(default)s)")
+    add_flag(p, "eval_step_interval", type=int, default=d["eval_step_interval"],
+             help="print accuracy every N steps (default %(default)s)")
+    add_flag(p, "validation_batch_size", type=int, default=-1, help="-1 (default): the whole validation set")
+    add_flag(p, "test_batch_size", type=int, default=-1, help="-1 (default): the whole test set")
+    add_flag(p, "print_misclassified_test_images", action="store_true", help="list the test photos it got wrong")
+    add_flag(p, "flip_left_right", action="store_true", help="add the mirrored view (also averaged at test time)")
+    add_flag(p, "random_crop", action="store_true", help="add 4 corner crops (cached views)")
+    add_flag(p, "random_scale", action="store_true", help="add zoomed-in and wider views (cached)")
+    add_flag(p, "random_brightness", action="store_true", help="add brighter and darker views (cached)")
+    add_flag(p, "quiet", action="store_true", help="no progress bars")
 
     # ---------------------------------------------------------------- predict
-    q = subparsers.add_parser(
-        "predict", help="recognise pets: top 3 with Chinese names (embedded 37-breed model)",
+    q = add_command(
+        subparsers, "predict", cmd_predict,
+        help="recognise pets: top 3 with Chinese names (embedded 37-breed model)",
         description="Recognise the pets in photos, folders (recursive) or globs, printing the top "
                     "classes like the talk's script: '<path> 可能是:' then 'name (score = 0.12345)'.",
-        epilog=PREDICT_EPILOG, formatter_class=fmt)
+        epilog=PREDICT_EPILOG)
     q.add_argument("paths", nargs="+", metavar="PATH", help="photo files, folders or globs")
     q.add_argument("--model", default="default",
                    help="model .npz from 'petnet retrain', 'imagenet' (1000 classes), or default")
@@ -99,47 +104,126 @@ def register(subparsers) -> None:
     q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score")
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
-    q.add_argument("--architecture", default="lite2", choices=("lite0", "lite1", "lite2"),
+    q.add_argument("--architecture", default="lite2", choices=archs,
                    help="backbone for --model imagenet (a retrained model names its own)")
     q.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
-    q.set_defaults(func=_predict)
 
     # ---------------------------------------------------------------- export
-    e = subparsers.add_parser(
-        "export", help="export a model as one ONNX graph (photo tensor -> probabilities)",
+    e = add_command(
+        subparsers, "export", cmd_export,
+        help="export a model as one ONNX graph (photo tensor -> probabilities)",
         description="Write the backbone and a retrained head (or the ImageNet head) as one ONNX file "
                     "that ONNX Runtime runs anywhere; the labels and preprocessing are in its metadata.",
-        epilog="example:\n  petnet export --model output/pets.npz --format onnx -o pets.onnx\n"
-               "input 'image': (N, S, S, 3) float32 RGB scaled (x - 127) / 128 of the centre crop; "
-               "output 'probabilities'.", formatter_class=fmt)
+        epilog=EXPORT_EPILOG)
     e.add_argument("--model", default="default", help="model .npz, 'imagenet' or default (embedded)")
     e.add_argument("--format", default="onnx", choices=("onnx",), help="only onnx")
     e.add_argument("-o", "--output", required=True, help="file to write, e.g. pets.onnx")
-    e.add_argument("--architecture", default="lite2", choices=("lite0", "lite1", "lite2"),
+    e.add_argument("--architecture", default="lite2", choices=archs,
                    help="backbone for --model imagenet")
-    e.set_defaults(func=_export)
 
 
-def _retrain(args) -> int:
-    from petnet.pets.retrain import run
-    return run(args)
+def _stdout(line: str) -> None:
+    from petnet.pets.predict import shown
+    print(shown(line), flush=True)
 
 
-def _predict(args) -> int:
-    from petnet.pets.predict import run
-    return run(args)
+def cmd_retrain(args) -> int:
+    from petnet.atomic import check_output_path
+    from petnet.pets.model_file import check_output_names
+    from petnet.pets.retrain import retrain, write_summaries
+
+    check_output_names(args.output_graph, args.output_labels)              # before minutes of features
+    check_output_path(args.output_graph, "--output_graph", "pets.npz")
+    check_output_path(args.output_labels, "--output_labels", "labels.txt")
+    if args.model_dir:
+        print(f"note: --model_dir {args.model_dir} is ignored: petnet's EfficientNet-Lite weights "
+              "ship inside the installed packages (no download)")
+
+    def whole_set(n):      # the flag's -1 means "the whole set"; other values are checked by retrain
+        return None if n == -1 else n
+
+    result = retrain(
+        args.image_dir, architecture=args.architecture, max_iter=args.how_many_training_steps,
+        learning_rate=args.learning_rate, batch_size=args.train_batch_size, l2=args.l2,
+        optimizer=args.optimizer, validation_percentage=args.validation_percentage,
+        testing_percentage=args.testing_percentage, eval_step_interval=args.eval_step_interval,
+        validation_batch_size=whole_set(args.validation_batch_size),
+        test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
+        random_crop=args.random_crop, random_scale=args.random_scale,
+        random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
+        progress=not args.quiet, log=_stdout)
+    m = result.metrics
+    if "test_accuracy" in m:
+        print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
+        if args.print_misclassified_test_images:
+            print("=== MISCLASSIFIED TEST IMAGES ===")
+            for path, guess in result.misclassified:
+                _stdout(f"{path}  (predicted {guess})")
+    else:
+        print("Final test accuracy = - (N=0): no testing images (--testing_percentage 0)")
+    result.save(args.output_graph, args.output_labels)
+    print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
+    if args.summaries_dir:
+        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout)
+        print(f"summaries in {folder}")
+    return 0
 
 
-def _export(args) -> int:
+def cmd_predict(args) -> int:
+    from petnet.errors import PetnetError
+    from petnet.pets.predict import Recognizer, collect_paths, format_text, shown
+
+    if args.json and args.csv:
+        raise PetnetError("choose one of --json and --csv")
+    paths, notes = collect_paths(args.paths)
+    for note in notes:
+        print(f"note: {shown(note)}", file=sys.stderr)
+    if not paths:
+        raise PetnetError("no photos to recognise")
+    rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
+                     architecture=args.architecture, engine=args.engine)
+    preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
+    for pr in preds:
+        if pr.error is not None:
+            print(f"skipped {shown(pr.source)}: {shown(pr.error)}", file=sys.stderr)
+    preds = [pr for pr in preds if pr.error is None]
+    if args.csv:
+        import csv
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["path", "rank", "label", "name", "score"])
+        for pr in preds:
+            for rank, g in enumerate(pr.top, 1):
+                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"])
+    elif args.json:
+        for pr in preds:
+            print(json.dumps(pr.to_dict(), ensure_ascii=False))
+    else:
+        for pr in preds:
+            print(format_text(pr))
+    if args.sheet or args.show:
+        from petnet.pets.sheet import contact_sheet
+        _, all_drawn = contact_sheet([(pr.source, pr.top) for pr in preds], args.sheet, show=args.show)
+        if args.sheet:
+            print(f"contact sheet: {args.sheet}", file=sys.stderr)
+        if not all_drawn:
+            print("note: some Chinese names have characters that no installed font can draw (petnet's "
+                  "own font covers only its breed names), so the sheet shows them in English; "
+                  "install a CJK font, e.g. fonts-noto-cjk", file=sys.stderr)
+    if not preds:
+        raise PetnetError("none of the given files could be read as a photo")
+    return 0
+
+
+def cmd_export(args) -> int:
     from petnet.pets.onnx_export import export_onnx
     from petnet.pets.predict import Recognizer
     if args.model == "imagenet":
         out = export_onnx(args.architecture, args.output, head=None)
     else:
         rec = Recognizer(args.model)
-        out = export_onnx(rec.arch, args.output, head=(rec.W, rec.b), labels=rec.labels,
-                          flip="flip" in rec.test_views)
+        out = export_onnx(rec.architecture, args.output, head=(rec.model.W, rec.model.b),
+                          labels=rec.labels, flip="flip" in rec.test_views)
     print(f"wrote {out}")
     return 0

@@ -1,6 +1,6 @@
 """A folder of pet photos -> classes, files and a stable training/validation/testing split.
 
-``--image_dir`` holds one sub-folder per class (``photos/Persian/*.jpg``, ``photos/柴犬/*.png``);
+``image_dir`` holds one sub-folder per class (``photos/Persian/*.jpg``, ``photos/柴犬/*.png``);
 the folder name is the label. Files are found recursively; names may be any Unicode.
 Files whose extension is not an image extension are *listed and skipped*, never fatal.
 
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 MAX_NUM_IMAGES_PER_CLASS = 2 ** 27 - 1   # retrain.py's constant (~134M)
 SETS = ("training", "validation", "testing")
@@ -87,10 +87,10 @@ def scan_image_dir(image_dir) -> ImageSet:
     than 2 images. Hidden files and folders (``.DS_Store``, ``.git``) are ignored."""
     root = Path(image_dir).expanduser()
     if not root.exists():
-        raise PetnetError(f"--image_dir {root} does not exist; give a folder with one sub-folder "
-                          "of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg)")
+        raise ParamError("image_dir", f"{root} does not exist; give a folder with one sub-folder "
+                         "of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg)")
     if not root.is_dir():
-        raise PetnetError(f"--image_dir {root} is a file; give a folder with one sub-folder per class")
+        raise ParamError("image_dir", f"{root} is a file; give a folder with one sub-folder per class")
     exts = _image_extensions()
     files: dict[str, list[Path]] = {}
     skipped: list[tuple[Path, str]] = []
@@ -100,6 +100,10 @@ def scan_image_dir(image_dir) -> ImageSet:
         if not sub.is_dir():
             skipped.append((sub, "not in a class sub-folder"))
             continue
+        if sub.name.splitlines() != [sub.name] or sub.name.strip() != sub.name:
+            raise PetnetError(f"class folder {sub.name!r} in {root}: the labels file holds one label "
+                              "per line, so a name with a line break or with spaces at either end would "
+                              "come back changed; rename the folder")
         found = []
         for dirpath, dirnames, filenames in os.walk(sub, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -107,7 +111,9 @@ def scan_image_dir(image_dir) -> ImageSet:
                 if name.startswith("."):
                     continue
                 p = Path(dirpath) / name
-                if p.suffix.lower() in exts:
+                if not p.is_file():      # a FIFO would block the hashing forever; a broken link
+                    skipped.append((p, "not a regular file (a FIFO, device, socket or broken link)"))
+                elif p.suffix.lower() in exts:
                     found.append(p)
                 else:
                     skipped.append((p, f"not an image file extension ({', '.join(sorted(exts))})"))
@@ -133,11 +139,24 @@ def check_classes(image_set: ImageSet) -> None:
                           "least 2 class sub-folders")
 
 
+def check_percentages(validation_percentage, testing_percentage) -> tuple[float, float]:
+    """Both in [0, 100) and summing to less than 100 (photos must be left for training);
+    a ``ParamError`` naming the parameter otherwise."""
+    from petnet.validate import check_number
+    v = check_number("validation_percentage", validation_percentage, min=0, max=100)
+    t = check_number("testing_percentage", testing_percentage, min=0, max=100)
+    if v >= 100:
+        raise ParamError("validation_percentage", f"must be below 100 so that photos are left for "
+                         f"training, got {v:g}")
+    if v + t >= 100:
+        raise ParamError("testing_percentage", f"must be below {100 - v:g} (100 minus the validation "
+                         f"percentage {v:g}) so that photos are left for training, got {t:g}")
+    return v, t
+
+
 def split(paths, validation_percentage: float = 10, testing_percentage: float = 10) -> dict[str, list[int]]:
     """Indices of ``paths`` in each set, by :func:`which_set`."""
-    if validation_percentage < 0 or testing_percentage < 0 or validation_percentage + testing_percentage >= 100:
-        raise PetnetError("--validation_percentage and --testing_percentage must be >= 0 and sum "
-                          f"to less than 100 (got {validation_percentage} and {testing_percentage})")
+    validation_percentage, testing_percentage = check_percentages(validation_percentage, testing_percentage)
     out = {s: [] for s in SETS}
     for i, p in enumerate(paths):
         out[which_set(Path(p).name, validation_percentage, testing_percentage)].append(i)

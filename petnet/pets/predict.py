@@ -1,55 +1,289 @@
-"""``petnet predict``: the talk's recognition script, for files, folders and globs.
+"""Recognise pets from Python: ``Recognizer(...).predict(images) -> [Prediction, ...]``.
 
-For each photo it prints exactly what the talk's script printed (without its stray comma)::
+The talk's recognition script, as an API that a notebook, a web app or a cluster job calls::
 
-    examples/pug.jpg 可能是:
-    巴哥犬 (score = 0.97731)
-    ...
-    ____________________________________
+    from petnet.pets import Recognizer
+    rec = Recognizer()                                   # the embedded 37-breed model
+    for pred in rec.predict(["examples/pug_168.jpg", pil_image, rgb_array, jpeg_bytes]):
+        print(pred.source, pred.top[0].name, pred.top[0].score)     # pug 巴哥犬 0.99937
 
-The scores are the softmax of the retrained layer (averaged over the model's test views).
-Names come from an ``english,中文`` file (``--names``), else the English label.
+Inputs may be paths, ``PIL.Image``s, ``numpy`` uint8 arrays, encoded bytes or binary file objects,
+mixed in one call (see :mod:`petnet.pets.inputs`); an unreadable one gives a ``Prediction`` with
+``error`` set and no guesses, the others go on. The scores are the softmax of the retrained layer
+averaged over the model's test views (``center``, plus ``flip`` for a model trained with
+``flip_left_right``). Names come from an ``english,中文`` file (``names``), else the English label.
 
-Models: the embedded 37-breed default (``petnet/pets/data/``), a file from
-``petnet retrain --output_graph``, or ``imagenet`` (the backbone's own 1000 classes).
+For servers, ``prepare(image)`` (decode + preprocess, thread-safe, CPU only) and
+``predict_prepared(arrays)`` (one backbone call) split the work so decoding can run in worker
+threads and the network in big batches.
+
+Models: ``None``/``"default"`` (the embedded 37 breeds, ``petnet/pets/data/``), a ``.npz`` file from
+``retrain``, a :class:`~petnet.pets.model_file.PetModel`, or ``"imagenet"`` (the backbone's own
+1000 classes). ``petnet predict`` prints each ``Prediction`` with :func:`format_text` (the talk's
+block) or ``to_dict()`` (``--json``).
 """
 
 from __future__ import annotations
 
 import glob
-import json
 import os
-import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
+from petnet.validate import check_int
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_MODEL = DATA / "pets37.npz"
 DEFAULT_NAMES = DATA / "labels_zh.csv"
 SEPARATOR = "_" * 36
+MAX_TOP = 1000          # the most classes any model here has (ImageNet)
+MAX_BATCH = 4096        # images per backbone call
+
+
+class Guess(NamedTuple):
+    """One guess: the model's ``label``, its display ``name`` (Chinese where known) and ``score``."""
+    label: str
+    name: str
+    score: float
 
 
 @dataclass
 class Prediction:
-    path: Path
-    top: list[tuple[str, str, float]]   # (label, display name, score)
+    """The guesses for one input, best first; ``error`` (and no guesses) for an unreadable input."""
+    source: str
+    top: list[Guess] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        """The ``petnet predict --json`` object: ``{"path", "top": [{"label", "name", "score"}]}``
+        (scores rounded to 6 digits), plus ``"error"`` when the input could not be read."""
+        d = {"path": self.source,
+             "top": [{"label": g.label, "name": g.name, "score": round(g.score, 6)} for g in self.top]}
+        if self.error is not None:
+            d["error"] = self.error
+        return d
 
 
-def collect_paths(inputs) -> list[Path]:
-    """Files as given, folders searched recursively for image files, globs expanded (sorted)."""
+class Recognizer:
+    """A backbone and a classifier head: photos in, :class:`Prediction` objects out.
+
+    ``model``: ``None``/``"default"``, a model file path, ``"imagenet"`` or a ``PetModel``.
+    ``top``: guesses per photo. ``labels``: a labels file (or list) replacing the model's class
+    names; ``names``: an ``english,中文`` file (or dict) of display names (default for the embedded
+    model: its Chinese names). ``architecture``: the backbone for ``"imagenet"`` (a retrained model
+    names its own). ``engine``: ``"auto"`` (ONNX Runtime when installed), ``"onnx"`` or ``"torch"``.
+    The backbone is loaded on first use (once, also when threads share the recognizer). A
+    recognizer pickles without its backbone (for process pools and clusters): the copy loads its
+    own on first use. ``backbone_factory`` builds a stand-in (tests).
+    """
+
+    def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
+                 architecture: str = "lite2", engine: str = "auto", backbone_factory=None):
+        from petnet.pets.backbone import ENGINES
+        from petnet.pets.backbones import arch_spec
+        from petnet.pets.model_file import PetModel, load_model
+        from petnet.validate import check_choice
+
+        self.top = check_int("top", top, min=1, max=MAX_TOP)
+        self.engine = check_choice("engine", engine, ENGINES)
+        default = model is None or (isinstance(model, str) and model == "default")
+        self.imagenet = isinstance(model, str) and model == "imagenet"
+        if self.imagenet:
+            from petnet.pets.imagenet import imagenet_labels
+            self.model = None
+            self.architecture = arch_spec(architecture).name
+            self.labels, self.test_views = list(imagenet_labels()), ("center",)
+        else:
+            if isinstance(model, PetModel):
+                self.model = model
+            elif default:
+                if not DEFAULT_MODEL.exists():
+                    raise PetnetError(f"the embedded default model {DEFAULT_MODEL} is missing; "
+                                      "reinstall petnet or give a model file")
+                self.model = load_model(DEFAULT_MODEL)
+            elif isinstance(model, (str, os.PathLike)):
+                self.model = load_model(model)
+            else:
+                raise ParamError("model", f"must be None, 'default', 'imagenet', a model file path "
+                                 f"or a PetModel, got {type(model).__name__}")
+            self.architecture = self.model.arch
+            self.labels, self.test_views = list(self.model.labels), tuple(self.model.test_views)
+        if labels is not None:
+            self.labels = _labels(labels, len(self.labels))
+        if names is not None:
+            self.names = dict(names) if isinstance(names, dict) else _read_names(names)
+        elif default and DEFAULT_NAMES.exists():
+            self.names = _read_names(DEFAULT_NAMES)
+        else:
+            self.names = {}
+        self._factory = backbone_factory
+        self._backbone = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_backbone"] = state["_lock"] = None     # a session and a lock do not travel
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        what = "imagenet" if self.imagenet else f"{len(self.labels)} classes"
+        return (f"Recognizer({what}, architecture={self.architecture!r}, top={self.top}, "
+                f"test_views={self.test_views})")
+
+    @property
+    def backbone(self):
+        """The feature extractor (:class:`~petnet.pets.backbone.Backbone`), loaded on first use."""
+        with self._lock:
+            if self._backbone is None:
+                if self._factory is not None:
+                    self._backbone = self._factory()
+                else:
+                    from petnet.pets.backbone import Backbone
+                    self._backbone = Backbone(self.architecture, engine=self.engine)
+        return self._backbone
+
+    # -- the work ------------------------------------------------------------------------------
+    def prepare(self, image) -> np.ndarray:
+        """Decode and preprocess one input: float32 ``(V, S, S, 3)``, one row per test view.
+        Thread-safe and CPU-only; raises :class:`~petnet.pets.images.ImageError`."""
+        from petnet.pets.inputs import open_input
+        from petnet.pets.preprocess import decode_min_side, preprocess
+        img = open_input(image, min_side=decode_min_side(self.architecture))
+        return np.stack([preprocess(img, self.architecture, v) for v in self.test_views])
+
+    def predict_prepared(self, prepared, sources=None) -> list[Prediction]:
+        """Predictions for arrays from :meth:`prepare`, in one backbone call. ``sources`` names
+        them in the predictions (default ``"<prepared>"``)."""
+        prepared = list(prepared)
+        sources = ["<prepared>"] * len(prepared) if sources is None else [str(s) for s in sources]
+        if len(sources) != len(prepared):
+            raise ParamError("sources", f"has {len(sources)} names for {len(prepared)} prepared arrays")
+        if not prepared:
+            return []
+        S = self._image_size()
+        want = (len(self.test_views), S, S, 3)
+        for i, x in enumerate(prepared):
+            if np.shape(x) != want:
+                raise ParamError("prepared", f"item {i} has shape {np.shape(x)}; this model needs "
+                                 f"{want} from Recognizer.prepare")
+        return self._predictions(np.concatenate(prepared), sources)
+
+    def predict(self, images, *, batch_size: int = 32, progress=None) -> list[Prediction]:
+        """One :class:`Prediction` per input, in order (see the module docstring for the inputs).
+
+        ``images``: one input or a list of them. ``batch_size``: photos per backbone call.
+        ``progress``: None (silent), True (a bar on a terminal) or ``progress(stage, done, total)``.
+        Unreadable inputs give ``Prediction(source, [], error=...)``; the others go on."""
+        from petnet.pets.backbone import decoded_ahead
+        from petnet.pets.bars import bar
+        from petnet.pets.inputs import source_of
+
+        batch_size = check_int("batch_size", batch_size, min=1, max=MAX_BATCH)
+        items = _as_list(images)
+        out: list[Prediction | None] = [None] * len(items)
+        pending: list[tuple[int, np.ndarray]] = []
+
+        def flush():
+            if pending:
+                preds = self._predictions(np.concatenate([x for _, x in pending]),
+                                          [source_of(items[i]) for i, _ in pending])
+                for (i, _), pred in zip(pending, preds):
+                    out[i] = pred
+                pending.clear()
+
+        b = bar(progress, total=len(items), desc=f"features {self.architecture}")
+        try:
+            decoded = decoded_ahead(items, self.prepare, workers=2, ahead=2 * batch_size + 2)
+            for i, (x, reason) in enumerate(decoded):
+                if x is None:
+                    out[i] = Prediction(source_of(items[i]), [], error=reason)
+                else:
+                    pending.append((i, x))
+                    if len(pending) >= batch_size:
+                        flush()
+                b.update(1)
+            flush()
+        finally:
+            b.close()
+        return out
+
+    def probabilities(self, feats: np.ndarray) -> np.ndarray:
+        """``(n, V, 1280)`` features -> ``(n, K)`` class probabilities (softmax averaged over views)."""
+        from petnet.pets.head import predict_proba, softmax
+        if self.imagenet:
+            return np.mean([softmax(self.backbone.imagenet_logits(feats[:, v]))
+                            for v in range(feats.shape[1])], axis=0)
+        return predict_proba(self.model.W, self.model.b, feats)
+
+    def _image_size(self) -> int:
+        from petnet.pets.backbones import arch_spec
+        return arch_spec(self.architecture).image_size
+
+    def _predictions(self, x: np.ndarray, sources: list[str]) -> list[Prediction]:
+        """``x``: the views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo."""
+        from petnet.pets.names import display_name
+        V = len(self.test_views)
+        feats = self.backbone.features(x).reshape(len(sources), V, -1)
+        P = self.probabilities(feats)
+        preds = []
+        for source, p in zip(sources, P):
+            order = np.argsort(-p)[:self.top]
+            preds.append(Prediction(source, [Guess(self.labels[i], display_name(self.labels[i], self.names),
+                                                   float(p[i])) for i in order]))
+        return preds
+
+
+def _as_list(images) -> list:
+    """One input -> ``[input]``; a list/tuple/other iterable of inputs -> a list."""
+    from PIL import Image
+    single = (str, bytes, bytearray, memoryview, os.PathLike, Image.Image, np.ndarray)
+    if isinstance(images, single) or hasattr(images, "read"):
+        return [images]
+    try:
+        return list(images)
+    except TypeError:
+        return [images]     # not iterable: one (unreadable) input, reported in its Prediction
+
+
+def _labels(labels, n: int) -> list[str]:
+    from petnet.pets.model_file import read_labels
+    given = [str(x) for x in labels] if isinstance(labels, (list, tuple)) else read_labels(labels)
+    if len(given) != n:
+        where = "" if isinstance(labels, (list, tuple)) else f" ({labels})"
+        raise ParamError("labels", f"has {len(given)} labels{where} but the model has {n} classes; use "
+                         "the labels file written with this model")
+    return given
+
+
+def _read_names(path) -> dict[str, str]:
+    from petnet.pets.names import read_names
+    return read_names(path)
+
+
+def collect_paths(inputs) -> tuple[list[Path], list[str]]:
+    """Files as given, folders searched recursively for image files, globs expanded (sorted).
+
+    Returns ``(paths, notes)``: ``notes`` say which folders held no image file (for the caller to
+    show). A missing file, or a glob that matches nothing, is a ``PetnetError``."""
     from petnet.pets.images import IMAGE_EXTENSIONS
     out: list[Path] = []
+    notes: list[str] = []
     for raw in inputs:
         p = Path(raw).expanduser()
         if p.is_dir():
             found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             if not found:
-                print(f"note: no image files in folder {p}", file=sys.stderr)
+                notes.append(f"no image files in folder {p}")
             out += found
         elif p.is_file():
             out.append(p)
@@ -61,132 +295,22 @@ def collect_paths(inputs) -> list[Path]:
             out += files
         else:
             raise PetnetError(f"{raw} does not exist; give photos, folders or globs such as 'photos/*.jpg'")
-    seen, unique = set(), []
-    for p in out:
-        if p not in seen:
-            seen.add(p)
-            unique.append(p)
-    return unique
+    return list(dict.fromkeys(out)), notes
 
 
-class Recognizer:
-    """Backbone + head: ``recognize(paths, top=3) -> (predictions, failures)``."""
-
-    def __init__(self, model="default", labels=None, names=None, architecture="lite2",
-                 engine="auto", backbone_factory=None):
-        from petnet.pets.model_file import load_model, read_labels
-        from petnet.pets.names import read_names
-        self.imagenet = str(model) == "imagenet"
-        default = model in (None, "default")
-        if self.imagenet:
-            from petnet.pets.imagenet import imagenet_labels
-            self.arch, self.labels, self.W, self.b = architecture, imagenet_labels(), None, None
-            self.test_views = ("center",)
-        else:
-            path = DEFAULT_MODEL if default else Path(model)
-            if default and not path.exists():
-                raise PetnetError(f"the embedded default model {path} is missing; reinstall petnet or "
-                                  "give --model FILE")
-            m = load_model(path)
-            self.arch, self.labels, self.W, self.b, self.test_views = m.arch, m.labels, m.W, m.b, m.test_views
-        if labels:
-            given = read_labels(labels)
-            if len(given) != len(self.labels):
-                raise PetnetError(f"{labels} has {len(given)} labels but the model has {len(self.labels)} "
-                                  "classes; use the --output_labels file written with this model")
-            self.labels = given
-        if names:
-            self.names = read_names(names)
-        elif default and DEFAULT_NAMES.exists():
-            self.names = read_names(DEFAULT_NAMES)
-        else:
-            self.names = {}
-        self._factory = backbone_factory
-        self._engine = engine
-        self._backbone = None
-
-    @property
-    def backbone(self):
-        if self._backbone is None:
-            if self._factory is not None:
-                self._backbone = self._factory()
-            else:
-                from petnet.pets.backbone import Backbone
-                self._backbone = Backbone(self.arch, engine=self._engine)
-        return self._backbone
-
-    def probabilities(self, feats: np.ndarray) -> np.ndarray:
-        """``(n, V, 1280)`` features -> ``(n, K)`` class probabilities."""
-        from petnet.pets.head import predict_proba, softmax
-        if self.imagenet:
-            return np.mean([softmax(self.backbone.imagenet_logits(feats[:, v]))
-                            for v in range(feats.shape[1])], axis=0)
-        return predict_proba(self.W, self.b, feats)
-
-    def recognize(self, paths, top: int = 3, batch_size: int = 32, quiet: bool = False):
-        from petnet.pets.names import display_name
-        if top < 1:
-            raise PetnetError("--top must be at least 1")
-        feats, ok, failures = self.backbone.extract(list(paths), views=self.test_views,
-                                                    batch_size=batch_size * len(self.test_views),
-                                                    quiet=quiet or len(paths) < 64)
-        P = self.probabilities(feats) if len(ok) else np.zeros((0, len(self.labels)))
-        preds = []
-        for path, p in zip(ok, P):
-            order = np.argsort(-p)[:top]
-            preds.append(Prediction(Path(path), [(self.labels[i], display_name(self.labels[i], self.names),
-                                                  float(p[i])) for i in order]))
-        return preds, failures
+def shown(text) -> str:
+    """``text`` safe for a terminal: control characters (line breaks, escape sequences from a file
+    or folder name, a labels or names file) are written as ``\\n``, ``\\x1b``...; the rest as is."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def format_text(pred: Prediction) -> str:
-    """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator."""
-    lines = [f"{pred.path} 可能是:"]
-    lines += [f"{name} (score = {score:.5f})" for _, name, score in pred.top]
+    """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
+    (file names and class names shown with :func:`shown`)."""
+    lines = [f"{shown(pred.source)} 可能是:"]
+    lines += [f"{shown(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"
-
-
-def as_json(pred: Prediction) -> dict:
-    return {"path": str(pred.path),
-            "top": [{"label": lab, "name": name, "score": round(score, 6)} for lab, name, score in pred.top]}
-
-
-def run(args, backbone_factory=None, out=None) -> int:
-    """The ``petnet predict`` handler."""
-    out = out or sys.stdout
-    if args.json and args.csv:
-        raise PetnetError("choose one of --json and --csv")
-    paths = collect_paths(args.paths)
-    if not paths:
-        raise PetnetError("no photos to recognise")
-    rec = Recognizer(args.model, args.labels, args.names, args.architecture, args.engine,
-                     backbone_factory=backbone_factory)
-    preds, failures = rec.recognize(paths, top=args.top, quiet=args.quiet)
-    for p, reason in failures:
-        print(f"skipped {p}: {reason}", file=sys.stderr)
-    if args.csv:
-        import csv
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["path", "rank", "label", "name", "score"])
-        for pr in preds:
-            for rank, (lab, name, score) in enumerate(pr.top, 1):
-                w.writerow([str(pr.path), rank, lab, name, f"{score:.5f}"])
-    elif args.json:
-        for pr in preds:
-            print(json.dumps(as_json(pr), ensure_ascii=False), file=out)
-    else:
-        for pr in preds:
-            print(format_text(pr), file=out)
-    if args.sheet or args.show:
-        from petnet.pets.sheet import contact_sheet
-        _, all_drawn = contact_sheet([(pr.path, pr.top) for pr in preds], args.sheet, show=args.show)
-        if args.sheet:
-            print(f"contact sheet: {args.sheet}", file=sys.stderr)
-        if not all_drawn:
-            print("note: some Chinese names have characters that no installed font can draw (petnet's "
-                  "own font covers only its breed names), so the sheet shows them in English; "
-                  "install a CJK font, e.g. fonts-noto-cjk", file=sys.stderr)
-    if not preds:
-        raise PetnetError("none of the given files could be read as a photo")
-    return 0

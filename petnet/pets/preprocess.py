@@ -1,6 +1,7 @@
 """From an RGB photo to the network's input: crop (aspect kept), resize, scale.
 
-EfficientNet-Lite was trained on square inputs of side ``S`` (224, 240 or 260 pixels).
+EfficientNet-Lite was trained on square inputs of side ``S`` (224, 240 or 260 pixels: each
+backbone's ``image_size`` in :data:`petnet.pets.backbones.BACKBONES`).
 ``retrain.py`` squashed every photo to a square, so a long dog became a fat dog. Here the
 photo is *cropped*, never stretched, exactly as in EfficientNet's own evaluation:
 
@@ -27,42 +28,15 @@ cache off for distortions, which made training unusably slow):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from PIL import Image
 
 from petnet.errors import PetnetError
+from petnet.pets.backbones import arch_spec
 
 MEAN = 127.0   # input scaling of the TF EfficientNet-Lite checkpoints: (x - MEAN) / STD
 STD = 128.0
 _VERSION = 2   # bump whenever the pixels produced here change (it invalidates feature caches)
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """One EfficientNet-Lite variant: input size and how it scales EfficientNet-B0.
-
-    ``width``/``depth`` multiply B0's channels/repeats (channels rounded to multiples of 8).
-    ``crop_fraction = image_size / (image_size + 32)``.
-    """
-
-    name: str
-    image_size: int
-    width: float
-    depth: float
-    crop_fraction: float = field(default=0.0)
-
-    def __post_init__(self):
-        if not self.crop_fraction:
-            object.__setattr__(self, "crop_fraction", self.image_size / (self.image_size + 32))
-
-
-ARCHS: dict[str, ArchSpec] = {
-    "lite0": ArchSpec("lite0", 224, 1.0, 1.0),
-    "lite1": ArchSpec("lite1", 240, 1.0, 1.1),
-    "lite2": ArchSpec("lite2", 260, 1.1, 1.2),
-}
 
 VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br",
                           "zoom", "wide", "brighter", "darker")
@@ -70,15 +44,6 @@ VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "cr
 _CORNER = 0.8    # side of the corner crops, relative to the centre square
 _ZOOM = 0.75     # side of the zoom crop, relative to the centre square
 _BRIGHT = {"brighter": 1.2, "darker": 0.8}
-
-
-def arch_spec(arch: str) -> ArchSpec:
-    """The ``ArchSpec`` of ``arch`` or a ``PetnetError`` listing the valid names."""
-    try:
-        return ARCHS[arch]
-    except KeyError:
-        raise PetnetError(f"unknown architecture {arch!r}; choose one of "
-                          f"{', '.join(ARCHS)}") from None
 
 
 def view_box(width: int, height: int, arch: str, view: str = "center") -> tuple[float, ...]:

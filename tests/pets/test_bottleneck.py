@@ -14,14 +14,15 @@ from petnet.pets.bottleneck import BottleneckCache, file_sha1
 
 
 class FakeBackbone:
-    """``extract`` like ``Backbone.extract``: per view, the 8x8 average-pooled RGB of the real
-    preprocessed view (192 numbers), tiled to 1280. Counts the photos it processed."""
+    """``extract``/``features`` like ``Backbone``'s: per view, the 8x8 average-pooled RGB of the
+    real preprocessed Lite0 view (192 numbers), tiled to 1280. Counts the photos it processed."""
 
     feature_dim = 1280
 
     def __init__(self, arch="lite0", fail_after=None):
         self.arch = arch
         self.calls = []           # (n_paths, views) per extract call
+        self.batches = []         # images per features call
         self.fail_after = fail_after
 
     def extract(self, paths, views=("center",), batch_size=32, workers=0, quiet=True):
@@ -37,11 +38,16 @@ class FakeBackbone:
             except ImageError as exc:
                 failures.append((p, str(exc)))
                 continue
-            pooled = x.reshape(len(views), 8, 28, 8, 28, 3).mean(axis=(2, 4)).reshape(len(views), -1)
-            feats.append(np.tile(pooled, (1, 7))[:, :1280].astype(np.float32))
+            feats.append(self.features(x))
             ok.append(p)
         out = np.stack(feats) if feats else np.zeros((0, len(views), 1280), np.float32)
         return out, ok, failures
+
+    def features(self, x):
+        """``(N, 224, 224, 3)`` preprocessed Lite0 views -> ``(N, 1280)``."""
+        self.batches.append(len(x))
+        pooled = np.asarray(x).reshape(len(x), 8, 28, 8, 28, 3).mean(axis=(2, 4)).reshape(len(x), -1)
+        return np.tile(pooled, (1, 7))[:, :1280].astype(np.float32)
 
     def imagenet_logits(self, feats):
         return np.asarray(feats)[:, :1000]

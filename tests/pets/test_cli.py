@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_export_onnx_matches_predict(tmp_path, capsys):
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     photo = ROOT / "examples" / "samoyed_11.jpg"
     rec = Recognizer()
-    x = load_views(photo, rec.arch, ("center",))
+    x = load_views(photo, rec.architecture, ("center",))
     p_onnx = sess.run(["probabilities"], {"image": x})[0]
     feats, _, _ = rec.backbone.extract([photo], views=("center",), quiet=True)
     np.testing.assert_allclose(p_onnx, rec.probabilities(feats), atol=1e-4)
@@ -101,10 +102,62 @@ def test_export_of_a_flip_trained_model_averages_the_mirror_image(tmp_path, caps
     assert sess.get_modelmeta().custom_metadata_map["petnet.test_views"] == "center,flip"
     photos = [ROOT / "examples" / n for n in ("samoyed_11.jpg", "Persian_143.jpg")]
     rec = Recognizer(str(model_path))
-    x = np.concatenate([load_views(p, rec.arch, ("center",)) for p in photos])
+    x = np.concatenate([load_views(p, rec.architecture, ("center",)) for p in photos])
     p_onnx = sess.run(["probabilities"], {"image": x})[0]
     feats, _, _ = rec.backbone.extract(photos, views=("center", "flip"), quiet=True)
     p_flip = rec.probabilities(feats)
     p_center = rec.probabilities(feats[:, :1])
     np.testing.assert_allclose(p_onnx, p_flip, atol=1e-4)
     assert np.abs(p_flip - p_center).max() > 1e-3    # the mirror view really changes the scores
+
+
+def test_retrain_checks_numbers_before_the_folder(tmp_path, capsys):
+    """A bad --l2 is reported first (not the folder's missing photos), as one line naming the flag."""
+    photos = tmp_path / "photos"
+    (photos / "cat").mkdir(parents=True)
+    (photos / "dog").mkdir()
+    argv = ["retrain", "--image_dir", str(photos), "--output_graph", str(tmp_path / "out" / "m.npz"),
+            "--output_labels", str(tmp_path / "out" / "labels.txt")]
+    assert main(argv + ["--l2", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: --l2 must be 0 or more, got -1\n"
+    for flag, value, said in (("--how_many_training_steps", "0", "--how_many_training_steps must be at least 1"),
+                              ("--train_batch_size", "0", "--train_batch_size must be at least 1"),
+                              ("--test_batch_size", "0", "--test_batch_size must be at least 1"),
+                              ("--validation_batch_size", "-5", "--validation_batch_size must be at least 1"),
+                              ("--testing_percentage", "95", "--testing_percentage must be below 90")):
+        assert main(argv + [flag, value]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert main(argv) == 2                                           # valid numbers: now the folder
+    assert "no images" in capsys.readouterr().err
+
+
+def test_retrain_refuses_the_talks_graph_pb_name(tmp_path, capsys):
+    """The talk's --output_graph output/graph.pb: refused before any work, saying what to give."""
+    from tests.pets.test_retrain import _synthetic_folder
+    photos = _synthetic_folder(tmp_path / "p")
+    out = tmp_path / "output"
+    assert main(["retrain", "--image_dir", str(photos), "--bottleneck_dir", str(tmp_path / "bn"),
+                 "--output_graph", str(out / "graph.pb"), "--output_labels", str(out / "labels.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --output_graph {out / 'graph.pb'}: petnet writes its model as a NumPy "
+                          ".npz archive, not a .pb file (a TensorFlow graph); give a name ending in .npz "
+                          f"such as {out / 'graph.npz'}")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "bn").exists() and not out.exists()          # nothing made, not even the folder
+
+
+def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    (photos / "cat").mkdir(parents=True)
+    fifo = tmp_path / "labels.txt"
+    os.mkfifo(fifo)
+    for graph, labels, said in ((tmp_path / "m.npz", fifo, "--output_labels "),
+                                (tmp_path / "m.npz", tmp_path / "m.npz", "--output_labels "),
+                                ("/dev/null", tmp_path / "l.txt", "--output_graph /dev/null")):
+        assert main(["retrain", "--image_dir", str(photos), "--output_graph", str(graph),
+                     "--output_labels", str(labels)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert fifo.exists() and not (tmp_path / "m.npz").exists() and os.path.exists("/dev/null")

@@ -109,3 +109,16 @@ def test_scan_missing_dir(tmp_path):
 def test_split_rejects_bad_percentages():
     with pytest.raises(PetnetError):
         split(["a.jpg"], 60, 50)
+
+
+@pytest.mark.parametrize("name", ["cat\ndog", "cat ", " cat", "a\u2028b", "tab\x0bcat"])
+def test_class_names_that_would_not_survive_the_labels_file(tmp_path, name):
+    """Labels are written one per line and read back stripped: names that would shift or change
+    the labels are refused, naming the folder safely (repr: no raw control characters)."""
+    for cls in ("dog", name):
+        (tmp_path / cls).mkdir()
+        for i in range(2):
+            _img(tmp_path / cls / f"{i}.jpg")
+    with pytest.raises(PetnetError, match="rename the folder") as info:
+        scan_image_dir(tmp_path)
+    assert repr(name) in str(info.value) and "\n" not in str(info.value)

@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from petnet.conv import same_padding
 from petnet.pets.efficientnet import (
-    EfficientNetLite, SameConv2d, block_specs, load_pretrained, same_padding, weights_path)
+    EfficientNetLite, SameConv2d, block_specs, load_pretrained, weights_path)
 from petnet.pets.imagenet import CAT_CLASSES, imagenet_labels
 from petnet.pets.preprocess import preprocess
 

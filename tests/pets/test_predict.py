@@ -16,16 +16,19 @@ from PIL import Image
 from petnet.cli import main
 from petnet.errors import PetnetError
 from petnet.pets.names import display_name, read_names
-from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES, Prediction, collect_paths, format_text
+from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES, Guess, Prediction, collect_paths, format_text
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^(.+) \(score = (\d\.\d{5})\)$")
 
 
 def test_format_text_is_the_talks():
-    pred = Prediction(Path("pets/a.jpg"), [("pug", "巴哥犬", 0.91234), ("boxer", "boxer", 0.05)])
+    pred = Prediction("pets/a.jpg", [Guess("pug", "巴哥犬", 0.91234), Guess("boxer", "boxer", 0.05)])
     lines = format_text(pred).splitlines()
     assert lines == ["pets/a.jpg 可能是:", "巴哥犬 (score = 0.91234)", "boxer (score = 0.05000)", "_" * 36]
+    # names from files and folders cannot add lines or send terminal escape sequences
+    odd = Prediction("a\nb.jpg", [Guess("x", "\x1b[2J猫\r", 0.5)])
+    assert format_text(odd).splitlines() == ["a\\nb.jpg 可能是:", "\\x1b[2J猫\\r (score = 0.50000)", "_" * 36]
 
 
 def test_names_file_and_fallback(tmp_path):
@@ -48,8 +51,10 @@ def test_collect_paths(tmp_path):
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
-    got = collect_paths([tmp_path / "a", str(tmp_path / "*.jpg"), tmp_path / "c.jpg"])
+    (tmp_path / "empty").mkdir()
+    got, notes = collect_paths([tmp_path / "a", str(tmp_path / "*.jpg"), tmp_path / "c.jpg", tmp_path / "empty"])
     assert [p.relative_to(tmp_path).as_posix() for p in got] == ["a/1.jpg", "a/b/2.PNG", "c.jpg"]
+    assert notes == [f"no image files in folder {tmp_path / 'empty'}"]     # returned, not printed
     with pytest.raises(PetnetError, match="does not exist"):
         collect_paths([tmp_path / "missing.jpg"])
     with pytest.raises(PetnetError, match="no files match"):
@@ -131,8 +136,7 @@ def test_real_pets_accuracy_lite0(tmp_path):
     full = scan_image_dir(shared_path("data", "pets", "train"))
     labels = full.labels[::2]
     image_set = ImageSet(full.root, labels, {label: full.files[label] for label in labels})
-    feats, paths, y, _ = load_features(image_set, "lite0", ("center",), tmp_path / "bn", quiet=True,
-                                       out=io.StringIO())
+    feats, paths, y, *_ = load_features(image_set, "lite0", ("center",), tmp_path / "bn")
     assert feats.shape == (190, 1, 1280)
     P = cross_validate(feats, y, 5, paths, len(labels), [0], **default_head_kwargs())
     cat = np.array([label[0].isupper() for label in labels])

@@ -7,22 +7,23 @@ import pytest
 from PIL import Image
 
 from petnet.errors import PetnetError
-from petnet.pets.preprocess import ARCHS, VIEWS, preprocess, preprocess_id, view_box
+from petnet.pets.backbones import BACKBONES
+from petnet.pets.preprocess import VIEWS, preprocess, preprocess_id, view_box
 
 
 def test_arch_specs():
-    assert {a: s.image_size for a, s in ARCHS.items()} == {"lite0": 224, "lite1": 240, "lite2": 260}
-    for s in ARCHS.values():
+    assert {a: BACKBONES.get(a).image_size for a in BACKBONES} == {"lite0": 224, "lite1": 240, "lite2": 260}
+    for s in map(BACKBONES.get, BACKBONES):
         assert s.crop_fraction == pytest.approx(s.image_size / (s.image_size + 32))
 
 
-@pytest.mark.parametrize("arch", list(ARCHS))
+@pytest.mark.parametrize("arch", BACKBONES.names())
 def test_shape_dtype_range(arch):
     rng = np.random.default_rng(0)
     img = Image.fromarray(rng.integers(0, 256, (123, 301, 3), dtype=np.uint8))
     for view in VIEWS:
         x = preprocess(img, arch, view)
-        S = ARCHS[arch].image_size
+        S = BACKBONES.get(arch).image_size
         assert x.shape == (S, S, 3) and x.dtype == np.float32
         assert x.min() >= -127 / 128 - 1e-6 and x.max() <= 128 / 128 + 1e-6
 
@@ -82,6 +83,6 @@ def test_corner_view_is_the_corner_crop_resized():
 
 
 def test_preprocess_id_changes_with_arch():
-    ids = {preprocess_id(a) for a in ARCHS}
-    assert len(ids) == 3 and all(a in preprocess_id(a) for a in ARCHS)
+    ids = {preprocess_id(a) for a in BACKBONES}
+    assert len(ids) == 3 and all(a in preprocess_id(a) for a in BACKBONES)
     assert preprocess_id("lite0") == preprocess_id("lite0")
