@@ -124,14 +124,20 @@ def pet_scores(probs) -> np.ndarray:
 
 
 def photo_species(probs, species_logodds=None) -> list[str]:
-    """``cat`` or ``dog`` per photo: the sign of the mean species log-odds over the views when
-    ``species_logodds`` ((n,) or (n, V), see :mod:`petnet.pets.species`) is given, else the
+    """``cat`` or ``dog`` per photo.
+
+    With ``species_logodds`` ((n,) or (n, V), see :mod:`petnet.pets.species`): the sign of their
+    mean over the views weighted by each view's ImageNet cat + dog mass, so the views that show
+    the pet count and the ones that miss it (a small pet in a corner) hardly do. Without: the
     larger of the ImageNet cat and dog mass summed over the views of ``probs``."""
-    if species_logodds is not None:
-        lo = np.asarray(species_logodds, np.float64)
-        lo = lo.reshape(len(lo), -1).mean(axis=1)
-        return ["cat" if v > 0 else "dog" for v in lo]
     cat, dog = cat_dog_mass(_as_views(probs))
+    if species_logodds is not None:
+        lo = np.asarray(species_logodds, np.float64).reshape(len(cat), -1)
+        if lo.shape != cat.shape:
+            raise PetnetError(f"species_logodds must have one value per photo and view {cat.shape}, "
+                              f"got {np.shape(species_logodds)}")
+        s = ((cat + dog) * lo).sum(axis=1)
+        return ["cat" if v > 0 else "dog" for v in s]
     return ["cat" if c > d else "dog" for c, d in zip(cat.sum(1), dog.sum(1))]
 
 
