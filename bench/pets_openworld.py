@@ -260,10 +260,14 @@ def calibration_and_unsure(D, plots=True):
     right = P_cal.argmax(1) == y
     print("| min_breed_score | unsure | top-1 of sure answers | top-1 of unsure answers |")
     print("|---:|---:|---:|---:|")
-    for t in (0.3, 0.4, DEFAULT_MIN_BREED_SCORE, 0.6, 0.7):
+    for t in sorted({0.3, 0.4, 0.5, 0.6, 0.7, DEFAULT_MIN_BREED_SCORE}):
         u = unsure(P_cal, ls, psp, t)
         print(f"| {t}{' (default)' if t == DEFAULT_MIN_BREED_SCORE else ''} | {pct(u)} | "
               f"{pct(right[~u]) if (~u).any() else '-'} | {pct(right[u]) if u.any() else '-'} |")
+    top = P_cal.max(1)
+    for lo, hi in ((0.4, 0.5), (0.5, 0.6), (0.6, 0.7)):
+        band = (top >= lo) & (top < hi)
+        print(f"answers with a top-1 score in [{lo}, {hi}): {int(band.sum())}, right: {pct(right[band])}")
     clash = unsure(P_cal, ls, psp, 0.0)
     print(f"species clash alone (top breed's species != photo's): {int(clash.sum())} photos, "
           f"top-1 right on {int(right[clash].sum())} of them")
