@@ -2,7 +2,7 @@
 
 ImageNet's own classes know 118 dog breeds but only 5 domestic cats, and no hairless cat: on
 the shared photos, "cat mass > dog mass" over ImageNet classes 281-285 vs 151-268 gets the
-species of 95.6% of the pets right, and calls 11 of the 12 Sphynx photos dogs (the Mexican
+species of 95.6% of the pets right, and calls 11 of the 18 Sphynx photos dogs (the Mexican
 hairless dog is the nearest ImageNet class). A cat-vs-dog softmax layer on the 1280 features
 (retrain's own :func:`~petnet.pets.retrain.train_head` with its default settings, two classes,
 trained on the 8 views of the 362 shared photos of 37 breeds) does much better::
@@ -11,8 +11,9 @@ trained on the 8 views of the 362 shared photos of 37 breeds) does much better::
     species of a photo = sign of the mean log-odds over its views
 
 Measured (``python bench/pets_openworld.py``): 99.7% right (5-fold CV, 8 views; 99.4% from the
-centre view alone), and 98.6% when the photo's whole breed was left out of training (leave-one-
-breed-out: only Sphynx photos and one Abyssinian wrong), i.e. it carries over to breeds it never saw.
+centre view alone), and 98.6% when the photo's whole breed was left out of training (5 groups
+of 7-8 breeds; leaving out one breed at a time gives the same: only Sphynx photos and one
+Abyssinian wrong), i.e. it carries over to breeds it never saw.
 
 The weights are ``data/species_<arch>.npz`` (``w`` float32 (1280,), ``b``, ``arch``,
 ``preprocess_id``), rebuilt by ``python tools/make_species_head.py``. Only ``lite2`` (the default
