@@ -64,7 +64,10 @@ SPECIES = ("cat", "dog")
 
 @dataclass(frozen=True)
 class OpenWorldAnswer:
-    """The open-world verdict on one photo (see the module docstring for each rule)."""
+    """The open-world verdict on one photo (see the module docstring for each rule).
+
+    ``cat_score`` / ``dog_score``: the ImageNet cat / dog mass, averaged over the views (for
+    display and debugging; ``species`` comes from the species head when there is one)."""
 
     is_pet: bool
     pet_score: float

@@ -16,7 +16,8 @@ from PIL import Image
 from petnet.errors import PetnetError
 from petnet.pets.imagenet import imagenet_chinese_names, imagenet_labels
 from petnet.pets.openworld import (DEFAULT_MIN_PET_SCORE, PET_VIEWS, label_species, open_world,
-                                   open_world_paths, pet_scores, photo_species, unsure)
+                                   open_world_features, open_world_paths, pet_scores, photo_species,
+                                   unsure)
 from petnet.pets.species import fit_species_head, species_head
 from tests.conftest import shared_path
 
@@ -160,3 +161,18 @@ def test_small_pet_in_a_big_picture_still_accepted(backbone, tmp_path):
     (centre_only,), _, _ = open_world_paths(backbone, [path], views=("center",))
     assert answer.is_pet and answer.species == "dog"
     assert not centre_only.is_pet                       # the centre view alone would miss it
+
+
+def test_features_without_a_species_head_fall_back_to_imagenet():
+    class FakeBackbone:          # lite0: no species head shipped; the ImageNet head is feats itself
+        arch = "lite0"
+
+        def imagenet_logits(self, feats):
+            return np.log(np.asarray(feats, np.float64) + 1e-12)
+
+    probs = np.stack([[view(0.05, 0.6), view(0.0, 0.2)], [view(0.0, 0.0, 504, 0.5)] * 2])
+    dog, mug = open_world_features(FakeBackbone(), probs)
+    assert dog.is_pet and dog.species == "dog" and dog.pet_score == pytest.approx(0.65)
+    assert not mug.is_pet and mug.imagenet_top[0] == imagenet_labels()[504] and mug.imagenet_top_zh == "咖啡杯"
+    names = imagenet_chinese_names()
+    assert len(names) == 1000 and names[281] == "虎斑猫" and all(names)
