@@ -20,8 +20,10 @@ a minimum on a bound (e.g. all held-out photos right, so sharper is always bette
     bin b = (b/B, (b+1)/B] for b = 0..B-1 (confidence 0 goes to bin 0)
     ECE = sum_b (n_b / N) * |mean(correct in b) - mean(confidence in b)|
 
-Measured on the 362 shared pet photos (5-fold CV, retrain's defaults, ``bench/pets_openworld.py``):
-see docs/pets.md for the table.
+Measured on the 362 shared pet photos (5-fold CV, retrain's defaults, lite2, each outer fold's
+``T`` fitted by a 4-fold CV inside its training folds; ``python bench/pets_openworld.py``): ECE
+3.6% before, 2.8% after, ``T`` = 0.96-1.05, NLL 0.438 / 0.440, top-1 85.9% both: retrain's head
+is already nearly calibrated (docs/pets_openworld.md).
 """
 
 from __future__ import annotations
