@@ -190,15 +190,33 @@ def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_
 
 
 def open_world_paths(backbone, paths, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-                     views=PET_VIEWS, quiet: bool = True):
+                     views=PET_VIEWS, cascade: bool = False, quiet: bool = True):
     """:func:`open_world_features` for photo files: ``(answers, ok_paths, failures)``; unreadable
-    photos are skipped and listed in ``failures`` as ``(path, reason)``. The 8 views cost 8
-    forward passes per photo; ``views=("center",)`` is 8x cheaper and decides ``is_pet``
-    identically for every photo whose centre view reaches ``min_pet_score`` (the score is a
-    maximum over views), with species right on 99.4% of the shared pets instead of 99.7%."""
-    check_score(min_pet_score, "min_pet_score")
-    feats, ok, failures = backbone.extract(paths, views=tuple(views), quiet=quiet)
-    return open_world_features(backbone, feats, min_pet_score), ok, failures
+    photos are skipped and listed in ``failures`` as ``(path, reason)``.
+
+    The 8 views cost 8 forward passes per photo. ``cascade=True`` computes the first of
+    ``views`` for every photo and the others only for photos scoring below ``min_pet_score``
+    there: ``is_pet`` is the same (the score is a maximum over views), 8x cheaper for the 96.4%
+    of the shared pets whose centre view decides, but their species then comes from the centre
+    view alone (99.4% right on the shared pets instead of 99.7%) and their ``pet_score`` is that
+    view's."""
+    t = check_score(min_pet_score, "min_pet_score")
+    views = tuple(views)
+    if not cascade or len(views) == 1:
+        feats, ok, failures = backbone.extract(paths, views=views, quiet=quiet)
+        return open_world_features(backbone, feats, t), ok, failures
+    first, ok, failures = backbone.extract(paths, views=views[:1], quiet=quiet)
+    answers = open_world_features(backbone, first, t)
+    low = [i for i, a in enumerate(answers) if not a.is_pet]
+    if low:
+        rest, ok2, failures2 = backbone.extract([ok[i] for i in low], views=views[1:], quiet=quiet)
+        failures = failures + failures2
+        row = {p: j for j, p in enumerate(ok2)}
+        for i in low:
+            if ok[i] in row:
+                both = np.concatenate([first[i:i + 1], rest[row[ok[i]]:row[ok[i]] + 1]], axis=1)
+                answers[i] = open_world_features(backbone, both, t)[0]
+    return answers, ok, failures
 
 
 def label_species(probs, y, n_classes: int, min_pet_fraction: float = 0.5,

@@ -176,3 +176,32 @@ def test_features_without_a_species_head_fall_back_to_imagenet():
     assert not mug.is_pet and mug.imagenet_top[0] == imagenet_labels()[504] and mug.imagenet_top_zh == "咖啡杯"
     names = imagenet_chinese_names()
     assert len(names) == 1000 and names[281] == "虎斑猫" and all(names)
+
+
+def test_cascade_computes_more_views_only_below_the_threshold():
+    low, pet = view(0.0, 0.1), view(0.1, 0.5)
+    scenes = {"a.jpg": {"center": view(0.2, 0.4), "zoom": view(0.3, 0.4)},   # the centre decides
+              "b.jpg": {"center": low, "crop_br": pet},                     # a pet in a corner
+              "c.jpg": {}}                                                   # never a pet
+    calls = []
+
+    class FakeBackbone:
+        arch = "lite0"
+
+        def imagenet_logits(self, feats):
+            return np.log(np.asarray(feats, np.float64) + 1e-12)
+
+        def extract(self, paths, views, quiet=True):
+            calls.append(([str(p) for p in paths], tuple(views)))
+            feats = np.array([[scenes[str(p)].get(v, low) for v in views] for p in paths])
+            return feats, list(paths), []
+
+    paths = list(scenes)
+    full, _, _ = open_world_paths(FakeBackbone(), paths)
+    calls.clear()
+    fast, ok, failures = open_world_paths(FakeBackbone(), paths, cascade=True)
+    assert calls == [(paths, ("center",)), (["b.jpg", "c.jpg"], PET_VIEWS[1:])]
+    assert [a.is_pet for a in fast] == [a.is_pet for a in full] == [True, True, False]
+    assert full[0].pet_score == pytest.approx(0.7) and fast[0].pet_score == pytest.approx(0.6)
+    assert fast[1].pet_score == full[1].pet_score == pytest.approx(0.6)
+    assert ok == paths and failures == []
