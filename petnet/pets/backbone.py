@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.validate import check_choice
 from petnet.pets.images import ImageError, load_image
 from petnet.pets.backbones import FEATURE_DIM, arch_spec
@@ -91,24 +91,63 @@ def decoded_ahead(items, load, workers: int = 2, ahead: int = 16):
             yield result
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def _onnx_providers() -> list[str]:
+    try:
+        import onnxruntime
+    except ImportError:
+        return []
+    return list(onnxruntime.get_available_providers())
+
+
+def _torch_cuda() -> bool:
+    import torch
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(device: str, engine: str = "auto") -> str:
+    """``'cpu'`` or ``'cuda'`` for ``device`` (``'auto'``: CUDA when ONNX Runtime's CUDA provider or
+    PyTorch sees a GPU). Asking for ``'cuda'`` without one is a ``ParamError`` that says why."""
+    check_choice("device", device, DEVICES)
+    if device == "cpu":
+        return "cpu"
+    onnx_gpu = engine in ("auto", "onnx") and "CUDAExecutionProvider" in _onnx_providers()
+    torch_gpu = engine in ("auto", "torch") and _torch_cuda()
+    if onnx_gpu or torch_gpu:
+        return "cuda"
+    if device == "auto":
+        return "cpu"
+    raise ParamError("device", "is 'cuda' but no GPU is usable here: ONNX Runtime has no "
+                     "CUDAExecutionProvider (pip install onnxruntime-gpu) and PyTorch sees no CUDA "
+                     "device; use device='cpu'")
+
+
 class Backbone:
     """EfficientNet-Lite without its classifier: preprocessed images -> 1280-d features.
 
     ``engine``: 'onnx' (ONNX Runtime), 'torch' (folded PyTorch, channels_last) or 'auto'
     (ONNX Runtime when installed). ``threads``: compute threads (default: all usable CPUs).
-    The weights are loaded offline from the installed packages, strictly.
+    ``device``: 'cpu' (the default and the tested baseline), 'cuda' (ONNX Runtime's CUDA provider
+    with onnxruntime-gpu, else PyTorch on CUDA; an error when neither has a GPU) or 'auto' (CUDA when
+    available, else CPU). The weights are loaded offline from the installed packages, strictly.
     """
 
     feature_dim = FEATURE_DIM
 
-    def __init__(self, arch: str = "lite2", engine: str = "auto", threads: int | None = None):
+    def __init__(self, arch: str = "lite2", engine: str = "auto", threads: int | None = None,
+                 device: str = "cpu"):
         self.spec = arch_spec(arch)
         self.arch = arch
         self.image_size = self.spec.image_size
         check_choice("engine", engine, ENGINES)
+        self.device = resolve_device(device, engine)
         auto = engine == "auto"
         if auto:
             engine = "onnx" if _onnxruntime_available() else "torch"
+            if self.device == "cuda" and "CUDAExecutionProvider" not in _onnx_providers():
+                engine = "torch"              # only PyTorch sees the GPU here
         self.engine = engine
         self.threads = int(threads) if threads else default_threads()
         if engine == "onnx":
@@ -136,8 +175,8 @@ class Backbone:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_path), opts,
-                                             providers=["CPUExecutionProvider"])
+        providers = (["CUDAExecutionProvider"] if self.device == "cuda" else []) + ["CPUExecutionProvider"]
+        self._session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
         with np.load(head_path) as head:
             self._W, self._b = head["W"], head["b"]
 
@@ -149,7 +188,7 @@ class Backbone:
         torch.set_num_threads(self.threads)
         model = load_pretrained(self.arch)
         self._torch = torch
-        self._net = FoldedEfficientNet(model).to(memory_format=torch.channels_last)
+        self._net = FoldedEfficientNet(model).to(self.device, memory_format=torch.channels_last)
         self._W = model._fc.weight.detach().numpy().T.copy()
         self._b = model._fc.bias.detach().numpy().copy()
 
@@ -168,7 +207,7 @@ class Backbone:
         torch = self._torch
         with torch.inference_mode():
             x = torch.from_numpy(batch).permute(0, 3, 1, 2)  # NHWC memory = channels_last NCHW
-            return self._net.features(x).numpy()
+            return self._net.features(x.to(self.device)).float().cpu().numpy()
 
     def imagenet_logits(self, feats: np.ndarray) -> np.ndarray:
         """``(N, 1280)`` features -> ``(N, 1000)`` ImageNet logits ``feats @ W + b`` (pretrained _fc)."""

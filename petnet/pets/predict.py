@@ -83,7 +83,8 @@ class Recognizer:
     """
 
     def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
-                 architecture: str = "lite2", engine: str = "auto", backbone_factory=None):
+                 architecture: str = "lite2", engine: str = "auto", threads: int | None = None,
+                 device: str = "cpu", backbone_factory=None):
         from petnet.pets.backbone import ENGINES
         from petnet.pets.backbones import arch_spec
         from petnet.pets.model_file import PetModel, load_model
@@ -121,6 +122,9 @@ class Recognizer:
             self.names = _read_names(DEFAULT_NAMES)
         else:
             self.names = {}
+        from petnet.pets.backbone import resolve_device
+        self.threads = None if threads is None else check_int("threads", threads, min=1, max=1024)
+        self.device = resolve_device(device, self.engine)
         self._factory = backbone_factory
         self._backbone = None
         self._lock = threading.Lock()
@@ -148,7 +152,8 @@ class Recognizer:
                     self._backbone = self._factory()
                 else:
                     from petnet.pets.backbone import Backbone
-                    self._backbone = Backbone(self.architecture, engine=self.engine)
+                    self._backbone = Backbone(self.architecture, engine=self.engine,
+                                              threads=self.threads, device=self.device)
         return self._backbone
 
     # -- the work ------------------------------------------------------------------------------

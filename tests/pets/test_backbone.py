@@ -110,3 +110,19 @@ def test_bad_arguments(onnx_backbone):
         onnx_backbone.features(np.zeros((1, 100, 100, 3), np.float32))
     with pytest.raises(PetnetError, match="view"):
         onnx_backbone.extract(["a.jpg"], views=("upside_down",))
+
+
+def test_device_choice_is_checked_and_cpu_is_the_default(monkeypatch):
+    from petnet.errors import ParamError
+    from petnet.pets import backbone as bb
+    monkeypatch.setattr(bb, "_onnx_providers", lambda: ["CPUExecutionProvider"])
+    monkeypatch.setattr(bb, "_torch_cuda", lambda: False)
+    assert bb.resolve_device("cpu") == "cpu" and bb.resolve_device("auto") == "cpu"
+    with pytest.raises(ParamError, match="device is 'cuda' but no GPU is usable here"):
+        bb.resolve_device("cuda")
+    with pytest.raises(ParamError, match="device must be one of auto, cpu, cuda"):
+        bb.resolve_device("tpu")
+    monkeypatch.setattr(bb, "_torch_cuda", lambda: True)          # a GPU that only PyTorch sees
+    assert bb.resolve_device("auto") == "cuda" and bb.resolve_device("cuda", "torch") == "cuda"
+    with pytest.raises(ParamError):
+        bb.resolve_device("cuda", "onnx")                          # ONNX Runtime has no CUDA here
