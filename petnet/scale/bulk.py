@@ -48,14 +48,10 @@ class BulkResult:
 def make_recognizer(model=None, top=3, labels=None, names=None, architecture="lite2", engine="auto",
                     threads=1, device="cpu"):
     """A :class:`~petnet.pets.Recognizer` whose backbone uses ``threads`` compute threads (one worker
-    per share of the CPUs, so workers do not fight over cores)."""
+    per share of the CPUs, so workers do not fight over cores) on ``device``."""
     from petnet.pets import Recognizer
-    from petnet.pets.backbone import Backbone
-    rec = Recognizer(model, top=top, labels=labels, names=names, architecture=architecture,
-                     engine=engine)
-    rec.backbone_factory = functools.partial(Backbone, rec.architecture, engine=engine,
-                                             threads=threads, device=device)
-    return rec
+    return Recognizer(model, top=top, labels=labels, names=names, architecture=architecture,
+                      engine=engine, threads=threads, device=device)
 
 
 class _Worker:

@@ -22,7 +22,7 @@ def list_photos(sources) -> list[str]:
     if isinstance(sources, (str, bytes)) or not hasattr(sources, "__iter__"):
         sources = [sources]
     local = [str(s) for s in sources if not _is_uri(str(s))]
-    out = [str(p) for p in collect_paths(local)] if local else []
+    out = [str(p) for p in collect_paths(local)[0]] if local else []
     for uri in (str(s) for s in sources if _is_uri(str(s))):
         import pyarrow.fs as pafs
         try:
