@@ -1,0 +1,148 @@
+"""Bulk recognition on Ray: photos in, one result row per photo out, resumable.
+
+The pipeline (Ray Data)::
+
+    photo paths  --from_items-->  blocks of paths
+                 --map_batches(_Worker, ActorPoolStrategy(size=workers))-->
+                       each worker holds ONE Recognizer (backbone session + head), loaded once,
+                       reads its photos (local or any pyarrow filesystem), predicts a batch at once
+                 --iter_batches-->  the driver writes rows to ``out`` in durable chunks
+
+A photo that cannot be read or decoded gives a row with ``error`` set, never a failed job. A worker
+that dies is replaced by Ray Data and its batch retried; should the whole pipeline fail anyway, the
+driver resumes from what was written (``max_attempts`` times). Rows already in ``out`` are skipped,
+and the driver drops any duplicate row a retry could produce, so every photo gets exactly one row.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from petnet.scale.cluster import connected
+from petnet.scale.results import ResultSet, row_from_prediction
+from petnet.scale.sources import list_photos, read_photo
+from petnet.validate import check_int, check_number
+
+
+@dataclass
+class BulkResult:
+    """What :func:`bulk_predict` did."""
+    out: Path
+    total: int          # photos found in the sources
+    already_done: int   # ... that had a row from an earlier run
+    written: int        # rows written by this run
+    errors: int         # ... of which unreadable photos
+    workers: int
+    seconds: float
+    attempts: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.written / self.seconds if self.seconds > 0 else 0.0
+
+
+def make_recognizer(model=None, top=3, labels=None, names=None, architecture="lite2", engine="auto",
+                    threads=1, device="cpu"):
+    """A :class:`~petnet.pets.Recognizer` whose backbone uses ``threads`` compute threads (one worker
+    per share of the CPUs, so workers do not fight over cores) on ``device``."""
+    from petnet.pets import Recognizer
+    return Recognizer(model, top=top, labels=labels, names=names, architecture=architecture,
+                      engine=engine, threads=threads, device=device)
+
+
+class _Worker:
+    """One Ray actor: holds a recognizer for its whole life, predicts a batch of paths per call."""
+
+    def __init__(self, factory):
+        self.rec = factory()
+
+    def __call__(self, batch):
+        items = [str(p) for p in batch["path"]]
+        inputs, errors = [], {}
+        for i, p in enumerate(items):
+            try:
+                inputs.append(read_photo(p))
+            except Exception as exc:  # noqa: BLE001 -- any unreadable photo becomes an error row
+                errors[i] = str(exc)
+                inputs.append(b"")
+        preds = self.rec.predict(inputs)
+        rows = []
+        for i, (p, pred) in enumerate(zip(items, preds)):
+            d = pred.to_dict()
+            d["path"] = p
+            if i in errors:
+                d = {"path": p, "top": [], "error": errors[i]}
+            rows.append(json.dumps(row_from_prediction(d), ensure_ascii=False))
+        return {"row": rows}
+
+
+def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | None = None,
+                 workers: int | None = None, batch_size: int = 16, chunk_size: int = 256,
+                 model=None, top: int = 3, labels=None, names=None, architecture: str = "lite2",
+                 engine: str = "auto", device: str = "cpu", recognizer_factory=None,
+                 max_attempts: int = 3, progress=None) -> BulkResult:
+    """Recognise every photo of ``sources`` (files, folders, globs, or URIs pyarrow can read) on Ray
+    and write one row per photo to ``out`` (``.parquet`` folder or ``.jsonl``).
+
+    ``workers``: actors, each holding one recognizer (default: one per CPU of the cluster).
+    ``recognizer_factory``: a picklable callable returning an object with
+    ``predict(inputs) -> [Prediction]`` (default: :func:`make_recognizer` with the model arguments).
+    ``progress(done, total)`` is called after every durable chunk."""
+    t0 = time.perf_counter()
+    batch_size = check_int("batch_size", batch_size, min=1, max=4096)
+    chunk_size = check_int("chunk_size", chunk_size, min=1, max=1_000_000)
+    max_attempts = check_int("max_attempts", max_attempts, min=1, max=100)
+    if workers is not None:
+        workers = check_int("workers", workers, min=1, max=10_000)
+    results = ResultSet(out)
+    paths = list_photos(sources)
+    done = results.done()
+    todo = [p for p in paths if p not in done]
+    written = errors = attempts = 0
+    with connected(ray_address, num_cpus) as ray:
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+        n = workers or max(1, int(cpus))
+        # leave a share of a CPU for the read tasks: n actors of 1 CPU each on n CPUs would wait
+        # for the read task (and it for them) forever
+        per_worker = check_number("cpus per worker", min(1.0, cpus / (n + 0.5)), min=0.01)
+        threads = max(1, int(per_worker))
+        factory = recognizer_factory or functools.partial(
+            make_recognizer, model, top, labels, names, architecture, engine, threads, device)
+        seen: set[str] = set(done)
+        while todo and attempts < max_attempts:
+            attempts += 1
+            buffer: list[dict] = []
+
+            def flush():
+                nonlocal written, errors
+                results.write(buffer)
+                written += len(buffer)
+                errors += sum(1 for r in buffer if r["error"])
+                buffer.clear()
+                if progress:
+                    progress(len(done) + written, len(paths))
+
+            ds = ray.data.from_items([{"path": p} for p in todo])
+            ds = ds.map_batches(_Worker, fn_constructor_args=(factory,), batch_size=batch_size,
+                                compute=ray.data.ActorPoolStrategy(size=n), num_cpus=per_worker)
+            try:
+                for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                    for text in batch["row"]:
+                        row = json.loads(str(text))
+                        if row["path"] not in seen:
+                            seen.add(row["path"])
+                            buffer.append(row)
+                    if len(buffer) >= chunk_size:
+                        flush()
+            except Exception:  # noqa: BLE001 -- a failed pipeline: keep what came back, retry the rest
+                if attempts >= max_attempts:
+                    flush()
+                    raise
+            flush()
+            todo = [p for p in todo if p not in seen]
+    return BulkResult(results.out, len(paths), len(done), written, errors, n if paths else 0,
+                      time.perf_counter() - t0, attempts)
