@@ -33,7 +33,7 @@ from petnet.atomic import write_atomically
 from petnet.pets.backbones import FEATURE_DIM
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
-_CHUNK = 32              # images per persisted batch
+_CHUNK = 32              # images per persisted batch (a backbone may say otherwise: chunk_size)
 
 
 def default_bottleneck_dir() -> Path:
@@ -128,8 +128,9 @@ class BottleneckCache:
             bar = progress_bar(progress, total=n_todo, desc=f"bottlenecks {self.arch}")
             try:
                 for missing, group in todo.items():
-                    for start in range(0, len(group), _CHUNK):
-                        chunk = group[start:start + _CHUNK]
+                    step = getattr(self.backbone, "chunk_size", _CHUNK)   # a cluster takes more
+                    for start in range(0, len(group), step):
+                        chunk = group[start:start + step]
                         f, ok, fails = self.backbone.extract(chunk, views=missing, quiet=True)
                         for p, reason in fails:
                             failures[Path(p)] = reason

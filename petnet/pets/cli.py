@@ -14,6 +14,7 @@ import sys
 from petnet.cli import add_command, add_flag, number
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
+from petnet.scale import cli as scale_cli   # --ray / --device flags (Ray imported only when used)
 
 RETRAIN_EPILOG = """\
 example (the talk's command, petnet edition):
@@ -34,6 +35,7 @@ examples:
   petnet predict cat.jpg --model imagenet          the 1000 ImageNet classes, no training
   petnet predict photos/ --model output/pets.npz --labels output/labels.txt --names chinese.txt
   petnet predict examples/ --sheet sheet.png       contact sheet with the top 3 under each photo
+  petnet predict photos/ --ray local --out results.parquet   bulk, on Ray (resumable; pip install 'petnet[ray]')
 """
 
 EXPORT_EPILOG = ("example:\n  petnet export --model output/pets.npz --format onnx -o pets.onnx\n"
@@ -86,6 +88,7 @@ def register(subparsers) -> None:
     add_flag(p, "random_scale", action="store_true", help="add zoomed-in and wider views (cached)")
     add_flag(p, "random_brightness", action="store_true", help="add brighter and darker views (cached)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
+    scale_cli.add_retrain_flags(p)
 
     # ---------------------------------------------------------------- predict
     q = add_command(
@@ -109,6 +112,7 @@ def register(subparsers) -> None:
     q.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    scale_cli.add_predict_flags(q)
 
     # ---------------------------------------------------------------- export
     e = add_command(
@@ -153,7 +157,8 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        progress=not args.quiet, log=_stdout)
+        progress=not args.quiet, log=_stdout,
+        backbone_factory=scale_cli.retrain_backbone_factory(args, args.architecture))
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -175,6 +180,8 @@ def cmd_predict(args) -> int:
     from petnet.errors import PetnetError
     from petnet.pets.predict import Recognizer, collect_paths, format_text, shown
 
+    if args.ray:
+        return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     paths, notes = collect_paths(args.paths)
@@ -183,7 +190,7 @@ def cmd_predict(args) -> int:
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
-                     architecture=args.architecture, engine=args.engine)
+                     architecture=args.architecture, engine=args.engine, device=args.device)
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
