@@ -1,0 +1,231 @@
+"""The fast path of the linear filters: the image in cache-sized bands of rows, kernels as shifted adds.
+
+:func:`petnet.conv.correlate` (via :func:`petnet.filters.convolve.filter2d`) is the reference: one
+routine for every kernel, as the CNN uses it. It pads the whole image and makes one pass over
+it per kernel tap. The filters of the talk have small or separable kernels, and three ideas make
+them fast without leaving NumPy:
+
+1. **Bands of rows.** The output is made a band of rows at a time (about 128 KB per array), so the
+   padded input rows, the intermediate row pass and the output stay in the CPU cache while the
+   dozen NumPy operations of a filter run over them. Each band is padded on its own: the rows and
+   columns beyond the image come from the border rule (``numpy.pad`` of the index range, so every
+   border mode is exactly ``numpy.pad``'s), no padded copy of the whole image is made.
+2. **Colour stays interleaved.** A band is ``(rows, W + pad, C)``; a shift by one pixel is a
+   slice, and every channel is filtered by the same NumPy call (no per-channel loop, no transpose).
+3. **Few operations per tap.** A 1-D kernel is applied as a sum of shifted slices, folding
+   symmetric taps (``k (x[i-j] + x[i+j])``: one add for two taps) and antisymmetric ones
+   (Sobel's ``x[i+1] - x[i-1]``: one subtract), skipping zeros and unit weights. A kernel may be
+   given as a product of short factors applied one after the other: Sobel's binomial
+   ``[1, 2, 1] = [1, 1] * [1, 1]`` is two adds instead of two adds and a multiply.
+
+Border modes are ``numpy.pad``'s (``constant`` zeros, ``reflect``, ``edge``, ``symmetric``).
+Everything here works on ``(H, W, C)`` arrays (a grey image is ``C = 1``) and returns new arrays
+of the input's float type.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import functools
+
+import numpy as np
+
+BAND_ELEMENTS = 1 << 15      # numbers per band of rows: 128 KB of float32, a few arrays fit in L2
+
+
+def kernel_span(factors: Sequence[np.ndarray]) -> tuple[int, int]:
+    """(before, after) reach of the kernel that is the product of ``factors`` (its length
+    ``L = 1 + sum(len(f) - 1)``), anchored at ``L // 2`` as OpenCV anchors it."""
+    length = 1 + sum(len(f) - 1 for f in factors)
+    return length // 2, length - 1 - length // 2
+
+
+def border_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Indices ``0 .. n-1`` padded by the ``numpy.pad`` ``mode`` (``-1``: a zero of ``constant``)."""
+    if mode == "constant":
+        return np.pad(np.arange(n), (before, after), mode="constant", constant_values=-1)
+    return np.pad(np.arange(n), (before, after), mode=mode)
+
+
+def band_rows(row_elements: int, halo: int = 0) -> int:
+    """Rows per band: about ``BAND_ELEMENTS`` numbers, and at least four times the halo."""
+    return max(8, 4 * halo, BAND_ELEMENTS // max(1, row_elements))
+
+
+class PaddedRows:
+    """Rows of the ``(H, W, C)`` image ``x`` padded by ``pads = ((top, bottom), (left, right))``
+    with the border rule (a ``numpy.pad`` mode), read a band at a time: ``read(p0, p1)`` returns padded rows ``p0:p1``
+    (padded row ``p`` is image row ``p - top``), columns ``-left .. W + right``, in a buffer that
+    is reused by the next call. No padded copy of the whole image is made."""
+
+    def __init__(self, x: np.ndarray, pads, mode: str, max_rows: int):
+        (top, bottom), (left, right) = pads
+        h, w, c = x.shape
+        self.x, self.left, self.w = x, left, w
+        self.row_idx = border_index(h, top, bottom, mode)
+        col_idx = border_index(w, left, right, mode)
+        self.zero = mode == "constant"
+        # padded columns: (where, which image columns) -- zeros are written once, here
+        self.sides = [(dst, left + src) for dst, src in ((slice(0, left), col_idx[:left]),
+                                                        (slice(left + w, None), col_idx[left + w:]))
+                      if src.size]
+        self.buf = np.zeros((max_rows, w + left + right, c), dtype=x.dtype)
+
+    def read(self, p0: int, p1: int) -> np.ndarray:
+        left, w = self.left, self.w
+        band = self.buf[:p1 - p0]
+        idx = self.row_idx[p0:p1]
+        core = band[:, left:left + w]
+        if idx[0] >= 0 and idx[-1] - idx[0] == len(idx) - 1:
+            core[...] = self.x[idx[0]:idx[-1] + 1]      # rows inside the image: one slice copy
+        else:
+            core[...] = self.x[np.maximum(idx, 0)]
+            core[idx < 0] = 0
+        if not self.zero:
+            for dst, src in self.sides:
+                band[:, dst] = band[:, src]
+        return band
+
+
+def correlate_valid(src: np.ndarray, factors: Sequence[np.ndarray], axis: int,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """The 'valid' correlation of ``src`` along ``axis`` with the product of the 1-D ``factors``
+    (each applied in turn; the result is ``sum(len(f) - 1)`` shorter). An empty list copies."""
+    if not factors:
+        if out is None:
+            return src.copy()
+        out[...] = src
+        return out
+    for i, k in enumerate(factors):
+        src = _correlate1(src, k, axis, out if i == len(factors) - 1 else None)
+    return src
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(k: tuple[float, ...]) -> tuple[tuple[float, int, int, int], ...]:
+    """The terms ``(weight, a, sign, b)`` of a 1-D kernel: ``weight * (x[a] + sign * x[b])``
+    (``sign = 0``: the single tap ``x[a]``). Symmetric pairs share one add, antisymmetric ones
+    one subtract; zero taps are left out; the first term is a pair when there is one."""
+    terms = []
+    n = len(k)
+    for j in range(n // 2):
+        lo, hi = k[j], k[n - 1 - j]
+        if lo == hi and lo != 0:
+            terms.append((lo, j, 1, n - 1 - j))
+        elif lo == -hi and lo != 0:
+            terms.append((hi, n - 1 - j, -1, j))
+        else:
+            terms += [(wt, i, 0, 0) for wt, i in ((lo, j), (hi, n - 1 - j)) if wt != 0]
+    if n % 2 and k[n // 2] != 0:
+        terms.append((k[n // 2], n // 2, 0, 0))
+    return tuple(terms)
+
+
+def _correlate1(src, k, axis, out):
+    """``out[i] = sum_j k[j] src[i + j]`` along ``axis`` (0 or 1), as few NumPy calls as the taps allow."""
+    n = src.shape[axis] - len(k) + 1
+    tap = (lambda j: src[j:j + n]) if axis == 0 else (lambda j: src[:, j:j + n])
+    if out is None:
+        shape = list(src.shape)
+        shape[axis] = n
+        out = np.empty(shape, dtype=src.dtype)
+    terms = _plan(tuple(float(v) for v in k))
+    if not terms:
+        out[...] = 0
+        return out
+    tmp = None
+    for i, (wt, a, sign, b) in enumerate(terms):
+        if i == 0:                                       # the first term is written into out
+            if sign == 0:
+                np.multiply(tap(a), wt, out=out)
+            else:
+                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=out)
+                if wt != 1:
+                    out *= wt
+        elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
+            (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
+        else:
+            if tmp is None:
+                tmp = np.empty_like(out)
+            if sign == 0:
+                np.multiply(tap(a), wt, out=tmp)
+            else:
+                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=tmp)
+                if wt != 1:
+                    tmp *= wt
+            out += tmp
+    return out
+
+
+def sep_filter(x: np.ndarray, ky: Sequence[np.ndarray], kx: Sequence[np.ndarray],
+               mode: str, scale: float = 1.0) -> np.ndarray:
+    """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list of factors.
+
+    A band at a time: the row pass with ``kx`` on the padded rows not yet seen, into one
+    intermediate image (so the rows a band shares with the next are filtered once), then the
+    column pass with ``ky`` over the band and its halo, into the output."""
+    (top, bottom), pads_x = kernel_span(ky), kernel_span(kx)
+    h, w, c = x.shape
+    rows = band_rows(w * c, top + bottom)
+    reader = PaddedRows(x, ((top, bottom), pads_x), mode, rows + top + bottom)
+    inter = np.empty((h + top + bottom, w, c), dtype=x.dtype)   # rows after the row pass
+    out = np.empty_like(x)
+    done = 0
+    for r0 in range(0, h, rows):
+        r1 = min(h, r0 + rows)
+        need = r1 + top + bottom
+        correlate_valid(reader.read(done, need), kx, axis=1, out=inter[done:need])
+        done = need
+        correlate_valid(inter[r0:need], ky, axis=0, out=out[r0:r1])
+        if scale != 1:
+            out[r0:r1] *= scale
+    return out
+
+
+def taps_filter(x: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndarray:
+    """Filter ``(H, W, C)`` ``x`` with a small 2-D kernel as shifted adds on each padded band:
+    the taps with the same weight are summed first, then scaled once (the Laplacian
+    ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is three adds, a multiply and a subtract)."""
+    kh, kw = kernel.shape
+    pads = ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2))
+    h, w, _ = x.shape
+    groups: dict[float, list[tuple[int, int]]] = {}
+    for i in range(kh):
+        for j in range(kw):
+            if kernel[i, j] != 0:
+                groups.setdefault(float(kernel[i, j]), []).append((i, j))
+    # first a group whose weight is not -1 (no negation needed), the largest such
+    order = sorted(groups.items(), key=lambda g: (g[0] == -1, -len(g[1])))
+    out = np.empty_like(x)
+    if not order:
+        out[...] = 0
+        return out
+    rows = band_rows(w * x.shape[2], kh)
+    reader = PaddedRows(x, pads, mode, rows + kh - 1)
+    for r0 in range(0, h, rows):
+        r1 = min(h, r0 + rows)
+        n = r1 - r0
+        band = reader.read(r0, r1 + kh - 1)
+        o = out[r0:r1]
+        tmp = np.empty_like(o) if len(order) > 1 else None
+
+        def tap(i, j):
+            return band[i:i + n, j:j + w]
+
+        for g, (wt, taps) in enumerate(order):
+            if g and len(taps) == 1 and wt in (1, -1):   # o +-= one tap
+                (np.add if wt > 0 else np.subtract)(o, tap(*taps[0]), out=o)
+                continue
+            acc = o if g == 0 else tmp
+            if len(taps) == 1:
+                np.multiply(tap(*taps[0]), wt, out=acc)
+            else:
+                np.add(tap(*taps[0]), tap(*taps[1]), out=acc)
+                for t in taps[2:]:
+                    acc += tap(*t)
+                if wt not in (1, -1) or (g == 0 and wt == -1):
+                    acc *= wt
+            if g:
+                (np.subtract if wt == -1 and len(taps) > 1 else np.add)(o, acc, out=o)
+    return out
