@@ -63,7 +63,7 @@ def main():
         diff = float(np.abs(ours() - ref()).max())
         t_ours = best_time(ours, args.repeat) / mp * 1e3
         t_ref = best_time(ref, args.repeat) / mp * 1e3
-        print(f"{name:<22}{t_ours:>14.1f}{t_ref:>14.2f}{t_ours / t_ref:>8.0f}x{diff:>11.1e}")
+        print(f"{name:<22}{t_ours:>14.1f}{t_ref:>14.2f}{t_ours / t_ref:>8.1f}x{diff:>11.1e}")
 
 
 if __name__ == "__main__":

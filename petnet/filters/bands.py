@@ -31,7 +31,7 @@ import functools
 
 import numpy as np
 
-BAND_ELEMENTS = 1 << 15      # numbers per band of rows: 128 KB of float32, a few arrays fit in L2
+BAND_ELEMENTS = 1 << 16      # numbers per band of rows: 256 KB of float32, a few arrays fit in L2
 
 
 def kernel_span(factors: Sequence[np.ndarray]) -> tuple[int, int]:
@@ -50,7 +50,7 @@ def border_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
 
 def band_rows(row_elements: int, halo: int = 0) -> int:
     """Rows per band: about ``BAND_ELEMENTS`` numbers, and at least four times the halo."""
-    return max(8, 4 * halo, BAND_ELEMENTS // max(1, row_elements))
+    return max(4, halo, BAND_ELEMENTS // max(1, row_elements))
 
 
 class PaddedRows:
@@ -88,8 +88,24 @@ class PaddedRows:
         return band
 
 
+class Scratch:
+    """Work arrays reused from band to band. A fresh NumPy array of a band's size is memory the
+    system has to map and zero again for every band (a page fault per 4 KB), which costs more than
+    the arithmetic; ``get(name, shape, dtype)`` hands out the same memory each time."""
+
+    def __init__(self):
+        self.bufs: dict = {}
+
+    def get(self, name, shape, dtype) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self.bufs.get(name)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self.bufs[name] = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
+
+
 def correlate_valid(src: np.ndarray, factors: Sequence[np.ndarray], axis: int,
-                    out: np.ndarray | None = None) -> np.ndarray:
+                    out: np.ndarray | None = None, scratch: Scratch | None = None) -> np.ndarray:
     """The 'valid' correlation of ``src`` along ``axis`` with the product of the 1-D ``factors``
     (each applied in turn; the result is ``sum(len(f) - 1)`` shorter). An empty list copies."""
     if not factors:
@@ -98,7 +114,8 @@ def correlate_valid(src: np.ndarray, factors: Sequence[np.ndarray], axis: int,
         out[...] = src
         return out
     for i, k in enumerate(factors):
-        src = _correlate1(src, k, axis, out if i == len(factors) - 1 else None)
+        src = _correlate1(src, k, axis, out if i == len(factors) - 1 else None,
+                          scratch or Scratch(), (axis, i))
     return src
 
 
@@ -122,14 +139,16 @@ def _plan(k: tuple[float, ...]) -> tuple[tuple[float, int, int, int], ...]:
     return tuple(terms)
 
 
-def _correlate1(src, k, axis, out):
+def _correlate1(src, k, axis, out, scratch, name):
     """``out[i] = sum_j k[j] src[i + j]`` along ``axis`` (0 or 1), as few NumPy calls as the taps allow."""
     n = src.shape[axis] - len(k) + 1
     tap = (lambda j: src[j:j + n]) if axis == 0 else (lambda j: src[:, j:j + n])
     if out is None:
         shape = list(src.shape)
         shape[axis] = n
-        out = np.empty(shape, dtype=src.dtype)
+        out = scratch.get(("out", name), shape, src.dtype)
+    if len(k) > 2 and all(v == k[0] for v in k):
+        return _box_valid(src, len(k), float(k[0]), axis, out, scratch)
     terms = _plan(tuple(float(v) for v in k))
     if not terms:
         out[...] = 0
@@ -147,7 +166,7 @@ def _correlate1(src, k, axis, out):
             (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
         else:
             if tmp is None:
-                tmp = np.empty_like(out)
+                tmp = scratch.get("tmp", out.shape, out.dtype)
             if sign == 0:
                 np.multiply(tap(a), wt, out=tmp)
             else:
@@ -158,28 +177,67 @@ def _correlate1(src, k, axis, out):
     return out
 
 
+def _box_valid(src, size, weight, axis, out, scratch):
+    """``out = weight * (sum of size consecutive entries)`` along ``axis``, by doubling: sums of 2,
+    4, 8, ... entries (one add each), then the window as a sum of those (5 = 4 + 1): about
+    ``log2(size)`` adds instead of ``size - 1``."""
+    def part(a, start, length):
+        return a[start:start + length] if axis == 0 else a[:, start:start + length]
+
+    n = out.shape[axis]
+    parts = [1 << i for i in range(size.bit_length() - 1, -1, -1) if size >> i & 1]   # 5 -> [4, 1]
+    top = parts[0] if len(parts) > 1 else parts[0] // 2
+    sums = {1: src}                      # sums[m][i] = sum of entries i .. i + m - 1
+    m = 1
+    while m < top:
+        a = sums[m]
+        la = a.shape[axis]
+        shape = list(a.shape)
+        shape[axis] = la - m
+        sums[2 * m] = np.add(part(a, 0, la - m), part(a, m, la - m),
+                             out=scratch.get(("box", m), shape, a.dtype))
+        m *= 2
+    if len(parts) == 1:                  # a power of two: the last doubling is the window
+        np.add(part(sums[top], 0, n), part(sums[top], top, n), out=out)
+    else:
+        np.add(part(sums[parts[0]], 0, n), part(sums[parts[1]], parts[0], n), out=out)
+        offset = parts[0] + parts[1]
+        for b in parts[2:]:
+            out += part(sums[b], offset, n)
+            offset += b
+    if weight != 1:
+        out *= weight
+    return out
+
+
 def sep_filter(x: np.ndarray, ky: Sequence[np.ndarray], kx: Sequence[np.ndarray],
                mode: str, scale: float = 1.0) -> np.ndarray:
     """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list of factors.
 
-    A band at a time: the row pass with ``kx`` on the padded rows not yet seen, into one
-    intermediate image (so the rows a band shares with the next are filtered once), then the
-    column pass with ``ky`` over the band and its halo, into the output."""
+    A band at a time: the row pass with ``kx`` on the padded rows not yet seen, then the column
+    pass with ``ky`` over the band and its halo, into the output. The halo rows of the row pass
+    are kept for the next band (moved to the front of the band buffer), not filtered twice."""
     (top, bottom), pads_x = kernel_span(ky), kernel_span(kx)
+    halo = top + bottom
     h, w, c = x.shape
-    rows = band_rows(w * c, top + bottom)
-    reader = PaddedRows(x, ((top, bottom), pads_x), mode, rows + top + bottom)
-    inter = np.empty((h + top + bottom, w, c), dtype=x.dtype)   # rows after the row pass
+    rows = band_rows(w * c, halo)
+    reader = PaddedRows(x, ((top, bottom), pads_x), mode, rows + halo)
+    inter = np.empty((rows + halo, w, c), dtype=x.dtype)    # a band of rows after the row pass
     out = np.empty_like(x)
-    done = 0
+    scratch = Scratch()
+    done, kept = 0, 0                                      # padded rows filtered; kept in inter
     for r0 in range(0, h, rows):
         r1 = min(h, r0 + rows)
-        need = r1 + top + bottom
-        correlate_valid(reader.read(done, need), kx, axis=1, out=inter[done:need])
+        need = r1 + halo
+        if kept:
+            inter[:kept] = inter[rows:rows + kept]         # the previous band's last rows
+        correlate_valid(reader.read(done, need), kx, axis=1, out=inter[kept:kept + need - done],
+                        scratch=scratch)
         done = need
-        correlate_valid(inter[r0:need], ky, axis=0, out=out[r0:r1])
+        correlate_valid(inter[:need - r0], ky, axis=0, out=out[r0:r1], scratch=scratch)
         if scale != 1:
             out[r0:r1] *= scale
+        kept = halo
     return out
 
 
@@ -203,12 +261,13 @@ def taps_filter(x: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndarray:
         return out
     rows = band_rows(w * x.shape[2], kh)
     reader = PaddedRows(x, pads, mode, rows + kh - 1)
+    scratch = Scratch()
     for r0 in range(0, h, rows):
         r1 = min(h, r0 + rows)
         n = r1 - r0
         band = reader.read(r0, r1 + kh - 1)
         o = out[r0:r1]
-        tmp = np.empty_like(o) if len(order) > 1 else None
+        tmp = scratch.get("tmp", o.shape, o.dtype) if len(order) > 1 else None
 
         def tap(i, j):
             return band[i:i + n, j:j + w]
