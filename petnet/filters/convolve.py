@@ -51,7 +51,7 @@ def as_float(image) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype == np.float64:
         return image
-    return image.astype(np.float32)
+    return image.astype(np.float32, copy=False)
 
 
 def check_border(border) -> str:
