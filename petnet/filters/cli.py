@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from petnet.cli import add_command, number, positive_number
 
-BORDER_CHOICES = ("reflect", "zero", "replicate", "symmetric")
-
 EPILOG = """\
 examples:
   petnet filter cat.jpg --kernel gaussian --size 9 --sigma 2 --out blurred.png --compare
@@ -19,7 +17,10 @@ examples:
 
 
 def register(subparsers) -> None:
-    from petnet.filters.api import FILTERS, PARAMS   # numpy only: the registry gives the choices
+    # the registry gives the choices, defaults and help (NumPy and Pillow, which `petnet --help`
+    # loads anyway for the other chapters; matplotlib waits for --compare)
+    from petnet.filters.api import FILTERS, PARAMS
+    from petnet.filters.convolve import BORDERS
 
     kernels = "\n".join(f"  {name:<10} {FILTERS.get(name).help}" for name in FILTERS)
     description = f"""\
@@ -35,17 +36,18 @@ Edge results are signed: their absolute value is written, scaled so the stronges
     p = add_command(subparsers, "filter", cmd_filter,
                     help="filter an image (mean, Gaussian, Sobel, Laplacian, sharpen, bilateral)",
                     description=description, epilog=EPILOG)
-    p.add_argument("image", metavar="IMAGE", help="input image (JPEG, PNG with alpha, grayscale, 16-bit PNG, ...)")
+    p.add_argument("image", metavar="IMAGE",
+                   help="input image (JPEG, PNG with alpha, grayscale, 16-bit PNG, ...)")
     p.add_argument("--kernel", "-k", required=True, choices=FILTERS.names(), help="which filter")
-    p.add_argument("--size", type=int, default=None, help=PARAMS["size"].replace("sigma_space", "--sigma-space")
-                   .replace("from sigma", "from --sigma"))
+    size_help = PARAMS["size"].replace("sigma_space", "--sigma-space").replace("from sigma", "from --sigma")
+    p.add_argument("--size", type=int, default=None, help=size_help)
     p.add_argument("--sigma", type=number, default=None, help=PARAMS["sigma"])
     p.add_argument("--sigma-color", type=positive_number, default=None,
                    help=f"bilateral range sigma, in 0-255 grey levels (default {color:g})")
     p.add_argument("--sigma-space", type=number, default=None,
                    help=f"{PARAMS['sigma_space']} (default {space:g})")
     p.add_argument("--amount", type=number, default=None, help=f"{PARAMS['amount']} (default 1)")
-    p.add_argument("--border", default=None, choices=BORDER_CHOICES, help=f"{PARAMS['border']} (default)")
+    p.add_argument("--border", default=None, choices=list(BORDERS), help=f"{PARAMS['border']} (default)")
     p.add_argument("--out", "-o", required=True, metavar="OUT.png", help="where to write the filtered image")
     p.add_argument("--compare", nargs="?", const="auto", default=None, metavar="FIG.png",
                    help="also write a side-by-side figure original | result (default name: OUT_compare.png)")

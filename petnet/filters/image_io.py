@@ -93,7 +93,8 @@ def check_output(path, param: str = "path", inputs=()) -> Path:
     if kind:
         raise ParamError(param, f"{path} is {kind}, not a regular file; give an image file name")
     if not path.parent.is_dir():
-        raise ParamError(param, f"{path}: folder {path.parent} does not exist; create it or choose another path")
+        raise ParamError(param, f"{path}: folder {path.parent} does not exist; "
+                                "create it or choose another path")
     if path.suffix.lower() not in Image.registered_extensions():
         raise ParamError(param, f"{path}: unknown image format {path.suffix!r}; use .png or .jpg")
     for src in inputs:
