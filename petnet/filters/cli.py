@@ -46,7 +46,8 @@ Edge results are signed: their absolute value is written, scaled so the stronges
                    help=f"bilateral range sigma, in 0-255 grey levels (default {color:g})")
     p.add_argument("--sigma-space", type=number, default=None,
                    help=f"{PARAMS['sigma_space']} (default {space:g})")
-    p.add_argument("--amount", type=number, default=None, help=f"{PARAMS['amount']} (default 1)")
+    amount = FILTERS.get("sharpen").defaults["amount"]
+    p.add_argument("--amount", type=number, default=None, help=f"{PARAMS['amount']} (default {amount:g})")
     p.add_argument("--border", default=None, choices=list(BORDERS), help=f"{PARAMS['border']} (default)")
     p.add_argument("--out", "-o", required=True, metavar="OUT.png", help="where to write the filtered image")
     p.add_argument("--compare", nargs="?", const="auto", default=None, metavar="FIG.png",
