@@ -40,7 +40,7 @@ from petnet.filters.bands import sep_filter
 from petnet.validate import check_choice
 
 #: our border names -> ``numpy.pad`` modes understood by ``petnet.conv.correlate``
-BORDERS = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "symmetric": "symmetric"}
+BORDERS = {"reflect": "reflect", "zero": "constant", "replicate": "edge", "symmetric": "symmetric"}
 
 #: the matching OpenCV border constants (used by the tests and the benchmark)
 CV2_BORDERS = {"zero": 0, "replicate": 1, "symmetric": 2, "reflect": 4}
