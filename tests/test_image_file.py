@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from petnet.errors import PetnetError
-from petnet.filters.image_io import read_image
+from petnet.filters.image_io import load_image as read_image
 from petnet.image_file import ImageError, open_image
 from petnet.pets.images import load_image
 
