@@ -15,7 +15,6 @@ Built in: :class:`History` (always added, returned by ``fit``), :class:`Progress
 from __future__ import annotations
 
 import math
-import time
 
 
 from petnet.progress import progress
@@ -63,13 +62,10 @@ class History(Callback):
 class ProgressBar(Callback):
     """A progress bar per epoch with the running loss (and accuracy) on stderr -- quiet when stderr is
     not a terminal. ``log(line)``, if given, receives one line per epoch:
-    ``epoch 1/5: loss 0.1234, accuracy 0.9600 (12 s)``."""
+    ``epoch 1/5 - loss: 0.1234 - accuracy: 0.9600``."""
 
     def __init__(self, log=None):
         self.log = log
-
-    def on_train_begin(self, logs=None):
-        self.t0 = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         p = self.model.fit_params
@@ -90,9 +86,8 @@ class ProgressBar(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.bar.close()
         if self.log is not None:
-            self.log(f"epoch {epoch + 1}/{self.model.fit_params['epochs']}: "
-                     + ", ".join(f"{k} {v:.4f}" for k, v in logs.items())
-                     + f" ({time.perf_counter() - self.t0:.0f} s)")
+            self.log(f"epoch {epoch + 1}/{self.model.fit_params['epochs']} - "
+                     + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
 
     def on_train_end(self, logs=None):
         bar = getattr(self, "bar", None)
