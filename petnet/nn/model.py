@@ -76,19 +76,18 @@ class Gradients(NamedTuple):
 
 
 class TrainingDiverged(ParamError):
-    """The loss became NaN or infinite: the learning rate is named as the parameter to change."""
+    """Training went wrong (a NaN or infinite loss): the learning rate is named as the parameter to
+    change; the command line rewords it with its flag. ``what`` says what was seen, ``hint`` adds a
+    second likely cause."""
 
-    def __init__(self, value: float, step: int, learning_rate: float, largest_input: float,
-                 param: str = "learning_rate"):
-        self.value, self.step, self.learning_rate, self.largest_input = value, step, learning_rate, largest_input
+    def __init__(self, what: str, learning_rate: float, hint: str = "", param: str = "learning_rate"):
+        self.what, self.learning_rate, self.hint = what, learning_rate, hint
         super().__init__(param, "")
         self.args = (self.renamed(param),)
 
     def renamed(self, name: str) -> str:
-        return (f"training diverged: the loss became {self.value} at step {self.step}; the learning rate is "
-                f"probably too high ({name} {self.learning_rate:g}: try a 10x smaller one), or the inputs are "
-                f"not scaled (largest |x| here is {self.largest_input:g}; scale them to [0, 1] or "
-                "standardise them)")
+        return (f"training diverged: {self.what}; the learning rate is probably too high "
+                f"({name} {self.learning_rate:g}: try a 10x smaller one){self.hint}")
 
     def __str__(self):
         return self.args[0]
@@ -359,8 +358,11 @@ class Model:
             out, tape = self.forward(x, training=True)
             value, d, from_logits = self._loss(out, tape, y, backward=True)
             if not math.isfinite(value):
-                raise TrainingDiverged(value, self.optimizer.t + 1, self.optimizer.current_lr,
-                                       float(np.max(np.abs(x))) if x.size else 0.0)
+                scale = float(np.max(np.abs(x))) if x.size else 0.0
+                raise TrainingDiverged(f"the loss became {value} at step {self.optimizer.t + 1}",
+                                       self.optimizer.current_lr,
+                                       f", or the inputs are not scaled (largest |x| here is {scale:g}; "
+                                       "scale them to [0, 1] or standardise them)")
             _, grads = self.backward(tape, d, need_dx=False, from_logits=from_logits)
         self.optimizer.step(self.trainable_weights, grads)
         return value, (_accuracy_count(out, y) if self.metrics else 0)
