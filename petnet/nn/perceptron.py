@@ -62,7 +62,7 @@ class Perceptron:
     def fit(self, X, t) -> "Perceptron":
         """Apply the perceptron rule sample by sample until an epoch has no mistakes (or ``max_iter`` epochs)."""
         lr = check_number("learning_rate", self.learning_rate, min=0, min_exclusive=True)
-        max_iter = check_int("max_iter", self.max_iter, min=1, max=10_000_000)
+        max_iter = check_int("max_iter", self.max_iter, min=1, max=100_000)
         if self.random_state is not None:
             check_int("random_state", self.random_state, min=0)
         X, t = self._check(X, t)
