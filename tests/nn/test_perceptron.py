@@ -73,7 +73,10 @@ def test_bad_input():
 
 
 def test_old_parameter_names_still_work_with_a_warning():
-    with pytest.warns(DeprecationWarning, match="max_epochs= is deprecated, use max_iter="):
+    with pytest.warns(DeprecationWarning) as record:
         p = Perceptron(lr=0.5, max_epochs=1, seed=3)
+    assert sorted(str(w.message) for w in record) == ["lr= is deprecated, use learning_rate=",
+                                                      "max_epochs= is deprecated, use max_iter=",
+                                                      "seed= is deprecated, use random_state="]
     assert (p.learning_rate, p.max_iter, p.random_state) == (0.5, 1, 3)
     assert p.fit(*AND) is p and p.n_iter_ == 1
