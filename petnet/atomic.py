@@ -37,9 +37,9 @@ def _umask() -> int:
     return mask
 
 
-def _os_error(exc: OSError, path: Path, changed: str = "nothing was changed") -> PetnetError:
-    """A clear ``PetnetError`` for an ``OSError`` met while writing ``path``."""
-    where = printable(path)
+def _os_error(exc: OSError, path: Path, what: str, changed: str = "nothing was changed") -> PetnetError:
+    """A clear ``PetnetError`` for an ``OSError`` met while writing ``path`` (``what`` names it)."""
+    where = f"{what} {printable(path)}" if what else printable(path)
     if exc.errno == errno.ENOSPC:
         return PetnetError(f"no space left on device while writing {where}; {changed}: free some space "
                            "or choose another folder")
@@ -68,14 +68,14 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_temporary(path: Path, write: Writer) -> str:
+def _write_temporary(path: Path, write: Writer, what: str) -> str:
     """Write ``path``'s new content to a flushed temporary file beside it; returns its name.
     On any failure the temporary file is removed and the error raised (``OSError`` reworded)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:   # a folder that cannot be made or written to
-        raise _os_error(exc, path) from None
+        raise _os_error(exc, path, what) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -85,7 +85,7 @@ def _write_temporary(path: Path, write: Writer) -> str:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _os_error(exc, path) from None
+            raise _os_error(exc, path, what) from None
         raise
     return tmp
 
@@ -95,13 +95,13 @@ def write_atomically(path, write: Writer, *, what: str = "output file") -> Path:
     it to ``path``. The file gets the usual permissions (``0o666`` less the umask). ``what`` names
     the file when ``path`` is refused (it exists and is not a regular file)."""
     path = check_output_file(path, what)
-    tmp = _write_temporary(path, write)
+    tmp = _write_temporary(path, write, what)
     try:
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _os_error(exc, path) from None
+            raise _os_error(exc, path, what) from None
         raise
     _fsync_folder(path.parent)
     return path
@@ -129,7 +129,7 @@ def write_together(writers: dict, *, what: str = "output file") -> list[Path]:
     done: list[tuple[str, Path]] = []
     try:
         for path, write in zip(paths, writers.values()):
-            done.append((_write_temporary(path, write), path))
+            done.append((_write_temporary(path, write, what), path))
     except BaseException:
         for tmp, _ in done:
             Path(tmp).unlink(missing_ok=True)
@@ -141,7 +141,7 @@ def write_together(writers: dict, *, what: str = "output file") -> list[Path]:
             for later, _ in done[i:]:
                 Path(later).unlink(missing_ok=True)
             replaced = ", ".join(printable(p) for _, p in done[:i])
-            raise _os_error(exc, path, f"already replaced: {replaced}" if replaced
+            raise _os_error(exc, path, what, f"already replaced: {replaced}" if replaced
                             else "nothing was changed") from None
     for folder in {p.parent for p in paths}:
         _fsync_folder(folder)
