@@ -61,14 +61,16 @@ def check_picture_path(path, what: str = "picture") -> Path:
 
 
 def bounded_figsize(width: float, height: float, dpi: float = 100,
-                    max_pixels: int = MAX_PICTURE_PIXELS) -> tuple[float, float]:
+                    max_pixels: int | None = None) -> tuple[float, float]:
     """``(width, height)`` in inches, scaled down (keeping the aspect ratio) so that the picture at
-    ``dpi`` has at most ``max_pixels`` pixels and ``MAX_SIDE_PIXELS`` a side."""
+    ``dpi`` has at most ``max_pixels`` (default ``MAX_PICTURE_PIXELS``) pixels and
+    ``MAX_SIDE_PIXELS`` a side."""
     scale = _scale(width * dpi, height * dpi, max_pixels)
     return width * scale, height * scale
 
 
-def _scale(w_px: float, h_px: float, max_pixels: int = MAX_PICTURE_PIXELS) -> float:
+def _scale(w_px: float, h_px: float, max_pixels: int | None = None) -> float:
+    max_pixels = MAX_PICTURE_PIXELS if max_pixels is None else max_pixels
     scale = 1.0
     if w_px * h_px > max_pixels:
         scale = math.sqrt(max_pixels / (w_px * h_px))
