@@ -153,8 +153,8 @@ def _read_npy(f, label: str, max_bytes: int, error):
             shape, fortran, dtype = npformat.read_array_header_2_0(f)
         else:
             raise ValueError(f"unknown .npy version {version}")
-    except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
-        raise error(f"{label} is not a valid NumPy array file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 -- ValueError, EOFError, SyntaxError, tokenize.TokenError ...
+        raise error(f"{label} is not a valid NumPy array file ({type(exc).__name__}: {exc})") from None
     if dtype.hasobject:
         raise error(f"{label} holds pickled Python objects, which petnet never loads")
     if any(int(n) < 0 for n in shape):
