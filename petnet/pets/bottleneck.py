@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from petnet.atomic import write_atomically
+from petnet.errors import PetnetError
 from petnet.pets.backbones import FEATURE_DIM
+from petnet.safe_io import load_npy
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
 _CHUNK = 32              # images per persisted batch (a backbone may say otherwise: chunk_size)
@@ -88,9 +90,9 @@ class BottleneckCache:
 
     def _read(self, sha: str, view: str):
         p = self.entry(sha, view)
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (OSError, ValueError, EOFError):
+        try:   # regular files only, header checked before reading: never blocks, never allocates much
+            arr = load_npy(p, "cache entry", max_bytes=FEATURE_DIM * 4)
+        except PetnetError:
             return None
         if arr.shape != (FEATURE_DIM,) or arr.dtype != np.float32 or not np.isfinite(arr).all():
             return None   # damaged: recompute
