@@ -107,7 +107,7 @@ def read_idx(path, magic: int | None = None) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     if any(d == 0 for d in dims[1:]):
         raise PetnetError(f"{path}: header has a zero dimension {dims}")
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)     # exact: np.prod in int64 wraps around for huge dimensions
     got = len(raw) - header
     if got < expected:
         raise PetnetError(f"{path}: truncated: the header says {' x '.join(map(str, dims))} = {expected} bytes "
@@ -115,7 +115,11 @@ def read_idx(path, magic: int | None = None) -> np.ndarray:
     if got > expected:
         raise PetnetError(f"{path}: {got - expected} unexpected bytes after the {expected} bytes of data the "
                           f"header announces ({' x '.join(map(str, dims))}); the file is corrupt")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    try:
+        return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    except ValueError:   # e.g. 0 x 2097152 x 2097152 x 2097152: no data, but no such array either
+        raise PetnetError(f"{path}: impossible dimensions {' x '.join(map(str, dims))} in the header; "
+                          "the file is corrupt") from None
 
 
 def load_split(folder, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
