@@ -170,7 +170,10 @@ def load_model(path) -> PetModel:
         raise PetnetError(what + f"it cannot be read ({exc})") from None
     if not isinstance(data, dict) or str(data.get("format", "")) != FORMAT:
         raise PetnetError(what + "its 'format' entry is missing or different")
-    version = int(data["version"]) if "version" in data else -1
+    try:
+        version = int(data["version"]) if "version" in data else -1
+    except (TypeError, ValueError, OverflowError):   # not one whole number
+        version = -1
     if version != VERSION:
         raise PetnetError(f"{path} has model-file version {version}; this petnet reads version "
                           f"{VERSION}: retrain it with this petnet")
