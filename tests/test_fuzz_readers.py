@@ -43,8 +43,10 @@ try:
 except ImportError:        # Windows: no address-space limit, the time bound still holds
     resource = None
 
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL.*")   # Pillow on corrupt metadata
+
 MEMORY_BUDGET = 1536 << 20        # bytes of address space one read may add
-FUZZ = settings(max_examples=40, deadline=timedelta(seconds=5), derandomize=True, database=None,
+FUZZ = settings(max_examples=int(os.environ.get("PETNET_FUZZ_EXAMPLES", "100")), deadline=timedelta(seconds=5), derandomize=not os.environ.get("PETNET_FUZZ_EXAMPLES"), database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -297,6 +299,7 @@ model_bytes = st.one_of(
 @example(_model_with(("W", np.full((1280, 3), np.nan, np.float32))))    # "score = nan", exit 0
 @example(_model_with(("b", np.full(3, np.inf, np.float32))))
 @example(_model_with(("W", (1280, 10**6))))                             # 5 GB announced by 137 KB
+@example(_model_with(("version", np.zeros(3, np.float32))))             # found: int() of an array
 def test_model_loader(data):
     import warnings
 
@@ -419,6 +422,8 @@ def _check_idx(arr, data: bytes):
 
 @FUZZ
 @given(idx_bytes)
+@example(_idx((0, 2**21, 2**21, 2**21), b""))     # found: no data, but no such array either
+@example(_idx((2**16,) * 4, b""))                  # 2**64 bytes: wrapped to 0 in int64
 def test_mnist_idx_reader(data):
     from petnet.nn.mnist import read_idx
     arr = read_outside_data(read_idx, data, "images-idx3-ubyte")
