@@ -69,6 +69,15 @@ def bounded_memory(budget: int = MEMORY_BUDGET):
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+@pytest.mark.skipif(resource is None or not os.path.exists("/proc/self/statm"), reason="Linux only")
+def test_the_memory_bound_is_real():
+    """What the properties rely on: inside ``bounded_memory`` a large allocation fails."""
+    with pytest.raises(MemoryError):
+        with bounded_memory(256 << 20):
+            np.ones(1 << 28)                     # 2 GB
+    assert np.ones(1 << 25).sum() == 1 << 25      # and the limit is lifted afterwards
+
+
 _WORK = Path(tempfile.mkdtemp(prefix="petnet-fuzz-"))
 
 
