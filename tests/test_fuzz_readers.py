@@ -82,6 +82,7 @@ _WORK = Path(tempfile.mkdtemp(prefix="petnet-fuzz-"))
 
 
 def _file(data: bytes, name: str) -> Path:
+    _WORK.mkdir(parents=True, exist_ok=True)      # again if pytest-xdist tore the module down in between
     path = _WORK / name
     path.write_bytes(data)
     return path
