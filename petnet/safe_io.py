@@ -6,7 +6,8 @@ unbounded memory and without clobbering: the checks every petnet reader and writ
   ``PetnetError`` that says what the path really is (``x.jpg is a FIFO (named pipe), not a regular
   file``); a path that does not exist says "does not exist". :func:`open_regular` opens without
   blocking and checks the *opened* file, so nothing can be swapped in between check and use.
-* Reads are **bounded**: :func:`read_bytes` never reads more than ``max_bytes + 1`` bytes, and
+* Reads are **bounded**: :func:`read_bytes` never reads more than ``max_bytes + 1`` bytes (nor
+  :func:`read_gzip` unpacks more), and
   :func:`load_npy` / :func:`load_npz` check every array's declared size against a budget before
   allocating it (a 137 KB archive cannot ask for 20 GB) and never unpickle.
 * An **output** path that exists must be a regular file (:func:`check_output_file`): as root,
@@ -30,7 +31,7 @@ from typing import BinaryIO
 
 from petnet.errors import PetnetError
 
-__all__ = ["check_regular_file", "open_regular", "read_bytes", "read_text", "load_npy", "load_npz",
+__all__ = ["check_regular_file", "open_regular", "read_bytes", "read_text", "read_gzip", "load_npy", "load_npz",
            "check_output_file", "same_file", "check_distinct", "as_written", "printable", "file_kind"]
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
@@ -137,6 +138,20 @@ def read_text(path, what: str = "text file", max_bytes: int = 16 << 20, *, error
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise error(f"{_label(what, path)} is not UTF-8 text; save it as UTF-8") from None
+
+
+def read_gzip(path, what: str = "file", max_bytes: int = 256 << 20, *, error=PetnetError) -> bytes:
+    """The uncompressed bytes of the gzip file ``path``, refused when they exceed ``max_bytes``
+    (never more than ``max_bytes + 1`` are unpacked: a gzip bomb costs nothing). A damaged stream
+    raises what ``gzip`` raises (``gzip.BadGzipFile``, ``EOFError``, ``zlib.error``) for the caller
+    to word."""
+    import gzip
+    with open_regular(path, what, error=error) as raw, gzip.GzipFile(fileobj=raw) as f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise error(f"{_label(what, path)} unpacks to more than the {_size(max_bytes)} a {what or 'file'} "
+                    "may have; is it the right file?")
+    return data
 
 
 # --------------------------------------------------------------------------- NumPy files

@@ -15,7 +15,8 @@ import pytest
 
 from petnet.errors import PetnetError
 from petnet.safe_io import (as_written, check_distinct, check_output_file, check_regular_file, load_npy,
-                            load_npz, open_regular, printable, read_bytes, read_text, same_file)
+                            load_npz, open_regular, printable, read_bytes, read_gzip, read_text,
+                            same_file)
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 
@@ -52,7 +53,8 @@ def test_a_fifo_is_named_and_refused_at_once_by_every_reader(fifo, tmp_path):
     for path in (fifo, link):
         for read in (lambda p: check_regular_file(p, "photo"), lambda p: open_regular(p, "photo"),
                      lambda p: read_bytes(p, "photo"), lambda p: read_text(p, "photo"),
-                     lambda p: load_npy(p, "photo"), lambda p: load_npz(p, "photo")):
+                     lambda p: read_gzip(p, "photo"), lambda p: load_npy(p, "photo"),
+                     lambda p: load_npz(p, "photo")):
             with pytest.raises(PetnetError, match=r"is a FIFO \(named pipe\), not a regular file") as info:
                 read(path)
             assert f"photo {path}" in str(info.value) and "does not exist" not in str(info.value)
@@ -104,6 +106,18 @@ def test_reads_are_bounded_and_the_size_is_named(tmp_path):
     small.write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(PetnetError, match="is not UTF-8 text"):
         read_text(small, "names file")
+
+
+def test_gzip_is_unpacked_within_the_bound(tmp_path):
+    import gzip
+    ok = tmp_path / "labels.gz"
+    ok.write_bytes(gzip.compress(b"0123456789"))
+    assert read_gzip(ok, "MNIST file", max_bytes=10) == b"0123456789"
+    bomb = tmp_path / "bomb.gz"
+    bomb.write_bytes(gzip.compress(bytes(50 << 20)))           # 50 MB of zeros in 50 KB
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(PetnetError, match=r"MNIST file .*bomb\.gz unpacks to more than the 1\.0 MB"):
+        read_gzip(bomb, "MNIST file", max_bytes=1 << 20)
 
 
 def _npy_bytes(arr, **kw) -> bytes:
