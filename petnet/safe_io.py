@@ -25,7 +25,7 @@ import os
 import stat
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
