@@ -123,3 +123,36 @@ def test_special_targets_are_refused_not_replaced(tmp_path):
     os.umask(old := os.umask(0o022))
     write_bytes(target, b"data")
     assert target.read_bytes() == b"data" and (target.stat().st_mode & 0o777) == 0o666 & ~old
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KB file system (tmpfs), where this machine lets the test mount one (root on
+    Linux); skipped elsewhere -- the simulated full disk above covers those machines."""
+    import shutil
+    import subprocess
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_really_full_disk(small_disk):
+    model, labels = small_disk / "pets.npz", small_disk / "labels.txt"
+    model.write_bytes(b"old model" * 1000)
+    labels.write_text("old labels")
+    big = os.urandom(200_000)                         # does not fit in 64 KB
+    with pytest.raises(PetnetError, match=r"no space left on device while writing output file .*pets\.npz; "
+                                          "nothing was changed"):
+        write_bytes(model, big)
+    with pytest.raises(PetnetError, match="no space left on device"):
+        write_together({labels: lambda f: f.write(b"new labels"), model: lambda f: f.write(big)})
+    assert model.read_bytes() == b"old model" * 1000 and labels.read_text() == "old labels"
+    assert _names(small_disk) == ["labels.txt", "pets.npz"]             # no temporary left behind
