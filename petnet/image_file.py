@@ -9,14 +9,16 @@ Bounded memory: an image is refused *before its pixels are decoded* when it has 
 ``MAX_PIXELS`` = 64 megapixels (an 8192 x 7812 picture; the largest ordinary phone photos are
 48-50 MP, e.g. 8064 x 6048). The size comes from the file's header, so a 520 KB PNG that claims
 13000 x 13000 is refused without allocating anything. Decoding an accepted image takes at most
-4 bytes per pixel (256 MB) in Pillow; what a caller then does costs more (the filters work in
-float32, about 12 bytes per pixel and channel set, 0.8 GB at the limit for the picture itself).
-Pillow's own decompression-bomb limit (179 MP) is far above this one. For a larger picture set
-``$PETNET_MAX_IMAGE_PIXELS`` (e.g. ``200000000``) or pass ``max_pixels=``. A JPEG decoded at a
-reduced scale (``min_side``) is measured at that scale.
+4 bytes per pixel in Pillow (256 MB at the limit; twice that while an EXIF rotation is applied);
+what a caller then does costs more: ``petnet filter --kernel gaussian`` peaked at 1.17 GB for a
+12 MP photo (about 100 bytes per pixel, so about 6 GB at the limit), ``petnet predict`` shrinks
+large JPEGs while decoding (``min_side``). For larger pictures set ``$PETNET_MAX_IMAGE_PIXELS``
+(e.g. ``150000000``) or pass ``max_pixels=``, up to Pillow's own decompression-bomb limit (179 MP).
+A JPEG decoded at a reduced scale (``min_side``) is measured at that scale.
 
-EPS files are never opened (Pillow would run Ghostscript on them). Only regular files are opened (:func:`petnet.safe_io.open_regular`): a FIFO named ``x.jpg``, a
-device or a folder is refused at once, never waited on.
+Only regular files are opened (:func:`petnet.safe_io.open_regular`): a FIFO named ``x.jpg``, a
+device or a folder is refused at once, never waited on. EPS files are never opened (Pillow would
+run Ghostscript on their PostScript).
 """
 
 from __future__ import annotations
