@@ -164,10 +164,16 @@ def load_model(path) -> PetModel:
             for k in z.files:
                 _check_entry_size(z.zip, k, what)
             data = {k: z[k] for k in z.files}
+    except PetnetError:         # an entry too large (a PetnetError is a ValueError, not a pickle)
+        raise
     except ValueError as exc:   # pickled objects inside, or a pickle file itself
+        if "pickle" not in str(exc):   # a damaged .npy header
+            raise PetnetError(what + f"it is damaged ({exc})") from None
         raise PetnetError(what + f"it holds pickled Python objects, which petnet never loads ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise PetnetError(what + f"it cannot be read ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 -- zlib.error (a damaged stream), tokenize.TokenError (header) ...
+        raise PetnetError(what + f"it is damaged ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict) or str(data.get("format", "")) != FORMAT:
         raise PetnetError(what + "its 'format' entry is missing or different")
     try:
