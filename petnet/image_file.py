@@ -60,6 +60,15 @@ def _formats() -> list[str]:
     return [fmt for fmt in Image.ID if fmt != "EPS"]
 
 
+def _open(path: Path, name: str):
+    """``open_regular``, its message worded like the others here: ``"<name>: <what is wrong>"``."""
+    try:
+        return open_regular(path, "")
+    except PetnetError as exc:
+        text = str(exc)
+        raise ImageError(f"{name}: {text[len(name):].lstrip() if text.startswith(name) else text}") from None
+
+
 def open_image(path, min_side: int | None = None, name: str | None = None,
                max_pixels: int | None = None):
     """Decode ``path`` into an upright ``PIL.Image`` in its own mode (first frame of an animation).
@@ -74,12 +83,12 @@ def open_image(path, min_side: int | None = None, name: str | None = None,
     from PIL import Image, ImageOps
 
     limit = max_pixels_default() if max_pixels is None else max_pixels
+    name = printable(name or path)
     if isinstance(path, (str, os.PathLike)):
         path = Path(path)
-        f = open_regular(path, "image", error=ImageError)   # ours to close
+        f = _open(path, name)   # ours to close
     else:
         f = None
-    name = printable(name or path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # our limit is lower
