@@ -43,7 +43,8 @@ try:
 except ImportError:        # Windows: no address-space limit, the time bound still holds
     resource = None
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL.*")   # Pillow on corrupt metadata
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning:PIL.*"),      # Pillow on corrupt metadata
+              pytest.mark.filterwarnings("ignore::UserWarning:numpy.*")]    # NumPy on odd .npy headers
 
 MEMORY_BUDGET = 1536 << 20        # bytes of address space one read may add
 FUZZ = settings(max_examples=int(os.environ.get("PETNET_FUZZ_EXAMPLES", "100")), deadline=timedelta(seconds=5), derandomize=not os.environ.get("PETNET_FUZZ_EXAMPLES"), database=None,
