@@ -54,10 +54,7 @@ def special_kind(path) -> str | None:
 def load_image(path) -> Picture:
     """Read a JPEG, PNG (with alpha, grayscale, 16-bit), BMP, TIFF, WebP, GIF ... file."""
     path = Path(path)
-    kind = special_kind(path)
-    if kind:
-        raise ImageError(f"{path}: is {kind}, not an image file; give a regular image file")
-    img = open_image(path)   # first frame, upright; missing or unreadable -> ImageError (a PetnetError)
+    img = open_image(path)   # first frame, upright; missing, special or unreadable -> ImageError (a PetnetError)
 
     mode = img.mode
     if mode.startswith("I;16") or mode == "I":
