@@ -118,6 +118,8 @@ def save_image(path, pixels, alpha=None, bits: int = 8) -> Path:
         img = Image.fromarray(u8)
     try:
         write_atomically(path, lambda f: img.save(f, format=fmt))
+    except PetnetError:      # a full disk, a read-only folder: already worded (a PetnetError is a ValueError)
+        raise
     except (ValueError, KeyError) as exc:
         raise PetnetError(f"cannot write {path} as {fmt}: {exc}; use .png or .jpg") from None
     except OSError as exc:
