@@ -59,3 +59,14 @@ def test_plot_and_bad_parameters(tmp_path, field):
         gradient_field(grid=1000)
     with pytest.raises(ParamError, match="^X must have exactly one feature column"):
         ScaledLoss(np.ones((5, 2)), np.arange(5.0))
+
+
+def test_cli_field(capsys, tmp_path):
+    from petnet.cli import main
+    assert main(["gd", "field", "--plot", str(tmp_path / "f.png")]) == 0
+    out = capsys.readouterr().out
+    assert "least squares: (a0, a1) = (0.0000, 0.9415)" in out
+    assert "each step multiplies the distance to the minimum by 0.900000 (= 1 - lr)" in out
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    assert main(["gd", "field", "--lr", "3"]) == 2
+    assert "error: --lr must be at most 2, got 3" in capsys.readouterr().err
