@@ -363,7 +363,8 @@ def cmd_talk(args) -> int:
         if run.iterations_needed is not None:
             print(f"  converges after {run.iterations_needed} iterations")
         else:
-            print("  never converges with this learning rate")
+            print("  never converges with this learning rate" if run.diverges else
+                  f"  not converged within {len(run.loss_curve) - 1} iterations")
     lst = ", ".join(f"{c:.6g}" for c in r.scaled.lstsq)
     print(f"\nleast squares (numpy lstsq): (a0, a1, ...) = ({lst}), loss {r.scaled.min_loss:.6g}")
     print("why: each step multiplies the error along each eigenvector of A^T A/N by 1 - lr*lambda:")

@@ -34,7 +34,9 @@ from petnet.validate import check_int, check_number
 #: the talk's settings: 2.2.4's pseudo-code, and 2.2.3's k = 100 iterations
 TALK = {"learning_rate": 0.01, "max_iter": 1000, "tol": 1e-4, "k": 100}
 
-#: the run continues past the budgets to find how many iterations convergence needs, up to this
+#: the run continues past the budgets to find how many iterations convergence needs: by default up to
+#: ``DEFAULT_RUN`` iterations, at most ``MAX_RUN``
+DEFAULT_RUN = 100_000
 MAX_RUN = 1_000_000
 
 
@@ -43,7 +45,7 @@ class TalkRun:
     """The talk's loop on one version of the data (``scaled`` or raw).
 
     ``loss_curve[i]``: the loss (MSE/2 in dollars²) after ``i`` steps, up to convergence, overflow
-    or :data:`MAX_RUN`; ``theta_at[budget]``: (a0, a1, ...) in original units after ``budget`` steps
+    or ``max_run`` steps; ``theta_at[budget]``: (a0, a1, ...) in original units after ``budget`` steps
     (``None`` when the run had overflowed before). Eigenvalues are those of the Hessian
     ``A^T A / N`` of the loss in the units the optimizer works in."""
 
@@ -51,7 +53,7 @@ class TalkRun:
     learning_rate: float
     eigenvalues: np.ndarray
     loss_curve: np.ndarray
-    iterations_needed: int | None     #: first step with |Δloss| < tol; None when it never converges
+    iterations_needed: int | None     #: first step with |Δloss| < tol; None if not within max_run
     overflow_at: int | None           #: first step whose loss is inf/NaN (the talk's loop, diverging)
     theta_at: dict
     lstsq: np.ndarray                 #: numpy lstsq (a0, a1, ...) in original units
@@ -112,7 +114,7 @@ class TalkSettings:
         return (self.k, self.max_iter)
 
 
-def _run(X, y, *, scaled: bool, learning_rate: float, tol: float, budgets) -> TalkRun:
+def _run(X, y, *, scaled: bool, learning_rate: float, tol: float, budgets, max_run: int) -> TalkRun:
     n = len(y)
     if scaled:
         xs, ys = StandardScaler().fit(X), StandardScaler().fit(y)
@@ -144,7 +146,7 @@ def _run(X, y, *, scaled: bool, learning_rate: float, tol: float, budgets) -> Ta
     with np.errstate(over="ignore", invalid="ignore"):
         r = A @ theta - t
         losses.append(unit * 0.5 * float(r @ r) / n)
-        for it in range(1, MAX_RUN + 1):
+        for it in range(1, max_run + 1):
             theta = theta - learning_rate * (A.T @ r / n)
             r = A @ theta - t
             losses.append(unit * 0.5 * float(r @ r) / n)
@@ -166,12 +168,15 @@ def _run(X, y, *, scaled: bool, learning_rate: float, tol: float, budgets) -> Ta
 
 def talk_settings(X=None, y=None, *, learning_rate: float = TALK["learning_rate"],
                   max_iter: int = TALK["max_iter"], tol: float = TALK["tol"], k: int = TALK["k"],
-                  feature_names=None) -> TalkSettings:
+                  feature_names=None, max_run: int = DEFAULT_RUN) -> TalkSettings:
     """Run the talk's gradient descent (defaults: its settings, :data:`TALK`) on raw and on
-    standardised data; ``X``, ``y`` default to the bundled 16 Portland houses (area -> price)."""
+    standardised data; ``X``, ``y`` default to the bundled 16 Portland houses (area -> price).
+    Each run goes on past the budgets ``k`` and ``max_iter``, up to ``max_run`` iterations, to
+    find how many iterations it needs."""
     learning_rate = check_number("learning_rate", learning_rate, min=0, min_exclusive=True, max=10)
     max_iter = check_int("max_iter", max_iter, min=1, max=MAX_RUN)
     k = check_int("k", k, min=1, max=MAX_RUN)
+    max_run = check_int("max_run", max_run, min=max(k, max_iter), max=MAX_RUN)
     tol = check_number("tol", tol, min=0, min_exclusive=True)
     if X is None and y is None:
         X, y, feature_names = load_xy(example_path(), "size_sqft", "price_usd")
@@ -180,7 +185,7 @@ def talk_settings(X=None, y=None, *, learning_rate: float = TALK["learning_rate"
     X, y = check_xy(X, y)
     names = list(feature_names) if feature_names else [f"x{j + 1}" for j in range(X.shape[1])]
     budgets = (k, max_iter)
-    kw = dict(learning_rate=learning_rate, tol=tol, budgets=budgets)
+    kw = dict(learning_rate=learning_rate, tol=tol, budgets=budgets, max_run=max_run)
     return TalkSettings(learning_rate, max_iter, tol, k, names, _run(X, y, scaled=False, **kw),
                         _run(X, y, scaled=True, **kw))
 
