@@ -94,6 +94,9 @@ def cmd_filter(args) -> int:
 
 def cmd_denoise(args) -> int:
     from petnet.filters.denoise import DENOISERS, denoise, load_photo, plot_denoise
+    from petnet.filters.image_io import check_output
+    if args.plot:                        # a figure that cannot be written is refused before any work
+        check_output(args.plot, "plot", inputs=[args.photo])
     photo = load_photo(args.photo, args.max_side)
     r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed)
     h, w = photo.shape[:2]

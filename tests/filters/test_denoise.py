@@ -85,6 +85,9 @@ def test_cli_denoise(capsys, tmp_path):
     assert "best against gaussian noise: bilateral (29.71 dB, SSIM 0.7085)" in out
     assert main(["denoise", str(PHOTO), "--seed", "-1"]) == 2
     assert "error: --seed must be 0 or more, got -1" in capsys.readouterr().err
+    assert main(["denoise", str(PHOTO), "--plot", str(tmp_path / "missing" / "d.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "error: --plot " in err and "does not exist" in err     # refused before any work
 
 
 def test_bad_parameters():
