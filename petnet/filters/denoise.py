@@ -130,7 +130,8 @@ def denoise(image, *, noise_sigma: float = 0.1, salt_pepper: float = 0.05, rando
     methods = list(DENOISERS) if methods is None else list(methods)
     for m in methods:
         if m not in DENOISERS:
-            raise ParamError("methods", f"has {m!r}, not a denoising filter; choose from {', '.join(DENOISERS)}")
+            raise ParamError("methods", f"has {m!r}, not a denoising filter; "
+                                        f"choose from {', '.join(DENOISERS)}")
     x = np.asarray(image, dtype=np.float64)
     if x.ndim not in (2, 3) or min(x.shape[:2]) < 11:
         raise PetnetError(f"the photo must be an (H, W) or (H, W, C) image of at least 11x11 pixels, "
@@ -174,7 +175,8 @@ def plot_denoise(result: DenoiseResult, out=None, show: bool = False):
     grey = result.images["clean"].ndim == 2
     for i, noise in enumerate(noises):
         panels = [("clean photo", result.images["clean"])] + [
-            (f"{m}\n{scores[noise, m].psnr:.1f} dB, SSIM {scores[noise, m].ssim:.3f}", result.images[noise][m])
+            (f"{m}\n{scores[noise, m].psnr:.1f} dB, SSIM {scores[noise, m].ssim:.3f}",
+             result.images[noise][m])
             for m in methods]
         for j, (title, img) in enumerate(panels):
             ax = axes[i, j]

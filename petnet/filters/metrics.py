@@ -58,7 +58,8 @@ def ssim(reference, image, *, data_range: float = 1.0) -> float:
     radius = int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5)
     size = 2 * radius + 1
     if min(x.shape[:2]) < size:
-        raise PetnetError(f"SSIM needs images of at least {size}x{size} pixels, got {x.shape[1]}x{x.shape[0]}")
+        raise PetnetError(f"SSIM needs images of at least {size}x{size} pixels, "
+                          f"got {x.shape[1]}x{x.shape[0]}")
     g = gaussian_kernel(size, SSIM_SIGMA).astype(np.float64)
     x, y = as_hwc(x), as_hwc(y)
 

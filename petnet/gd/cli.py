@@ -136,7 +136,8 @@ def register(subparsers) -> None:
     field.add_argument("--show", action="store_true", help="open the plot in a window")
 
     talk = add_command(
-        sub, "talk", cmd_talk, help="the talk's own settings run as given: lr 0.01, 1000 iterations, tol 1e-4, k = 100",
+        sub, "talk", cmd_talk,
+        help="the talk's own settings run as given: lr 0.01, 1000 iterations, tol 1e-4, k = 100",
         description="Run the talk's gradient descent with its own settings (2.2.4: learning rate 0.01, "
                     "1000 iterations, tolerance 1e-4; 2.2.3: k = 100 iterations) on raw and on standardised "
                     "data, and explain what happens from the eigenvalues of A^T A / N.",
@@ -145,7 +146,8 @@ def register(subparsers) -> None:
     talk.add_argument("--lr", type=number, default=0.01, help="learning rate (default: the talk's 0.01)")
     talk.add_argument("--max-iter", type=positive_int, default=1000, help="budget (default: the talk's 1000)")
     talk.add_argument("--tol", type=number, default=1e-4, help="tolerance (default: the talk's 1e-4)")
-    talk.add_argument("--k", type=positive_int, default=100, help="the other budget (default: the talk's k = 100)")
+    talk.add_argument("--k", type=positive_int, default=100,
+                      help="the other budget (default: the talk's k = 100)")
     talk.add_argument("--plot", metavar="OUT.png", help="save the loss curves of both runs")
     talk.add_argument("--show", action="store_true", help="open the plot in a window")
 
@@ -322,7 +324,8 @@ def cmd_field(args) -> int:
         a0, a1 = f.path[k]
         g = float(np.hypot(*lf.gradient(a0, a1)))
         orig = lf.to_original(f.path[k])
-        print(f"{k:>5} {a0:>9.4f} {a1:>9.4f} {f.path_loss[k]:>10.6f} {g:>10.6f}   {orig[0]:>12.1f} {orig[1]:>9.3f}")
+        print(f"{k:>5} {a0:>9.4f} {a1:>9.4f} {f.path_loss[k]:>10.6f} {g:>10.6f}   "
+              f"{orig[0]:>12.1f} {orig[1]:>9.3f}")
     print(f"each step multiplies the distance to the minimum by {f.contraction:.6f} (= 1 - lr)")
     if args.plot or args.show:
         plot_gradient_field(f, out=args.plot, show=args.show)
@@ -348,7 +351,8 @@ def cmd_talk(args) -> int:
               f"{run.stable_below:.3g}")
         print(f"  per step the error is multiplied by |1 - lr*lambda| <= {run.slowest_factor:.6g}")
         if run.diverges:
-            print(f"  DIVERGES: lr {run.learning_rate:g} is {run.learning_rate / run.stable_below:.4g} times the "
+            times = run.learning_rate / run.stable_below
+            print(f"  DIVERGES: lr {run.learning_rate:g} is {times:.4g} times the "
                   f"limit; the loss grows x{run.factor ** 2:.3g} per step "
                   f"({run.loss_curve[0]:.4g} -> {run.loss_curve[1]:.4g} -> {run.loss_curve[2]:.4g} ...)"
                   + (f" and is inf after {run.overflow_at} steps" if run.overflow_at else ""))
@@ -371,10 +375,12 @@ def cmd_talk(args) -> int:
     for run in (r.raw, r.scaled):
         what = "standardised" if run.scaled else "raw"
         if run.diverges:
-            print(f"  {what}: lr*lambda_max = {run.learning_rate * run.lam_max:.4g} > 2, so every step multiplies "
+            print(f"  {what}: lr*lambda_max = {run.learning_rate * run.lam_max:.4g} > 2, so every step "
+                  "multiplies "
                   f"the error by {run.factor:.4g} instead of shrinking it")
         else:
-            print(f"  {what}: the error shrinks by at most x{run.slowest_factor:.6g} per step, the loss change "
+            print(f"  {what}: the error shrinks by at most x{run.slowest_factor:.6g} per step, "
+                  "the loss change "
                   f"falls below {r.tol:g} only after {run.iterations_needed} steps")
     if args.plot or args.show:
         plot_talk_settings(r, out=args.plot, show=args.show)

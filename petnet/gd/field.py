@@ -146,7 +146,8 @@ def plot_gradient_field(field: GradientField, out=None, show: bool = False):
     fig, ax = plt.subplots(figsize=(6.8, 5.4))
     A0, A1 = np.meshgrid(field.a0, field.a1)
     # the contours on a finer lattice than the arrows
-    F0, F1 = np.meshgrid(np.linspace(field.a0[0], field.a0[-1], 200), np.linspace(field.a1[0], field.a1[-1], 200))
+    F0, F1 = np.meshgrid(np.linspace(field.a0[0], field.a0[-1], 200),
+                         np.linspace(field.a1[0], field.a1[-1], 200))
     fine = field.loss_function(F0, F1)
     lmin = float(fine.min())
     levels = lmin + np.geomspace(max((fine.max() - lmin) * 1e-3, 1e-9), fine.max() - lmin, 16)
