@@ -37,6 +37,7 @@ BUILTIN = {
 }
 THRESHOLD_EPS = np.float32(1e-5)   # OpenCV lowers every stage threshold by this much
 MAX_GATHER = 1 << 21               # integral-image lookups per chunk (memory bound)
+DENSE_FRACTION = 0.25              # above this share of live windows, read sums as strided slices
 
 
 class CascadeError(PetnetError):
@@ -100,17 +101,33 @@ class Cascade:
         Returns OpenCV's ``runAt`` code per window: 1 = passed every stage, ``-k`` = rejected by
         stage k (0 for the first stage), -1 also for windows skipped as too flat (std <= 10)."""
         positions = np.asarray(positions, dtype=np.int64).reshape(-1, 2)
+        return self._run(ii, sq, positions[:, 0], positions[:, 1], None)
+
+    def evaluate_grid(self, ii: np.ndarray, sq: np.ndarray, step: int, nx: int, ny: int) -> np.ndarray:
+        """:meth:`evaluate` on the grid ``x = 0, step, ..., (nx-1) step``, ``y`` likewise: an
+        ``(ny, nx)`` array of codes. Early stages, where most windows are still alive, read the
+        rectangle sums as strided slices of the integral image instead of gathering them."""
+        ys, xs = np.mgrid[0:ny, 0:nx] * step
+        return self._run(ii, sq, xs.ravel(), ys.ravel(), (step, nx, ny)).reshape(ny, nx)
+
+    def _run(self, ii, sq, px, py, grid):
         W1 = ii.shape[1]
+        if ii.size and -2**31 <= ii.min() and ii.max() < 2**31:
+            ii = ii.astype(np.int32)         # 8-bit layers: exact, and half the memory traffic
         flat, flat_sq = ii.ravel(), sq.ravel()
-        base = positions[:, 1] * W1 + positions[:, 0]
+        base = py * W1 + px
         result = np.full(len(base), -1, dtype=np.int64)
         inv_norm, ok = self._variance_norm(flat, flat_sq, base, W1)
         active = np.nonzero(ok)[0]
-        offs, wts = self._offsets(W1)
+        offs = self._offsets(W1)
         for k, stage in enumerate(self.stages):
             if len(active) == 0:
                 break
-            score = self._stage_score(stage, flat, base[active], inv_norm[active], offs, wts)
+            if grid is not None and len(active) > DENSE_FRACTION * len(base):
+                go_left = self._go_left_dense(stage, ii, grid, inv_norm)[active]
+            else:
+                go_left = self._go_left_gather(stage, flat, base[active], inv_norm[active], offs)
+            score = self._leaf_sum(stage, go_left)
             rejected = score < np.float64(stage.threshold)
             result[active[rejected]] = -k
             active = active[~rejected]
@@ -126,47 +143,68 @@ class Cascade:
         area = float((ww - 2) * (wh - 2))
         nf = area * q.astype(np.float64) - s.astype(np.float64) * s.astype(np.float64)
         positive = nf > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(positive, 1.0 / np.sqrt(np.where(positive, nf, 1.0)), 1.0).astype(np.float32)
+        inv = np.where(positive, 1.0 / np.sqrt(np.where(positive, nf, 1.0)), 1.0).astype(np.float32)
         ok = positive & (area * inv.astype(np.float64) < 0.1)
         return inv, ok
 
     def _offsets(self, W1):
         r = self.rects.astype(np.int64)
         x, y, w, h = r[..., 0], r[..., 1], r[..., 2], r[..., 3]
-        offs = np.stack([y * W1 + x, y * W1 + x + w, (y + h) * W1 + x, (y + h) * W1 + x + w], axis=-1)
-        return offs, self.weights
+        return np.stack([y * W1 + x, y * W1 + x + w, (y + h) * W1 + x, (y + h) * W1 + x + w], axis=-1)
 
-    def _stage_score(self, stage, flat, base, inv_norm, offs, wts):
+    def _feature_value(self, sums, fw):
+        """OpenCV's ``(w0 s0 + w1 s1) + w2 s2`` in float32 (sums: ``(..., 3)`` float32)."""
+        val = sums[..., 0] * fw[..., 0] + sums[..., 1] * fw[..., 1]
+        return val + sums[..., 2] * fw[..., 2]
+
+    def _go_left_gather(self, stage, flat, base, inv_norm, offs):
         feats = stage.feature
-        n_nodes = len(feats)
-        out = np.empty(len(base), dtype=np.float64)
-        chunk = max(1, MAX_GATHER // (12 * n_nodes))
         fo = offs[feats]          # (nodes, 3, 4)
-        fw = wts[feats]           # (nodes, 3) float32
+        fw = self.weights[feats]  # (nodes, 3) float32
+        out = np.empty((len(base), len(feats)), dtype=bool)
+        chunk = max(1, MAX_GATHER // (12 * len(feats)))
         for a in range(0, len(base), chunk):
-            b = base[a:a + chunk]
-            g = flat[b[:, None, None, None] + fo[None]]           # (n, nodes, 3, 4)
+            g = flat[base[a:a + chunk, None, None, None] + fo[None]]     # (n, nodes, 3, 4)
             sums = (g[..., 0] - g[..., 1] - g[..., 2] + g[..., 3]).astype(np.float32)
-            val = sums[..., 0] * fw[:, 0] + sums[..., 1] * fw[:, 1]
-            val = val + sums[..., 2] * fw[:, 2]
-            val = val * inv_norm[a:a + chunk, None]                # float32, as OpenCV
-            go_left = val < stage.node_threshold                   # (n, nodes)
-            out[a:a + chunk] = self._leaf_sum(stage, go_left)
+            val = self._feature_value(sums, fw) * inv_norm[a:a + chunk, None]   # float32, as OpenCV
+            out[a:a + chunk] = val < stage.node_threshold
+        return out
+
+    def _go_left_dense(self, stage, ii, grid, inv_norm):
+        step, nx, ny = grid
+        inv = inv_norm.reshape(ny, nx)
+        out = np.empty((ny * nx, len(stage.feature)), dtype=bool)
+
+        def view(dy, dx):
+            return ii[dy:dy + step * (ny - 1) + 1:step, dx:dx + step * (nx - 1) + 1:step]
+
+        for j, f in enumerate(stage.feature):
+            sums = np.zeros((ny, nx, 3), dtype=np.float32)
+            for r in range(3):
+                if self.weights[f, r] == 0:    # unused third rectangle: adds 0 * 0
+                    continue
+                x, y, w, h = (int(v) for v in self.rects[f, r])
+                sums[..., r] = view(y, x) - view(y, x + w) - view(y + h, x) + view(y + h, x + w)
+            val = self._feature_value(sums, self.weights[f]) * inv
+            out[:, j] = (val < stage.node_threshold[j]).ravel()
         return out
 
     @staticmethod
     def _leaf_sum(stage, go_left):
+        """Each window's stage score: the leaf values of its weak classifiers, added one by one
+        in float64 like OpenCV (``np.add.accumulate`` keeps that order)."""
         n = go_left.shape[0]
-        total = np.zeros(n, dtype=np.float64)
-        node0 = leaf0 = 0
-        if int(stage.tree_nodes.max()) == 1:      # stumps: leaf 0 if left, else leaf 1
+        if n == 0:
+            return np.zeros(0)
+        if int(stage.tree_nodes.max()) == 1:      # stumps; a child <= 0 is leaf -child
             leaves = stage.leaves.reshape(-1, 2)
-            for k in range(stage.n_weak):      # child <= 0 is leaf -child
-                on_left, on_right = leaves[k, -stage.left[k]], leaves[k, -stage.right[k]]
-                total += np.where(go_left[:, k], on_left, on_right).astype(np.float64)
-            return total
+            k = np.arange(stage.n_weak)
+            on_left, on_right = leaves[k, -stage.left], leaves[k, -stage.right]
+            vals = np.where(go_left, on_left, on_right).astype(np.float64)
+            return np.add.accumulate(vals, axis=1)[:, -1]
         rows = np.arange(n)
+        vals = np.empty((n, stage.n_weak), dtype=np.float64)
+        node0 = leaf0 = 0
         for k, count in enumerate(stage.tree_nodes):
             count = int(count)
             idx = np.zeros(n, dtype=np.int64)
@@ -181,10 +219,10 @@ class Cascade:
                 idx = np.where(done, idx, nxt)
                 if done.all():
                     break
-            total += stage.leaves[leaf0 + leaf].astype(np.float64)
+            vals[:, k] = stage.leaves[leaf0 + leaf]
             node0 += count
             leaf0 += count + 1
-        return total
+        return np.add.accumulate(vals, axis=1)[:, -1]
 
 
 # ---- reading OpenCV's XML ----------------------------------------------------------------------

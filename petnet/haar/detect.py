@@ -76,9 +76,7 @@ def detect_candidates(image, cascade="catface", scale_factor: float = 1.1, min_s
         if len(xs) == 0 or len(ys) == 0:
             continue
         # windows must end inside the layer: x + ww < lw + 1 (OpenCV's setWindow)
-        gx, gy = np.meshgrid(xs, ys)
-        res = cas.evaluate(integral_image(layer), squared_integral(layer),
-                           np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(gx.shape)
+        res = cas.evaluate_grid(integral_image(layer), squared_integral(layer), step, len(xs), len(ys))
         visited = np.ones_like(res, dtype=bool)
         for j in range(1, res.shape[1]):   # after a first-stage rejection OpenCV skips one step
             visited[:, j] = ~(visited[:, j - 1] & (res[:, j - 1] == 0))
