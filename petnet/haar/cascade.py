@@ -16,7 +16,8 @@ stage sums, stage thresholds lowered by 1e-5) so the same windows pass.
 :func:`load_cascade` reads the ``opencv_storage`` format written by ``opencv_traincascade``
 (``stages`` / ``weakClassifiers`` / ``internalNodes`` / ``leafValues`` / ``features``), with
 stump or tree weak classifiers and upright Haar features; the old ``opencv-haar-classifier``
-format, LBP cascades and tilted features are refused with a ``CascadeError``.
+format and LBP cascades are refused with a ``CascadeError``. Tilted (45-degree) features are
+read from the tilted integral image (:func:`petnet.haar.integral.tilted_integral`).
 """
 
 from __future__ import annotations
@@ -76,7 +77,16 @@ class Cascade:
     stages: list[Stage]
     rects: np.ndarray
     weights: np.ndarray
+    tilted: np.ndarray = None   # (F,) bool: the feature's rectangles are turned by 45 degrees
     source: str = ""
+
+    def __post_init__(self):
+        if self.tilted is None:
+            self.tilted = np.zeros(len(self.rects), dtype=bool)
+
+    @property
+    def has_tilted(self) -> bool:
+        return bool(self.tilted.any())
 
     @property
     def stumps_only(self) -> bool:
@@ -87,31 +97,39 @@ class Cascade:
         return sum(s.n_weak for s in self.stages)
 
     def feature(self, index: int) -> HaarFeature:
-        """Feature ``index`` of the table as a :class:`HaarFeature`."""
+        """Feature ``index`` of the table as a :class:`HaarFeature` (upright features only)."""
+        if self.tilted[index]:
+            raise ValueError(f"feature {index} is tilted; HaarFeature holds upright features only")
         return HaarFeature(tuple((*(int(v) for v in r), float(w))
                                  for r, w in zip(self.rects[index], self.weights[index]) if w != 0))
 
     # ---- evaluation -------------------------------------------------------------------------
 
-    def evaluate(self, ii: np.ndarray, sq: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    def evaluate(self, ii: np.ndarray, sq: np.ndarray, positions: np.ndarray, tilted=None) -> np.ndarray:
         """Run the cascade on windows of one pyramid layer.
 
         ``ii``/``sq``: integral and squared integral of the layer (``(H+1, W+1)`` int64);
-        ``positions``: ``(N, 2)`` window top-left ``(x, y)``, each window inside the layer.
+        ``positions``: ``(N, 2)`` window top-left ``(x, y)``, each window inside the layer;
+        ``tilted``: the layer's tilted integral, needed when the cascade has tilted features.
         Returns OpenCV's ``runAt`` code per window: 1 = passed every stage, ``-k`` = rejected by
         stage k (0 for the first stage), -1 also for windows skipped as too flat (std <= 10)."""
         positions = np.asarray(positions, dtype=np.int64).reshape(-1, 2)
-        return self._run(ii, sq, positions[:, 0], positions[:, 1], None)
+        return self._run(ii, sq, tilted, positions[:, 0], positions[:, 1], None)
 
-    def evaluate_grid(self, ii: np.ndarray, sq: np.ndarray, step: int, nx: int, ny: int) -> np.ndarray:
+    def evaluate_grid(self, ii: np.ndarray, sq: np.ndarray, step: int, nx: int, ny: int,
+                      tilted=None) -> np.ndarray:
         """:meth:`evaluate` on the grid ``x = 0, step, ..., (nx-1) step``, ``y`` likewise: an
         ``(ny, nx)`` array of codes. Early stages, where most windows are still alive, read the
         rectangle sums as strided slices of the integral image instead of gathering them."""
         ys, xs = np.mgrid[0:ny, 0:nx] * step
-        return self._run(ii, sq, xs.ravel(), ys.ravel(), (step, nx, ny)).reshape(ny, nx)
+        return self._run(ii, sq, tilted, xs.ravel(), ys.ravel(), (step, nx, ny)).reshape(ny, nx)
 
-    def _run(self, ii, sq, px, py, grid):
+    def _run(self, ii, sq, tilted, px, py, grid):
         W1 = ii.shape[1]
+        if self.has_tilted:
+            if tilted is None or tilted.shape != ii.shape:
+                raise ValueError("this cascade has tilted features: pass tilted=tilted_integral(layer)")
+            ii = np.concatenate([ii, tilted])   # tilted table below the upright one, same stride
         if ii.size and -2**31 <= ii.min() and ii.max() < 2**31:
             ii = ii.astype(np.int32)         # 8-bit layers: exact, and half the memory traffic
         flat, flat_sq = ii.ravel(), sq.ravel()
@@ -119,7 +137,7 @@ class Cascade:
         result = np.full(len(base), -1, dtype=np.int64)
         inv_norm, ok = self._variance_norm(flat, flat_sq, base, W1)
         active = np.nonzero(ok)[0]
-        offs = self._offsets(W1)
+        offs = self._offsets(W1, len(flat) // 2)
         for k, stage in enumerate(self.stages):
             if len(active) == 0:
                 break
@@ -147,10 +165,26 @@ class Cascade:
         ok = positive & (area * inv.astype(np.float64) < 0.1)
         return inv, ok
 
-    def _offsets(self, W1):
+    def _corners(self):
+        if getattr(self, "_corner_cache", None) is None:
+            self._corner_cache = self._make_corners()
+        return self._corner_cache
+
+    def _make_corners(self):
+        """``(F, 3, 4, 2)`` table corners ``(row, col)`` of every rectangle, relative to the
+        window, added as ``c0 - c1 - c2 + c3``; tilted rectangles use rows of the tilted table
+        (offset later), with OpenCV's ``CV_TILTED_OFS`` corners."""
         r = self.rects.astype(np.int64)
         x, y, w, h = r[..., 0], r[..., 1], r[..., 2], r[..., 3]
-        return np.stack([y * W1 + x, y * W1 + x + w, (y + h) * W1 + x, (y + h) * W1 + x + w], axis=-1)
+        up = np.stack([np.stack([y, x], -1), np.stack([y, x + w], -1),
+                       np.stack([y + h, x], -1), np.stack([y + h, x + w], -1)], axis=-2)
+        tl = np.stack([np.stack([y, x], -1), np.stack([y + h, x - h], -1),
+                       np.stack([y + w, x + w], -1), np.stack([y + w + h, x + w - h], -1)], axis=-2)
+        return np.where(self.tilted[:, None, None, None], tl, up)
+
+    def _offsets(self, W1, tofs):
+        c = self._corners()
+        return c[..., 0] * W1 + c[..., 1] + np.where(self.tilted, tofs, 0)[:, None, None]
 
     def _feature_value(self, sums, fw):
         """OpenCV's ``(w0 s0 + w1 s1) + w2 s2`` in float32 (sums: ``(..., 3)`` float32)."""
@@ -175,16 +209,20 @@ class Cascade:
         inv = inv_norm.reshape(ny, nx)
         out = np.empty((ny * nx, len(stage.feature)), dtype=bool)
 
+        rows = ii.shape[0] // 2 if self.has_tilted else ii.shape[0]
+        corners = self._corners()
+
         def view(dy, dx):
             return ii[dy:dy + step * (ny - 1) + 1:step, dx:dx + step * (nx - 1) + 1:step]
 
         for j, f in enumerate(stage.feature):
             sums = np.zeros((ny, nx, 3), dtype=np.float32)
+            shift = rows if self.tilted[f] else 0
             for r in range(3):
                 if self.weights[f, r] == 0:    # unused third rectangle: adds 0 * 0
                     continue
-                x, y, w, h = (int(v) for v in self.rects[f, r])
-                sums[..., r] = view(y, x) - view(y, x + w) - view(y + h, x) + view(y + h, x + w)
+                (y0, x0), (y1, x1), (y2, x2), (y3, x3) = (corners[f, r] + (shift, 0)).tolist()
+                sums[..., r] = view(y0, x0) - view(y1, x1) - view(y2, x2) + view(y3, x3)
             val = self._feature_value(sums, self.weights[f]) * inv
             out[:, j] = (val < stage.node_threshold[j]).ravel()
         return out
@@ -202,26 +240,22 @@ class Cascade:
             on_left, on_right = leaves[k, -stage.left], leaves[k, -stage.right]
             vals = np.where(go_left, on_left, on_right).astype(np.float64)
             return np.add.accumulate(vals, axis=1)[:, -1]
-        rows = np.arange(n)
-        vals = np.empty((n, stage.n_weak), dtype=np.float64)
-        node0 = leaf0 = 0
-        for k, count in enumerate(stage.tree_nodes):
-            count = int(count)
-            idx = np.zeros(n, dtype=np.int64)
-            done = np.zeros(n, dtype=bool)
-            leaf = np.zeros(n, dtype=np.int64)
-            for _ in range(count):
-                node = node0 + idx
-                nxt = np.where(go_left[rows, node], stage.left[node], stage.right[node])
-                finish = ~done & (nxt <= 0)
-                leaf[finish] = -nxt[finish]
-                done |= finish
-                idx = np.where(done, idx, nxt)
-                if done.all():
-                    break
-            vals[:, k] = stage.leaves[leaf0 + leaf]
-            node0 += count
-            leaf0 += count + 1
+        # small trees, all trees of the stage at once: walk down until every window sits on a leaf
+        counts = stage.tree_nodes
+        node0 = np.concatenate([[0], np.cumsum(counts)[:-1]])          # first node of each tree
+        leaf0 = node0 + np.arange(len(counts))                          # first leaf of each tree
+        idx = np.zeros((n, len(counts)), dtype=np.int64)                # node within its tree
+        leaf = np.full((n, len(counts)), -1, dtype=np.int64)
+        for _ in range(int(counts.max())):
+            live = leaf < 0
+            if not live.any():
+                break
+            node = node0 + idx
+            nxt = np.where(np.take_along_axis(go_left, node, axis=1), stage.left[node], stage.right[node])
+            at_leaf = live & (nxt <= 0)
+            leaf[at_leaf] = -nxt[at_leaf]
+            idx = np.where(live & ~at_leaf, nxt, idx)
+        vals = stage.leaves[leaf0 + leaf].astype(np.float64)
         return np.add.accumulate(vals, axis=1)[:, -1]
 
 
@@ -271,27 +305,25 @@ def parse_cascade(text: str, source: str = "<string>") -> Cascade:
         raise CascadeError(f"{source}: no <features>")
     rects = np.zeros((len(features), 3, 4), dtype=np.int64)
     weights = np.zeros((len(features), 3), dtype=np.float32)
-    tilted = 0
+    tilted = np.zeros(len(features), dtype=bool)
     for i, f in enumerate(features):
         rs = f.find("rects")
         if rs is None or not 1 <= len(rs) <= 3:
             raise CascadeError(f"{source}: feature {i} needs 1 to 3 <rects>")
-        if int((f.findtext("tilted") or "0").strip() or 0) != 0:
-            tilted += 1
-            continue
+        tilted[i] = int((f.findtext("tilted") or "0").strip() or 0) != 0
         for j, r in enumerate(rs):
             v = _numbers(r, "rects/_")
             if len(v) != 5:
                 raise CascadeError(f"{source}: feature {i}: a rectangle is 'x y w h weight', got {r.text!r}")
             x, y, w, h = (int(t) for t in v[:4])
-            if x < 0 or y < 0 or w < 0 or h < 0 or x + w > window[0] or y + h > window[1]:
+            if tilted[i]:
+                inside = x - h >= 0 and x + w <= window[0] and y >= 0 and y + w + h <= window[1]
+            else:
+                inside = x >= 0 and y >= 0 and x + w <= window[0] and y + h <= window[1]
+            if w < 0 or h < 0 or not inside:
                 raise CascadeError(f"{source}: feature {i}: rectangle {v[:4]} outside the {window} window")
             rects[i, j] = (x, y, w, h)
             weights[i, j] = np.float32(v[4])
-    if tilted:
-        raise CascadeError(f"{source}: {tilted} of its {len(features)} features are tilted (45-degree) "
-                           "Haar features, which petnet.haar does not evaluate; use a cascade with "
-                           "upright features only (e.g. haarcascade_frontalcatface.xml, not *_extended)")
 
     stages_node = node.find("stages")
     if stages_node is None or len(stages_node) == 0:
@@ -328,7 +360,7 @@ def parse_cascade(text: str, source: str = "<string>") -> Cascade:
         stages.append(Stage(thr, np.array(left, np.int64), np.array(right, np.int64),
                             np.array(feat, np.int64), np.array(nthr, np.float32),
                             np.array(counts, np.int64), np.array(leaves, np.float32)))
-    return Cascade(window, stages, rects, weights, source)
+    return Cascade(window, stages, rects, weights, tilted, source)
 
 
 def cascade_path(name) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 
 from petnet.haar.cascade import Cascade, load_cascade
 from petnet.haar.grouping import group_rectangles
-from petnet.haar.integral import integral_image, squared_integral
+from petnet.haar.integral import integral_image, squared_integral, tilted_integral
 from petnet.haar.pyramid import layer_size, pyramid_scales, resize_linear_exact, round_half_even
 
 GROUP_EPS = 0.2
@@ -76,7 +76,8 @@ def detect_candidates(image, cascade="catface", scale_factor: float = 1.1, min_s
         if len(xs) == 0 or len(ys) == 0:
             continue
         # windows must end inside the layer: x + ww < lw + 1 (OpenCV's setWindow)
-        res = cas.evaluate_grid(integral_image(layer), squared_integral(layer), step, len(xs), len(ys))
+        tilted = tilted_integral(layer) if cas.has_tilted else None
+        res = cas.evaluate_grid(integral_image(layer), squared_integral(layer), step, len(xs), len(ys), tilted)
         visited = np.ones_like(res, dtype=bool)
         for j in range(1, res.shape[1]):   # after a first-stage rejection OpenCV skips one step
             visited[:, j] = ~(visited[:, j - 1] & (res[:, j - 1] == 0))
@@ -88,7 +89,21 @@ def detect_candidates(image, cascade="catface", scale_factor: float = 1.1, min_s
         bx = np.rint(xs[hit_x].astype(np.float32) * s32).astype(np.int64)
         by = np.rint(ys[hit_y].astype(np.float32) * s32).astype(np.int64)
         found.append(np.stack([bx, by, np.full_like(bx, bw), np.full_like(by, bh)], axis=1))
-    return np.concatenate(found) if found else np.zeros((0, 4), dtype=np.int64)
+    if not found:
+        return np.zeros((0, 4), dtype=np.int64)
+    return clip_boxes(np.concatenate(found), (w, h))
+
+
+def clip_boxes(boxes: np.ndarray, image_size) -> np.ndarray:
+    """Boxes cut to the photo (OpenCV's ``rect & Rect(0, 0, width, height)``): rounding the scaled
+    window can make a box stick out by a pixel."""
+    b = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    x0, y0 = np.maximum(b[:, 0], 0), np.maximum(b[:, 1], 0)
+    x1 = np.minimum(b[:, 0] + b[:, 2], int(image_size[0]))
+    y1 = np.minimum(b[:, 1] + b[:, 3], int(image_size[1]))
+    out = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
+    out[(out[:, 2] <= 0) | (out[:, 3] <= 0)] = 0
+    return out
 
 
 def detect_multiscale(image, cascade="catface", scale_factor: float = 1.1, min_neighbors: int = 3,

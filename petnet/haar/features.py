@@ -13,8 +13,9 @@ OpenCV's cascade files write the same shapes as up to three *overlapping* weight
 (a three-rectangle line is "the whole ``3w x h`` block times -1 plus the middle cell times 3");
 :class:`HaarFeature` evaluates either form, since both are weighted rectangle sums. Every
 rectangle sum takes four lookups in the integral image, so a feature costs 8-12 lookups at any
-size. OpenCV's 45-degree *tilted* features need a rotated integral image, which petnet does not
-build: :meth:`HaarFeature.from_opencv` rejects them with an error.
+size. OpenCV's 45-degree *tilted* features use the rotated integral image instead
+(:func:`petnet.haar.integral.tilted_rect_sum`); the cascade evaluator handles them, while
+:class:`HaarFeature` holds upright features only.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class HaarFeature:
     def from_opencv(cls, rects, tilted: bool = False) -> "HaarFeature":
         """A feature as OpenCV's cascade XML writes it (``<rects>`` of ``x y w h weight``)."""
         if tilted:
-            raise ValueError("tilted (45-degree) Haar features need a rotated integral image, "
-                             "which petnet.haar does not evaluate")
+            raise ValueError("tilted (45-degree) features are not HaarFeature objects; the cascade "
+                             "evaluates them from the tilted integral (petnet.haar.integral.tilted_rect_sum)")
         out = []
         for r in rects:
             if len(r) != 5:

@@ -11,6 +11,8 @@ whatever its size: four lookups instead of ``w * h`` additions. This is what mak
 Viola-Jones' Haar features cheap enough to evaluate thousands of times per window.
 The squared integral (the same table of ``img ** 2``) gives a window's variance in four
 more lookups, used to normalise the features against lighting (see :mod:`.cascade`).
+The *tilted* integral (Lienhart's rotated summed-area table) does the same for rectangles
+turned by 45 degrees, which some of OpenCV's cascades use.
 """
 
 from __future__ import annotations
@@ -48,6 +50,42 @@ def squared_integral(img) -> np.ndarray:
     """Summed-area table of ``img ** 2`` (OpenCV's ``sqsum``), for window variances."""
     a = _as_2d(img)
     return _table(a * a)
+
+
+def tilted_integral(img) -> np.ndarray:
+    """Rotated summed-area table, OpenCV's ``tilted`` output of ``cv2.integral3``:
+    ``t[Y, X]`` = sum of ``img[y, x]`` over ``y < Y`` and ``|x - X + 1| <= Y - y - 1``, the
+    triangle that opens upwards from pixel ``(X - 1, Y - 1)``. Shape ``(H + 1, W + 1)``.
+
+    Built row by row: ``t[Y, X] = t[Y-1, X-1] + t[Y-1, X+1] - t[Y-2, X] + img[Y-1, X-1] +
+    img[Y-2, X-1]``, on zero margins wide enough that triangles leaving the image are right."""
+    a = _as_2d(img)
+    H, W = a.shape
+    P = H + 1
+    cols = W + 1 + 2 * P                 # columns X = -P .. W + P
+    pix = np.zeros((H, cols), dtype=a.dtype)
+    pix[:, P + 1:P + 1 + W] = a          # img[y, X - 1] sits in the column of X
+    t = np.zeros((H + 1, cols), dtype=a.dtype)
+    for Y in range(1, H + 1):
+        row = t[Y]
+        row[1:-1] = t[Y - 1, :-2] + t[Y - 1, 2:]
+        row += pix[Y - 1]
+        if Y >= 2:
+            row -= t[Y - 2]
+            row += pix[Y - 2]
+    return np.ascontiguousarray(t[:, P:P + W + 1])
+
+
+def tilted_rect_sum(t: np.ndarray, x, y, w, h):
+    """Sum of OpenCV's tilted rectangle ``(x, y, w, h)``: the 45-degree rectangle whose top corner
+    is pixel corner ``(x, y)``, with sides ``w`` going down-right and ``h`` going down-left, from
+    the tilted integral ``t`` by four lookups (``t[p0] - t[p1] - t[p2] + t[p3]``, OpenCV's
+    ``CV_TILTED_OFS``)."""
+    x, y, w, h = (np.asarray(v) for v in (x, y, w, h))
+    H, W = t.shape[0] - 1, t.shape[1] - 1
+    if np.any(x - h < 0) or np.any(x + w > W) or np.any(y < 0) or np.any(y + w + h > H):
+        raise ValueError(f"tilted rectangle outside the {W}x{H} image")
+    return t[y, x] - t[y + h, x - h] - t[y + w, x + w] + t[y + w + h, x + w - h]
 
 
 def rect_sum(ii: np.ndarray, x, y, w, h):
