@@ -61,8 +61,9 @@ def main():
         same_raw = same = n = raw_total = boxes_total = 0
         worst, t_cv, t_pn = 1.0, 0.0, 0.0
         for p in paths:
-            gray = to_gray(np.asarray(Image.open(p).convert("RGB")))
-            if not np.array_equal(gray, cv2.cvtColor(np.asarray(Image.open(p).convert("RGB")), cv2.COLOR_RGB2GRAY)):
+            rgb = np.asarray(Image.open(p).convert("RGB"))
+            gray = to_gray(rgb)
+            if not np.array_equal(gray, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
                 print(f"  {p.name}: grey conversion differs from cv2.cvtColor")
             t = time.perf_counter()
             ref_raw = cc.detectMultiScale(gray, 1.1, 0)

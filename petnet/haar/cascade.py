@@ -38,6 +38,7 @@ BUILTIN = {
 }
 THRESHOLD_EPS = np.float32(1e-5)   # OpenCV lowers every stage threshold by this much
 MAX_GATHER = 1 << 21               # integral-image lookups per chunk (memory bound)
+NOT_VISITED = -(10 ** 6)           # code of windows OpenCV's row walk skips
 DENSE_FRACTION = 0.25              # above this share of live windows, read sums as strided slices
 
 
@@ -117,12 +118,17 @@ class Cascade:
         return self._run(ii, sq, tilted, positions[:, 0], positions[:, 1], None)
 
     def evaluate_grid(self, ii: np.ndarray, sq: np.ndarray, step: int, nx: int, ny: int,
-                      tilted=None) -> np.ndarray:
+                      tilted=None, skip_like_opencv: bool = False) -> np.ndarray:
         """:meth:`evaluate` on the grid ``x = 0, step, ..., (nx-1) step``, ``y`` likewise: an
         ``(ny, nx)`` array of codes. Early stages, where most windows are still alive, read the
-        rectangle sums as strided slices of the integral image instead of gathering them."""
+        rectangle sums as strided slices of the integral image instead of gathering them.
+
+        ``skip_like_opencv``: OpenCV walks each row left to right and skips the next window after
+        one rejected by the first stage; those windows are not evaluated and get the code
+        ``NOT_VISITED``, so exactly OpenCV's windows can pass."""
         ys, xs = np.mgrid[0:ny, 0:nx] * step
-        return self._run(ii, sq, tilted, xs.ravel(), ys.ravel(), (step, nx, ny)).reshape(ny, nx)
+        grid = (step, nx, ny, skip_like_opencv)
+        return self._run(ii, sq, tilted, xs.ravel(), ys.ravel(), grid).reshape(ny, nx)
 
     def _run(self, ii, sq, tilted, px, py, grid):
         W1 = ii.shape[1]
@@ -149,6 +155,10 @@ class Cascade:
             rejected = score < np.float64(stage.threshold)
             result[active[rejected]] = -k
             active = active[~rejected]
+            if k == 0 and grid is not None and grid[3]:
+                visited = _opencv_visits(result.reshape(grid[2], grid[1]) == 0).ravel()
+                result[~visited] = NOT_VISITED
+                active = active[visited[active]]
         result[active] = 1
         return result
 
@@ -205,7 +215,7 @@ class Cascade:
         return out
 
     def _go_left_dense(self, stage, ii, grid, inv_norm):
-        step, nx, ny = grid
+        step, nx, ny, _ = grid
         inv = inv_norm.reshape(ny, nx)
         out = np.empty((ny * nx, len(stage.feature)), dtype=bool)
 
@@ -216,14 +226,16 @@ class Cascade:
             return ii[dy:dy + step * (ny - 1) + 1:step, dx:dx + step * (nx - 1) + 1:step]
 
         for j, f in enumerate(stage.feature):
-            sums = np.zeros((ny, nx, 3), dtype=np.float32)
             shift = rows if self.tilted[f] else 0
+            val = None
             for r in range(3):
-                if self.weights[f, r] == 0:    # unused third rectangle: adds 0 * 0
+                wt = self.weights[f, r]
+                if wt == 0:    # unused third rectangle: OpenCV adds 0 * 0
                     continue
                 (y0, x0), (y1, x1), (y2, x2), (y3, x3) = (corners[f, r] + (shift, 0)).tolist()
-                sums[..., r] = view(y0, x0) - view(y1, x1) - view(y2, x2) + view(y3, x3)
-            val = self._feature_value(sums, self.weights[f]) * inv
+                term = (view(y0, x0) - view(y1, x1) - view(y2, x2) + view(y3, x3)).astype(np.float32) * wt
+                val = term if val is None else val + term     # (w0 s0 + w1 s1) + w2 s2, float32
+            val = val * inv
             out[:, j] = (val < stage.node_threshold[j]).ravel()
         return out
 
@@ -257,6 +269,15 @@ class Cascade:
             idx = np.where(live & ~at_leaf, nxt, idx)
         vals = stage.leaves[leaf0 + leaf].astype(np.float64)
         return np.add.accumulate(vals, axis=1)[:, -1]
+
+
+def _opencv_visits(first_stage_rejected: np.ndarray) -> np.ndarray:
+    """Which windows of each grid row OpenCV runs: all, except the one right after a window it
+    ran that the first stage rejected (``if (result == 0) x += yStep``)."""
+    visited = np.ones_like(first_stage_rejected, dtype=bool)
+    for j in range(1, visited.shape[1]):
+        visited[:, j] = ~(visited[:, j - 1] & first_stage_rejected[:, j - 1])
+    return visited
 
 
 # ---- reading OpenCV's XML ----------------------------------------------------------------------

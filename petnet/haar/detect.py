@@ -77,11 +77,9 @@ def detect_candidates(image, cascade="catface", scale_factor: float = 1.1, min_s
             continue
         # windows must end inside the layer: x + ww < lw + 1 (OpenCV's setWindow)
         tilted = tilted_integral(layer) if cas.has_tilted else None
-        res = cas.evaluate_grid(integral_image(layer), squared_integral(layer), step, len(xs), len(ys), tilted)
-        visited = np.ones_like(res, dtype=bool)
-        for j in range(1, res.shape[1]):   # after a first-stage rejection OpenCV skips one step
-            visited[:, j] = ~(visited[:, j - 1] & (res[:, j - 1] == 0))
-        hit_y, hit_x = np.nonzero((res > 0) & visited)
+        res = cas.evaluate_grid(integral_image(layer), squared_integral(layer), step, len(xs), len(ys),
+                                tilted, skip_like_opencv=True)
+        hit_y, hit_x = np.nonzero(res > 0)
         if len(hit_y) == 0:
             continue
         s32 = np.float32(s)
