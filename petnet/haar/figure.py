@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 
-def boxes_figure(panels, out=None, show: bool = False, columns: int | None = None, colour: str = "lime"):
+def boxes_figure(panels, out=None, show: bool = False, columns: int | None = None, colour: str = "lime",
+                 title_font=None):
     """Draw ``panels`` -- ``(image, boxes, title)`` tuples, image grey or RGB, boxes ``(N, 4)``
-    ``x, y, w, h`` -- in a grid and save it to ``out`` (PNG, PDF or SVG). Returns ``out``."""
+    ``x, y, w, h`` -- in a grid and save it to ``out`` (PNG, PDF or SVG). ``title_font``: a
+    matplotlib ``FontProperties`` for the titles (e.g. one with Chinese glyphs). Returns ``out``."""
     from matplotlib.patches import Rectangle
 
     from petnet.plotting import finish, pyplot
@@ -25,5 +27,5 @@ def boxes_figure(panels, out=None, show: bool = False, columns: int | None = Non
         ax.imshow(img, cmap="gray" if getattr(img, "ndim", 3) == 2 else None, vmin=0, vmax=255)
         for x, y, w, h in boxes:
             ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor=colour, linewidth=2))
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, fontproperties=title_font)
     return finish(fig, out, show, dpi=100)

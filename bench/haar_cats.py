@@ -1,0 +1,111 @@
+"""How often the Viola-Jones cat-face cascade fires on the shared cat and dog photos.
+
+    .venv/bin/python bench/haar_cats.py [--photos ../shared/data/pets/train] [--figure docs/img/haar_cats.png]
+
+Runs ``petnet.haar.detect_multiscale`` with OpenCV's haarcascade_frontalcatface.xml and
+detectMultiScale's defaults (scaleFactor 1.1, minNeighbors 3) on every photo. Cat breeds are the
+folders whose name starts with an upper-case letter (Oxford-IIIT Pet convention), dogs the rest.
+Prints a Markdown table: per cat breed, the photos with at least one cat-face box; the dog
+photos with a box are false positives. With ``--figure`` it also draws the first photo of a few
+cat breeds and the first dog false positive, each titled with the CNN's answer
+(``python -m petnet predict --json``, the embedded 37-breed model, which was trained on these
+very photos -- so its answers here illustrate, they do not test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from petnet.haar import detect_multiscale, load_cascade  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTOS = ROOT.parent / "shared" / "data" / "pets" / "train"
+FIGURE_BREEDS = "Abyssinian,Bengal,British_Shorthair,Maine_Coon,Persian,Ragdoll,Siamese"
+
+
+def cnn_answers(paths):
+    """The CNN's top answer for each photo, from ``python -m petnet predict --json``."""
+    out = subprocess.run([sys.executable, "-m", "petnet", "predict", *map(str, paths), "--json"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    answers = {}
+    for line in out.splitlines():
+        rec = json.loads(line)
+        answers[Path(rec["path"]).name] = rec["top"][0]
+    return answers
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--photos", type=Path, default=PHOTOS, help="folder of breed sub-folders (default %(default)s)")
+    ap.add_argument("--figure", type=Path, default=None, help="also write this figure (PNG)")
+    ap.add_argument("--figure-breeds", default=FIGURE_BREEDS, help="cat breeds whose first photo is drawn")
+    args = ap.parse_args()
+    cascade = load_cascade("catface")
+    breeds = sorted(d for d in args.photos.iterdir() if d.is_dir())
+    if not breeds:
+        raise SystemExit(f"no breed folders under {args.photos}")
+    rows, found, t_total, n_total = [], {}, 0.0, 0
+    for d in breeds:
+        photos = sorted(p for p in d.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        hits = 0
+        for p in photos:
+            rgb = np.asarray(Image.open(p).convert("RGB"))
+            t = time.perf_counter()
+            boxes = detect_multiscale(rgb, cascade)
+            t_total += time.perf_counter() - t
+            n_total += 1
+            found[p] = boxes
+            hits += len(boxes) > 0
+        rows.append((d.name, d.name[0].isupper(), len(photos), hits))
+    cats = [r for r in rows if r[1]]
+    dogs = [r for r in rows if not r[1]]
+    print(f"cat-face cascade (haarcascade_frontalcatface.xml, scaleFactor 1.1, minNeighbors 3) on {args.photos}")
+    print("\n| cat breed | photos | with a cat-face box |\n|---|---:|---:|")
+    for name, _, n, h in cats:
+        print(f"| {name} | {n} | {h} ({100 * h / n:.0f}%) |")
+    nc, hc = sum(r[2] for r in cats), sum(r[3] for r in cats)
+    nd, hd = sum(r[2] for r in dogs), sum(r[3] for r in dogs)
+    print(f"| **all {len(cats)} cat breeds** | {nc} | **{hc} ({100 * hc / nc:.1f}%)** |")
+    print(f"| all {len(dogs)} dog breeds (false positives) | {nd} | {hd} ({100 * hd / nd:.1f}%) |")
+    fp = [f"{name} {h}/{n}" for name, _, n, h in dogs if h]
+    print(f"\ndog breeds with a false positive: {', '.join(fp) or 'none'}")
+    print(f"detection time: {t_total:.1f} s for {n_total} photos ({t_total / n_total:.2f} s per photo, one thread)")
+
+    if args.figure:
+        from petnet.haar.figure import boxes_figure
+        from petnet.pets.sheet import chinese_font, drawable
+
+        chosen = []
+        for b in args.figure_breeds.split(","):
+            photos = sorted(p for p in found if p.parent.name == b)
+            if photos:
+                chosen.append(photos[0])
+        chosen += [p for p in sorted(found) if not p.parent.name[0].isupper() and len(found[p])][:1]
+        answers = cnn_answers(chosen)
+        font, charmap = chinese_font()
+        panels = []
+        for p in chosen:
+            top = answers[p.name]
+            name = top["name"] if drawable(top["name"], charmap) else top["label"]
+            n = len(found[p])
+            title = (f"{p.name}: {n} cat-face box{'es' if n != 1 else ''}\n"
+                     f"CNN: {name} ({top['label']}) {top['score']:.3f}")
+            panels.append((np.asarray(Image.open(p).convert("RGB")), found[p], title))
+        boxes_figure(panels, args.figure, columns=4, title_font=font)
+        print(f"wrote {args.figure} ({len(panels)} photos)")
+
+
+if __name__ == "__main__":
+    main()
