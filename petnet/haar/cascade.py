@@ -203,15 +203,25 @@ class Cascade:
 
     def _go_left_gather(self, stage, flat, base, inv_norm, offs):
         feats = stage.feature
-        fo = offs[feats]          # (nodes, 3, 4)
-        fw = self.weights[feats]  # (nodes, 3) float32
+        fw = self.weights[feats]                      # (nodes, 3) float32
+        two = fw[:, 2] == 0                           # features without a third rectangle
         out = np.empty((len(base), len(feats)), dtype=bool)
         chunk = max(1, MAX_GATHER // (12 * len(feats)))
+        groups = [(np.nonzero(two)[0], 2), (np.nonzero(~two)[0], 3)]
         for a in range(0, len(base), chunk):
-            g = flat[base[a:a + chunk, None, None, None] + fo[None]]     # (n, nodes, 3, 4)
-            sums = (g[..., 0] - g[..., 1] - g[..., 2] + g[..., 3]).astype(np.float32)
-            val = self._feature_value(sums, fw) * inv_norm[a:a + chunk, None]   # float32, as OpenCV
-            out[a:a + chunk] = val < stage.node_threshold
+            b = base[a:a + chunk]
+            inv = inv_norm[a:a + chunk, None]
+            for cols, nr in groups:                   # gather only the rectangles a feature uses
+                if len(cols) == 0:
+                    continue
+                fo = offs[feats[cols], :nr]           # (k, nr, 4)
+                g = flat[b[:, None, None, None] + fo[None]]
+                sums = (g[..., 0] - g[..., 1] - g[..., 2] + g[..., 3]).astype(np.float32)
+                w = fw[cols]
+                val = sums[..., 0] * w[:, 0] + sums[..., 1] * w[:, 1]
+                if nr == 3:
+                    val = val + sums[..., 2] * w[:, 2]    # (w0 s0 + w1 s1) + w2 s2, float32
+                out[a:a + chunk, cols] = val * inv < stage.node_threshold[cols]
         return out
 
     def _go_left_dense(self, stage, ii, grid, inv_norm):
