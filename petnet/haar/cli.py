@@ -210,8 +210,8 @@ def run_integral(args) -> int:
     if small:
         print(f"image ({W}x{H}), the rectangle x={x} y={y} w={rw} h={rh} in [brackets]:")
         for r in range(H):
-            print("  " + " ".join((f"[{v}]" if x <= q < x + rw and y <= r < y + rh else f" {v} ")
-                                  for q, v in enumerate(img[r])))
+            print(("  " + " ".join((f"[{v}]" if x <= q < x + rw and y <= r < y + rh else f" {v} ")
+                                   for q, v in enumerate(img[r]))).rstrip())
         width = len(str(int(ii.max())))
         print(f"integral image ii ({W + 1}x{H + 1}, extra zero row and column): ii[r, c] = sum of img[:r, :c]")
         for r in range(H + 1):
