@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from petnet.argtypes import nonneg_int, positive_int, positive_number
+from petnet.cli import add_command, add_group, nonneg_int, positive_int, positive_number
 from petnet.errors import PetnetError
 
 DESCRIPTION = """\
@@ -72,16 +72,13 @@ def _scale_factor(text: str) -> float:
 
 
 def register(subparsers) -> None:
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = subparsers.add_parser("haar", help="Haar features, integral image, Viola-Jones cat/face detection",
-                              description=DESCRIPTION, formatter_class=fmt)
-    sub = p.add_subparsers(dest="haar_command", metavar="SUBCOMMAND")
-    p.set_defaults(func=lambda args: p.print_help() or 2)
-
-    d = sub.add_parser("detect", help="find cat faces / faces with an OpenCV cascade (NumPy, no OpenCV)",
-                       description="Slide a Viola-Jones cascade over each photo at every scale and print "
-                                   "the boxes, as OpenCV's CascadeClassifier.detectMultiScale.",
-                       epilog=DETECT_EPILOG, formatter_class=fmt)
+    sub = add_group(subparsers, "haar", help="Haar features, integral image, Viola-Jones cat/face detection",
+                    description=DESCRIPTION)
+    d = add_command(sub, "detect", run_detect,
+                    help="find cat faces / faces with an OpenCV cascade (NumPy, no OpenCV)",
+                    description="Slide a Viola-Jones cascade over each photo at every scale and print "
+                                "the boxes, as OpenCV's CascadeClassifier.detectMultiScale.",
+                    epilog=DETECT_EPILOG)
     d.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders of images")
     d.add_argument("--cascade", "-c", default="catface", metavar="catface|face|FILE.xml",
                    help="which cascade (default catface)")
@@ -96,12 +93,11 @@ def register(subparsers) -> None:
     d.add_argument("--columns", type=positive_int, default=None, help="panels per row in --out (default up to 4)")
     d.add_argument("--json", action="store_true",
                    help="one JSON object per photo: {path, width, height, cascade, boxes: [[x, y, w, h]], seconds}")
-    d.set_defaults(func=run_detect)
 
-    i = sub.add_parser("integral", help="the integral image: a rectangle sum in four lookups",
-                       description="Build the integral image (summed-area table) of a small image and "
-                                   "compute one rectangle sum from four of its entries, next to the direct sum.",
-                       epilog=INTEGRAL_EPILOG, formatter_class=fmt)
+    i = add_command(sub, "integral", run_integral, help="the integral image: a rectangle sum in four lookups",
+                    description="Build the integral image (summed-area table) of a small image and "
+                                "compute one rectangle sum from four of its entries, next to the direct sum.",
+                    epilog=INTEGRAL_EPILOG)
     i.add_argument("--image", default=None, metavar="PHOTO",
                    help="use this photo's grey levels (default: a small random image of digits 0-9)")
     i.add_argument("--size", type=_size, default=(8, 6), metavar="WxH",
@@ -110,7 +106,6 @@ def register(subparsers) -> None:
     i.add_argument("--rect", type=_rect, default=None, metavar="X,Y,W,H",
                    help="the rectangle: top-left pixel (X, Y), width W, height H (default: one in the middle)")
     i.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    i.set_defaults(func=run_integral)
 
 
 def _photos(items) -> list[Path]:

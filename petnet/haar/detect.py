@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.errors import ParamError
 from petnet.haar.cascade import Cascade, load_cascade
 from petnet.haar.grouping import group_rectangles
 from petnet.haar.integral import integral_image, squared_integral, tilted_integral
@@ -33,12 +34,12 @@ def to_gray(image) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating):
         a = np.rint(np.clip(a, 0.0, 1.0) * 255)
     elif a.dtype != np.uint8:
-        raise ValueError(f"image must be uint8 or floats in [0, 1], got dtype {a.dtype}")
+        raise ParamError("image", f"must be uint8 or floats in [0, 1], got dtype {a.dtype}")
     a = a.astype(np.int64)
     if a.ndim == 2:
         return a.astype(np.uint8)
     if a.ndim != 3 or a.shape[2] not in (3, 4):
-        raise ValueError(f"image must be (H, W) grey or (H, W, 3) RGB, got shape {a.shape}")
+        raise ParamError("image", f"must be (H, W) grey or (H, W, 3) RGB, got shape {a.shape}")
     g = (9798 * a[..., 0] + 19235 * a[..., 1] + 3735 * a[..., 2] + (1 << 14)) >> 15
     return g.astype(np.uint8)
 
@@ -50,7 +51,7 @@ def _size_pair(v, name):
         v = (v, v)
     w, h = (int(t) for t in v)
     if w < 0 or h < 0:
-        raise ValueError(f"{name} must be >= 0, got {v}")
+        raise ParamError(name, f"must be >= 0, got {v}")
     return (w, h)
 
 
@@ -61,7 +62,7 @@ def detect_candidates(image, cascade="catface", scale_factor: float = 1.1, min_s
     row, then column."""
     cas: Cascade = load_cascade(cascade)
     if not scale_factor > 1:
-        raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
+        raise ParamError("scale_factor", f"must be > 1, got {scale_factor}")
     gray = to_gray(image)
     h, w = gray.shape
     ww, wh = cas.window
@@ -115,6 +116,6 @@ def detect_multiscale(image, cascade="catface", scale_factor: float = 1.1, min_n
     ``min_size``/``max_size``: ``(width, height)`` or one number; None = no limit.
     ``min_neighbors``: a box needs more than this many raw detections (0 = no grouping)."""
     if int(min_neighbors) != min_neighbors or min_neighbors < 0:
-        raise ValueError(f"min_neighbors must be a whole number >= 0, got {min_neighbors}")
+        raise ParamError("min_neighbors", f"must be a whole number >= 0, got {min_neighbors}")
     raw = detect_candidates(image, cascade, scale_factor, min_size, max_size)
     return group_rectangles(raw, int(min_neighbors), GROUP_EPS)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from petnet.errors import ParamError
 from petnet.haar.integral import integral_image, rect_sum
 
 KINDS = ("edge-x", "edge-y", "line-x", "line-y", "checker")
@@ -83,7 +84,7 @@ def haar_feature(kind: str, x: int, y: int, w: int, h: int) -> HaarFeature:
     ``line-x``: 3 cells side by side, middle minus outer; ``line-y``: the same stacked;
     ``checker``: 2 x 2 cells, top-left + bottom-right minus the other two."""
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise ParamError("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     if w < 1 or h < 1:
         raise ValueError(f"cell width and height must be >= 1, got w={w}, h={h}")
     if x < 0 or y < 0:

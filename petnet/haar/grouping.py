@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.errors import ParamError
+
 
 def similar(rects: np.ndarray, eps: float) -> np.ndarray:
     """``(N, N)`` bool matrix: OpenCV's ``SimilarRects(eps)`` between every pair of ``x, y, w, h``."""
@@ -54,7 +56,7 @@ def group_rectangles(rects, group_threshold: int, eps: float = 0.2, return_count
     With ``group_threshold <= 0`` the rectangles come back unchanged, as in OpenCV."""
     r = np.asarray(rects, dtype=np.int64).reshape(-1, 4)
     if eps < 0:
-        raise ValueError(f"eps must be >= 0, got {eps}")
+        raise ParamError("eps", f"must be >= 0, got {eps}")
     if group_threshold <= 0 or len(r) == 0:
         return (r.copy(), np.ones(len(r), dtype=np.int64)) if return_counts else r.copy()
     labels, n = partition(r, eps)

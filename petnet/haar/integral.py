@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.errors import ParamError
+
 
 def _table(values: np.ndarray) -> np.ndarray:
     h, w = values.shape
@@ -31,12 +33,12 @@ def _table(values: np.ndarray) -> np.ndarray:
 def _as_2d(img) -> np.ndarray:
     a = np.asarray(img)
     if a.ndim != 2:
-        raise ValueError(f"img must be a 2-D (grayscale) array, got shape {a.shape}")
+        raise ParamError("img", f"must be a 2-D (grayscale) array, got shape {a.shape}")
     if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
         return a.astype(np.int64)
     if np.issubdtype(a.dtype, np.floating):
         return a.astype(np.float64)
-    raise ValueError(f"img must hold numbers, got dtype {a.dtype}")
+    raise ParamError("img", f"must hold numbers, got dtype {a.dtype}")
 
 
 def integral_image(img) -> np.ndarray:

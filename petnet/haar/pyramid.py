@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from petnet.errors import ParamError
+
 
 def round_half_even(v: float) -> int:
     """C's ``cvRound``: nearest integer, ties to even (Python's ``round``)."""
@@ -25,7 +27,7 @@ def pyramid_scales(image_size, window, scale_factor: float, min_size=(0, 0), max
     ``image_size`` and ``window`` are ``(width, height)``. A scale is kept while the scaled window
     fits in the image and lies within ``[min_size, max_size]`` (``(0, 0)`` = no limit)."""
     if not scale_factor > 1:
-        raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
+        raise ParamError("scale_factor", f"must be > 1, got {scale_factor}")
     iw, ih = (int(v) for v in image_size)
     ww, wh = (int(v) for v in window)
     max_w, max_h = (int(v) for v in max_size)
@@ -83,10 +85,10 @@ def resize_linear_exact(img: np.ndarray, size) -> np.ndarray:
     OpenCV's ``cv2.resize(img, size, interpolation=cv2.INTER_LINEAR_EXACT)``."""
     a = np.asarray(img)
     if a.ndim != 2 or a.dtype != np.uint8:
-        raise ValueError(f"img must be a 2-D uint8 array, got {a.dtype} of shape {a.shape}")
+        raise ParamError("img", f"must be a 2-D uint8 array, got {a.dtype} of shape {a.shape}")
     dw, dh = (int(v) for v in size)
     if dw < 1 or dh < 1:
-        raise ValueError(f"size must be at least 1 x 1, got {dw} x {dh}")
+        raise ParamError("size", f"must be at least 1 x 1, got {dw} x {dh}")
     sh, sw = a.shape
     if (dw, dh) == (sw, sh):
         return a.copy()
