@@ -12,6 +12,7 @@ lookups, so thousands of features per window are affordable.
 * :mod:`~petnet.haar.grouping` -- merging overlapping boxes (``cv2.groupRectangles``)
 * :mod:`~petnet.haar.detect`   -- ``detect_multiscale``: the whole detector
 * :mod:`~petnet.haar.figure`   -- drawing the boxes
+* :mod:`~petnet.haar.api`      -- photos in, result objects out (what ``petnet haar`` prints)
 
 OpenCV's ``haarcascade_frontalcatface.xml`` (cat faces) and ``haarcascade_frontalface_default.xml``
 (human faces) ship in ``petnet/haar/data`` under Intel's BSD-style licence (``data/LICENSE``).
@@ -19,6 +20,7 @@ OpenCV's ``haarcascade_frontalcatface.xml`` (cat faces) and ``haarcascade_fronta
 (tested in ``tests/haar``), without OpenCV.
 """
 
+from petnet.haar.api import Detections, IntegralExample, detect_files, integral_example, read_rgb
 from petnet.haar.cascade import BUILTIN, Cascade, CascadeError, load_cascade, parse_cascade
 from petnet.haar.detect import detect_candidates, detect_multiscale, to_gray
 from petnet.haar.features import KINDS, HaarFeature, feature_values, haar_feature
@@ -33,4 +35,5 @@ __all__ = [
     "pyramid_scales", "resize_linear_exact",
     "group_rectangles", "partition",
     "detect_multiscale", "detect_candidates", "to_gray",
+    "detect_files", "Detections", "integral_example", "IntegralExample", "read_rgb",
 ]

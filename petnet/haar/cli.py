@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from petnet.cli import add_command, add_group, nonneg_int, positive_int, positive_number
@@ -36,9 +35,6 @@ examples:
   petnet haar integral --rect 2,1,4,3 --seed 7
   petnet haar integral --image cat.jpg --rect 100,80,50,40 --json
 """
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
 
 def _size(text: str) -> tuple[int, int]:
     """``48`` or ``48x64`` (width x height) -> (w, h)."""
@@ -108,65 +104,21 @@ def register(subparsers) -> None:
     i.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
 
 
-def _photos(items) -> list[Path]:
-    out = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(q for q in path.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise PetnetError(f"{path}: folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-            out.extend(found)
-        else:
-            out.append(path)
-    return out
-
-
-def _read_rgb(path: Path):
-    """8-bit RGB pixels of a photo, upright; transparency composited on white."""
-    import numpy as np
-    from PIL import Image
-
-    from petnet.image_file import open_image
-
-    img = open_image(path)
-    if img.mode in ("RGBA", "LA", "PA", "P", "RGBa", "La"):
-        rgba = img.convert("RGBA")
-        img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img.alpha_composite(rgba)
-    return np.asarray(img.convert("RGB"))
-
-
 def run_detect(args) -> int:
-    from petnet.haar.cascade import BUILTIN, load_cascade
-    from petnet.haar.detect import detect_multiscale
+    from petnet.haar.api import detect_files, image_paths
 
-    cascade = load_cascade(args.cascade)       # CascadeError (a PetnetError) names the file
-    what = {"catface": "cat face", "face": "face"}.get(args.cascade, "object")
+    out = Path(args.out) if args.out else None
+    if out and any(out.exists() and out.resolve() == q.resolve() for q in image_paths(args.photos)):
+        raise PetnetError("--out is one of the input photos; choose another file")
     panels = []
-    for path in _photos(args.photos):
-        rgb = _read_rgb(path)
-        t0 = time.perf_counter()
-        boxes = detect_multiscale(rgb, cascade, args.scale_factor, args.min_neighbors,
-                                  args.min_size, args.max_size)
-        seconds = time.perf_counter() - t0
-        h, w = rgb.shape[:2]
-        if args.json:
-            print(json.dumps({"path": str(path), "width": w, "height": h,
-                              "cascade": args.cascade if args.cascade in BUILTIN else str(Path(args.cascade)),
-                              "boxes": boxes.tolist(), "seconds": round(seconds, 4)}, ensure_ascii=False))
-        else:
-            line = f"{path}: {len(boxes)} {what}{'' if len(boxes) == 1 else 's'}"
-            for x, y, bw, bh in boxes.tolist():
-                line += f" [x={x} y={y} w={bw} h={bh}]"
-            print(f"{line} ({w}x{h}, {seconds:.2f} s)")
-        if args.out:
-            panels.append((rgb, boxes, f"{path.name}: {len(boxes)} {what}{'' if len(boxes) == 1 else 's'}"))
-    if args.out:
+    for found in detect_files(args.photos, args.cascade, scale_factor=args.scale_factor,
+                              min_neighbors=args.min_neighbors, min_size=args.min_size,
+                              max_size=args.max_size, keep_image=out is not None):
+        print(json.dumps(found.to_dict(), ensure_ascii=False) if args.json else found.line())
+        if out:
+            panels.append((found.image, found.boxes, found.title()))
+    if out:
         from petnet.haar.figure import boxes_figure
-        out = Path(args.out)
-        if any(out.exists() and out.resolve() == Path(q).resolve() for q in _photos(args.photos)):
-            raise PetnetError("--out is one of the input photos; choose another file")
         boxes_figure(panels, out, columns=args.columns)
         if not args.json:
             print(f"wrote {out}")
@@ -174,47 +126,8 @@ def run_detect(args) -> int:
 
 
 def run_integral(args) -> int:
-    import numpy as np
+    from petnet.haar.api import integral_example
 
-    from petnet.haar.integral import integral_image
-
-    if args.image:
-        from petnet.haar.detect import to_gray
-        img = to_gray(_read_rgb(Path(args.image))).astype(np.int64)
-    else:
-        w, h = args.size
-        if w > 40 or h > 40:
-            raise PetnetError(f"--size {w}x{h} is too big to print; use at most 40x40 (or --image PHOTO)")
-        img = np.random.default_rng(args.seed).integers(0, 10, (h, w))
-    H, W = img.shape
-    x, y, rw, rh = args.rect or (W // 4, H // 4, max(1, W // 2), max(1, H // 2))
-    if x + rw > W or y + rh > H:
-        raise PetnetError(f"--rect {x},{y},{rw},{rh} does not fit in the {W}x{H} image "
-                          f"(need X+W <= {W} and Y+H <= {H})")
-    ii = integral_image(img)
-    a, b, c, d = (int(ii[y + rh, x + rw]), int(ii[y, x + rw]), int(ii[y + rh, x]), int(ii[y, x]))
-    four = a - b - c + d
-    direct = int(img[y:y + rh, x:x + rw].sum())
-    if args.json:
-        print(json.dumps({"width": W, "height": H, "rect": [x, y, rw, rh],
-                          "lookups": {"ii[y+h, x+w]": a, "ii[y, x+w]": b, "ii[y+h, x]": c, "ii[y, x]": d},
-                          "four_lookups": four, "direct": direct, "pixels_added": rw * rh,
-                          "equal": four == direct}))
-        return 0 if four == direct else 1
-    small = not args.image
-    if small:
-        print(f"image ({W}x{H}), the rectangle x={x} y={y} w={rw} h={rh} in [brackets]:")
-        for r in range(H):
-            print(("  " + " ".join((f"[{v}]" if x <= q < x + rw and y <= r < y + rh else f" {v} ")
-                                   for q, v in enumerate(img[r]))).rstrip())
-        width = len(str(int(ii.max())))
-        print(f"integral image ii ({W + 1}x{H + 1}, extra zero row and column): ii[r, c] = sum of img[:r, :c]")
-        for r in range(H + 1):
-            print("  " + " ".join(f"{int(v):>{width}}" for v in ii[r]))
-    else:
-        print(f"{args.image}: {W}x{H} grey levels; rectangle x={x} y={y} w={rw} h={rh}")
-    print("sum by four lookups: ii[y+h, x+w] - ii[y, x+w] - ii[y+h, x] + ii[y, x]")
-    print(f"  = ii[{y + rh}, {x + rw}] - ii[{y}, {x + rw}] - ii[{y + rh}, {x}] + ii[{y}, {x}]"
-          f" = {a} - {b} - {c} + {d} = {four}")
-    print(f"direct sum of the {rw}x{rh} = {rw * rh} pixels: {direct}  ({'equal' if four == direct else 'DIFFERENT'})")
-    return 0 if four == direct else 1
+    ex = integral_example(image=args.image, size=args.size, seed=args.seed, rect=args.rect)
+    print(json.dumps(ex.to_dict()) if args.json else ex.report())
+    return 0 if ex.four_lookups == ex.direct else 1

@@ -63,3 +63,17 @@ def test_user_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):       # argparse: scale factor must exceed 1
         main(["haar", "detect", str(tmp_path / "a.png"), "--scale-factor", "1"])
     assert "greater than 1" in capsys.readouterr().err
+
+
+def test_python_api_behind_the_command(tmp_path):
+    from petnet.errors import ParamError
+    from petnet.haar import detect_files, integral_example
+
+    ex = integral_example(rect=(2, 1, 4, 3))
+    assert ex.four_lookups == ex.direct == 69 and ex.lookups == (124, 24, 45, 14)
+    with pytest.raises(ParamError, match="^rect 5,5,10,10 does not fit"):
+        integral_example(rect=(5, 5, 10, 10))
+    Image.fromarray(np.full((40, 50, 3), 90, np.uint8)).save(tmp_path / "grey.png")
+    (found,) = list(detect_files([tmp_path], "face", keep_image=True))
+    assert found.boxes.shape == (0, 4) and found.image.shape == (40, 50, 3)
+    assert found.line().startswith(f"{tmp_path / 'grey.png'}: 0 faces (50x40")
