@@ -85,10 +85,9 @@ def haar_feature(kind: str, x: int, y: int, w: int, h: int) -> HaarFeature:
     ``checker``: 2 x 2 cells, top-left + bottom-right minus the other two."""
     if kind not in KINDS:
         raise ParamError("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
-    if w < 1 or h < 1:
-        raise ValueError(f"cell width and height must be >= 1, got w={w}, h={h}")
-    if x < 0 or y < 0:
-        raise ValueError(f"x and y must be >= 0, got x={x}, y={y}")
+    for name, v, low in (("w", w, 1), ("h", h, 1), ("x", x, 0), ("y", y, 0)):
+        if v < low:
+            raise ParamError(name, f"must be >= {low}, got {v}")
     cells = {
         "edge-x": [(0, 0, 1), (1, 0, -1)],
         "edge-y": [(0, 0, 1), (0, 1, -1)],
