@@ -47,7 +47,8 @@ def iou(a, b):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--photos", type=Path, default=PHOTOS, help="folder of breed sub-folders (default %(default)s)")
+    ap.add_argument("--photos", type=Path, default=PHOTOS,
+                    help="folder of breed sub-folders (default %(default)s)")
     ap.add_argument("--every", type=int, default=1, help="use every N-th photo (default 1: all)")
     ap.add_argument("--cascades", default="catface,face", help="comma-separated built-in cascades")
     args = ap.parse_args()

@@ -1,6 +1,7 @@
 """How often the Viola-Jones cat-face cascade fires on the shared cat and dog photos.
 
-    .venv/bin/python bench/haar_cats.py [--photos ../shared/data/pets/train] [--figure docs/img/haar_cats.png] [--no-table]
+    .venv/bin/python bench/haar_cats.py [--photos ../shared/data/pets/train]
+                                        [--figure docs/img/haar_cats.png] [--no-table]
 
 Runs ``petnet.haar.detect_multiscale`` with OpenCV's haarcascade_frontalcatface.xml and
 detectMultiScale's defaults (scaleFactor 1.1, minNeighbors 3) on every photo. Cat breeds are the
@@ -49,7 +50,8 @@ def cnn_answers(paths):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--photos", type=Path, default=PHOTOS, help="folder of breed sub-folders (default %(default)s)")
+    ap.add_argument("--photos", type=Path, default=PHOTOS,
+                    help="folder of breed sub-folders (default %(default)s)")
     ap.add_argument("--figure", type=Path, default=None, help="also write this figure (PNG)")
     ap.add_argument("--figure-breeds", default=FIGURE_BREEDS, help="cat breeds whose first photo is drawn")
     ap.add_argument("--figure-dog", default=FIGURE_DOG, help="dog photo drawn last (default %(default)s)")
@@ -80,7 +82,8 @@ def table(args, breeds, cascade):
         rows.append((d.name, d.name[0].isupper(), len(photos), hits))
     cats = [r for r in rows if r[1]]
     dogs = [r for r in rows if not r[1]]
-    print(f"cat-face cascade (haarcascade_frontalcatface.xml, scaleFactor 1.1, minNeighbors 3) on {args.photos}")
+    print("cat-face cascade (haarcascade_frontalcatface.xml, scaleFactor 1.1, minNeighbors 3) "
+          f"on {args.photos}")
     print("\n| cat breed | photos | with a cat-face box |\n|---|---:|---:|")
     for name, _, n, h in cats:
         print(f"| {name} | {n} | {h} ({100 * h / n:.0f}%) |")
@@ -90,7 +93,8 @@ def table(args, breeds, cascade):
     print(f"| all {len(dogs)} dog breeds (false positives) | {nd} | {hd} ({100 * hd / nd:.1f}%) |")
     fp = [f"{name} {h}/{n}" for name, _, n, h in dogs if h]
     print(f"\ndog breeds with a false positive: {', '.join(fp) or 'none'}")
-    print(f"detection CPU time: {t_total:.1f} s for {n_total} photos ({t_total / n_total:.2f} s per photo, one thread)")
+    print(f"detection CPU time: {t_total:.1f} s for {n_total} photos "
+          f"({t_total / n_total:.2f} s per photo, one thread)")
 
 
 def figure(args, breeds, cascade):
@@ -117,7 +121,8 @@ def figure(args, breeds, cascade):
         panels.append((rgb, boxes, title))
     boxes_figure(panels, args.figure, columns=4, title_font=font, panel_inches=2.9, dpi=80)
     # a palette PNG with dithering: a quarter of the size, for the repository
-    Image.open(args.figure).convert("RGB").quantize(256, dither=Image.Dither.FLOYDSTEINBERG).save(args.figure, optimize=True)
+    palette = Image.open(args.figure).convert("RGB").quantize(256, dither=Image.Dither.FLOYDSTEINBERG)
+    palette.save(args.figure, optimize=True)
     print(f"wrote {args.figure} ({len(panels)} photos)")
 
 if __name__ == "__main__":

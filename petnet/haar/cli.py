@@ -82,13 +82,17 @@ def register(subparsers) -> None:
                    help="shrink the photo by this factor per pyramid step (default 1.1)")
     d.add_argument("--min-neighbors", type=nonneg_int, default=3,
                    help="a box needs more than this many overlapping raw detections (default 3; 0 = raw)")
-    d.add_argument("--min-size", type=_size, default=None, metavar="N|WxH", help="smallest box (default none)")
-    d.add_argument("--max-size", type=_size, default=None, metavar="N|WxH", help="largest box (default: the photo)")
+    d.add_argument("--min-size", type=_size, default=None, metavar="N|WxH",
+                   help="smallest box (default none)")
+    d.add_argument("--max-size", type=_size, default=None, metavar="N|WxH",
+                   help="largest box (default: the photo)")
     d.add_argument("--out", "--plot", "-o", default=None, metavar="FIG.png",
                    help="write the photos with their boxes drawn (one panel per photo)")
-    d.add_argument("--columns", type=positive_int, default=None, help="panels per row in --out (default up to 4)")
+    d.add_argument("--columns", type=positive_int, default=None,
+                   help="panels per row in --out (default up to 4)")
     d.add_argument("--json", action="store_true",
-                   help="one JSON object per photo: {path, width, height, cascade, boxes: [[x, y, w, h]], seconds}")
+                   help="one JSON object per photo: "
+                        "{path, width, height, cascade, boxes: [[x, y, w, h]], seconds}")
 
     i = add_command(sub, "integral", run_integral, help="the integral image: a rectangle sum in four lookups",
                     description="Build the integral image (summed-area table) of a small image and "
@@ -100,7 +104,8 @@ def register(subparsers) -> None:
                    help="size of the random image (default 8x6)")
     i.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     i.add_argument("--rect", type=_rect, default=None, metavar="X,Y,W,H",
-                   help="the rectangle: top-left pixel (X, Y), width W, height H (default: one in the middle)")
+                   help="the rectangle: top-left pixel (X, Y), width W, height H "
+                        "(default: one in the middle)")
     i.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
 
 

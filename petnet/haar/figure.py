@@ -21,7 +21,8 @@ def boxes_figure(panels, out=None, show: bool = False, columns: int | None = Non
         raise ValueError("panels must hold at least one (image, boxes, title)")
     cols = columns or min(n, 4)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(panel_inches * cols, (panel_inches + 0.3) * rows), squeeze=False)
+    size = (panel_inches * cols, (panel_inches + 0.3) * rows)
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (img, boxes, title) in zip(axes.ravel(), panels):

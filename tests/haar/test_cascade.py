@@ -26,7 +26,8 @@ def boxes(a):
 
 
 def gray_photo(rel):
-    return to_gray(np.asarray(Image.open(shared_path("data", "pets", "train", *rel.split("/"))).convert("RGB")))
+    path = shared_path("data", "pets", "train", *rel.split("/"))
+    return to_gray(np.asarray(Image.open(path).convert("RGB")))
 
 
 def test_grey_conversion_is_opencvs(cv2_cascade):
@@ -62,7 +63,8 @@ def test_astronaut_face_same_boxes_as_opencv(cv2_cascade):
 def test_options_same_boxes_as_opencv(cv2_cascade):
     gray = gray_photo(PHOTOS[1])
     cc = cv2_cascade.CascadeClassifier(str(BUILTIN["catface"]))
-    for sf, mn, lo, hi in [(1.05, 2, (90, 90), (0, 0)), (1.3, 1, (0, 0), (150, 150)), (1.2, 0, (50, 60), (200, 190))]:
+    settings = [(1.05, 2, (90, 90), (0, 0)), (1.3, 1, (0, 0), (150, 150)), (1.2, 0, (50, 60), (200, 190))]
+    for sf, mn, lo, hi in settings:
         ref = cc.detectMultiScale(gray, scaleFactor=sf, minNeighbors=mn, minSize=lo, maxSize=hi)
         assert boxes(detect_multiscale(gray, "catface", sf, mn, lo, hi)) == boxes(ref), (sf, mn, lo, hi)
 

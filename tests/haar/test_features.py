@@ -46,7 +46,8 @@ def test_feature_values_at_every_position():
     fw, fh = f.size
     assert got.shape == (12 - fh + 1, 15 - fw + 1)
     m = f.mask()
-    slow = np.array([[(m * img[y:y + fh, x:x + fw]).sum() for x in range(got.shape[1])] for y in range(got.shape[0])])
+    slow = np.array([[(m * img[y:y + fh, x:x + fw]).sum() for x in range(got.shape[1])]
+                     for y in range(got.shape[0])])
     np.testing.assert_array_equal(got, slow)
 
 

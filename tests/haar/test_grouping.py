@@ -13,7 +13,8 @@ def clustered_rects(rng, n_clusters, size=(300, 300)):
         x, y = (int(v) for v in rng.integers(0, size[0] - w, 2))
         for _ in range(int(rng.integers(1, 9))):
             s = w + int(rng.integers(-w // 6, w // 6 + 1))
-            out.append((x + int(rng.integers(-5, 6)), y + int(rng.integers(-5, 6)), s, s + int(rng.integers(-2, 3))))
+            dx, dy, dh = int(rng.integers(-5, 6)), int(rng.integers(-5, 6)), int(rng.integers(-2, 3))
+            out.append((x + dx, y + dy, s, s + dh))
     return np.array(out, dtype=np.int64)
 
 

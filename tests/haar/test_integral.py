@@ -50,7 +50,8 @@ def test_squared_integral_and_window_std():
     np.testing.assert_array_equal(rect_sum(sq, x, y, w, h), direct_sq)
     mean, std = window_mean_std(ii, sq, x, y, w, h)
     np.testing.assert_allclose(mean, [img[b:b + d, a:a + c].mean() for a, b, c, d in zip(x, y, w, h)])
-    np.testing.assert_allclose(std, [img[b:b + d, a:a + c].std() for a, b, c, d in zip(x, y, w, h)], atol=1e-6)
+    direct_std = [img[b:b + d, a:a + c].std() for a, b, c, d in zip(x, y, w, h)]
+    np.testing.assert_allclose(std, direct_std, atol=1e-6)
 
 
 def test_rectangles_outside_the_image_are_refused():

@@ -14,7 +14,8 @@ def test_resize_is_bit_exact_with_opencv_linear_exact():
         dw, dh = (int(v) for v in rng.integers(1, 90, 2))
         img = rng.integers(0, 256, (h, w), dtype=np.uint8)
         ref = cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR_EXACT)
-        np.testing.assert_array_equal(resize_linear_exact(img, (dw, dh)), ref, err_msg=f"{w}x{h} -> {dw}x{dh}")
+        got = resize_linear_exact(img, (dw, dh))
+        np.testing.assert_array_equal(got, ref, err_msg=f"{w}x{h} -> {dw}x{dh}")
 
 
 def test_pyramid_scales_of_a_photo():
