@@ -83,8 +83,8 @@ def load(bottleneck_dir):
     non_paths = sorted(p for p in non_dir.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     cache = BottleneckCache(bottleneck_dir, "lite2")
     t0 = time.perf_counter()
-    fp, okp, _ = cache.get(pet_paths, PET_VIEWS, quiet=True)
-    fn, okn, _ = cache.get(non_paths, PET_VIEWS, quiet=True)
+    fp, okp, _ = cache.get(pet_paths, PET_VIEWS)
+    fn, okn, _ = cache.get(non_paths, PET_VIEWS)
     t_feat = time.perf_counter() - t0
     bb = cache.backbone
 
