@@ -12,6 +12,7 @@ import json
 import sys
 
 from petnet.cli import add_command, add_flag, number
+from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
 
@@ -34,6 +35,13 @@ examples:
   petnet predict cat.jpg --model imagenet          the 1000 ImageNet classes, no training
   petnet predict photos/ --model output/pets.npz --labels output/labels.txt --names chinese.txt
   petnet predict examples/ --sheet sheet.png       contact sheet with the top 3 under each photo
+  petnet predict photos/ --min_pet_score 0.2       accept more photos as cats or dogs
+
+every photo is first asked "is it a cat or dog at all?" (the pet score: the backbone's ImageNet
+cat + dog probability, best of up to 8 views): below --min_pet_score the answer is
+'<path> 不像猫或狗 (更像: <ImageNet class>, score = ...)'; a pet whose top class scores below
+--min_breed_score (or is of the other species) is printed as '<path> 可能是 (不确定):'.
+Measured trade-offs: docs/pets_openworld.md.
 """
 
 EXPORT_EPILOG = ("example:\n  petnet export --model output/pets.npz --format onnx -o pets.onnx\n"
@@ -100,8 +108,10 @@ def register(subparsers) -> None:
     q.add_argument("--labels", default=None, help="labels file (one per line) to use instead of the model's")
     q.add_argument("--names", default=None, help="english,中文 names file (default for the embedded model: its Chinese names)")
     q.add_argument("--top", type=int, default=3, help="how many guesses per photo (default %(default)s)")
-    q.add_argument("--json", action="store_true", help="one JSON object per line: {path, top: [{label, name, score}]}")
-    q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score")
+    q.add_argument("--json", action="store_true", help="one JSON object per line: {path, top: [{label, name, "
+                   "score}], is_pet, pet_score, species, imagenet_top: {label, name, score}, unsure}")
+    q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score,is_pet,pet_score,"
+                   "species,unsure,imagenet_label,imagenet_name,imagenet_score")
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
     q.add_argument("--architecture", default="lite2", choices=archs,
@@ -109,6 +119,11 @@ def register(subparsers) -> None:
     q.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flag(q, "min_pet_score", type=number, default=DEFAULT_MIN_PET_SCORE,
+             help="pet score (0..1) from which a photo counts as a cat or dog (default %(default)s: "
+                  "98.4%% of non-pets rejected, 99.4%% of pets accepted, 5-fold CV)")
+    add_flag(q, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
+             help="a pet's top class below this probability is 'unsure' (default %(default)s)")
 
     # ---------------------------------------------------------------- export
     e = add_command(
@@ -183,7 +198,8 @@ def cmd_predict(args) -> int:
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
-                     architecture=args.architecture, engine=args.engine)
+                     architecture=args.architecture, engine=args.engine,
+                     min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score)
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
@@ -192,19 +208,20 @@ def cmd_predict(args) -> int:
     if args.csv:
         import csv
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["path", "rank", "label", "name", "score"])
+        w.writerow(["path", "rank", "label", "name", "score"] + OPEN_WORLD_COLUMNS)
         for pr in preds:
             for rank, g in enumerate(pr.top, 1):
-                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"])
+                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"] + _open_world_cells(pr))
     elif args.json:
         for pr in preds:
             print(json.dumps(pr.to_dict(), ensure_ascii=False))
     else:
         for pr in preds:
-            print(format_text(pr))
+            print(format_text(pr, imagenet=rec.imagenet))
     if args.sheet or args.show:
-        from petnet.pets.sheet import contact_sheet
-        _, all_drawn = contact_sheet([(pr.source, pr.top) for pr in preds], args.sheet, show=args.show)
+        from petnet.pets.sheet import contact_sheet, verdict
+        _, all_drawn = contact_sheet([(pr.source, pr.top, verdict(pr, rec.imagenet)) for pr in preds],
+                                     args.sheet, show=args.show)
         if args.sheet:
             print(f"contact sheet: {args.sheet}", file=sys.stderr)
         if not all_drawn:
@@ -214,6 +231,17 @@ def cmd_predict(args) -> int:
     if not preds:
         raise PetnetError("none of the given files could be read as a photo")
     return 0
+
+
+OPEN_WORLD_COLUMNS = ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
+                      "imagenet_score"]
+
+
+def _open_world_cells(pr) -> list[str]:
+    """The CSV cells of :data:`OPEN_WORLD_COLUMNS` for one prediction."""
+    g = pr.imagenet_top
+    return [str(bool(pr.is_pet)).lower(), f"{pr.pet_score:.5f}", pr.species or "",
+            str(bool(pr.unsure)).lower(), g.label, g.name, f"{g.score:.5f}"]
 
 
 def cmd_export(args) -> int:

@@ -392,10 +392,22 @@ def shown(text) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def format_text(pred: Prediction) -> str:
+def format_text(pred: Prediction, imagenet: bool = False) -> str:
     """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
-    (file names and class names shown with :func:`shown`)."""
-    lines = [f"{shown(pred.source)} 可能是:"]
+    (file names and class names shown with :func:`shown`).
+
+    A photo that is not a cat or dog (``is_pet`` False) gets one line instead of the guesses:
+    ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)`` (the ImageNet head's answer); an
+    unsure answer starts ``<path> 可能是 (不确定):``. ``imagenet=True`` (the ``"imagenet"`` model,
+    whose guesses are already what the photo looks like) always lists the guesses."""
+    if pred.is_pet is False and not imagenet:
+        g = pred.imagenet_top
+        zh = g.name.split("、")[0]
+        looks = f"{zh} {g.label}" if zh else g.label
+        return (f"{shown(pred.source)} 不像猫或狗 (更像: {shown(looks)}, score = {g.score:.2f})\n"
+                f"{SEPARATOR}\n")
+    head = "可能是 (不确定):" if pred.unsure else "可能是:"
+    lines = [f"{shown(pred.source)} {head}"]
     lines += [f"{shown(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

@@ -40,7 +40,8 @@ def fake():
 
 @pytest.fixture
 def rec(fake):
-    return Recognizer(_model(), top=3, names={"cat": "猫"}, backbone_factory=lambda: fake)
+    return Recognizer(_model(), top=3, names={"cat": "猫"}, min_pet_score=0.0,
+                      backbone_factory=lambda: fake)
 
 
 def _scores(pred):
