@@ -9,6 +9,7 @@ TensorFlow ``retrain.py``'s flag names (``--image_dir`` ...); the dashed spellin
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from petnet.cli import add_command, add_flag, number
@@ -61,14 +62,17 @@ def register(subparsers) -> None:
         description="Retrain the last (softmax) layer of a pretrained EfficientNet-Lite on a folder "
                     "with one sub-folder of photos per class, like TensorFlow's retrain.py.",
         epilog=RETRAIN_EPILOG,
-        params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size"})
+        params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size",
+                "random_state": "seed"})
     add_flag(p, "image_dir", required=True, help="folder with one sub-folder of photos per class")
     add_flag(p, "output_graph", default="output/pets.npz", help="model file to write (.npz; default %(default)s)")
     add_flag(p, "output_labels", default="output/labels.txt", help="labels file, one per line (default %(default)s)")
     add_flag(p, "bottleneck_dir", default=None,
              help="feature cache folder (default $PETNET_CACHE/bottlenecks or ~/.cache/petnet/bottlenecks)")
     add_flag(p, "summaries_dir", default=None,
-             help="write metrics.json, history.csv, confusion.png to a new run-* sub-folder here")
+             help="write metrics.json, history.csv, confusion.png (test set), confusion_cv.png (all photos, "
+                  "cross-validated), top_losses.png, training_curve.png, reliability.png to a new run-* "
+                  "sub-folder here")
     add_flag(p, "architecture", default=d["architecture"], choices=archs,
              help="backbone (default %(default)s: the most accurate)")
     add_flag(p, "model_dir", default=None, help="accepted for compatibility with retrain.py; ignored")
@@ -93,6 +97,8 @@ def register(subparsers) -> None:
     add_flag(p, "random_crop", action="store_true", help="add 4 corner crops (cached views)")
     add_flag(p, "random_scale", action="store_true", help="add zoomed-in and wider views (cached)")
     add_flag(p, "random_brightness", action="store_true", help="add brighter and darker views (cached)")
+    add_flag(p, "seed", type=int, default=d["random_state"],
+             help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
 
     # ---------------------------------------------------------------- predict
@@ -168,7 +174,7 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        progress=not args.quiet, log=_stdout)
+        random_state=args.seed, progress=not args.quiet, log=_stdout)
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -181,7 +187,8 @@ def cmd_retrain(args) -> int:
     result.save(args.output_graph, args.output_labels)
     print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
     if args.summaries_dir:
-        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout)
+        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout,
+                                 result=result)
         print(f"summaries in {folder}")
     return 0
 
@@ -219,11 +226,20 @@ def cmd_predict(args) -> int:
         for pr in preds:
             print(format_text(pr, imagenet=rec.imagenet))
     if args.sheet or args.show:
-        from petnet.pets.sheet import contact_sheet, verdict
+        from petnet.pets.sheet import contact_sheet, has_display, verdict
+        out, show = args.sheet, args.show
+        if show and not has_display():
+            show = False
+            if not out:
+                import tempfile
+                fd, out = tempfile.mkstemp(prefix="petnet-sheet-", suffix=".png")
+                os.close(fd)
+            print(f"note: --show: no display here (DISPLAY and WAYLAND_DISPLAY are not set), so no "
+                  f"window can open; the contact sheet is written to {out} instead", file=sys.stderr)
         _, all_drawn = contact_sheet([(pr.source, pr.top, verdict(pr, rec.imagenet)) for pr in preds],
-                                     args.sheet, show=args.show)
-        if args.sheet:
-            print(f"contact sheet: {args.sheet}", file=sys.stderr)
+                                     out, show=show)
+        if out:
+            print(f"contact sheet: {out}", file=sys.stderr)
         if not all_drawn:
             print("note: some Chinese names have characters that no installed font can draw (petnet's "
                   "own font covers only its breed names), so the sheet shows them in English; "

@@ -11,6 +11,8 @@ character that the chosen font cannot draw is shown in English instead, and the 
 from __future__ import annotations
 
 import math
+import os
+import sys
 from pathlib import Path
 
 _CJK_HINTS = ("cjk", "wenquanyi", "wqy", "simhei", "simsun", "yahei", "pingfang", "heiti",
@@ -77,6 +79,15 @@ def drawable(text: str, charmap: set[int]) -> bool:
 
 def has_cjk(text: str) -> bool:
     return any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def has_display() -> bool:
+    """Can a window open here? False on Linux/BSD without ``DISPLAY`` or ``WAYLAND_DISPLAY``
+    (a server, a container, ssh without X forwarding), where matplotlib's ``show`` silently
+    does nothing; True on macOS and Windows."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def verdict(pred, imagenet: bool = False):
