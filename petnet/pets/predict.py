@@ -270,15 +270,17 @@ class Recognizer:
 
     def probabilities(self, feats: np.ndarray) -> np.ndarray:
         """``(n, V, 1280)`` features -> ``(n, K)`` class probabilities (softmax averaged over views;
-        a retrained model's logits divided by its temperature when it stores one)."""
+        with a retrained model's temperature ``T``: ``softmax(log(P) / T)`` of that average ``P``,
+        as ``retrain`` fitted it, which keeps the order of the classes)."""
         from petnet.pets.head import predict_proba, softmax
         if self.imagenet:
             return np.mean([softmax(self.backbone.imagenet_logits(feats[:, v]))
                             for v in range(feats.shape[1])], axis=0)
-        T = self.model.temperature
-        if T == 1.0:
-            return predict_proba(self.model.W, self.model.b, feats)
-        return predict_proba(self.model.W / np.float32(T), self.model.b / np.float32(T), feats)
+        P = predict_proba(self.model.W, self.model.b, feats)
+        if self.model.temperature == 1.0:
+            return P
+        from petnet.pets.calibration import apply_temperature, probs_to_logits
+        return apply_temperature(probs_to_logits(P), self.model.temperature)
 
     def _image_size(self) -> int:
         from petnet.pets.backbones import arch_spec
@@ -311,13 +313,24 @@ class Recognizer:
 
     def _open_world(self, feats: np.ndarray, images=None) -> list:
         """Open-world answers from the test views' features ``(n, V, 1280)``; a photo below
-        ``min_pet_score`` whose decoded image is in ``images`` gets the other :data:`PET_VIEWS`
-        too (one more backbone call for all of them)."""
-        from petnet.pets.openworld import open_world_features
+        ``min_pet_score``, or a pet whose species log-odds there is within
+        :data:`~petnet.pets.openworld.SPECIES_MARGIN` of 0, gets the other :data:`PET_VIEWS` too
+        when its decoded image is in ``images`` (one more backbone call for all of them)."""
+        from petnet.pets.openworld import (SPECIES_MARGIN, imagenet_softmax, open_world_features,
+                                           weighted_species_logodds)
+        from petnet.pets.species import species_head
         bb = self.backbone
         answers = open_world_features(bb, feats, self.min_pet_score)
         extra = [v for v in PET_VIEWS if v not in self.test_views]
-        low = [i for i, a in enumerate(answers) if not a.is_pet] if images is not None and extra else []
+        if images is None or not extra:
+            return answers
+        unsure_species = np.zeros(len(answers), bool)
+        head = species_head(bb.arch)
+        if head is not None:
+            n, V = feats.shape[:2]
+            probs = imagenet_softmax(bb.imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, -1)
+            unsure_species = np.abs(weighted_species_logodds(probs, head.logodds(feats))) < SPECIES_MARGIN
+        low = [i for i, a in enumerate(answers) if not a.is_pet or unsure_species[i]]
         if low:
             x = np.concatenate([self._views(images[i], extra) for i in low])
             more = bb.features(x).reshape(len(low), len(extra), -1)
