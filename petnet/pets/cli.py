@@ -174,7 +174,7 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        random_state=args.seed, progress=not args.quiet, log=_stdout)
+        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout)
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")

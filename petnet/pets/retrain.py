@@ -98,7 +98,8 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
             eval_step_interval: int = 100, validation_batch_size: int | None = None,
             test_batch_size: int | None = None, flip_left_right: bool = False, random_crop: bool = False,
             random_scale: bool = False, random_brightness: bool = False, bottleneck_dir=None,
-            random_state: int = 0, progress=None, log=None, backbone_factory=None) -> RetrainResult:
+            random_state: int = 0, review: bool = True, progress=None, log=None,
+            backbone_factory=None) -> RetrainResult:
     """Retrain a softmax layer on the photos of ``image_dir`` (one sub-folder per class).
 
     ``max_iter`` training steps of ``batch_size`` photos (``learning_rate``, ``l2`` weight decay,
@@ -107,6 +108,9 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     ``validation_batch_size`` / ``test_batch_size``: evaluate on only that many of them (None:
     all). ``bottleneck_dir``: the feature cache (default ``~/.cache/petnet/bottlenecks``).
     ``progress``: None, True or ``progress(stage, done, total)``; ``log(line)``: see the module.
+    ``random_state`` seeds the training (batches, initial weights). The head's temperature is fitted
+    on 5 held-out folds of the training photos (:func:`calibrate`; 5 more trainings of the head);
+    ``review``: also cross-validate over all photos for :func:`write_review` (``cv_proba``; 5 more).
     ``backbone_factory`` builds a stand-in backbone (tests). Raises ``ParamError`` naming the
     parameter for a bad value, before any work; ``PetnetError`` for an unusable folder."""
     from petnet.pets.backbones import arch_spec
@@ -180,7 +184,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
         conf = confusion(P.argmax(1), y[te_eval], K)
     species = _label_species(cache, arch, feats[tr], y[tr], K, train_views)
     cv_proba = None
-    if len(paths) >= MIN_CALIBRATION_PHOTOS:
+    if review and len(paths) >= MIN_CALIBRATION_PHOTOS:
         from petnet.pets.calibration import apply_temperature, probs_to_logits
         cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs)
         if T != 1.0:
