@@ -207,6 +207,10 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
     assert r.model.settings["max_iter"] == 30 and r.model.settings["optimizer"] == "adam"
     assert r.model.settings["petnet_version"] and r.model.label_species == [None, None, None]   # not pets
     assert r.cv_proba.shape == (36, 3) and np.allclose(r.cv_proba.sum(1), 1)
+    quick = retrain(tmp_path / "photos", architecture="lite0", max_iter=30, eval_step_interval=10,
+                    bottleneck_dir=tmp_path / "bn", random_state=3, review=False, backbone_factory=FakeBackbone)
+    assert quick.cv_proba is None and quick.model.temperature == r.model.temperature
+    np.testing.assert_array_equal(quick.model.W, r.model.W)
     folder = write_summaries(tmp_path / "sum", r.metrics, r.confusion, r.labels, result=r)
     for name in ("metrics.json", "history.csv", "confusion_cv.png", "top_losses.png",
                  "training_curve.png", "reliability.png"):
@@ -244,3 +248,17 @@ def test_a_small_pet_in_a_big_scene_is_accepted(tmp_path):
     rec = Recognizer()
     (pred,) = rec.predict([path])
     assert pred.is_pet and pred.species == "dog" and pred.top[0].label == "pug"
+
+
+def test_retrain_seed_flag(tmp_path, capsys):
+    from petnet.pets import retrain
+    from tests.pets.test_retrain import _synthetic_folder
+    photos = _synthetic_folder(tmp_path / "photos")
+    assert main(["retrain", "--image_dir", str(photos), "--seed", "-1"]) == 2
+    assert "error: --seed must be" in capsys.readouterr().err
+    kw = dict(architecture="lite0", max_iter=5, eval_step_interval=5, bottleneck_dir=tmp_path / "bn",
+              backbone_factory=FakeBackbone)
+    a, b, c = (retrain(photos, random_state=seed, **kw) for seed in (1, 1, 2))
+    assert a.model.settings["random_state"] == 1
+    np.testing.assert_array_equal(a.model.W, b.model.W)      # the seed fixes the model
+    assert not np.array_equal(a.model.W, c.model.W)
