@@ -121,8 +121,16 @@ def _model_arrays(model: PetModel) -> dict:
     if model.label_species is not None:
         arrays["label_species"] = np.array([s or "" for s in model.label_species], dtype=str)
     if model.settings:
-        arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True))
+        arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True,
+                                                 default=json_default))
     return arrays
+
+
+def json_default(obj):
+    """``json.dumps``'s fallback for NumPy scalars and arrays (a setting given as ``np.int64``)."""
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 def save_model(path, model: PetModel) -> Path:

@@ -358,7 +358,9 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result
         n += 1
         folder = root / f"run-{stamp}-{n}"
     folder.mkdir(parents=True)
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+    from petnet.pets.model_file import json_default
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=json_default),
+                                         encoding="utf-8")
     lines = ["step,train_accuracy,cross_entropy,validation_accuracy"]
     for r in metrics["history"]:
         va = "" if r["validation_accuracy"] is None else f"{r['validation_accuracy']:.6f}"
