@@ -199,6 +199,14 @@ def cmd_predict(args) -> int:
 
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
+    if args.sheet:
+        from pathlib import Path
+        sheet = Path(args.sheet).expanduser()
+        if sheet.is_dir():
+            raise PetnetError(f"--sheet {args.sheet} is a folder; give a file name such as {sheet / 'sheet.png'}")
+        if sheet.suffix.lower() not in (".png", ".jpg", ".jpeg", ".pdf", ".svg"):
+            raise PetnetError(f"--sheet {args.sheet}: give a picture file name ending in .png, .jpg, .pdf "
+                              f"or .svg, such as {sheet.with_suffix('.png')}")
     paths, notes = collect_paths(args.paths)
     for note in notes:
         print(f"note: {shown(note)}", file=sys.stderr)
@@ -226,7 +234,7 @@ def cmd_predict(args) -> int:
         for pr in preds:
             print(format_text(pr, imagenet=rec.imagenet))
     if args.sheet or args.show:
-        from petnet.pets.sheet import contact_sheet, has_display, verdict
+        from petnet.pets.sheet import MAX_SHEET_PHOTOS, contact_sheet, has_display, verdict
         out, show = args.sheet, args.show
         if show and not has_display():
             show = False
@@ -240,6 +248,9 @@ def cmd_predict(args) -> int:
                                      out, show=show)
         if out:
             print(f"contact sheet: {out}", file=sys.stderr)
+        if len(preds) > MAX_SHEET_PHOTOS:
+            print(f"note: the contact sheet shows the first {MAX_SHEET_PHOTOS} of the {len(preds)} photos",
+                  file=sys.stderr)
         if not all_drawn:
             print("note: some Chinese names have characters that no installed font can draw (petnet's "
                   "own font covers only its breed names), so the sheet shows them in English; "

@@ -81,6 +81,9 @@ def has_cjk(text: str) -> bool:
     return any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
 
+MAX_SHEET_PHOTOS = 64    # a sheet shows at most this many photos (16 rows: ~1200 x 5600 px)
+
+
 def has_display() -> bool:
     """Can a window open here? False on Linux/BSD without ``DISPLAY`` or ``WAYLAND_DISPLAY``
     (a server, a container, ssh without X forwarding), where matplotlib's ``show`` silently
@@ -111,13 +114,14 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     """Draw ``results`` = ``[(path, [(label, name, score), ...]), ...]``, optionally with a third
     item per photo, its :func:`verdict` (or None); save to ``out_path`` and/or show it. Returns
     ``(out_path, all_names_drawn: bool)``: False when some Chinese name or note had to be shown in
-    English (no font could draw it)."""
+    English (no font could draw it). Only the first ``MAX_SHEET_PHOTOS`` photos are drawn."""
     from petnet.plotting import finish, pyplot
     plt = pyplot(show)
     from petnet.pets.images import ImageError, load_image
 
     fp, charmap = chinese_font()
     all_drawn = True
+    results = list(results)[:MAX_SHEET_PHOTOS]
     n = max(1, len(results))
     cols = min(columns, n)
     rows = math.ceil(n / cols)

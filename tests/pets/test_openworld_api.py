@@ -262,3 +262,15 @@ def test_retrain_seed_flag(tmp_path, capsys):
     assert a.model.settings["random_state"] == 1
     np.testing.assert_array_equal(a.model.W, b.model.W)      # the seed fixes the model
     assert not np.array_equal(a.model.W, c.model.W)
+
+
+def test_sheet_names_checked_and_size_bounded(photos, toy_cli, tmp_path, capsys):
+    from petnet.pets.sheet import MAX_SHEET_PHOTOS, contact_sheet
+    assert main(["predict", str(photos[0]), "--model", str(toy_cli), "--sheet", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["predict", str(photos[0]), "--model", str(toy_cli), "--sheet", str(tmp_path / "s")]) == 2
+    assert "ending in .png" in capsys.readouterr().err and not (tmp_path / "s.png").exists()
+    many = [(str(photos[0]), [("cat", "cat", 0.5)])] * (MAX_SHEET_PHOTOS + 36)
+    out, _ = contact_sheet(many, tmp_path / "big.png")
+    with Image.open(out) as im:
+        assert im.size[1] < 6000                              # 16 rows, not 25
