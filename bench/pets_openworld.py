@@ -171,6 +171,14 @@ def openworld_table(D, plots=True):
           f"{pct(np.array(photo_species(Pp[:, :1])) == truth)} |")
     for i in np.flatnonzero(sp_all != truth):
         print(f"  species wrong (species head, 5-fold CV, 8 views): {D['pet_paths'][i].name} ({truth[i]})")
+    from petnet.pets.openworld import SPECIES_MARGIN, weighted_species_logodds
+    for name, lo in (("5-fold CV", lo_cv), ("whole breeds left out", lo_lbo)):
+        weak = np.abs(weighted_species_logodds(Pp[:, :1], lo[:, :1])) < SPECIES_MARGIN
+        full = np.array(photo_species(Pp, lo))
+        centre = np.array(photo_species(Pp[:, :1], lo[:, :1]))
+        print(f"cascade species ({name}): all 8 views for the {pct(weak)} of pets whose centre log-odds "
+              f"is within {SPECIES_MARGIN} of 0: species {pct(np.where(weak, full, centre) == truth)} "
+              f"(centre only {pct(centre == truth)}, 8 views {pct(full == truth)})")
     t = DEFAULT_MIN_PET_SCORE
     extra_p, extra_n = np.mean(mp[:, 0] < t), np.mean(mn[:, 0] < t)
     print(f"centre view alone decides (score >= {t}) for {100 * (1 - extra_p):.1f}% of the pets; the other "
