@@ -54,11 +54,36 @@ def make_batch(np, batch):
 
 
 def setup_petnet(x, y):
+    """``petnet nn mnist``'s network and loss; one step = ``model.train_on_batch`` (forward, loss,
+    backward, Adam update -- the step of ``Model.fit``)."""
+    from petnet import optim
     from petnet.nn import mnist
 
-    trainer = mnist.Trainer(seed=0, lr=1e-3).build((28, 28, 1))
-    loss0 = trainer.train_step(x, y, training=False)
-    return trainer, (lambda: trainer.train_step(x, y)), loss0
+    model = mnist.build_model(seed=0)
+    model.compile(optimizer=optim.Adam(lr=1e-3), loss="softmax_cross_entropy")
+    loss0 = model.evaluate(x, y)
+    return model, (lambda: model.train_on_batch(x, y)), loss0
+
+
+def layer_times(model, x, y, repeats: int = 5) -> dict:
+    """Forward/backward seconds per layer (for the breakdown), with the engine's per-call caches."""
+    from petnet.nn.losses import SoftmaxCrossEntropy
+
+    loss = SoftmaxCrossEntropy()
+    times = {l.name: [0.0, 0.0] for l in model.layers}
+    for _ in range(repeats):
+        a, caches = x, []
+        for l in model.layers:
+            t0 = time.perf_counter()
+            a, cache = l.forward(a, training=True)
+            times[l.name][0] += time.perf_counter() - t0
+            caches.append(cache)
+        d = loss.backward(loss.forward(a, y)[1])
+        for i, (l, cache) in enumerate(zip(reversed(model.layers), reversed(caches))):
+            t0 = time.perf_counter()
+            d, _ = l.backward(cache, d, need_dx=i < len(model.layers) - 1)
+            times[l.name][1] += time.perf_counter() - t0
+    return {k: (f / repeats, b / repeats) for k, (f, b) in times.items()}
 
 
 def setup_torch(torch, weights, x, y):
@@ -171,8 +196,8 @@ def main(argv=None) -> int:
           f"{args.steps} timed steps after {args.warmup} warm-up\n")
 
     x, y = make_batch(np, args.batch)
-    trainer, step_petnet, loss0_petnet = setup_petnet(x, y)
-    step_torch, loss0_torch = setup_torch(torch, trainer.get_weights(), x, y)
+    model, step_petnet, loss0_petnet = setup_petnet(x, y)
+    step_torch, loss0_torch = setup_torch(torch, model.get_weights(), x, y)
     for _ in range(args.warmup):
         step_petnet()
         step_torch()
@@ -209,7 +234,7 @@ def main(argv=None) -> int:
         pr = cProfile.Profile()
         pr.enable()
         for _ in range(args.steps):
-            trainer.train_step(x, y)
+            step_petnet()
         pr.disable()
         s = io.StringIO()
         pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(15)
@@ -218,7 +243,7 @@ def main(argv=None) -> int:
         start = next(i for i, line in enumerate(lines) if "ncalls" in line)
         print("\n".join(lines[start:start + 16]))
         print("\nper layer (forward / backward ms per step):")
-        for name, (f, b) in trainer.layer_times(x, y, repeats=max(3, args.steps // 4)).items():
+        for name, (f, b) in layer_times(model, x, y, repeats=max(3, args.steps // 4)).items():
             print(f"  {name:<16} {1e3 * f:7.2f} / {1e3 * b:7.2f}")
     return 0
 

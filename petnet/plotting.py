@@ -1,14 +1,33 @@
 """matplotlib set-up shared by every chapter's figures.
 
-Figures are written to PNG files with the non-interactive Agg backend, so they work on machines
-without a display; only ``show=True`` (the commands' ``--show``) asks for a window.
+Figures are written to picture files with the non-interactive Agg backend, so they work on
+machines without a display; only ``show=True`` (the commands' ``--show``) asks for a window.
+
+* The path of a picture is checked before any work (:func:`check_picture_path`): a folder, a name
+  ending in ``/``, a name without an extension or with one matplotlib cannot write is refused with
+  a message that names the problem (matplotlib would otherwise write ``dir/.png`` for ``dir/`` and
+  ``dir.png`` for ``dir``).
+* Pictures are bounded: at most ``MAX_PICTURE_PIXELS`` = 40 megapixels (about 6300 x 6300, a
+  160 MB RGBA raster) and 65 000 pixels a side. :func:`bounded_figsize` gives a figure size that
+  fits, and :func:`finish` lowers the resolution of any figure that would not (a 1000-class
+  confusion matrix asked for 25 200 x 25 200 pixels and 20 GB).
+* Pictures are written atomically (:mod:`petnet.atomic`): a full disk never leaves half a PNG.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 
 from petnet.errors import PetnetError
+from petnet.safe_io import check_output_file, printable
+
+MAX_PICTURE_PIXELS = 40_000_000
+MAX_SIDE_PIXELS = 65_000          # Agg cannot draw 2**16 pixels or more a side
+PICTURE_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg", ".svgz": "svgz", ".jpg": "jpg",
+                   ".jpeg": "jpeg", ".webp": "webp", ".tif": "tif", ".tiff": "tiff", ".eps": "eps",
+                   ".ps": "ps"}
 
 
 def pyplot(show: bool = False):
@@ -20,23 +39,66 @@ def pyplot(show: bool = False):
     return plt
 
 
+def check_picture_path(path, what: str = "picture") -> Path:
+    """Refuse, before any work, a picture path that cannot be what the user meant: a folder (or a
+    name ending in ``/``), a FIFO or device, a name with no extension or an extension that is not
+    a picture format. ``what`` names it in the message. Returns ``Path(path)``."""
+    text = os.fspath(path)
+    shown = printable(text)
+    formats = ", ".join(PICTURE_FORMATS)
+    if text.endswith(("/", os.sep)) or Path(text).expanduser().is_dir():
+        raise PetnetError(f"{what} {shown} is a folder; give a file name such as "
+                          f"{printable(Path(text) / 'plot.png')}")
+    path = check_output_file(text, what)
+    suffix = path.suffix.lower()
+    if not suffix:
+        raise PetnetError(f"{what} {shown} has no extension, so its format is unknown; "
+                          f"add one, e.g. {shown}.png ({formats})")
+    if suffix not in PICTURE_FORMATS:
+        raise PetnetError(f"{what} {shown}: {suffix!r} is not a picture format petnet can write; "
+                          f"use .png, .pdf or .svg ({formats})")
+    return path
+
+
+def bounded_figsize(width: float, height: float, dpi: float = 100,
+                    max_pixels: int | None = None) -> tuple[float, float]:
+    """``(width, height)`` in inches, scaled down (keeping the aspect ratio) so that the picture at
+    ``dpi`` has at most ``max_pixels`` (default ``MAX_PICTURE_PIXELS``) pixels and
+    ``MAX_SIDE_PIXELS`` a side."""
+    scale = _scale(width * dpi, height * dpi, max_pixels)
+    return width * scale, height * scale
+
+
+def _scale(w_px: float, h_px: float, max_pixels: int | None = None) -> float:
+    max_pixels = MAX_PICTURE_PIXELS if max_pixels is None else max_pixels
+    scale = 1.0
+    if w_px * h_px > max_pixels:
+        scale = math.sqrt(max_pixels / (w_px * h_px))
+    side = max(w_px, h_px) * scale
+    if side > MAX_SIDE_PIXELS:
+        scale *= MAX_SIDE_PIXELS / side
+    return scale
+
+
 def finish(fig, out=None, show: bool = False, dpi: int = 110):
-    """Lay out ``fig``, save it to ``out`` (folders created) and/or show it, then close it.
-    Returns ``out``."""
+    """Lay out ``fig``, save it to ``out`` (folders created; written atomically) and/or show it,
+    then close it. ``out`` is checked first (:func:`check_picture_path`); a figure larger than
+    ``MAX_PICTURE_PIXELS`` is saved at a lower resolution. Returns ``out``."""
     import matplotlib.pyplot as plt
+
+    from petnet.atomic import write_atomically
+    given = out
     try:
+        if out:
+            out = check_picture_path(out)
         fig.tight_layout()
         if out:
-            try:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                fig.savefig(out, dpi=dpi)
-            except OSError as exc:
-                raise PetnetError(f"cannot write the picture {out}: {exc.strerror or exc}; "
-                                  "choose another path") from None
-            except ValueError as exc:   # e.g. "Format 'xyz' is not supported"
-                raise PetnetError(f"cannot write the picture {out}: {exc}; use .png, .pdf or .svg") from None
+            width, height = fig.get_size_inches()
+            dpi = dpi * _scale(width * dpi, height * dpi)
+            fmt = PICTURE_FORMATS[out.suffix.lower()]
+            write_atomically(out, lambda f: fig.savefig(f, format=fmt, dpi=dpi), what="the picture")
         if show:
             plt.show()
     finally:
         plt.close(fig)
-    return out
+    return given

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from petnet.errors import PetnetError
-from petnet.filters.convolve import BORDERS, as_float
+from petnet.filters.convolve import BORDERS, as_float, check_border
 
 BINS_PER_CHANNEL = 1 << 12   # OpenCV's kExpNumBinsPerChannel
 
@@ -48,8 +48,7 @@ def bilateral(image, d: int = 0, sigma_color: float = 0.1, sigma_space: float = 
     x = as_float(image)
     if x.ndim not in (2, 3):
         raise PetnetError(f"an image must be (H, W) or (H, W, C), got shape {x.shape}")
-    if border not in BORDERS:
-        raise PetnetError(f"unknown border mode {border!r}; choose one of {', '.join(BORDERS)}")
+    check_border(border)
     img = x if x.ndim == 3 else x[:, :, None]
     h, w, cn = img.shape
     sigma_color = sigma_color if sigma_color > 0 else 1.0

@@ -1,32 +1,13 @@
-"""``petnet filter``: filter an image file with one of the talk's kernels (chapter 3.1)."""
+"""``petnet filter``: filter an image file with one of the talk's kernels (chapter 3.1);
+``petnet denoise``: noise added to a photo and cleaned by mean, Gaussian, median and bilateral filters.
+
+Flags -> keyword arguments of :func:`petnet.filters.filter_file` -> the line it printed.
+The ``--kernel`` choices and their help come from the registry ``petnet.filters.api.FILTERS``.
+"""
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
-
-from petnet.cli import number
-
-from petnet.errors import PetnetError
-
-KERNELS = ("mean", "gaussian", "sobel", "sobel-x", "sobel-y", "laplacian", "sharpen", "bilateral")
-EDGE_KERNELS = ("sobel", "sobel-x", "sobel-y", "laplacian")
-
-DESCRIPTION = """\
-Filter an image with a classic kernel (talk, section 3.1.1) and write the result.
-
-  mean       box blur, size x size window average          (noise removal)
-  gaussian   Gaussian blur, --size and/or --sigma          (noise removal)
-  sobel      gradient magnitude sqrt(Gx^2 + Gy^2)           (edge extraction)
-  sobel-x    horizontal derivative Gx; sobel-y: Gy
-  laplacian  d2/dx2 + d2/dy2
-  sharpen    identity - Laplacian, [[0,-1,0],[-1,5,-1],[0,-1,0]]
-  bilateral  edge-preserving smoothing, --sigma-color (0-255 grey levels) and --sigma-space (pixels)
-
-Pixels are read as floats in [0, 1] (8- and 16-bit, grayscale or colour; alpha is kept unchanged).
-Edge results are signed: their absolute value is written, scaled so the strongest edge is white.
-"""
+from petnet.cli import add_command, number, positive_number
 
 EPILOG = """\
 examples:
@@ -37,91 +18,100 @@ examples:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("filter", help="filter an image (mean, Gaussian, Sobel, Laplacian, sharpen, bilateral)",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("image", metavar="IMAGE", help="input image (JPEG, PNG with alpha, grayscale, 16-bit PNG, ...)")
-    p.add_argument("--kernel", "-k", required=True, choices=KERNELS, help="which filter")
-    p.add_argument("--size", type=int, default=None,
-                   help="kernel size: window of mean (default 5) and gaussian (default from --sigma, else 5); "
-                        "Sobel/Laplacian aperture (default 3 / 1); bilateral diameter d (default from --sigma-space)")
-    p.add_argument("--sigma", type=number, default=0.0,
-                   help="Gaussian standard deviation in pixels (default: from the size, as OpenCV)")
-    p.add_argument("--sigma-color", type=number, default=30.0,
-                   help="bilateral range sigma, in 0-255 grey levels (default 30)")
-    p.add_argument("--sigma-space", type=number, default=5.0,
-                   help="bilateral spatial sigma in pixels (default 5)")
-    p.add_argument("--amount", type=number, default=1.0, help="sharpen strength (default 1)")
-    p.add_argument("--border", default="reflect", choices=("reflect", "zero", "replicate", "symmetric"),
-                   help="border mode: reflect = OpenCV's default BORDER_REFLECT_101 (default)")
+    # the registry gives the choices, defaults and help (NumPy and Pillow, which `petnet --help`
+    # loads anyway for the other chapters; matplotlib waits for --compare)
+    from petnet.filters.api import FILTERS, PARAMS
+    from petnet.filters.convolve import BORDERS
+
+    kernels = "\n".join(f"  {name:<10} {FILTERS.get(name).help}" for name in FILTERS)
+    description = f"""\
+Filter an image with a classic kernel (talk, section 3.1.1) and write the result.
+
+{kernels}
+
+Pixels are read as floats in [0, 1] (8- and 16-bit, grayscale or colour; alpha is kept unchanged).
+Edge results are signed: their absolute value is written, scaled so the strongest edge is white.
+"""
+    color = FILTERS.get("bilateral").defaults["sigma_color"] * 255
+    space = FILTERS.get("bilateral").defaults["sigma_space"]
+    p = add_command(subparsers, "filter", cmd_filter,
+                    help="filter an image (mean, Gaussian, Sobel, Laplacian, sharpen, bilateral)",
+                    description=description, epilog=EPILOG)
+    p.add_argument("image", metavar="IMAGE",
+                   help="input image (JPEG, PNG with alpha, grayscale, 16-bit PNG, ...)")
+    p.add_argument("--kernel", "-k", required=True, choices=FILTERS.names(), help="which filter")
+    size_help = PARAMS["size"].replace("sigma_space", "--sigma-space").replace("from sigma", "from --sigma")
+    p.add_argument("--size", type=int, default=None, help=size_help)
+    p.add_argument("--sigma", type=number, default=None, help=PARAMS["sigma"])
+    p.add_argument("--sigma-color", type=positive_number, default=None,
+                   help=f"bilateral range sigma, in 0-255 grey levels (default {color:g})")
+    p.add_argument("--sigma-space", type=number, default=None,
+                   help=f"{PARAMS['sigma_space']} (default {space:g})")
+    amount = FILTERS.get("sharpen").defaults["amount"]
+    p.add_argument("--amount", type=number, default=None, help=f"{PARAMS['amount']} (default {amount:g})")
+    p.add_argument("--border", default=None, choices=list(BORDERS), help=f"{PARAMS['border']} (default)")
     p.add_argument("--out", "-o", required=True, metavar="OUT.png", help="where to write the filtered image")
     p.add_argument("--compare", nargs="?", const="auto", default=None, metavar="FIG.png",
                    help="also write a side-by-side figure original | result (default name: OUT_compare.png)")
-    p.set_defaults(func=run)
 
 
-def apply(pixels, args):
-    """Run the chosen filter on float pixels in [0, 1]; returns the (displayable) result."""
-    import numpy as np
-
-    from petnet import filters as F
-
-    k, b = args.kernel, args.border
-    if k == "mean":
-        return F.mean_blur(pixels, args.size or 5, b)
-    if k == "gaussian":
-        size = args.size if args.size else (None if args.sigma > 0 else 5)
-        return F.gaussian_blur(pixels, size, args.sigma, b)
-    if k == "sharpen":
-        return F.sharpen(pixels, args.amount, b)
-    if k == "bilateral":
-        return F.bilateral(pixels, args.size or 0, args.sigma_color / 255.0, args.sigma_space, b)
-    if k == "sobel":
-        out = F.gradient_magnitude(pixels, args.size or 3, b)
-    elif k == "sobel-x":
-        out = F.sobel(pixels, 1, 0, args.size or 3, b)
-    elif k == "sobel-y":
-        out = F.sobel(pixels, 0, 1, args.size or 3, b)
-    else:
-        out = F.laplacian(pixels, args.size or 1, b)
-    out = np.abs(out)
-    top = float(out.max())
-    return out / top if top > 0 else out
+    d = add_command(
+        subparsers, "denoise", cmd_denoise,
+        help="add Gaussian and salt-and-pepper noise to a photo, clean it, measure PSNR/SSIM",
+        description="Talk 3.1.1, 'mean and Gaussian filters remove noise', measured: the photo gets Gaussian "
+                    "noise and salt-and-pepper noise, each is cleaned by the mean, Gaussian, median and "
+                    "bilateral filters, and PSNR (dB) and SSIM against the clean photo are printed.",
+        epilog="examples:\n  petnet denoise examples/Persian_143.jpg --plot denoise.png\n"
+               "  petnet denoise cat.jpg --noise-sigma 0.05 --salt-pepper 0.1",
+        params={"random_state": "seed"})
+    d.add_argument("photo", metavar="PHOTO", help="the clean photo (JPEG, PNG, ...)")
+    d.add_argument("--noise-sigma", dest="noise_sigma", type=number, default=0.1,
+                   help="standard deviation of the Gaussian noise, pixels in [0, 1] (default: 0.1)")
+    d.add_argument("--salt-pepper", dest="salt_pepper", type=number, default=0.05,
+                   help="fraction of pixels set to black or white (default: 0.05)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    d.add_argument("--max-side", dest="max_side", type=int, default=512,
+                   help="cut the photo's centre to at most this many pixels a side (default: 512)")
+    d.add_argument("--plot", metavar="OUT.png", help="save the figure: clean, noisy and cleaned photos")
+    d.add_argument("--show", action="store_true", help="open the figure in a window")
 
 
-def compare_figure(path, before, after, title: str) -> None:
-    """Save ``original | result`` side by side."""
-    from petnet.plotting import finish, pyplot
-    plt = pyplot()
+def cmd_filter(args) -> int:
+    from petnet.filters.api import FILTERS, filter_file
 
-    h, w = before.shape[:2]
-    fig, axes = plt.subplots(1, 2, figsize=(2 * 5, 5 * h / w + 0.6))
-    for ax, img, name in zip(axes, (before, after), ("original", title)):
-        ax.imshow(img.clip(0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
-        ax.set_title(name)
-        ax.axis("off")
-    finish(fig, path, dpi=100)
+    spec = FILTERS.get(args.kernel)
+    params = {name: getattr(args, name) for name in spec.defaults if getattr(args, name) is not None}
+    if "sigma_color" in params:          # grey levels on the command line, [0, 1] pixels in the library
+        params["sigma_color"] /= 255.0
+    compare = True if args.compare == "auto" else args.compare
+    done = filter_file(args.image, args.out, args.kernel, compare=compare, **params)
+    print(f"wrote {done.out} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
+          f"{done.seconds:.2f} s)")
+    if done.compare:
+        print(f"wrote {done.compare} (original | {done.kernel})")
+    return 0
 
 
-def run(args) -> int:
-    from petnet.filters.image_io import read_image, write_image
-
-    src, out = Path(args.image), Path(args.out)
-    if out.exists() and src.exists() and out.resolve() == src.resolve():
-        raise PetnetError("--out is the input image; choose another file so the original is kept")
-    if args.size is not None and args.size < 1:
-        raise PetnetError(f"--size must be positive, got {args.size}")
-    pic = read_image(src)
-    t0 = time.perf_counter()
-    result = apply(pic.pixels, args)
-    seconds = time.perf_counter() - t0
-    write_image(out, result, pic.alpha, pic.bits)
-    h, w = pic.pixels.shape[:2]
-    print(f"wrote {out} ({w}x{h}, {args.kernel}, border {args.border}, {seconds:.2f} s)")
-    if args.compare:
-        fig = Path(args.compare) if args.compare != "auto" else out.with_name(out.stem + "_compare.png")
-        if fig.exists() and fig.resolve() == src.resolve():
-            raise PetnetError("--compare would overwrite the input image; choose another file")
-        compare_figure(fig, pic.pixels, result, args.kernel)
-        print(f"wrote {fig} (original | {args.kernel})")
+def cmd_denoise(args) -> int:
+    from petnet.filters.denoise import DENOISERS, denoise, load_photo, plot_denoise
+    from petnet.filters.image_io import check_output
+    if args.plot:                        # a figure that cannot be written is refused before any work
+        check_output(args.plot, "plot", inputs=[args.photo])
+    photo = load_photo(args.photo, args.max_side)
+    r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed)
+    h, w = photo.shape[:2]
+    print(f"photo: {args.photo} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
+          f"{r.salt_pepper:g} of the pixels, seed {args.seed}")
+    print(f"{'noise':<14} {'filter':<10} {'settings':<38} {'PSNR dB':>8} {'SSIM':>7}")
+    for row in r.rows:
+        settings = "" if row.method == "noisy" else ", ".join(
+            f"{k}={v:g}" for k, v in DENOISERS[row.method][1].items())
+        print(f"{row.noise:<14} {row.method:<10} {settings:<38} {row.psnr:>8.2f} {row.ssim:>7.4f}")
+    for noise in ("gaussian", "salt & pepper"):
+        best = r.best(noise)
+        print(f"best against {noise} noise: {best.method} ({best.psnr:.2f} dB, SSIM {best.ssim:.4f})")
+    if args.plot or args.show:
+        plot_denoise(r, out=args.plot, show=args.show)
+        if args.plot:
+            print(f"figure: {args.plot}")
     return 0

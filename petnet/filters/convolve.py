@@ -18,6 +18,10 @@ of the input; pixels beyond the border are made up by the **border mode**:
 ``symmetric``  ``b a | a b c d | d c``      BORDER_REFLECT (2)        ``symmetric``
 =============  ===========================  =======================  ==============
 
+``filter2d`` is the reference: any kernel, on the one routine shared with the CNN. The filters of
+the talk run on the fast path of :mod:`petnet.filters.bands` (bands of rows, shifted adds), and the
+tests check both against OpenCV.
+
 How the image goes through ``correlate`` (NHWC images, ``(kh, kw, C, F)`` kernels): the channels
 become the batch, ``(H, W, C) -> (C, H, W, 1)``, and the kernel becomes ``(kh, kw, 1, 1)``, so
 every channel is filtered by the same 2-D kernel. One channel at a time keeps the im2col copy at
@@ -32,9 +36,11 @@ import numpy as np
 
 from petnet.conv import correlate
 from petnet.errors import PetnetError
+from petnet.filters.bands import sep_filter
+from petnet.validate import check_choice
 
 #: our border names -> ``numpy.pad`` modes understood by ``petnet.conv.correlate``
-BORDERS = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "symmetric": "symmetric"}
+BORDERS = {"reflect": "reflect", "zero": "constant", "replicate": "edge", "symmetric": "symmetric"}
 
 #: the matching OpenCV border constants (used by the tests and the benchmark)
 CV2_BORDERS = {"zero": 0, "replicate": 1, "symmetric": 2, "reflect": 4}
@@ -45,14 +51,25 @@ def as_float(image) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype == np.float64:
         return image
-    return image.astype(np.float32)
+    return image.astype(np.float32, copy=False)
 
 
-def _border_mode(border: str) -> str:
-    try:
-        return BORDERS[border]
-    except KeyError:
-        raise PetnetError(f"unknown border mode {border!r}; choose one of {', '.join(BORDERS)}") from None
+def check_border(border) -> str:
+    """One of :data:`BORDERS`; a ``ParamError`` naming ``border`` otherwise."""
+    return check_choice("border", border, list(BORDERS))
+
+
+def as_hwc(image) -> np.ndarray:
+    """The image as a C-contiguous float ``(H, W, C)`` array (a grey ``(H, W)`` one gets ``C = 1``)."""
+    x = as_float(image)
+    if x.ndim not in (2, 3):
+        raise PetnetError(f"an image must be (H, W) or (H, W, C), got shape {x.shape}")
+    return np.ascontiguousarray(x if x.ndim == 3 else x[:, :, None])
+
+
+def like_input(out: np.ndarray, image) -> np.ndarray:
+    """``(H, W, C)`` back to the input's layout (``(H, W)`` for a grey image)."""
+    return out[:, :, 0] if np.ndim(image) == 2 else out
 
 
 def _channels_as_batch(image: np.ndarray) -> np.ndarray:
@@ -84,7 +101,7 @@ def filter2d(image, kernel, border: str = "reflect") -> np.ndarray:
     kernel = np.asarray(kernel, dtype=x.dtype)
     if kernel.ndim != 2:
         raise PetnetError(f"a filter kernel must be 2-D (kh, kw), got shape {kernel.shape}")
-    mode = _border_mode(border)
+    mode = BORDERS[check_border(border)]
     kh, kw = kernel.shape
     batch = _channels_as_batch(x)
     k4 = kernel[:, :, None, None]
@@ -101,15 +118,7 @@ def sep_filter2d(image, ky, kx, border: str = "reflect") -> np.ndarray:
     Padding each pass along its own axis gives exactly the border of the 2-D filter, because
     padding rows commutes with filtering along rows (for every border mode here).
     """
-    x = as_float(image)
-    ky = np.asarray(ky, dtype=x.dtype).ravel()
-    kx = np.asarray(kx, dtype=x.dtype).ravel()
-    mode = _border_mode(border)
-    batch = _channels_as_batch(x)
-    krow = kx[None, :, None, None]           # (1, kw, 1, 1)
-    kcol = ky[:, None, None, None]           # (kh, 1, 1, 1)
-    outs = []
-    for c in range(batch.shape[0]):
-        rows = correlate(batch[c:c + 1], krow, padding=((0, 0), _pads(kx.size)), mode=mode)
-        outs.append(correlate(rows, kcol, padding=(_pads(ky.size), (0, 0)), mode=mode))
-    return _back(np.concatenate(outs), x.ndim)
+    x = as_hwc(image)
+    ky = np.asarray(ky, dtype=np.float64).ravel()
+    kx = np.asarray(kx, dtype=np.float64).ravel()
+    return like_input(sep_filter(x, [ky], [kx], BORDERS[check_border(border)]), image)

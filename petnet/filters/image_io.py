@@ -4,16 +4,27 @@ Every image becomes floats in [0, 1]: 8-bit pixels are divided by 255, 16-bit on
 grayscale PNG) by 65535. Colour images are ``(H, W, 3)`` RGB, grayscale ones ``(H, W)``. An alpha
 channel (PNG with transparency, palette images with a transparent colour) is kept apart, not
 filtered, and written back unchanged. Unreadable files raise a ``PetnetError`` that says why.
+
+Paths are checked before anything is opened or computed: an input that is a FIFO, a device or a
+socket (or a symbolic link to one) is refused at once -- opening a FIFO would wait forever for a
+writer. An output that is a folder, a special file, in a missing folder, of an unknown format or
+the input itself (whatever the spelling: another name, a symbolic or hard link) is refused.
+Outputs are written atomically (:mod:`petnet.atomic`): a full disk or an interrupted run leaves the
+previous file, never a truncated one.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from petnet.errors import PetnetError
+from petnet.atomic import write_atomically
+from petnet.errors import ParamError, PetnetError
+from petnet.image_file import ImageError, open_image
 
 
 @dataclass
@@ -26,12 +37,24 @@ class Picture:
     bits: int = 8
 
 
-def read_image(path) -> Picture:
-    """Read a JPEG, PNG (with alpha, grayscale, 16-bit), BMP, TIFF, WebP, GIF ... file."""
-    from petnet.image_file import open_image
+def special_kind(path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (symbolic links followed):
+    ``"a folder"``, ``"a FIFO (named pipe)"``, ``"a character device"``, ...; None otherwise."""
+    p = Path(path).resolve()
+    if not p.exists() or p.is_file():
+        return None
+    for test, what in ((p.is_dir, "a folder"), (p.is_fifo, "a FIFO (named pipe)"),
+                       (p.is_char_device, "a character device"), (p.is_block_device, "a block device"),
+                       (p.is_socket, "a socket")):
+        if test():
+            return what
+    return "not a regular file"
 
+
+def load_image(path) -> Picture:
+    """Read a JPEG, PNG (with alpha, grayscale, 16-bit), BMP, TIFF, WebP, GIF ... file."""
     path = Path(path)
-    img = open_image(path)   # first frame, upright; missing or unreadable -> ImageError (a PetnetError)
+    img = open_image(path)   # first frame, upright; missing, special or unreadable -> ImageError (a PetnetError)
 
     mode = img.mode
     if mode.startswith("I;16") or mode == "I":
@@ -56,15 +79,33 @@ def read_image(path) -> Picture:
     return Picture(a, None, 8)
 
 
-def write_image(path, pixels, alpha=None, bits: int = 8) -> Path:
+def check_output(path, param: str = "path", inputs=()) -> Path:
+    """Refuse, before any work, an image output that cannot or must not be written: a folder or a
+    special file, a missing folder, an unknown image format, or one of ``inputs`` (the same file
+    under any name). The ``ParamError`` names ``param``. Returns the path."""
+    path = Path(path)
+    kind = special_kind(path)
+    if kind == "a folder":
+        raise ParamError(param, f"{path} is a folder; give a file name such as {path / 'filtered.png'}")
+    if kind:
+        raise ParamError(param, f"{path} is {kind}, not a regular file; give an image file name")
+    if not path.parent.is_dir():
+        raise ParamError(param, f"{path}: folder {path.parent} does not exist; "
+                                "create it or choose another path")
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise ParamError(param, f"{path}: unknown image format {path.suffix!r}; use .png or .jpg")
+    for src in inputs:
+        if path.exists() and Path(src).exists() and os.path.samefile(path, src):
+            raise ParamError(param, "is the input image; choose another file so the original is kept")
+    return path
+
+
+def save_image(path, pixels, alpha=None, bits: int = 8) -> Path:
     """Write floats in [0, 1] (values outside are clipped) as an image; the format follows the
     file extension. 16-bit output is kept for grayscale PNG/TIFF; JPEG cannot store alpha, so it
-    is dropped there."""
-    from PIL import Image
-
-    path = Path(path)
-    if not path.parent.exists():
-        raise PetnetError(f"folder {path.parent} does not exist; create it or choose another --out")
+    is dropped there. Written atomically: the file is complete or not replaced."""
+    path = check_output(path)
+    fmt = Image.registered_extensions()[path.suffix.lower()]
     x = np.clip(np.nan_to_num(np.asarray(pixels, dtype=np.float64)), 0.0, 1.0)
     suffix = path.suffix.lower()
     if bits == 16 and x.ndim == 2 and alpha is None and suffix in (".png", ".tif", ".tiff"):
@@ -73,12 +114,14 @@ def write_image(path, pixels, alpha=None, bits: int = 8) -> Path:
         u8 = np.round(x * 255).astype(np.uint8)
         if alpha is not None and suffix not in (".jpg", ".jpeg"):
             a8 = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
-            u8 = np.dstack([u8, a8]) if u8.ndim == 3 else np.dstack([u8, a8])
+            u8 = np.dstack([u8, a8])
         img = Image.fromarray(u8)
     try:
-        img.save(path)
-    except (ValueError, KeyError):
-        raise PetnetError(f"cannot write {path}: unknown image format {suffix!r}; use .png or .jpg") from None
+        write_atomically(path, lambda f: img.save(f, format=fmt))
+    except PetnetError:      # a full disk, a read-only folder: already worded (a PetnetError is a ValueError)
+        raise
+    except (ValueError, KeyError) as exc:
+        raise PetnetError(f"cannot write {path} as {fmt}: {exc}; use .png or .jpg") from None
     except OSError as exc:
-        raise PetnetError(f"cannot write {path}: {exc}") from None
+        raise PetnetError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

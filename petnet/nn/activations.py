@@ -1,7 +1,8 @@
 """Activation (transfer) functions and their derivatives, and the ``Activation`` layer.
 
-Each function is a small object: ``forward(z)`` returns a = f(z) and remembers what the derivative
-needs; ``backward(da)`` returns dL/dz = da * f'(z) (softmax: a Jacobian-vector product).
+Each function is a small object: ``forward(z)`` returns ``(a, cache)``, a = f(z) and what the
+derivative needs; ``backward(cache, da)`` returns dL/dz = da * f'(z) (softmax: a Jacobian-vector
+product). ``f(z)`` alone is ``function(z)``. The names live in one registry, ``ACTIVATIONS``.
 
 =============  =====================================  =====================================
 name           f(z)                                    f'(z)
@@ -22,51 +23,62 @@ its own rule, not by gradients), ``purelin`` (= linear), ``logsig`` (= sigmoid),
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from petnet.errors import PetnetError
 from petnet.nn.layer import Layer
+from petnet.registry import Registry
 
 
 class ActivationFunction:
+    """``forward(z) -> (a, cache)`` and ``backward(cache, da) -> dz``: the cache (what f' needs)
+    belongs to the call, not to the object, so one activation may serve any number of calls."""
+
     name = "activation"
 
     def __call__(self, z):
-        return self.forward(z)
+        return self.forward(z)[0]
 
     def forward(self, z):
         raise NotImplementedError
 
-    def backward(self, da):
+    def backward(self, cache, da):
         raise NotImplementedError
 
     def __repr__(self):
         return f"{type(self).__name__}()"
 
 
+#: the one list of activation names (``Dense(..., activation=NAME)``, ``Activation(NAME)``)
+ACTIVATIONS = Registry("activation")
+
+
+@ACTIVATIONS.register("linear")
 class Linear(ActivationFunction):
     """f(z) = z (the talk's ``purelin``)."""
     name = "linear"
 
     def forward(self, z):
-        return z
+        return z, None
 
-    def backward(self, da):
+    def backward(self, cache, da):
         return da
 
 
+@ACTIVATIONS.register("relu")
 class ReLU(ActivationFunction):
     """f(z) = max(0, z)."""
     name = "relu"
 
     def forward(self, z):
-        self.mask = z > 0
-        return np.maximum(z, 0, dtype=z.dtype)
+        return np.maximum(z, 0, dtype=z.dtype), z > 0
 
-    def backward(self, da):
-        return da * self.mask
+    def backward(self, mask, da):
+        return da * mask
 
 
+@ACTIVATIONS.register("leaky_relu")
 class LeakyReLU(ActivationFunction):
     """f(z) = z for z > 0, alpha * z otherwise (a small slope keeps 'dead' units learning)."""
     name = "leaky_relu"
@@ -75,13 +87,14 @@ class LeakyReLU(ActivationFunction):
         self.alpha = float(alpha)
 
     def forward(self, z):
-        self.mask = z > 0
-        return np.where(self.mask, z, self.alpha * z).astype(z.dtype, copy=False)
+        mask = z > 0
+        return np.where(mask, z, self.alpha * z).astype(z.dtype, copy=False), mask
 
-    def backward(self, da):
-        return np.where(self.mask, da, self.alpha * da).astype(da.dtype, copy=False)
+    def backward(self, mask, da):
+        return np.where(mask, da, self.alpha * da).astype(da.dtype, copy=False)
 
 
+@ACTIVATIONS.register("elu")
 class ELU(ActivationFunction):
     """f(z) = z for z > 0, alpha * (exp(z) - 1) otherwise."""
     name = "elu"
@@ -90,15 +103,16 @@ class ELU(ActivationFunction):
         self.alpha = float(alpha)
 
     def forward(self, z):
-        self.mask = z > 0
-        neg = self.alpha * np.expm1(np.minimum(z, 0))
-        self.a = np.where(self.mask, z, neg).astype(z.dtype, copy=False)
-        return self.a
+        mask = z > 0
+        a = np.where(mask, z, self.alpha * np.expm1(np.minimum(z, 0))).astype(z.dtype, copy=False)
+        return a, (mask, a)
 
-    def backward(self, da):
-        return np.where(self.mask, da, da * (self.a + self.alpha)).astype(da.dtype, copy=False)
+    def backward(self, cache, da):
+        mask, a = cache
+        return np.where(mask, da, da * (a + self.alpha)).astype(da.dtype, copy=False)
 
 
+@ACTIVATIONS.register("sigmoid")
 class Sigmoid(ActivationFunction):
     """f(z) = 1 / (1 + exp(-z)) (the talk's ``logsig``); f' = a (1 - a)."""
     name = "sigmoid"
@@ -106,107 +120,108 @@ class Sigmoid(ActivationFunction):
     def forward(self, z):
         # stable for large |z|: exp of a non-positive number only
         e = np.exp(-np.abs(z))
-        self.a = np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
-        return self.a
+        a = np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+        return a, a
 
-    def backward(self, da):
-        return da * self.a * (1 - self.a)
+    def backward(self, a, da):
+        return da * a * (1 - a)
 
 
+@ACTIVATIONS.register("tanh")
 class Tanh(ActivationFunction):
     """f(z) = tanh(z) (the talk's ``tansig``); f' = 1 - a^2."""
     name = "tanh"
 
     def forward(self, z):
-        self.a = np.tanh(z)
-        return self.a
+        a = np.tanh(z)
+        return a, a
 
-    def backward(self, da):
-        return da * (1 - self.a * self.a)
+    def backward(self, a, da):
+        return da * (1 - a * a)
 
 
+@ACTIVATIONS.register("softmax")
 class Softmax(ActivationFunction):
     """a_i = exp(z_i - max z) / sum_j exp(z_j - max z) over the last axis (shifting by max z avoids overflow).
 
-    Backward is the Jacobian-vector product dz = a * (da - sum_j da_j a_j).
-    When a model pairs a final softmax with cross-entropy, the model sets ``fused = True`` for
-    the backward pass: the loss then already gives dL/dz = (a - y)/N, which passes through unchanged.
+    Backward is the Jacobian-vector product dz = a * (da - sum_j da_j a_j). The cache keeps the
+    logits z too: a model whose output is a softmax hands them to a cross-entropy loss, which then
+    gives dL/dz = (a - y)/N directly (see ``petnet.nn.losses``), as Keras does.
     """
     name = "softmax"
-    fused = False
 
     def forward(self, z):
-        self.z = z
         e = np.exp(z - z.max(axis=-1, keepdims=True))
-        self.a = e / e.sum(axis=-1, keepdims=True)
-        return self.a
+        a = e / e.sum(axis=-1, keepdims=True)
+        return a, SoftmaxCache(z, a)
 
-    def backward(self, da):
-        if self.fused:
-            return da
-        return self.a * (da - (da * self.a).sum(axis=-1, keepdims=True))
+    def backward(self, cache, da):
+        a = cache.a
+        return a * (da - (da * a).sum(axis=-1, keepdims=True))
 
 
+class SoftmaxCache(NamedTuple):
+    z: np.ndarray   # the logits
+    a: np.ndarray   # the probabilities
+
+
+@ACTIVATIONS.register("hardlim")
 class Hardlim(ActivationFunction):
     """The talk's hard limit: a = 1 if n >= 0 else 0. Its derivative is 0 wherever it exists."""
     name = "hardlim"
 
     def forward(self, z):
-        return (z >= 0).astype(z.dtype)
+        return (z >= 0).astype(z.dtype), None
 
-    def backward(self, da):
+    def backward(self, cache, da):
         return np.zeros_like(da)
 
 
+@ACTIVATIONS.register("tansig")
 class Tansig(Tanh):
     """The talk's ``tansig`` = tanh."""
     name = "tansig"
 
 
+@ACTIVATIONS.register("logsig")
 class Logsig(Sigmoid):
     """The talk's ``logsig`` = sigmoid."""
     name = "logsig"
 
 
+@ACTIVATIONS.register("purelin")
 class Purelin(Linear):
     """The talk's ``purelin`` = linear (identity)."""
     name = "purelin"
 
 
-ACTIVATIONS = {cls.name: cls for cls in (Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softmax,
-                                         Hardlim, Tansig, Logsig, Purelin)}
-
-
-def get(activation) -> ActivationFunction:
-    """A fresh activation object from a name (``'relu'``, ``'softmax'``, ``'hardlim'``, ...), None
-    (linear), or an ``ActivationFunction`` instance (returned as is)."""
+def get(activation, param: str | None = None) -> ActivationFunction:
+    """A fresh activation object from a registered name (``'relu'``, ``'softmax'``, ``'hardlim'``, ...),
+    None (linear), or an ``ActivationFunction`` instance (returned as is)."""
     if activation is None:
         return Linear()
     if isinstance(activation, ActivationFunction):
         return activation
     if isinstance(activation, type) and issubclass(activation, ActivationFunction):
         return activation()
-    key = str(activation).lower()
-    if key not in ACTIVATIONS:
-        raise PetnetError(f"unknown activation {activation!r}; choose one of: {', '.join(sorted(ACTIVATIONS))}")
-    return ACTIVATIONS[key]()
+    return ACTIVATIONS.get(activation, param=param)()
 
 
 # plain functions for quick use: petnet.nn.activations.relu(z)
 def relu(z):
-    return ReLU().forward(np.asarray(z))
+    return ReLU()(np.asarray(z))
 
 
 def leaky_relu(z, alpha: float = 0.2):
-    return LeakyReLU(alpha).forward(np.asarray(z))
+    return LeakyReLU(alpha)(np.asarray(z))
 
 
 def elu(z, alpha: float = 1.0):
-    return ELU(alpha).forward(np.asarray(z))
+    return ELU(alpha)(np.asarray(z))
 
 
 def sigmoid(z):
-    return Sigmoid().forward(np.asarray(z, dtype=float))
+    return Sigmoid()(np.asarray(z, dtype=float))
 
 
 def tanh(z):
@@ -214,7 +229,7 @@ def tanh(z):
 
 
 def softmax(z):
-    return Softmax().forward(np.asarray(z, dtype=float))
+    return Softmax()(np.asarray(z, dtype=float))
 
 
 def hardlim(n):
@@ -234,15 +249,14 @@ class Activation(Layer):
     """A layer that only applies an activation: ``Activation('relu')``."""
 
     def __init__(self, activation, **kwargs):
-        self.activation = get(activation)
         super().__init__(**kwargs)
+        self.activation = get(activation)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
-        return self.activation.forward(x)
+    def call(self, x, training=False):
+        return x, None
 
-    def backward(self, dy):
-        return self.activation.backward(dy)
+    def backprop(self, cache, dz, need_dx=True):
+        return dz, []
 
     def get_config(self):
         return {"name": self.name, "activation": self.activation.name}

@@ -39,12 +39,14 @@ and PyTorch autograd.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
 
 from petnet import optim
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
+from petnet.validate import check_int, check_number
 
 
 # --------------------------------------------------------------------------- activations
@@ -66,7 +68,7 @@ ACTIVATIONS["tansig"] = ACTIVATIONS["tanh"]
 ACTIVATIONS["linear"] = ACTIVATIONS["purelin"]
 
 
-def activation(name: str):
+def _activation(name: str):
     """``(f, f_prime, formula)`` of an activation name."""
     key = str(name).lower()
     if key not in ACTIVATIONS:
@@ -80,7 +82,7 @@ DEFAULT = {"x": 1.0, "t": 0.9, "w": (0.5, -0.4, 0.8), "b": (0.1, 0.2, -0.3)}
 
 def forward(params: dict, x: float, t: float, act: str = "sigmoid") -> dict:
     """Forward pass: ``z_i``, ``Y_i`` and the loss ``E = (Y3 - t)^2 / 2``."""
-    f, _, _ = activation(act)
+    f, _, _ = _activation(act)
     out = {"x": float(x), "t": float(t)}
     y = float(x)
     for i in (1, 2, 3):
@@ -93,7 +95,7 @@ def forward(params: dict, x: float, t: float, act: str = "sigmoid") -> dict:
 
 def backward(params: dict, fw: dict, act: str = "sigmoid") -> dict:
     """Local gradients ``d3, d2, d1`` and parameter gradients ``dE/dw_i = d_i * input_i``, ``dE/db_i = d_i``."""
-    _, fp, _ = activation(act)
+    _, fp, _ = _activation(act)
     d3 = (fw["Y3"] - fw["t"]) * float(fp(fw["z3"]))
     d2 = d3 * params["w3"] * float(fp(fw["z2"]))
     d1 = d2 * params["w2"] * float(fp(fw["z1"]))
@@ -108,8 +110,10 @@ def backward(params: dict, fw: dict, act: str = "sigmoid") -> dict:
 
 def make_params(w=DEFAULT["w"], b=DEFAULT["b"]) -> dict:
     """``{'w1': .., 'b1': .., ...}`` from three weights and three biases."""
-    if len(w) != 3 or len(b) != 3:
-        raise PetnetError(f"need exactly 3 weights and 3 biases (w1 w2 w3, b1 b2 b3), got {len(w)} and {len(b)}")
+    if len(w) != 3:
+        raise ParamError("w", f"must be 3 weights (w1, w2, w3), got {len(w)}")
+    if len(b) != 3:
+        raise ParamError("b", f"must be 3 biases (b1, b2, b3), got {len(b)}")
     p = {}
     for i in range(3):
         p[f"w{i + 1}"], p[f"b{i + 1}"] = float(w[i]), float(b[i])
@@ -161,7 +165,7 @@ def matrix_params(seed: int = 0) -> dict:
 
 def matrix_forward(p: dict, t: float, act: str = "sigmoid") -> dict:
     """``z1_j = sum_rc w1[r,c,j] X[r,c] + b1_j`` (5 neurons), then Y2, Y3 and E."""
-    f, _, _ = activation(act)
+    f, _, _ = _activation(act)
     z1 = np.einsum("rc,rcj->j", p["X"], p["w1"]) + p["b1"]
     y1 = f(z1)
     z2 = float(p["w2"] @ y1 + p["b2"])
@@ -174,7 +178,7 @@ def matrix_forward(p: dict, t: float, act: str = "sigmoid") -> dict:
 
 def matrix_backward(p: dict, fw: dict, act: str = "sigmoid") -> dict:
     """``d1_j = d2 * w2_j * f'(z1_j)`` and ``dE/dw1[r, c, j] = d1_j * X[r, c]`` (shape 4x4x5)."""
-    _, fp, _ = activation(act)
+    _, fp, _ = _activation(act)
     d3 = (fw["Y3"] - fw["t"]) * float(fp(fw["z3"]))
     d2 = d3 * p["w3"] * float(fp(fw["z2"]))
     d1 = d2 * p["w2"] * fp(fw["z1"])
@@ -196,32 +200,49 @@ def matrix_example(t: float = 0.9, act: str = "sigmoid", seed: int = 0) -> dict:
 
 
 # --------------------------------------------------------------------------- the whole walk-through
-def run(x: float = DEFAULT["x"], t: float = DEFAULT["t"], w=DEFAULT["w"], b=DEFAULT["b"],
-        act: str = "sigmoid", steps: int = 10, lr: float = 1.0, optimizer: str = "gd", seed: int = 0) -> dict:
-    """Everything ``petnet backprop`` prints, as one dictionary."""
-    for name, v in (("x", x), ("t", t), ("lr", lr)):
-        if not np.isfinite(v):
-            raise PetnetError(f"{name} must be a finite number, got {v!r}")
-    if steps < 0:
-        raise PetnetError(f"steps must be 0 or more, got {steps}")
-    _, _, formula = activation(act)
+@dataclass
+class BackpropExample:
+    """Every number of ``petnet backprop``: :func:`worked_example` returns it, :func:`format_report`
+    prints it, ``to_dict()`` is its JSON."""
+    activation: str
+    derivative: str         # f' as a formula
+    params: dict            # w1, b1, w2, b2, w3, b3
+    forward: dict           # x, t, z_i, Y_i, E
+    gradients: dict         # d3, d2, d1, dE/dw_i, dE/db_i
+    descent: dict           # optimizer, lr, steps, history [{step, E, Y3}], final_params
+    matrix_example: dict    # section 4.2.5: shapes, E, d1 and a summary of the 80 gradients of w1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def worked_example(x: float = DEFAULT["x"], t: float = DEFAULT["t"], w=DEFAULT["w"], b=DEFAULT["b"], *,
+                   activation: str = "sigmoid", steps: int = 10, learning_rate: float = 1.0,
+                   optimizer: str = "gd", random_state: int = 0) -> BackpropExample:
+    """The talk's section 4.2 in numbers: forward pass, local and parameter gradients, ``steps``
+    gradient-descent steps and the 4x4 -> 5 example (random weights from ``random_state``)."""
+    x = check_number("x", x)
+    t = check_number("t", t)
+    learning_rate = check_number("learning_rate", learning_rate, min=0, min_exclusive=True)
+    steps = check_int("steps", steps, min=0, max=100_000)
+    random_state = check_int("random_state", random_state, min=0)
+    _, _, formula = _activation(activation)
     params = make_params(w, b)
-    fw = forward(params, x, t, act)
-    grads = backward(params, fw, act)
-    final, history = descend(params, x, t, act, steps=steps, lr=lr, optimizer=optimizer)
-    m = matrix_example(t, act, seed)
+    fw = forward(params, x, t, activation)
+    grads = backward(params, fw, activation)
+    final, history = descend(params, x, t, activation, steps=steps, lr=learning_rate, optimizer=optimizer)
+    m = matrix_example(t, activation, random_state)
     matrix = {k: v for k, v in m.items() if k not in ("params", "grads")}
-    return {"activation": act.lower(), "derivative": formula, "params": params, "forward": fw,
-            "gradients": grads, "descent": {"optimizer": optimizer, "lr": lr, "steps": steps,
-                                            "history": history, "final_params": final},
-            "matrix_example": matrix}
+    return BackpropExample(activation.lower(), formula, params, fw, grads,
+                           {"optimizer": optimizer, "lr": learning_rate, "steps": steps, "history": history,
+                            "final_params": final}, matrix)
 
 
-def format_report(r: dict) -> str:
-    """The step-by-step printout of :func:`run`, in the talk's notation."""
-    p, fw, g = r["params"], r["forward"], r["gradients"]
+def format_report(r: BackpropExample) -> str:
+    """The step-by-step printout of :func:`worked_example`, in the talk's notation."""
+    p, fw, g = r.params, r.forward, r.gradients
     L = []
-    L.append(f"Section 4.2: x -> Y1 -> Y2 -> Y3, E = (Y3 - t)^2 / 2, f = {r['activation']} ({r['derivative']})")
+    L.append(f"Section 4.2: x -> Y1 -> Y2 -> Y3, E = (Y3 - t)^2 / 2, f = {r.activation} ({r.derivative})")
     L.append(f"  x = {fw['x']:g}, t = {fw['t']:g}")
     L.append("  " + ", ".join(f"w{i} = {p[f'w{i}']:g}" for i in (1, 2, 3)) + "; "
              + ", ".join(f"b{i} = {p[f'b{i}']:g}" for i in (1, 2, 3)))
@@ -243,7 +264,7 @@ def format_report(r: dict) -> str:
     L.append("Parameter gradients dE/dw_i = d_i * input_i, dE/db_i = d_i:")
     for i, inp in ((3, "Y2"), (2, "Y1"), (1, "x")):
         L.append(f"  dE/dw{i} = d{i} * {inp:<2} = {g[f'dE/dw{i}']:+.8e}    dE/db{i} = d{i} = {g[f'dE/db{i}']:+.8e}")
-    d = r["descent"]
+    d = r.descent
     L.append("")
     L.append(f"Gradient descent (section 4.2.4), {d['optimizer']}, alpha = {d['lr']:g}: w <- w - alpha * dE/dw")
     for h in d["history"]:
@@ -252,7 +273,7 @@ def format_report(r: dict) -> str:
         e0, e1 = d["history"][0]["E"], d["history"][-1]["E"]
         L.append(f"  E fell from {e0:.8f} to {e1:.8f} ({'down' if e1 < e0 else 'NOT down'} "
                  f"{100 * (e0 - e1) / e0 if e0 else 0:.1f}%)")
-    m = r["matrix_example"]
+    m = r.matrix_example
     L.append("")
     L.append("Section 4.2.5: 4x4 input X -> 5 neurons Y1 (z1_j = sum_rc w1[r,c,j] X[r,c] + b1_j) -> Y2 -> Y3")
     L.append(f"  E = {m['E']:.8f}   d1 (one local gradient per neuron) = "

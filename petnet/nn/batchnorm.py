@@ -39,10 +39,8 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_weight(np.zeros(c), trainable=False)
         self.moving_variance = self.add_weight(np.ones(c), trainable=False)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
+    def call(self, x, training=False):
         axes = tuple(range(x.ndim - 1))
-        self.training = training
         if training:
             m = x.size // x.shape[-1]
             if m < 2:
@@ -56,17 +54,18 @@ class BatchNormalization(Layer):
             self.moving_variance += (1 - self.momentum) * var * (m / (m - 1))
         else:
             mu, var = self.moving_mean, self.moving_variance
-        self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
-        self.xhat = (x - mu) * self.inv_std
-        return self.gamma * self.xhat + self.beta
+        inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        xhat = (x - mu) * inv_std
+        return self.gamma * xhat + self.beta, (xhat, inv_std, training)
 
-    def backward(self, dy):
+    def backprop(self, cache, dy, need_dx=True):
+        xhat, inv_std, training = cache
         axes = tuple(range(dy.ndim - 1))
-        self.grads = [(dy * self.xhat).sum(axis=axes), dy.sum(axis=axes)]
+        grads = [(dy * xhat).sum(axis=axes), dy.sum(axis=axes)]
         dxhat = dy * self.gamma
-        if not self.training:
-            return dxhat * self.inv_std
-        return (dxhat - dxhat.mean(axis=axes) - self.xhat * (dxhat * self.xhat).mean(axis=axes)) * self.inv_std
+        if not training:
+            return dxhat * inv_std, grads
+        return (dxhat - dxhat.mean(axis=axes) - xhat * (dxhat * xhat).mean(axis=axes)) * inv_std, grads
 
     def get_config(self):
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}

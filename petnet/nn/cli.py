@@ -6,16 +6,18 @@
 * ``petnet nn perceptron`` -- the hardlim neuron learning AND / OR by the perceptron rule, failing on XOR
 * ``petnet nn mnist``      -- train a small CNN on MNIST with the NumPy engine, report test accuracy
 
-NumPy-heavy modules are imported inside the handlers so ``petnet --help`` stays fast.
+Each handler ``cmd_<name>(args)`` turns the flags into keyword arguments of the chapter's Python
+API (``backprop.worked_example``, ``gradcheck.gradcheck_all``, ``Perceptron``, ``mnist.train_mnist``),
+calls it and prints what it returns. NumPy-heavy modules are imported inside the handlers so
+``petnet --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
+import sys
 
-from petnet.cli import nonneg_int, number, positive_int, positive_number
+from petnet.cli import add_command, add_group, nonneg_int, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:
@@ -40,25 +42,21 @@ examples:
 
 
 # --------------------------------------------------------------------------- handlers
-def _backprop(args) -> int:
+def cmd_backprop(args) -> int:
     from petnet.nn import backprop
 
-    report = backprop.run(x=args.x, t=args.t, w=args.w, b=args.b, act=args.activation, steps=args.steps,
-                          lr=args.lr, optimizer=args.optimizer, seed=args.seed)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(backprop.format_report(report))
+    r = backprop.worked_example(x=args.x, t=args.t, w=args.w, b=args.b, activation=args.activation,
+                                steps=args.steps, learning_rate=args.lr, optimizer=args.optimizer,
+                                random_state=args.seed)
+    print(json.dumps(r.to_dict(), indent=2) if args.json else backprop.format_report(r))
     return 0
 
 
-def _gradcheck(args) -> int:
+def cmd_gradcheck(args) -> int:
     from petnet.nn.gradcheck import gradcheck_all
 
-    raw = dict(gradcheck_all())
-    raw = raw.get("layers", raw)      # {"layers": {...}, "max_rel_error": ...} or a bare {layer: error}
-    layers = {str(k): float(_max_error(v)) for k, v in raw.items()}
-    worst = max(layers.values()) if layers else float("nan")
+    layers = gradcheck_all()["layers"]
+    worst = max(layers.values())
     ok = {k: v <= args.tol for k, v in layers.items()}
     if args.json:
         print(json.dumps({"layers": layers, "max_rel_error": worst, "tolerance": args.tol,
@@ -75,16 +73,7 @@ def _gradcheck(args) -> int:
     return 0 if all(ok.values()) else 1
 
 
-def _max_error(v) -> float:
-    """A layer's entry of gradcheck_all(): a number, or a dict of per-array errors (take the max)."""
-    if isinstance(v, dict):
-        return max(_max_error(x) for x in v.values())
-    if isinstance(v, (list, tuple)):
-        return max(_max_error(x) for x in v)
-    return float(v)
-
-
-def _perceptron(args) -> int:
+def cmd_perceptron(args) -> int:
     from petnet.nn.perceptron import AND, OR, XOR, Perceptron
 
     sets = {"and": AND, "or": OR, "xor": XOR}
@@ -92,8 +81,8 @@ def _perceptron(args) -> int:
     results = {}
     for name in names:
         X, t = sets[name]
-        p = Perceptron(lr=args.lr, max_epochs=args.max_epochs).fit(X, t)
-        results[name.upper()] = {"converged": p.converged_, "epochs": p.n_epochs_, "w": p.coef_.tolist(),
+        p = Perceptron(learning_rate=args.lr, max_iter=args.max_epochs).fit(X, t)
+        results[name.upper()] = {"converged": p.converged_, "epochs": p.n_iter_, "w": p.coef_.tolist(),
                                  "b": p.intercept_, "accuracy": p.score(X, t), "mistakes_per_epoch": p.errors_,
                                  "predictions": p.predict(X).tolist(), "targets": t.tolist(),
                                  "report": p.report(X, t, name.upper())}
@@ -107,36 +96,31 @@ def _perceptron(args) -> int:
     return 0
 
 
-def _mnist(args) -> int:
-    from petnet.errors import PetnetError
+def cmd_mnist(args) -> int:
     from petnet.nn import mnist
 
-    folder = Path(args.data) if args.data else mnist.default_folder()
-    if not folder.exists():
-        raise PetnetError(f"MNIST folder {folder} does not exist; pass --data DIR with the four idx .gz files "
-                          "(train-images-idx3-ubyte.gz, ...; from http://yann.lecun.com/exdb/mnist/ or "
-                          "../shared/data/mnist beside the project)")
-    result = mnist.train_and_evaluate(folder, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                      limit=args.limit, test_limit=args.test_limit, seed=args.seed,
-                                      save=args.save, quiet=args.json or args.quiet,
-                                      augment=args.augment)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(mnist.format_result(result))
+    quiet = args.json or args.quiet
+    result = mnist.train_mnist(args.data, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                               limit=args.limit, test_limit=args.test_limit, random_state=args.seed,
+                               augment=args.augment, save=args.save, verbose=not quiet,
+                               log=None if quiet else (lambda line: print(line, file=sys.stderr)))
+    print(json.dumps(result.to_dict(), indent=2) if args.json else mnist.format_result(result))
     return 0
 
 
 # --------------------------------------------------------------------------- parsers
 def register(subparsers) -> None:
-    bp = subparsers.add_parser(
-        "backprop", help="section 4.2: backpropagation worked by hand, every gradient printed",
+    from petnet.optim import OPTIMIZERS
+
+    bp = add_command(
+        subparsers, "backprop", cmd_backprop,
+        help="section 4.2: backpropagation worked by hand, every gradient printed",
         description="The talk's section 4.2: a 3-layer single-input network x -> Y1 -> Y2 -> Y3 with "
                     "E = (Y3 - t)^2 / 2. Prints the forward values, the local gradients "
                     "d3 = (Y3 - t) f'(z3), d2 = d3 w3 f'(z2), d1 = d2 w2 f'(z1), the parameter gradients "
                     "dE/dw_i = d_i * input_i and dE/db_i = d_i, a few gradient-descent steps with E falling, "
                     "and section 4.2.5's 4x4 input -> 5 neurons example (80 weight gradients).",
-        epilog=BACKPROP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=BACKPROP_EPILOG, params={"learning_rate": "lr", "random_state": "seed"})
     bp.add_argument("--x", type=number, default=1.0, help="the single input x (default: 1)")
     bp.add_argument("--t", type=number, default=0.9, help="the target t (default: 0.9)")
     bp.add_argument("--w", type=number, nargs=3, default=[0.5, -0.4, 0.8], metavar=("W1", "W2", "W3"),
@@ -148,52 +132,47 @@ def register(subparsers) -> None:
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
     bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
     bp.add_argument("--steps", type=nonneg_int, default=10, help="gradient-descent steps to show (default: 10)")
-    bp.add_argument("--optimizer", default="gd", help="a petnet.optim name (default: gd)")
-    bp.add_argument("--seed", type=int, default=0, help="random weights of the 4x4 -> 5 example (default: 0)")
+    bp.add_argument("--optimizer", default="gd",
+                    help=f"a petnet.optim name: {', '.join(OPTIMIZERS.names())} (default: gd)")
+    bp.add_argument("--seed", type=nonneg_int, default=0, help="random weights of the 4x4 -> 5 example (default: 0)")
     bp.add_argument("--json", action="store_true", help="print one JSON object instead of the walk-through")
-    bp.set_defaults(func=_backprop)
 
-    nn = subparsers.add_parser(
-        "nn", help="chapters 3-4: the NumPy CNN engine (gradcheck, MNIST)",
+    sub = add_group(
+        subparsers, "nn", help="chapters 3-4: the NumPy CNN engine (gradcheck, MNIST)",
         description="Chapters 3-4 of the talk: a from-scratch NumPy CNN engine whose backward passes are "
                     "checked numerically, trained on real MNIST digits.",
         epilog="examples:\n  petnet nn gradcheck\n  petnet nn mnist\n"
-               "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = nn.add_subparsers(dest="nn_command", metavar="COMMAND")
-    nn.set_defaults(func=lambda args: (nn.print_help(), 0)[1])
+               "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.")
 
-    gc = sub.add_parser(
-        "gradcheck", help="check every layer's backward against central differences",
+    gc = add_command(
+        sub, "gradcheck", cmd_gradcheck, help="check every layer's backward against central differences",
         description="For every layer type of petnet.nn (and a small conv net end to end), the maximum "
                     "relative error between the hand-written backward pass and a central-difference "
                     "numerical gradient, in float64. Exit status 1 if any layer is over the tolerance.",
-        epilog=GRADCHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=GRADCHECK_EPILOG)
     gc.add_argument("--tol", type=positive_number, default=1e-5,
                     help="largest relative error counted as ok (default: 1e-5)")
     gc.add_argument("--json", action="store_true", help="print {\"layers\": {...}, \"max_rel_error\": ...}")
-    gc.set_defaults(func=_gradcheck)
 
-    pc = sub.add_parser(
-        "perceptron", help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
+    pc = add_command(
+        sub, "perceptron", cmd_perceptron, help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
         description="One neuron a = hardlim(w . p + b) (section 3.2.1) trained by the perceptron rule "
                     "e = t - a, w <- w + lr*e*p, b <- b + lr*e on the truth tables of AND, OR and XOR. "
                     "AND and OR are linearly separable and converge; XOR is not, and never does.",
         epilog="examples:\n  petnet nn perceptron\n  petnet nn perceptron --gate xor --max-epochs 20 --json\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        params={"learning_rate": "lr", "max_iter": "max_epochs"})
     pc.add_argument("--gate", default="all", choices=["all", "and", "or", "xor"],
                     help="which truth table to learn (default: all three)")
     pc.add_argument("--lr", type=positive_number, default=1.0, help="learning rate (default: 1)")
     pc.add_argument("--max-epochs", type=positive_int, default=100, help="give up after this many (default: 100)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
-    pc.set_defaults(func=_perceptron)
 
-    mn = sub.add_parser(
-        "mnist", help="train a small CNN on MNIST and report test accuracy",
+    mn = add_command(
+        sub, "mnist", cmd_mnist, help="train a small CNN on MNIST and report test accuracy",
         description="Train Conv2D(32,3,relu)-MaxPool-Conv2D(64,3,relu)-MaxPool-Flatten-Dense(128,relu)-Dropout(0.5)-Dense(10) "
                     "with Adam on the MNIST training images (idx .gz files) using the NumPy engine, then report "
                     "the accuracy on the 10,000 test images.",
-        epilog=MNIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=MNIST_EPILOG, params={"learning_rate": "lr", "random_state": "seed"})
     mn.add_argument("--data", metavar="DIR",
                     help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
     mn.add_argument("--epochs", type=positive_int, default=5, help="passes over the training set (default: 5)")
@@ -207,9 +186,8 @@ def register(subparsers) -> None:
                     help="evaluate on the first N test images only (default: all 10,000)")
     mn.add_argument("--augment", action="store_true",
                     help="random shifts of up to 2 pixels during training")
-    mn.add_argument("--seed", type=int, default=0, help="random seed (weights, shuffling, dropout)")
+    mn.add_argument("--seed", type=nonneg_int, default=0, help="random seed (weights, shuffling, dropout)")
     mn.add_argument("--save", metavar="FILE.npz", help="save the trained weights (.npz)")
     mn.add_argument("--quiet", action="store_true", help="no progress bar")
     mn.add_argument("--json", action="store_true",
                     help="print one JSON object: test_accuracy, epochs, seconds, cpu_seconds, ...")
-    mn.set_defaults(func=_mnist)

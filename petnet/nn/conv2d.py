@@ -42,7 +42,6 @@ class Conv2D(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.need_input_grad = True   # a model switches this off for its first layer (saves one GEMM)
         super().__init__(**kwargs)
 
     def build(self, input_shape, dtype=None):
@@ -68,24 +67,19 @@ class Conv2D(Layer):
                               f"not fit in a {h}x{w} input; use padding='same' or a smaller kernel")
         return (oh, ow, self.filters)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
-        kh, kw = self.kernel_size
-        cols, (n, oh, ow), _ = conv.im2col(x, (kh, kw), self.strides, self.pads)
-        self.cols, self.x_shape = cols, x.shape
+    def call(self, x, training=False):
+        cols, (n, oh, ow), _ = conv.im2col(x, self.kernel_size, self.strides, self.pads)
         z = cols @ self.kernel.reshape(-1, self.filters)
         if self.use_bias:
             z += self.bias
-        return self.activation.forward(z.reshape(n, oh, ow, self.filters))
+        return z.reshape(n, oh, ow, self.filters), (cols, x.shape)
 
-    def backward(self, dy):
-        dz = self.activation.backward(dy)
-        dx, dk = conv.correlate_backward(dz, self.x_shape, self.kernel, cols=self.cols, strides=self.strides,
-                                         padding=self.pads, need_dx=self.need_input_grad)
-        self.grads = [dk]
-        if self.use_bias:
-            self.grads.append(dz.reshape(-1, self.filters).sum(axis=0))
-        return dx
+    def backprop(self, cache, dz, need_dx=True):
+        cols, x_shape = cache
+        dx, dk = conv.correlate_backward(dz, x_shape, self.kernel, cols=cols, strides=self.strides,
+                                         padding=self.pads, need_dx=need_dx)
+        grads = [dk] + ([dz.reshape(-1, self.filters).sum(axis=0)] if self.use_bias else [])
+        return dx, grads
 
     def get_config(self):
         return {"name": self.name, "filters": self.filters, "kernel_size": self.kernel_size,

@@ -23,18 +23,16 @@ class Dropout(Layer):
         self._rng = np.random.default_rng(seed) if seed is not None else None
         super().__init__(**kwargs)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
+    def call(self, x, training=False):
         if not training or self.rate == 0:
-            self.scale = None
-            return x
+            return x, None
         gen = self._rng if self._rng is not None else rng()
         keep = gen.random(x.shape, dtype=np.float32) >= self.rate
-        self.scale = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
-        return x * self.scale
+        scale = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * scale, scale
 
-    def backward(self, dy):
-        return dy if self.scale is None else dy * self.scale
+    def backprop(self, scale, dy, need_dx=True):
+        return (dy if scale is None else dy * scale), []
 
     def get_config(self):
         return {"name": self.name, "rate": self.rate}

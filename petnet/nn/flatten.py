@@ -11,10 +11,8 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
-        self.x_shape = x.shape
-        return x.reshape(x.shape[0], -1)
+    def call(self, x, training=False):
+        return x.reshape(x.shape[0], -1), x.shape
 
-    def backward(self, dy):
-        return dy.reshape(self.x_shape)
+    def backprop(self, x_shape, dy, need_dx=True):
+        return dy.reshape(x_shape), []

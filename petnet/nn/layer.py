@@ -3,12 +3,18 @@
 Every layer follows one protocol (Keras names, micrograd clarity):
 
 * ``build(input_shape)`` creates the weights for inputs of ``input_shape`` (without the batch axis).
-* ``layer(x)``: for a NumPy array, builds if needed and returns ``forward(x, training=False)``;
+* ``layer(x)``: for a NumPy array, builds if needed and returns the output;
   for a symbolic tensor from ``Input(shape=...)``, returns a symbolic tensor (functional API).
-* ``forward(x, training=False)`` computes the output and caches what ``backward`` needs.
-* ``backward(dy)`` takes dL/dy (same shape as the output), returns dL/dx and fills
-  ``layer.grads``, aligned with ``layer.params`` (the trainable arrays) -- the chain rule,
-  one layer at a time.
+* ``y, cache = layer.forward(x, training=False)`` computes the output and returns, with it, what
+  the backward pass of *this call* needs (micrograd keeps the backward with its output; here the
+  caller keeps the cache). Nothing of the call is left on the layer, so a layer can be called
+  any number of times (shared weights) and each call is differentiated with its own cache.
+* ``dx, grads = layer.backward(cache, dy)`` takes dL/dy (same shape as the output) and returns
+  dL/dx and dL/dparam for every array of ``layer.params`` (same order) -- the chain rule, one
+  layer at a time. ``need_dx=False`` skips dL/dx where nobody needs it (the first layer).
+* A layer writes two methods: ``call(x, training) -> (z, cache)``, its computation before the
+  activation, and ``backprop(cache, dz, need_dx) -> (dx, grads)``; ``forward``/``backward`` add the
+  activation (``layer.activation``, None for layers without one) around them.
 * ``get_weights()`` / ``set_weights()``: every weight array (trainable ones first, in Keras order).
 
 Weights are float32 by default; a layer first called on float64 input builds in float64
@@ -108,14 +114,16 @@ class Layer:
 
     #: how many inputs ``forward`` takes: 1 (an array) or "many" (a list of arrays, e.g. ``Add``)
     n_inputs = 1
+    #: the activation applied after ``call`` (an ``ActivationFunction``), None for none
+    activation = None
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None, dtype=None):
         self.name = str(name) if name is not None else unique_name(snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.built = False
         self.params: list[np.ndarray] = []          # trainable arrays, in get_weights order
-        self.grads: list[np.ndarray] = []           # dL/dparam, aligned with params
         self.non_trainable: list[np.ndarray] = []   # e.g. batch-norm moving statistics
+        self.regularizers: list[tuple[int, object]] = []   # (index in params, regularizer)
         self.input_shape = None
         self.output_shape = None
         self.dtype = np.dtype(dtype) if dtype is not None else None
@@ -135,8 +143,10 @@ class Layer:
         """Output shape (no batch axis) for ``input_shape``; identity by default."""
         return tuple(input_shape)
 
-    def add_weight(self, value: np.ndarray, trainable: bool = True) -> np.ndarray:
+    def add_weight(self, value: np.ndarray, trainable: bool = True, regularizer=None) -> np.ndarray:
         arr = np.ascontiguousarray(value, dtype=self.dtype)
+        if regularizer is not None:
+            self.regularizers.append((len(self.params), regularizer))
         (self.params if trainable else self.non_trainable).append(arr)
         return arr
 
@@ -159,7 +169,7 @@ class Layer:
             x = [as_float(a) for a in x]
             if not self.built:
                 self.build([a.shape[1:] for a in x], dtype=x[0].dtype)
-        return self.forward(x, training=training)
+        return self.forward(x, training=training)[0]
 
     def _call_symbolic(self, x):
         if self.n_inputs == 1:
@@ -196,9 +206,27 @@ class Layer:
 
     # ------------------------------------------------------------------ passes
     def forward(self, x, training: bool = False):
+        """``(y, cache)``: the output and what ``backward`` needs for this call."""
+        self.check_input(x)
+        z, cache = self.call(x, training)
+        if self.activation is None:
+            return z, cache
+        a, act_cache = self.activation.forward(z)
+        return a, (cache, act_cache)
+
+    def backward(self, cache, dy, need_dx: bool = True):
+        """``(dL/dx, [dL/dparam ...])`` of the call that returned ``cache``, given dL/dy."""
+        if self.activation is not None:
+            cache, act_cache = cache
+            dy = self.activation.backward(act_cache, dy)
+        return self.backprop(cache, dy, need_dx)
+
+    def call(self, x, training: bool = False):
+        """``(z, cache)``: the layer's computation before its activation."""
         raise NotImplementedError
 
-    def backward(self, dy):
+    def backprop(self, cache, dz, need_dx: bool = True):
+        """``(dL/dx, grads)`` from dL/dz (the gradient after the activation's backward)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ weights

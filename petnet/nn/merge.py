@@ -29,17 +29,16 @@ class Add(Layer):
         if [tuple(s) for s in shape] != list(self.input_shape):
             raise PetnetError(f"Add layer {self.name!r} was built for {self.input_shape}, got {shape}")
 
-    def forward(self, xs, training=False):
+    def call(self, xs, training=False):
         if len(xs) != len(self.input_shape):
             raise PetnetError(f"Add layer {self.name!r} expects {len(self.input_shape)} inputs, got {len(xs)}")
         for x, s in zip(xs, self.input_shape):
             if x.shape[1:] != s:
                 raise PetnetError(f"Add layer {self.name!r} expects inputs of shape {fmt_shape(s)}, got {x.shape}")
-        self.n = len(xs)
         out = xs[0].copy()
         for x in xs[1:]:
             out += x
-        return out
+        return out, len(xs)
 
-    def backward(self, dy):
-        return [dy] * self.n
+    def backprop(self, n, dy, need_dx=True):
+        return [dy] * n, []

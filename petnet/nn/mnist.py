@@ -13,24 +13,37 @@ So the 32-bit "magic number" is 0x00000803 = **2051** for an image file and 0x00
 the data holds exactly prod(dims) bytes; every problem (missing file, not gzip, truncated
 gzip stream, wrong magic, short or overlong data) is a ``PetnetError`` naming the file.
 
-:func:`train_and_evaluate` is ``petnet nn mnist``: Conv2D(32, 3, relu) - MaxPool(2) -
-Conv2D(64, 3, relu) - MaxPool(2) - Flatten - Dense(128, relu) - Dropout(0.5) - Dense(10, softmax),
-Adam with a decaying learning rate, softmax cross-entropy: the classic Keras MNIST convnet.
+:func:`train_mnist` is ``petnet nn mnist``: Conv2D(32, 3, relu) - MaxPool(2) -
+Conv2D(64, 3, relu) - MaxPool(2) - Flatten - Dense(128, relu) - Dropout(0.5) - Dense(10) (logits),
+Adam with a decaying learning rate, softmax cross-entropy: the classic Keras MNIST convnet, trained
+by ``Model.fit`` (the engine's one training loop), and returns an :class:`MnistResult`.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
-import os
+import resource
 import struct
 import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet import optim
+from petnet.errors import ParamError, PetnetError
+from petnet.nn.callbacks import Callback
+from petnet.nn.conv2d import Conv2D
+from petnet.nn.dense import Dense
+from petnet.nn.dropout import Dropout
+from petnet.nn.flatten import Flatten
+from petnet.nn.layer import reset_names, set_seed
+from petnet.nn.model import Sequential
+from petnet.nn.pooling import MaxPooling2D
+from petnet.paths import shared_data
+from petnet.validate import check_int, check_number
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
@@ -48,7 +61,6 @@ WHERE = ("MNIST is the four idx .gz files from http://yann.lecun.com/exdb/mnist/
 # --------------------------------------------------------------------------- reader
 def default_folder() -> Path:
     """``../shared/data/mnist`` beside the project (``$PETNET_SHARED/data/mnist`` if set)."""
-    from petnet.paths import shared_data
     return shared_data("mnist")
 
 
@@ -95,7 +107,7 @@ def read_idx(path, magic: int | None = None) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     if any(d == 0 for d in dims[1:]):
         raise PetnetError(f"{path}: header has a zero dimension {dims}")
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)     # exact: np.prod in int64 wraps around for huge dimensions
     got = len(raw) - header
     if got < expected:
         raise PetnetError(f"{path}: truncated: the header says {' x '.join(map(str, dims))} = {expected} bytes "
@@ -103,7 +115,11 @@ def read_idx(path, magic: int | None = None) -> np.ndarray:
     if got > expected:
         raise PetnetError(f"{path}: {got - expected} unexpected bytes after the {expected} bytes of data the "
                           f"header announces ({' x '.join(map(str, dims))}); the file is corrupt")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    try:
+        return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    except ValueError:   # e.g. 0 x 2097152 x 2097152 x 2097152: no data, but no such array either
+        raise PetnetError(f"{path}: impossible dimensions {' x '.join(map(str, dims))} in the header; "
+                          "the file is corrupt") from None
 
 
 def load_split(folder, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
@@ -137,18 +153,16 @@ def load(folder, split: str = "train", limit: int = 0) -> tuple[np.ndarray, np.n
 
 
 # --------------------------------------------------------------------------- the CNN
-def build_model(seed: int | None = 0):
-    """The Keras MNIST example network, channels-last, logits out (softmax fused into the loss)::
+def build_model(seed: int | None = 0) -> Sequential:
+    """The Keras MNIST example network, channels-last, logits out (the loss applies the softmax)::
 
         Conv2D(32, 3, relu) (26x26x32) - MaxPooling2D(2) (13x13x32)
         Conv2D(64, 3, relu) (11x11x64) - MaxPooling2D(2) (5x5x64)
         Flatten (1600) - Dense(128, relu) - Dropout(0.5) - Dense(10)      225,034 parameters
     """
-    from petnet.nn import Conv2D, Dense, Dropout, Flatten, MaxPooling2D, Sequential, reset_names, set_seed
-
     set_seed(seed)
     reset_names()
-    model = Sequential([
+    return Sequential([
         Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
         MaxPooling2D((2, 2)),
         Conv2D(64, (3, 3), activation="relu"),
@@ -158,8 +172,6 @@ def build_model(seed: int | None = 0):
         Dropout(0.5),
         Dense(10),
     ])
-    model.build((28, 28, 1))
-    return model
 
 
 def shift_images(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
@@ -174,146 +186,110 @@ def shift_images(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) ->
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
-class Trainer:
-    """The training loop of section 4.2.4 on mini-batches, written out with the engine's public API::
+@dataclass
+class MnistResult:
+    """What :func:`train_mnist` returns; ``to_dict()`` is the JSON of ``petnet nn mnist --json``."""
+    test_accuracy: float
+    test_errors: int
+    test_images: int
+    train_images: int
+    epochs: int
+    batch_size: int
+    lr: float
+    lr_decay: float
+    augment: bool
+    seed: int
+    params: int
+    seconds: float
+    cpu_seconds: float
+    max_rss_mib: float
+    history: list = field(default_factory=list)     # one {"epoch", "loss", "train_accuracy", "seconds"} per epoch
+    per_class_accuracy: dict = field(default_factory=dict)
+    model: str = MODEL_TEXT
+    saved: str | None = None
+    network: Sequential | None = field(default=None, repr=False)   # the trained model
 
-        logits = model.forward(x, training=True)      # every layer caches what backward needs
-        L      = cross_entropy(softmax(logits), y)     # fused, numerically stable
-        model.backward(dL/dlogits)                     # chain rule, last layer first
-        optimizer.step(model.trainable_weights, model.gradients)
-    """
-
-    def __init__(self, seed: int | None = 0, lr=1e-3, optimizer: str = "adam"):
-        from petnet import optim
-        from petnet.nn.losses import SoftmaxCrossEntropy
-
-        self.seed = seed
-        self.model = None
-        self.loss = SoftmaxCrossEntropy()
-        self.optimizer = optim.get(optimizer, lr=lr)
-
-    def build(self, input_shape=(28, 28, 1)):
-        self.model = build_model(self.seed)
-        first = self.model.layers[0]
-        if hasattr(first, "need_input_grad"):
-            first.need_input_grad = False     # nobody needs dL/d(pixels): skip that GEMM and col2im
-        return self
-
-    def get_weights(self):
-        return self.model.get_weights()
-
-    def train_step(self, x, y, training: bool = True) -> float:
-        """One step of gradient descent on a batch; with ``training=False`` only the loss (no update)."""
-        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
-            logits = self.model.forward(x, training=training)
-            value = self.loss.forward(logits, y)
-        if not training:
-            return value
-        if not math.isfinite(value):
-            raise PetnetError(f"the loss became {value} during training: the learning rate "
-                              f"({self.optimizer.current_lr:g}) is probably too high; try a 10x smaller --lr")
-        self.model.backward(self.loss.backward())
-        self.optimizer.step(self.model.trainable_weights, self.model.gradients)
-        self.last_logits = logits
-        return value
-
-    def predict(self, x, batch_size: int = 500) -> np.ndarray:
-        """Class ids (argmax of the logits), in inference mode (dropout off)."""
-        return np.concatenate([self.model.forward(x[i:i + batch_size], training=False).argmax(axis=1)
-                               for i in range(0, len(x), batch_size)])
-
-    def layer_times(self, x, y, repeats: int = 5) -> dict:
-        """Forward/backward seconds per layer (for the benchmark's breakdown)."""
-        times = {l.name: [0.0, 0.0] for l in self.model.layers}
-        for _ in range(repeats):
-            a = x
-            for l in self.model.layers:
-                t0 = time.perf_counter()
-                a = l.forward(a, training=True)
-                times[l.name][0] += time.perf_counter() - t0
-            self.loss.forward(a, y)
-            d = self.loss.backward()
-            for l in reversed(self.model.layers):
-                t0 = time.perf_counter()
-                d = l.backward(d)
-                times[l.name][1] += time.perf_counter() - t0
-                if d is None:
-                    break
-        return {k: (f / repeats, b / repeats) for k, (f, b) in times.items()}
+    def to_dict(self) -> dict:
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "network"}
+        if d["saved"] is None:
+            del d["saved"]
+        return d
 
 
-def train_and_evaluate(folder, epochs: int = 5, batch_size: int = 64, lr: float = 2e-3, limit: int = 0,
-                       test_limit: int = 0, seed: int = 0, save=None, quiet: bool = False,
-                       augment: bool = False, decay: float = 0.1) -> dict:
-    """``petnet nn mnist``: train :func:`build_model` with Adam, report test accuracy and times.
+class _EpochRows(Callback):
+    """The per-epoch rows of the result, and the old one-line epoch report through ``log``."""
 
-    The learning rate decays exponentially from ``lr`` to ``lr * decay`` over the whole run
-    (``optim.ExponentialDecay``), which settles the last epoch's weights.
-    """
-    import resource
+    def __init__(self, log, t_start):
+        self.rows, self.log, self.t_start = [], log, t_start
 
-    from petnet import optim
-    from petnet.progress import progress
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.t_start
+        self.rows.append({"epoch": epoch + 1, "loss": logs["loss"], "train_accuracy": logs["accuracy"],
+                          "seconds": seconds})
+        if self.log is not None:
+            self.log(f"epoch {epoch + 1}/{self.model.fit_params['epochs']}: loss {logs['loss']:.4f}, "
+                     f"train accuracy {logs['accuracy']:.4f} ({seconds:.0f} s)")
+
+
+def train_mnist(data=None, *, epochs: int = 5, batch_size: int = 64, learning_rate: float = 2e-3,
+                limit: int = 0, test_limit: int = 0, random_state: int = 0, augment: bool = False,
+                decay: float = 0.1, save=None, verbose: bool = True, log=None) -> MnistResult:
+    """``petnet nn mnist``: train :func:`build_model` with Adam on the MNIST files in ``data``
+    (default ``../shared/data/mnist``), evaluate on the test images.
+
+    The learning rate decays exponentially from ``learning_rate`` to ``learning_rate * decay`` over
+    the whole run (``optim.ExponentialDecay``), which settles the last epoch's weights. ``limit`` /
+    ``test_limit``: use the first N images (0 = all). ``augment``: random shifts of up to 2 pixels.
+    ``verbose``: a progress bar; ``log(line)`` gets one line per epoch. ``save``: a .npz path for the
+    trained weights."""
+    epochs = check_int("epochs", epochs, min=1, max=1000)
+    batch_size = check_int("batch_size", batch_size, min=1, max=60000)
+    learning_rate = check_number("learning_rate", learning_rate, min=0, min_exclusive=True, max=1e3)
+    limit = check_int("limit", limit, min=0)
+    test_limit = check_int("test_limit", test_limit, min=0)
+    random_state = check_int("random_state", random_state, min=0)
+    decay = check_number("decay", decay, min=0, min_exclusive=True, max=1)
+    folder = Path(data) if data is not None else default_folder()
+    if not folder.exists():
+        raise ParamError("data", f"is {folder}, which does not exist; give the folder with the four MNIST idx "
+                                 ".gz files (train-images-idx3-ubyte.gz, ...; from http://yann.lecun.com/exdb/mnist/ "
+                                 "or ../shared/data/mnist beside the project)")
 
     t_start, c_start = time.perf_counter(), time.process_time()
     x_train, y_train = load(folder, "train", limit)
     x_test, y_test = load(folder, "test", test_limit)
-    steps_per_epoch = math.ceil(len(x_train) / batch_size)
-    total_steps = epochs * steps_per_epoch
-    schedule = optim.ExponentialDecay(lr, decay_steps=total_steps, rate=decay) if decay < 1 else lr
-    trainer = Trainer(seed=seed, lr=schedule).build()
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(1, epochs + 1):
-        total, correct, seen = 0.0, 0, 0
-        bar = progress(total=steps_per_epoch, desc=f"epoch {epoch}/{epochs}", unit="batch", quiet=quiet)
-        try:
-            for idx in optim.batches(len(x_train), batch_size, rng=rng):
-                xb = x_train[idx]
-                if augment:
-                    xb = shift_images(xb, rng)
-                value = trainer.train_step(xb, y_train[idx])
-                total += value * len(idx)
-                correct += int((trainer.last_logits.argmax(axis=1) == y_train[idx]).sum())
-                seen += len(idx)
-                bar.set_postfix({"loss": f"{total / seen:.4f}", "acc": f"{correct / seen:.4f}"}, refresh=False)
-                bar.update(1)
-        finally:
-            bar.close()
-        history.append({"epoch": epoch, "loss": total / seen, "train_accuracy": correct / seen,
-                        "seconds": time.perf_counter() - t_start})
-        if not quiet:
-            import sys
-            print(f"epoch {epoch}/{epochs}: loss {total / seen:.4f}, train accuracy {correct / seen:.4f} "
-                  f"({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
-    pred = trainer.predict(x_test)
-    acc = float(np.mean(pred == y_test))
+    total_steps = epochs * math.ceil(len(x_train) / batch_size)
+    schedule = optim.ExponentialDecay(learning_rate, decay_steps=total_steps, rate=decay) if decay < 1 \
+        else learning_rate
+    model = build_model(random_state)
+    model.compile(optimizer=optim.Adam(lr=schedule), loss="softmax_cross_entropy", metrics=["accuracy"])
+    rows = _EpochRows(log, t_start)
+    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=int(verbose), callbacks=[rows],
+              augment=(lambda xb, yb, rng: (shift_images(xb, rng), yb)) if augment else None,
+              random_state=random_state)
+    pred = model.predict(x_test, batch_size=500).argmax(axis=1)
     per_class = {int(d): float(np.mean(pred[y_test == d] == d)) for d in range(10) if np.any(y_test == d)}
-    result = {"test_accuracy": acc, "test_errors": int(np.sum(pred != y_test)), "test_images": int(len(y_test)),
-              "train_images": int(len(x_train)), "epochs": epochs, "batch_size": batch_size, "lr": lr,
-              "lr_decay": decay, "augment": augment, "seed": seed,
-              "params": int(trainer.model.count_params()),
-              "seconds": time.perf_counter() - t_start, "cpu_seconds": time.process_time() - c_start,
-              "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-              "history": history, "per_class_accuracy": per_class,
-              "model": MODEL_TEXT}
-    if save:
-        result["saved"] = str(trainer.model.save_weights(save))
-    return result
+    return MnistResult(
+        test_accuracy=float(np.mean(pred == y_test)), test_errors=int(np.sum(pred != y_test)),
+        test_images=int(len(y_test)), train_images=int(len(x_train)), epochs=epochs, batch_size=batch_size,
+        lr=learning_rate, lr_decay=decay, augment=augment, seed=random_state, params=int(model.count_params()),
+        seconds=time.perf_counter() - t_start, cpu_seconds=time.process_time() - c_start,
+        max_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, history=rows.rows,
+        per_class_accuracy=per_class, saved=str(model.save_weights(save)) if save else None, network=model)
 
 
-def format_result(r: dict) -> str:
-    """The human-readable summary of :func:`train_and_evaluate`."""
-    lines = [f"model: {r['model']} ({r['params']:,} parameters)",
-             f"trained on {r['train_images']:,} images, {r['epochs']} epochs, batch {r['batch_size']}, "
-             f"Adam lr {r['lr']:g} (decaying x{r['lr_decay']:g})" + (", shifted images" if r["augment"] else "")]
-    for h in r["history"]:
+def format_result(r: MnistResult) -> str:
+    """The human-readable summary of :func:`train_mnist`."""
+    lines = [f"model: {r.model} ({r.params:,} parameters)",
+             f"trained on {r.train_images:,} images, {r.epochs} epochs, batch {r.batch_size}, "
+             f"Adam lr {r.lr:g} (decaying x{r.lr_decay:g})" + (", shifted images" if r.augment else "")]
+    for h in r.history:
         lines.append(f"  epoch {h['epoch']}: loss {h['loss']:.4f}, train accuracy {h['train_accuracy']:.4f}")
-    lines.append(f"test accuracy: {r['test_accuracy']:.4f} ({r['test_errors']} errors in {r['test_images']:,} "
+    lines.append(f"test accuracy: {r.test_accuracy:.4f} ({r.test_errors} errors in {r.test_images:,} "
                  "test images)")
-    lines.append("per digit: " + "  ".join(f"{d}:{a:.3f}" for d, a in r["per_class_accuracy"].items()))
-    lines.append(f"time: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU "
-                 f"(peak memory {r['max_rss_mib']:.0f} MiB)")
-    if r.get("saved"):
-        lines.append(f"weights saved to {r['saved']}")
+    lines.append("per digit: " + "  ".join(f"{d}:{a:.3f}" for d, a in r.per_class_accuracy.items()))
+    lines.append(f"time: {r.seconds:.1f} s wall, {r.cpu_seconds:.1f} s CPU "
+                 f"(peak memory {r.max_rss_mib:.0f} MiB)")
+    if r.saved:
+        lines.append(f"weights saved to {r.saved}")
     return "\n".join(lines)

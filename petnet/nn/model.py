@@ -1,39 +1,42 @@
-"""Models: ``Sequential`` (a stack of layers) and ``Model`` (a functional graph, for skip connections).
+"""Models: the functional ``Model`` (a graph of layer calls) and ``Sequential`` (a stack, built as one).
 
 Training is the talk's loop, one mini-batch at a time:
 
-    forward:   a = layer_k(...layer_1(x))             every layer caches what its backward needs
-    loss:      L = loss(a, y)                         dL/da from the loss
-    backward:  dL/dx_k = layer_k.backward(dL/da_k)    the chain rule, last layer first
-    update:    optimizer.step(trainable_weights, gradients)
+    forward:   out, tape = model.forward(x)          each call's cache goes on the tape
+    loss:      L, c = loss.forward(out, y)           dL/dout = loss.backward(c)
+    backward:  dx, grads = model.backward(tape, dL/dout)   the chain rule, last call first
+    update:    optimizer.step(model.trainable_weights, grads)
 
-A final softmax followed by cross-entropy is fused: the gradient w.r.t. the logits is
-(softmax - y) / N, computed from the logits with log-sum-exp (stable, no log of 0).
+The tape is a list with one cache per layer call, in the graph's order; it belongs to that forward
+pass (as micrograd keeps the backward with its output), nothing of it stays on the layers. A layer
+called several times (shared weights, as in a Siamese net or an unrolled recurrence) has one cache
+per call on the tape, and the gradients of its calls are summed: dL/dw = sum over calls c of dL/dw|c.
 
-A layer may be called several times in a functional graph (shared weights, as in a Siamese net or
-an unrolled recurrence). Layers keep one forward cache, so the model saves each call's cache after
-its forward, puts it back before that call's backward, and sums the weight gradients of all calls:
-dL/dw = sum over calls c of dL/dw|c.
+When the output is a softmax and the loss a cross-entropy, the loss is computed from the softmax's
+input (the logits, on the tape) and the backward pass starts there: dL/dz = (softmax(z) - y) / N,
+computed with log-sum-exp (stable, no log of 0) -- what Keras does for ``from_logits=False``.
 
 ``compile / fit / evaluate / predict / train_on_batch / summary / save_weights / load_weights``
-behave like Keras. Inputs are cast to the model's dtype (float32 unless built in float64).
+behave like Keras. ``fit`` is the one training loop of petnet (``nn mnist``, ``vgg mnist`` and the
+pets head use it): callbacks, a per-batch augmentation hook, epochs or a number of steps, one
+divergence check. Inputs are cast to the model's dtype (float32 unless built in float64).
 """
 
 from __future__ import annotations
 
 import math
-import sys
+from typing import NamedTuple
 
 import numpy as np
 
 from petnet import optim
-from petnet.errors import PetnetError
-from petnet.nn import losses
+from petnet.errors import ParamError, PetnetError
+from petnet.nn import losses, weights_io
 from petnet.nn.activations import Softmax
+from petnet.nn.callbacks import Callback, History, ProgressBar, _call_all
 from petnet.nn.layer import Layer, SymbolicTensor, as_float, fmt_shape, unique_name
 from petnet.nn.summary import Summary, summarize
-from petnet.nn import weights_io
-from petnet.progress import progress
+from petnet.validate import check_choice, check_int, renamed
 
 
 class InputLayer(Layer):
@@ -43,11 +46,11 @@ class InputLayer(Layer):
         super().__init__(**kwargs)
         self.build(tuple(shape))
 
-    def forward(self, x, training=False):
-        return x
+    def call(self, x, training=False):
+        return x, None
 
-    def backward(self, dy):
-        return dy
+    def backprop(self, cache, dy, need_dx=True):
+        return dy, []
 
 
 def Input(shape, name: str | None = None, dtype=None) -> SymbolicTensor:
@@ -62,20 +65,32 @@ def Input(shape, name: str | None = None, dtype=None) -> SymbolicTensor:
     return SymbolicTensor(shape, layer=layer, parents=())
 
 
-class History:
-    """What ``fit`` returns: ``history.history = {'loss': [...], 'accuracy': [...], 'val_loss': [...], ...}``."""
+_CE_ON_LOGITS = losses.SoftmaxCrossEntropy(from_logits=True)
 
-    def __init__(self):
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
 
-    def append(self, epoch: int, logs: dict) -> None:
-        self.epoch.append(epoch)
-        for k, v in logs.items():
-            self.history.setdefault(k, []).append(float(v))
+class Gradients(NamedTuple):
+    """What ``Model.loss_and_gradients`` returns."""
+    loss: float
+    gradients: list          # aligned with model.trainable_weights
+    input_gradient: np.ndarray
 
-    def __repr__(self):
-        return f"History({self.history})"
+
+class TrainingDiverged(ParamError):
+    """Training went wrong (a NaN or infinite loss): the learning rate is named as the parameter to
+    change; the command line rewords it with its flag. ``what`` says what was seen, ``hint`` adds a
+    second likely cause."""
+
+    def __init__(self, what: str, learning_rate: float, hint: str = "", param: str = "learning_rate"):
+        self.what, self.learning_rate, self.hint = what, learning_rate, hint
+        super().__init__(param, "")
+        self.args = (self.renamed(param),)
+
+    def renamed(self, name: str) -> str:
+        return (f"training diverged: {self.what}; the learning rate is probably too high "
+                f"({name} {self.learning_rate:g}: try a 10x smaller one){self.hint}")
+
+    def __str__(self):
+        return self.args[0]
 
 
 def _accuracy_count(out: np.ndarray, y: np.ndarray) -> int:
@@ -89,30 +104,6 @@ def _accuracy_count(out: np.ndarray, y: np.ndarray) -> int:
     return int((pred == truth).sum())
 
 
-def _is_engine_object(v) -> bool:
-    return isinstance(v, Layer) or type(v).__module__.startswith("petnet.nn.")
-
-
-def _snapshot(obj, seen=None):
-    """The attributes of a layer and of the engine objects it holds (its activation, ...): what a
-    forward pass leaves behind for backward. Arrays are referenced, not copied (forward makes new
-    ones on every call)."""
-    seen = seen if seen is not None else {id(obj)}
-    state, subs = dict(vars(obj)), {}
-    for k, v in state.items():
-        if _is_engine_object(v) and id(v) not in seen:
-            seen.add(id(v))
-            subs[k] = _snapshot(v, seen)
-    return state, subs
-
-
-def _restore(obj, snap) -> None:
-    state, subs = snap
-    vars(obj).update(state)
-    for k, sub in subs.items():
-        _restore(state[k], sub)
-
-
 class Model:
     """A functional model: ``Model(inputs, outputs)`` where ``outputs`` came from layers called on ``inputs``."""
 
@@ -121,7 +112,8 @@ class Model:
         self.optimizer = None
         self.loss = None
         self.metrics: list[str] = []
-        self.dtype = None
+        self.stop_training = False
+        self.fit_params: dict = {}
         if type(self) is Model:
             self._init_graph(inputs, outputs)
 
@@ -151,15 +143,10 @@ class Model:
         self._order = order[1:]        # topological order, the input excluded
         self._input_layer = inputs.layer
         self.layers = list({id(t.layer): t.layer for t in self._order}.values())   # once each, first use first
-        calls = [id(t.layer) for t in self._order]
-        self._shared = {i for i in calls if calls.count(i) > 1}
-        self._call_caches = {}
+        # calls that read the model's input directly: their dL/dx is only needed for input gradients
+        self._reads_input = [all(p is inputs for p in t.parents) for t in self._order]
         self._check_names()
         self.dtype = np.dtype(inputs.dtype)
-
-    def _last_layer(self):
-        """The layer that makes the model's output."""
-        return self.output.layer
 
     def _check_names(self):
         names = [l.name for l in self.layers]
@@ -198,52 +185,59 @@ class Model:
             raise PetnetError(f"model {self.name!r} expects inputs of shape {fmt_shape(self.input_shape)}, "
                               f"got {x.shape}{hint}")
 
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        """Run every layer; caches for ``backward``."""
+    def forward(self, x, training: bool = False):
+        """``(output, tape)``: run every layer call; the tape holds each call's cache for ``backward``."""
         x = as_float(x)
         self._ensure_built(x, follow_dtype=True)
         self._check_x(x)
         vals = {id(self.input): x}
-        self._call_caches = {}
+        tape = []
         for t in self._order:
             args = vals[id(t.parents[0])] if t.layer.n_inputs == 1 else [vals[id(p)] for p in t.parents]
-            vals[id(t)] = t.layer.forward(args, training=training)
-            if id(t.layer) in self._shared:     # keep this call's cache for its backward
-                self._call_caches[id(t)] = _snapshot(t.layer)
-        return vals[id(self.output)]
+            vals[id(t)], cache = t.layer.forward(args, training=training)
+            tape.append(cache)
+        return vals[id(self.output)], tape
 
-    def backward(self, dy: np.ndarray):
-        """Back-propagate dL/d(output) through the graph; returns dL/dx (gradients meeting at a tensor
-        used twice, as in a skip connection, are summed)."""
+    def backward(self, tape, dy: np.ndarray, need_dx: bool = True, from_logits: bool = False):
+        """``(dL/dx, gradients)`` of the forward pass that made ``tape``, given dL/d(output).
+
+        Gradients meeting at a tensor used twice (a skip connection) are summed, and so are the
+        weight gradients of a layer called twice; ``gradients`` is aligned with ``trainable_weights``
+        (penalties of weight regularizers included). ``from_logits=True``: ``dy`` is dL/d(logits) of
+        the output softmax, whose backward is then skipped."""
         grads = {id(self.output): dy}
-        summed, last_call = {}, {}
-        for t in reversed(self._order):
+        summed = {}
+        last = len(self._order) - 1
+        for k in range(last, -1, -1):
+            t, cache = self._order[k], tape[k]
             g = grads.pop(id(t))
-            shared = id(t.layer) in self._shared
-            if shared:
-                last_call.setdefault(id(t.layer), self._call_caches[id(t)])   # reversed: first seen = last call
-                _restore(t.layer, self._call_caches[id(t)])
-            dx = t.layer.backward(g)
-            if shared and t.layer.params:
+            needed = need_dx or not self._reads_input[k]
+            if from_logits and k == last:
+                dx, wg = t.layer.backprop(cache[0], g, needed)
+            else:
+                dx, wg = t.layer.backward(cache, g, needed)
+            if wg:
                 prev = summed.get(id(t.layer))
-                summed[id(t.layer)] = [np.array(a) for a in t.layer.grads] if prev is None else \
-                    [a + b for a, b in zip(prev, t.layer.grads)]
+                summed[id(t.layer)] = wg if prev is None else [a + b for a, b in zip(prev, wg)]
             dxs = [dx] if t.layer.n_inputs == 1 else dx
             for p, d in zip(t.parents, dxs):
                 if d is None:
                     continue
                 grads[id(p)] = d if id(p) not in grads else grads[id(p)] + d
+        out = []
         for layer in self.layers:
-            if id(layer) in last_call:
-                _restore(layer, last_call[id(layer)])   # the state after the forward pass, as unshared
-            if id(layer) in summed:
-                layer.grads = summed[id(layer)]
-        return grads.get(id(self.input))
+            if not (layer.trainable and layer.params):
+                continue
+            g = summed[id(layer)]
+            for i, reg in layer.regularizers:
+                g[i] = g[i] + reg.gradient(layer.params[i])
+            out += g
+        return grads.get(id(self.input)), out
 
     def __call__(self, x, training: bool = False):
         if isinstance(x, SymbolicTensor):
             raise PetnetError("calling a whole model on a symbolic tensor is not supported; call its layers")
-        return self.forward(x, training=training)
+        return self.forward(x, training=training)[0]
 
     # ------------------------------------------------------------------ weights
     @property
@@ -253,11 +247,6 @@ class Model:
     @property
     def non_trainable_weights(self) -> list[np.ndarray]:
         return [w for l in self.layers for w in l.non_trainable_weights]
-
-    @property
-    def gradients(self) -> list[np.ndarray]:
-        """dL/dw for every array of ``trainable_weights`` (after a backward pass), same order."""
-        return [g for l in self.layers if l.trainable and l.params for g in l.grads]
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -298,10 +287,10 @@ class Model:
             print_fn(s.text())
         return s
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ loss
     def compile(self, optimizer="adam", loss="softmax_cross_entropy", metrics=None, **optimizer_kwargs):
         """``compile(optimizer='adam' | petnet.optim instance, loss='softmax_cross_entropy' | 'mse' | object,
-        metrics=['accuracy'], lr=...)``."""
+        metrics=['accuracy'], lr=...)``; loss names: ``petnet.nn.losses.LOSSES``."""
         self.optimizer = optim.get(optimizer, **optimizer_kwargs)
         self.loss = losses.get(loss)
         metrics = list(metrics or [])
@@ -311,29 +300,22 @@ class Model:
         self.metrics = ["accuracy"] if metrics else []
         return self
 
-    def _fused_softmax(self):
-        if not isinstance(self.loss, losses.SoftmaxCrossEntropy):
-            return None
-        act = getattr(self._last_layer(), "activation", None)
-        return act if isinstance(act, Softmax) else None
+    def _softmax_output(self) -> bool:
+        return isinstance(self.loss, losses.SoftmaxCrossEntropy) and \
+            isinstance(self.output.layer.activation, Softmax)
 
-    def _loss_and_grad(self, out, y, backward: bool):
-        sm = self._fused_softmax()
-        value = self.loss.forward(sm.z if sm is not None else out, y)
-        if not backward:
-            return value
-        d = self.loss.backward()
-        if sm is not None:
-            sm.fused = True
-        try:
-            self.input_gradient = self.backward(d)   # dL/dx (None when the first layer skipped it)
-        finally:
-            if sm is not None:
-                sm.fused = False
-        return value
+    def _loss(self, out, tape, y, backward: bool):
+        """``(value, dL/d(output) or None, from_logits)``. A softmax output with a cross-entropy loss
+        hands the loss the softmax's input (the logits, on the tape): then the gradient is w.r.t. them."""
+        if self._softmax_output():
+            loss, pred, from_logits = _CE_ON_LOGITS, tape[-1][1].z, True
+        else:
+            loss, pred, from_logits = self.loss, out, False
+        value, cache = loss.forward(pred, y)
+        return value, (loss.backward(cache) if backward else None), from_logits
 
-    def loss_and_gradients(self, x, y, training: bool = True):
-        """One forward and backward pass without updating anything: returns ``(loss, gradients)``,
+    def loss_and_gradients(self, x, y, training: bool = True) -> Gradients:
+        """One forward and backward pass without updating anything: ``(loss, gradients, input_gradient)``,
         the gradients aligned with ``trainable_weights`` (what an optimizer step would use)."""
         if self.loss is None:
             raise PetnetError("compile the model first to choose its loss: model.compile(loss=...)")
@@ -341,18 +323,21 @@ class Model:
         self._ensure_built(x, follow_dtype=True)
         if y is not None and len(np.asarray(y)) != len(x):
             raise PetnetError(f"{len(x)} inputs but {len(np.asarray(y))} labels; give one label per input")
-        out = self.forward(x, training=training)
-        value = self._loss_and_grad(out, y, backward=True)
-        return value, [np.array(g) for g in self.gradients]
+        out, tape = self.forward(x, training=training)
+        value, d, from_logits = self._loss(out, tape, y, backward=True)
+        dx, grads = self.backward(tape, d, from_logits=from_logits)
+        return Gradients(value, grads, dx)
 
-    def _prepare(self, x, y=None):
+    # ------------------------------------------------------------------ training
+    def _prepare(self, x, y=None, check_shape: bool = True):
         if self.optimizer is None:
             raise PetnetError("compile the model first: model.compile(optimizer='adam', "
                               "loss='softmax_cross_entropy', metrics=['accuracy'])")
         x = as_float(x)
-        self._ensure_built(x)
-        x = as_float(x, self.dtype)
-        self._check_x(x)
+        if check_shape:
+            self._ensure_built(x)
+            x = as_float(x, self.dtype)
+            self._check_x(x)
         bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
         if bad.any():
             raise PetnetError(f"{int(bad.sum())} of the {len(x)} inputs contain NaN or infinity (the first is "
@@ -366,29 +351,21 @@ class Model:
         return x, y
 
     def _train_step(self, x, y):
-        first = [l for l in self._first_layers() if hasattr(l, "need_input_grad")]
-        for l in first:
-            l.need_input_grad = False   # nobody needs dL/dx of the data: skip that GEMM
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
-                out = self.forward(x, training=True)
-                value = self._loss_and_grad(out, y, backward=True)
-        finally:
-            for l in first:
-                l.need_input_grad = True
-        if not math.isfinite(value):
-            scale = float(np.max(np.abs(x))) if x.size else 0.0
-            raise PetnetError(
-                f"the loss became {value} during training: the learning rate "
-                f"({self.optimizer.current_lr:g}) is probably too high, or the inputs are not scaled "
-                f"(largest |x| here is {scale:g}; scale them to [0, 1] or standardise them). "
-                "Try a 10x smaller learning rate.")
-        self.optimizer.step(self.trainable_weights, self.gradients)
-        correct = _accuracy_count(out, y) if self.metrics else 0
-        return value, correct
-
-    def _first_layers(self):
-        return [t.layer for t in self._order if t.parents and t.parents[0] is self.input]
+        """Forward, loss, backward, one optimizer step: ``(loss, correct predictions)``. The one
+        divergence check of petnet's training: a NaN or infinite loss stops with TrainingDiverged."""
+        x = as_float(x, self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
+            out, tape = self.forward(x, training=True)
+            value, d, from_logits = self._loss(out, tape, y, backward=True)
+            if not math.isfinite(value):
+                scale = float(np.max(np.abs(x))) if x.size else 0.0
+                raise TrainingDiverged(f"the loss became {value} at step {self.optimizer.t + 1}",
+                                       self.optimizer.current_lr,
+                                       f", or the inputs are not scaled (largest |x| here is {scale:g}; "
+                                       "scale them to [0, 1] or standardise them)")
+            _, grads = self.backward(tape, d, need_dx=False, from_logits=from_logits)
+        self.optimizer.step(self.trainable_weights, grads)
+        return value, (_accuracy_count(out, y) if self.metrics else 0)
 
     def train_on_batch(self, x, y):
         """One step of gradient descent on one batch; returns the loss (and accuracy if compiled with it)."""
@@ -397,48 +374,89 @@ class Model:
         return [value, correct / len(x)] if self.metrics else value
 
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None, verbose: int = 1,
-            shuffle: bool = True, seed=None) -> History:
-        """Mini-batch training; a progress bar shows loss and accuracy (stderr), and with ``verbose``
-        one line per epoch is printed to stderr. Returns a ``History``."""
-        x, y = self._prepare(x, y)
-        if int(epochs) < 1:
-            raise PetnetError(f"epochs must be at least 1, got {epochs}")
+            shuffle: bool = True, seed=None, *, callbacks=None, augment=None, steps_per_epoch: int | None = None,
+            sampling: str = "epoch", random_state: int | None = None, log=None) -> History:
+        """Mini-batch training, the one training loop; returns the ``History`` callback.
+
+        * ``sampling='epoch'``: each epoch shuffles the data (``shuffle``) and walks it in batches;
+          ``'random'``: every step draws ``batch_size`` samples without replacement (TensorFlow
+          retrain.py's way). ``steps_per_epoch`` (default: one pass over the data) sets the steps of
+          an epoch, so ``epochs=1, steps_per_epoch=N`` is "N steps".
+        * ``augment(xb, yb, rng) -> (xb, yb)`` changes each training batch (random shifts, one of
+          several views, ...), with the loop's generator ``rng``; ``x`` only has to have the model's
+          input shape after it.
+        * ``callbacks``: :class:`~petnet.nn.callbacks.Callback` objects (``EarlyStopping``, your own).
+          ``verbose=1`` adds a progress bar (stderr, only on a terminal) that passes one line per
+          epoch to ``log`` if given.
+        * ``random_state`` seeds shuffling, sampling and ``augment`` (``seed`` is its old name).
+        """
+        random_state = renamed("seed", "random_state", seed, random_state, None)
+        epochs = check_int("epochs", epochs, min=1, max=1_000_000)
+        batch_size = check_int("batch_size", batch_size, min=1)
+        sampling = check_choice("sampling", sampling, ("epoch", "random"))
+        x, y = self._prepare(x, y, check_shape=augment is None)
+        n = len(x)
+        if n == 0:
+            raise PetnetError("no training samples")
+        steps = math.ceil(n / batch_size) if steps_per_epoch is None else \
+            check_int("steps_per_epoch", steps_per_epoch, min=1, max=1_000_000_000)
         if validation_data is not None:
             try:
                 vx, vy = validation_data
             except (TypeError, ValueError):
                 raise PetnetError("validation_data must be a pair (x_val, y_val)") from None
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         history = History()
-        n = len(x)
-        n_batches = math.ceil(n / batch_size) if batch_size else 1
-        for epoch in range(int(epochs)):
-            total, correct, seen = 0.0, 0, 0
-            bar = progress(total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", quiet=not verbose)
-            try:
-                for idx in optim.batches(n, batch_size, shuffle=shuffle, rng=rng):
-                    value, c = self._train_step(x[idx], y[idx])
-                    total += value * len(idx)
+        cbs = [history] + ([ProgressBar(log)] if verbose else []) + list(callbacks or [])
+        for cb in cbs:
+            if not isinstance(cb, Callback):
+                raise ParamError("callbacks", f"must be Callback objects, got {type(cb).__name__}")
+            cb.set_model(self)
+        self.fit_params = {"epochs": epochs, "steps_per_epoch": steps, "batch_size": batch_size, "samples": n}
+        self.stop_training = False
+        batches = self._batches(n, batch_size, sampling, shuffle, rng)
+        logs: dict = {}
+        _call_all(cbs, "on_train_begin", {})
+        try:
+            for epoch in range(epochs):
+                _call_all(cbs, "on_epoch_begin", epoch, {})
+                total, correct, seen = 0.0, 0, 0
+                for batch in range(steps):
+                    idx = next(batches)
+                    xb, yb = x[idx], y[idx]
+                    if augment is not None:
+                        xb, yb = augment(xb, yb, rng)
+                    value, c = self._train_step(xb, yb)
+                    total += value * len(yb)
                     correct += c
-                    seen += len(idx)
-                    post = {"loss": f"{total / seen:.4f}"}
+                    seen += len(yb)
+                    blogs = {"step": self.optimizer.t, "size": len(yb), "loss": value}
                     if self.metrics:
-                        post["accuracy"] = f"{correct / seen:.4f}"
-                    bar.set_postfix(post, refresh=False)
-                    bar.update(1)
-            finally:
-                bar.close()
-            logs = {"loss": total / seen}
-            if self.metrics:
-                logs["accuracy"] = correct / seen
-            if validation_data is not None:
-                val = self.evaluate(vx, vy, return_dict=True)
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            history.append(epoch, logs)
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
-                      file=sys.stderr)
+                        blogs["accuracy"] = c / len(yb)
+                    _call_all(cbs, "on_batch_end", batch, blogs)
+                    if self.stop_training:
+                        break
+                logs = {"loss": total / seen}
+                if self.metrics:
+                    logs["accuracy"] = correct / seen
+                if validation_data is not None:
+                    val = self.evaluate(vx, vy, return_dict=True)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                _call_all(cbs, "on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            _call_all(cbs, "on_train_end", logs)
         return history
+
+    @staticmethod
+    def _batches(n, batch_size, sampling, shuffle, rng):
+        """Endless index arrays: epochs of ``optim.batches``, or independent random draws."""
+        while True:
+            if sampling == "random":
+                yield rng.choice(n, size=batch_size, replace=False) if batch_size < n else rng.permutation(n)
+            else:
+                yield from optim.batches(n, batch_size, shuffle=shuffle, rng=rng)
 
     def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
         """Outputs for ``x``, computed ``batch_size`` samples at a time (inference mode)."""
@@ -446,7 +464,7 @@ class Model:
         self._ensure_built(x)
         x = as_float(x, self.dtype)
         self._check_x(x)
-        outs = [self.forward(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+        outs = [self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         if not outs:
             raise PetnetError("no samples to predict")
         return np.concatenate(outs)
@@ -458,8 +476,8 @@ class Model:
         total, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-            out = self.forward(xb, training=False)
-            total += self._loss_and_grad(out, yb, backward=False) * len(xb)
+            out, tape = self.forward(xb, training=False)
+            total += self._loss(out, tape, yb, backward=False)[0] * len(xb)
             if self.metrics:
                 correct += _accuracy_count(out, yb)
         logs = {"loss": total / len(x)}
@@ -476,20 +494,20 @@ class Model:
 class Sequential(Model):
     """A plain stack: ``Sequential([Conv2D(32, 3, activation='relu', input_shape=(28, 28, 1)), ...])``.
 
-    The input shape comes from ``input_shape=`` on the first layer, an ``Input(shape=...)`` as the
-    first element, ``model.build(input_shape)``, or the first data the model sees.
+    A functional ``Model`` underneath: once the input shape is known, the layers are called one
+    after the other on an ``Input`` and the graph is that chain. The input shape comes from
+    ``input_shape=`` on the first layer, an ``Input(shape=...)`` as the first element,
+    ``model.build(input_shape)``, or the first data the model sees.
     """
 
     def __init__(self, layers=None, name: str | None = None, dtype=None):
         super().__init__(name=name)
         self.layers: list[Layer] = []
         self._input_shape = None
+        self._order = []
         self.dtype = np.dtype(dtype) if dtype is not None else None
         for layer in layers or []:
             self.add(layer)
-
-    def _last_layer(self):
-        return self.layers[-1] if self.layers else None
 
     def add(self, layer) -> None:
         if isinstance(layer, SymbolicTensor) and layer.layer is not None and not layer.parents:
@@ -510,8 +528,10 @@ class Sequential(Model):
             self._input_shape = layer._declared_input_shape
         self.layers.append(layer)
         self._check_names()
-        if self._input_shape is not None and all(l.built for l in self.layers[:-1]):
-            self._build_from(len(self.layers) - 1)   # shapes known: build the new layer at once
+        if self._order:                              # built: extend the chain
+            self._init_graph(self.input, layer(self.output))
+        elif self._input_shape is not None:          # shapes known: build at once
+            self.build()
 
     def build(self, input_shape=None, dtype=None) -> None:
         """Build every layer for samples of ``input_shape`` (without the batch axis)."""
@@ -521,32 +541,26 @@ class Sequential(Model):
             raise PetnetError("give the input shape: model.build((28, 28, 1)) or input_shape= on the first layer")
         if dtype is not None:
             self.dtype = np.dtype(dtype)
-        self._build_from(0)
-
-    def _build_from(self, start: int) -> None:
         if self.dtype is None:
             self.dtype = np.dtype(np.float32)
-        shape = self._input_shape if start == 0 else self.layers[start - 1].output_shape
-        for layer in self.layers[start:]:
-            if layer.built:
-                layer.check_shape(shape)
-            else:
-                layer.build(shape, dtype=self.dtype)
-            shape = layer.output_shape
+        if not self.layers:
+            return
+        inputs = t = Input(self._input_shape, dtype=self.dtype)
+        for layer in self.layers:
+            t = layer(t)
+        self._init_graph(inputs, t)
 
     @property
     def built(self) -> bool:
-        return bool(self.layers) and all(l.built for l in self.layers)
+        return bool(self._order)
 
     @property
     def input_shape(self):
-        if self._input_shape is None and self.layers and self.layers[0].built:
-            return self.layers[0].input_shape
         return self._input_shape
 
     @property
     def output_shape(self):
-        return self.layers[-1].output_shape if self.built else None
+        return self.output.shape if self.built else None
 
     def summary_layers(self):
         return list(self.layers)
@@ -560,21 +574,3 @@ class Sequential(Model):
             if self.dtype is None and follow_dtype:
                 self.dtype = x.dtype
             self.build(x.shape[1:] if self._input_shape is None else None)
-
-    def _first_layers(self):
-        return self.layers[:1]
-
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        x = as_float(x)
-        self._ensure_built(x, follow_dtype=True)
-        self._check_x(x)
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-        return x
-
-    def backward(self, dy: np.ndarray):
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
-            if dy is None:
-                break
-        return dy

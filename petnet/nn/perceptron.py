@@ -15,8 +15,10 @@ after finitely many mistakes (the perceptron convergence theorem). If none does 
 famous case (Minsky and Papert, 1969) -- it never stops: one neuron cannot learn XOR, which is
 why networks have hidden layers.
 
-scikit-learn style: ``Perceptron().fit(X, t)`` returns the estimator with ``coef_`` (w),
-``intercept_`` (b), ``converged_``, ``n_epochs_`` and ``errors_`` (mistakes per epoch).
+scikit-learn style: ``Perceptron(learning_rate=1.0, max_iter=100, random_state=0).fit(X, t)``
+validates its parameters in ``fit`` and returns the estimator with ``coef_`` (w), ``intercept_``
+(b), ``converged_``, ``n_iter_`` (epochs run) and ``errors_``
+(mistakes per epoch). ``lr``, ``max_epochs`` and ``seed`` are the old, deprecated names.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from petnet.errors import PetnetError
 from petnet.nn.activations import hardlim
+from petnet.validate import check_int, check_number, renamed
 
 AND = (np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float), np.array([0, 0, 0, 1]))
 OR = (AND[0], np.array([0, 1, 1, 1]))
@@ -34,12 +37,13 @@ XOR = (AND[0], np.array([0, 1, 1, 0]))
 class Perceptron:
     """A single hardlim neuron trained by the perceptron rule (see the module docstring)."""
 
-    def __init__(self, lr: float = 1.0, max_epochs: int = 100, shuffle: bool = False, seed: int | None = 0):
-        if not lr > 0:
-            raise PetnetError(f"learning rate must be positive, got {lr!r}")
-        if int(max_epochs) < 1:
-            raise PetnetError(f"max_epochs must be at least 1, got {max_epochs!r}")
-        self.lr, self.max_epochs, self.shuffle, self.seed = float(lr), int(max_epochs), bool(shuffle), seed
+    def __init__(self, learning_rate: float | None = None, max_iter: int | None = None, shuffle: bool = False,
+                 random_state: int | None = None, *, lr: float | None = None, max_epochs: int | None = None,
+                 seed: int | None = None):
+        self.learning_rate = renamed("lr", "learning_rate", lr, learning_rate, 1.0)
+        self.max_iter = renamed("max_epochs", "max_iter", max_epochs, max_iter, 100)
+        self.shuffle = shuffle
+        self.random_state = renamed("seed", "random_state", seed, random_state, 0)
 
     @staticmethod
     def _check(X, t=None):
@@ -56,28 +60,32 @@ class Perceptron:
         return X, t.astype(float)
 
     def fit(self, X, t) -> "Perceptron":
-        """Apply the perceptron rule sample by sample until an epoch has no mistakes (or ``max_epochs``)."""
+        """Apply the perceptron rule sample by sample until an epoch has no mistakes (or ``max_iter`` epochs)."""
+        lr = check_number("learning_rate", self.learning_rate, min=0, min_exclusive=True)
+        max_iter = check_int("max_iter", self.max_iter, min=1, max=100_000)
+        if self.random_state is not None:
+            check_int("random_state", self.random_state, min=0)
         X, t = self._check(X, t)
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         w = np.zeros(X.shape[1])
         b = 0.0
         self.errors_ = []
         self.converged_ = False
-        for epoch in range(1, self.max_epochs + 1):
+        for epoch in range(1, max_iter + 1):
             order = rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
             mistakes = 0
             for i in order:
                 a = hardlim(w @ X[i] + b)
                 e = t[i] - a                      # +1, 0 or -1
                 if e != 0:
-                    w += self.lr * e * X[i]
-                    b += self.lr * e
+                    w += lr * e * X[i]
+                    b += lr * e
                     mistakes += 1
             self.errors_.append(mistakes)
             if mistakes == 0:
                 self.converged_ = True
                 break
-        self.coef_, self.intercept_, self.n_epochs_ = w, float(b), epoch
+        self.coef_, self.intercept_, self.n_iter_ = w, float(b), epoch
         return self
 
     def net_input(self, X) -> np.ndarray:
@@ -98,7 +106,7 @@ class Perceptron:
         acc = self.score(X, t)
         w = ", ".join(f"{v:g}" for v in self.coef_)
         if self.converged_:
-            return (f"{name}: converged after {self.n_epochs_} epochs, w = [{w}], b = {self.intercept_:g}, "
+            return (f"{name}: converged after {self.n_iter_} epochs, w = [{w}], b = {self.intercept_:g}, "
                     f"accuracy {acc:.0%}")
         return (f"{name}: NOT separable by one hardlim neuron -- still {self.errors_[-1]} mistakes in epoch "
-                f"{self.n_epochs_} (no line separates the classes); accuracy {acc:.0%}")
+                f"{self.n_iter_} (no line separates the classes); accuracy {acc:.0%}")

@@ -72,8 +72,7 @@ class MaxPooling2D(_Pooling2D):
             for j in range(pw):
                 yield (slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
 
-    def forward(self, x, training=False):
-        self.check_input(x)
+    def call(self, x, training=False):
         xp = x
         if self.pads != ((0, 0), (0, 0)):
             xp = np.pad(x, ((0, 0), self.pads[0], self.pads[1], (0, 0)), constant_values=-np.inf)
@@ -84,20 +83,19 @@ class MaxPooling2D(_Pooling2D):
                 best = xp[sl].copy()
             else:
                 np.maximum(best, xp[sl], out=best)
-        self.xp, self.best, self.x_shape = xp, best, x.shape
-        return best
+        return best, (xp, best, x.shape)
 
-    def backward(self, dy):
+    def backprop(self, cache, dy, need_dx=True):
+        xp, best, (n, h, w, c) = cache
         (t, b), (l, r) = self.pads
-        n, h, w, c = self.x_shape
         oh, ow = dy.shape[1:3]
         (ph, pw), (sh, sw) = self.pool_size, self.strides
         overlap = sh < ph or sw < pw
-        dxp = np.zeros(self.xp.shape, dtype=dy.dtype)
+        dxp = np.zeros(xp.shape, dtype=dy.dtype)
         free = np.ones(dy.shape, dtype=bool)     # windows whose maximum has not been found yet
         slices = list(self._slices(oh, ow))
         for k, sl in enumerate(slices):
-            hit = self.xp[sl] == self.best
+            hit = xp[sl] == best
             hit &= free                           # only the first maximum of a window
             if k < len(slices) - 1:
                 free ^= hit
@@ -105,7 +103,7 @@ class MaxPooling2D(_Pooling2D):
                 dxp[sl] += dy * hit
             else:
                 np.multiply(dy, hit, out=dxp[sl])
-        return dxp[:, t:t + h, l:l + w, :]
+        return dxp[:, t:t + h, l:l + w, :], []
 
 
 class AveragePooling2D(_Pooling2D):
@@ -116,17 +114,15 @@ class AveragePooling2D(_Pooling2D):
         ones = np.ones((1,) + tuple(input_shape[:2]) + (1,), dtype=self.dtype)
         self.counts = self._windows(ones, 0).sum(axis=(3, 4))   # (1, OH, OW, 1) real pixels per window
 
-    def forward(self, x, training=False):
-        self.check_input(x)
-        self.x_shape = x.shape
-        return self._windows(x, 0).sum(axis=(3, 4)) / self.counts
+    def call(self, x, training=False):
+        return self._windows(x, 0).sum(axis=(3, 4)) / self.counts, x.shape
 
-    def backward(self, dy):
+    def backprop(self, x_shape, dy, need_dx=True):
         n, oh, ow, c = dy.shape
         ph, pw = self.pool_size
         g = (dy / self.counts)[:, :, :, None, None, :]
         dwin = np.broadcast_to(g, (n, oh, ow, ph, pw, c))
-        return conv.col2im(dwin, self.x_shape, self.strides, self.pads)
+        return conv.col2im(dwin, x_shape, self.strides, self.pads), []
 
 
 class _GlobalPooling2D(Layer):
@@ -143,29 +139,25 @@ class _GlobalPooling2D(Layer):
 class GlobalAveragePooling2D(_GlobalPooling2D):
     """Mean over height and width: (N, H, W, C) -> (N, C). Backward: dy / (H*W) to every pixel."""
 
-    def forward(self, x, training=False):
-        self.check_input(x)
-        self.x_shape = x.shape
-        return x.mean(axis=(1, 2))
+    def call(self, x, training=False):
+        return x.mean(axis=(1, 2)), x.shape
 
-    def backward(self, dy):
-        n, h, w, c = self.x_shape
-        return np.broadcast_to((dy / (h * w))[:, None, None, :], self.x_shape).copy()
+    def backprop(self, x_shape, dy, need_dx=True):
+        n, h, w, c = x_shape
+        return np.broadcast_to((dy / (h * w))[:, None, None, :], x_shape).copy(), []
 
 
 class GlobalMaxPooling2D(_GlobalPooling2D):
     """Max over height and width: (N, H, W, C) -> (N, C). Backward: dy to the (first) maximal pixel."""
 
-    def forward(self, x, training=False):
-        self.check_input(x)
+    def call(self, x, training=False):
         n, h, w, c = x.shape
         flat = x.reshape(n, h * w, c)
-        self.argmax = flat.argmax(axis=1)
-        self.x_shape = x.shape
-        return np.take_along_axis(flat, self.argmax[:, None, :], axis=1)[:, 0, :]
+        argmax = flat.argmax(axis=1)
+        return np.take_along_axis(flat, argmax[:, None, :], axis=1)[:, 0, :], (argmax, x.shape)
 
-    def backward(self, dy):
-        n, h, w, c = self.x_shape
+    def backprop(self, cache, dy, need_dx=True):
+        argmax, (n, h, w, c) = cache
         dx = np.zeros((n, h * w, c), dtype=dy.dtype)
-        np.put_along_axis(dx, self.argmax[:, None, :], dy[:, None, :], axis=1)
-        return dx.reshape(self.x_shape)
+        np.put_along_axis(dx, argmax[:, None, :], dy[:, None, :], axis=1)
+        return dx.reshape(n, h, w, c), []

@@ -30,10 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from petnet.atomic import write_atomically
+from petnet.errors import PetnetError
 from petnet.pets.backbones import FEATURE_DIM
+from petnet.safe_io import load_npy
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
-_CHUNK = 32              # images per persisted batch
+_CHUNK = 32              # images per persisted batch (a backbone may say otherwise: chunk_size)
 
 
 def default_bottleneck_dir() -> Path:
@@ -88,9 +90,9 @@ class BottleneckCache:
 
     def _read(self, sha: str, view: str):
         p = self.entry(sha, view)
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (OSError, ValueError, EOFError):
+        try:   # regular files only, header checked before reading: never blocks, never allocates much
+            arr = load_npy(p, "cache entry", max_bytes=FEATURE_DIM * 4)
+        except PetnetError:
             return None
         if arr.shape != (FEATURE_DIM,) or arr.dtype != np.float32 or not np.isfinite(arr).all():
             return None   # damaged: recompute
@@ -128,8 +130,9 @@ class BottleneckCache:
             bar = progress_bar(progress, total=n_todo, desc=f"bottlenecks {self.arch}")
             try:
                 for missing, group in todo.items():
-                    for start in range(0, len(group), _CHUNK):
-                        chunk = group[start:start + _CHUNK]
+                    step = getattr(self.backbone, "chunk_size", _CHUNK)   # a cluster takes more
+                    for start in range(0, len(group), step):
+                        chunk = group[start:start + step]
                         f, ok, fails = self.backbone.extract(chunk, views=missing, quiet=True)
                         for p, reason in fails:
                             failures[Path(p)] = reason

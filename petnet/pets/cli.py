@@ -16,6 +16,7 @@ from petnet.cli import add_command, add_flag, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
+from petnet.scale import cli as scale_cli   # --ray / --device flags (Ray imported only when used)
 
 RETRAIN_EPILOG = """\
 example (the talk's command, petnet edition):
@@ -36,6 +37,7 @@ examples:
   petnet predict cat.jpg --model imagenet          the 1000 ImageNet classes, no training
   petnet predict photos/ --model output/pets.npz --labels output/labels.txt --names chinese.txt
   petnet predict examples/ --sheet sheet.png       contact sheet with the top 3 under each photo
+  petnet predict photos/ --ray local --out results.parquet   bulk, on Ray (resumable; pip install 'petnet[ray]')
   petnet predict photos/ --min_pet_score 0.2       accept more photos as cats or dogs
 
 every photo is first asked "is it a cat or dog at all?" (the pet score: the backbone's ImageNet
@@ -100,6 +102,7 @@ def register(subparsers) -> None:
     add_flag(p, "seed", type=int, default=d["random_state"],
              help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
+    scale_cli.add_retrain_flags(p)
 
     # ---------------------------------------------------------------- predict
     q = add_command(
@@ -130,6 +133,7 @@ def register(subparsers) -> None:
                   "98.4%% of non-pets rejected, 99.4%% of pets accepted, 5-fold CV)")
     add_flag(q, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
              help="a pet's top class below this probability is 'unsure' (default %(default)s)")
+    scale_cli.add_predict_flags(q)
 
     # ---------------------------------------------------------------- export
     e = add_command(
@@ -174,7 +178,8 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout)
+        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout,
+        backbone_factory=scale_cli.retrain_backbone_factory(args, args.architecture))
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -197,6 +202,8 @@ def cmd_predict(args) -> int:
     from petnet.errors import PetnetError
     from petnet.pets.predict import Recognizer, collect_paths, format_text, shown
 
+    if args.ray:
+        return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     if args.sheet:
@@ -213,7 +220,7 @@ def cmd_predict(args) -> int:
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
-                     architecture=args.architecture, engine=args.engine,
+                     architecture=args.architecture, engine=args.engine, device=args.device,
                      min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score)
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:

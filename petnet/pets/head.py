@@ -11,7 +11,9 @@ With ``K`` classes the layer is the engine's ``Dense(K)`` plus softmax cross-ent
     dL/dW    = x^T dL/dz + l2 W,    dL/db = sum_n dL/dz
 
 Each step samples ``train_batch_size`` photos and, for each, one of its cached views (when
-distortions are on), then one optimizer step (``petnet.optim``, Adam by default).
+distortions are on), then one optimizer step (``petnet.optim``, Adam by default): ``petnet.nn``'s
+``Model.fit`` with ``sampling='random'``, the view picked by its augmentation hook, and the l2 term
+as an ``L2(l2 / 2)`` kernel regularizer.
 Predictions average the softmax over the "test views" (``center``, plus ``flip`` when
 ``flip_left_right`` was used).
 
@@ -34,7 +36,14 @@ from __future__ import annotations
 import numpy as np
 
 from petnet import optim
+from petnet.errors import PetnetError
 from petnet.nn.activations import softmax  # row-wise, max-shifted; predict imports it from here
+from petnet.nn.callbacks import Callback
+from petnet.nn.dense import Dense
+from petnet.nn.losses import SoftmaxCrossEntropy
+from petnet.nn.model import Input, Model, TrainingDiverged
+from petnet.nn.regularizers import L2
+from petnet.validate import check_choice, check_int, check_number, renamed
 
 
 class SoftmaxHead:
@@ -50,7 +59,6 @@ class SoftmaxHead:
                  batch_size: int = 100, l2: float = 1e-3, optimizer: str = "adam",
                  eval_step_interval: int = 100, random_state: int | None = None,
                  scaling: str = "global", steps: int | None = None, seed: int | None = None):
-        from petnet.validate import renamed
         self.n_classes = n_classes
         self.max_iter = renamed("steps", "max_iter", steps, max_iter, 1000)
         self.learning_rate = learning_rate
@@ -65,21 +73,17 @@ class SoftmaxHead:
     def fit(self, X, y, X_val=None, y_val=None, log=None, quiet: bool = True):
         """``X``: (n, V, D) features of V cached views per photo (V=1: no distortions), ``y``: (n,).
 
-        ``log(step, train_acc, cross_entropy, val_acc)`` is called every ``eval_step_interval``
-        steps and after the last one."""
-        from petnet.errors import PetnetError
-        from petnet.nn.dense import Dense
-        from petnet.nn.losses import SoftmaxCrossEntropy
-        from petnet.progress import progress
-
+        Trained by ``petnet.nn``'s ``Model.fit``: ``max_iter`` steps, each on ``batch_size`` photos
+        drawn without replacement (``sampling='random'``) and, through the augmentation hook, one
+        random view of each. ``log(row)`` is called every ``eval_step_interval`` steps and after
+        the last one with ``{step, train_accuracy, cross_entropy, validation_accuracy}``."""
         X = np.asarray(X, np.float32)
         if X.ndim == 2:
             X = X[:, None, :]
         y = np.asarray(y, np.int64)
         n, V, D = X.shape
         if n == 0:
-            raise PetnetError("no training images: lower --validation_percentage/--testing_percentage "
-                              "or add photos")
+            raise PetnetError("no training images: lower validation_percentage / testing_percentage or add photos")
         self._validate()
         flat = X.reshape(-1, D)
         if self.scaling == "global":
@@ -94,50 +98,31 @@ class SoftmaxHead:
             Xv = np.asarray(X_val, np.float32)
             Xv = Xv[:, None, :] if Xv.ndim == 2 else Xv
 
-        dense = Dense(self.n_classes, kernel_initializer="zeros")
-        dense.build((D,), dtype=np.float32)
-        loss = SoftmaxCrossEntropy()
-        opt = optim.get(self.optimizer, lr=self.learning_rate)
-        rng = np.random.default_rng(self.random_state)
-        self._dense = dense
-        self.history_ = []
-        bs = min(self.batch_size, n)
-        every = max(1, self.eval_step_interval)
-        bar = progress(range(1, self.max_iter + 1), desc="training", unit="step", quiet=quiet)
-        for step in bar:
-            idx = rng.choice(n, size=bs, replace=False) if bs < n else rng.permutation(n)
-            views = rng.integers(0, V, size=len(idx))
-            xb = Xs[idx, views]
-            z = dense.forward(xb, training=True)
-            ce = loss.forward(z, y[idx])
-            dense.backward(loss.backward())
-            gW, gb = dense.grads
-            opt.step(dense.params, [gW + self.l2 * dense.kernel, gb])
-            if not np.isfinite(ce):
-                self._diverged(float(ce))
-            if step % every == 0 or step == self.max_iter:
-                train_acc = float((z.argmax(axis=1) == y[idx]).mean())
-                val_acc = None
-                if Xv is not None:
-                    self._fold()
-                    val_acc = float((self.predict_proba(Xv).argmax(1) == np.asarray(y_val)).mean())
-                row = {"step": step, "train_accuracy": train_acc, "cross_entropy": float(ce),
-                       "validation_accuracy": val_acc}
-                self.history_.append(row)
-                if log:
-                    log(row)
+        # L + (l2/2) ||W||^2: an L2(l2/2) kernel penalty, whose gradient is l2 W
+        self._dense = Dense(self.n_classes, kernel_initializer="zeros",
+                            kernel_regularizer=L2(self.l2 / 2) if self.l2 else None)
+        inputs = Input((D,))
+        model = Model(inputs, self._dense(inputs))
+        model.compile(optimizer=optim.get(self.optimizer, lr=self.learning_rate), loss="softmax_cross_entropy",
+                      metrics=["accuracy"])
+        rows = _EvalRows(self, Xv, y_val, log)
+        model.fit(Xs, y, epochs=1, steps_per_epoch=self.max_iter, batch_size=min(self.batch_size, n),
+                  sampling="random", augment=_one_view, random_state=self.random_state, verbose=int(not quiet),
+                  callbacks=[rows])
+        self.history_ = rows.rows
         self._fold()
         # W = 0 (the start) scores log(K) on every photo; ending far above that is divergence
-        final = float(np.mean([loss.forward(X[:, v] @ self.W_ + self.b_, y) for v in range(V)]))
+        loss = SoftmaxCrossEntropy()
+        final = float(np.mean([loss(X[:, v] @ self.W_ + self.b_, y) for v in range(V)]))
         if not np.isfinite(final) or final > 2 * np.log(self.n_classes) + 1:
-            self._diverged(final)
+            raise TrainingDiverged(f"the cross entropy on the training photos is {final:.4g}, worse than the "
+                                   f"{np.log(self.n_classes):.3g} of the untrained layer", self.learning_rate,
+                                   f" for {self.optimizer} (retrain's default is 0.001)")
         self.final_cross_entropy_ = final
         return self
 
     def _validate(self) -> None:
         """scikit-learn style: the constructor stores, ``fit`` checks."""
-        from petnet import optim
-        from petnet.validate import check_choice, check_int, check_number
         check_int("n_classes", self.n_classes, min=2)
         check_int("max_iter", self.max_iter, min=1, max=10_000_000)
         check_number("learning_rate", self.learning_rate, min=0, min_exclusive=True)
@@ -147,14 +132,6 @@ class SoftmaxHead:
         check_int("eval_step_interval", self.eval_step_interval, min=1)
         check_int("random_state", self.random_state, min=0)
         check_choice("scaling", self.scaling, ("global", "per_feature"))
-
-    def _diverged(self, value: float):
-        from petnet.errors import PetnetError
-        raise PetnetError(
-            f"training diverged: the cross entropy on the training photos is {value:.4g}, worse than "
-            f"the {np.log(self.n_classes):.3g} of the untrained layer; --learning_rate "
-            f"{self.learning_rate:g} is too high for {self.optimizer} (retrain's default is 0.001): "
-            "try a 10x smaller one")
 
     def _fold(self):
         W = self._dense.kernel.astype(np.float64)
@@ -167,6 +144,33 @@ class SoftmaxHead:
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n, K)``; ``X`` (n, D) or (n, V, D): softmax averaged over views."""
         return predict_proba(self.W_, self.b_, X)
+
+
+def _one_view(xb, yb, rng):
+    """The augmentation hook: one random cached view of each photo of the batch, (b, V, D) -> (b, D)."""
+    return xb[np.arange(len(xb)), rng.integers(0, xb.shape[1], size=len(xb))], yb
+
+
+class _EvalRows(Callback):
+    """Every ``eval_step_interval`` steps and after the last: the batch's accuracy and cross entropy
+    (before that step's update) and the validation accuracy (after it) -- retrain.py's log lines."""
+
+    def __init__(self, head, Xv, y_val, log):
+        self.head, self.Xv, self.y_val, self.log, self.rows = head, Xv, y_val, log, []
+
+    def on_batch_end(self, batch, logs=None):
+        step = logs["step"]
+        if step % self.head.eval_step_interval and step != self.head.max_iter:
+            return
+        val_acc = None
+        if self.Xv is not None:
+            self.head._fold()
+            val_acc = float((self.head.predict_proba(self.Xv).argmax(1) == np.asarray(self.y_val)).mean())
+        row = {"step": step, "train_accuracy": float(logs["accuracy"]), "cross_entropy": float(logs["loss"]),
+               "validation_accuracy": val_acc}
+        self.rows.append(row)
+        if self.log:
+            self.log(row)
 
 
 def predict_proba(W, b, X) -> np.ndarray:

@@ -190,13 +190,22 @@ def load_model(path) -> PetModel:
             for k in z.files:
                 _check_entry_size(z.zip, k, what)
             data = {k: z[k] for k in z.files}
+    except PetnetError:         # an entry too large (a PetnetError is a ValueError, not a pickle)
+        raise
     except ValueError as exc:   # pickled objects inside, or a pickle file itself
+        if "pickle" not in str(exc):   # a damaged .npy header
+            raise PetnetError(what + f"it is damaged ({exc})") from None
         raise PetnetError(what + f"it holds pickled Python objects, which petnet never loads ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise PetnetError(what + f"it cannot be read ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 -- zlib.error (a damaged stream), tokenize.TokenError (header) ...
+        raise PetnetError(what + f"it is damaged ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict) or str(data.get("format", "")) != FORMAT:
         raise PetnetError(what + "its 'format' entry is missing or different")
-    version = int(data["version"]) if "version" in data else -1
+    try:
+        version = int(data["version"]) if "version" in data else -1
+    except (TypeError, ValueError, OverflowError):   # not one whole number
+        version = -1
     if version != VERSION:
         raise PetnetError(f"{path} has model-file version {version}; this petnet reads version "
                           f"{VERSION}: retrain it with this petnet")

@@ -34,9 +34,12 @@ def read_names(path) -> dict[str, str]:
     """``english,中文`` lines (UTF-8, optional BOM, no header needed) -> ``{english: 中文}``."""
     text = read_text_file(path, "names file", "one 'english,中文' pair per line")
     names = {}
-    for row in csv.reader(text.splitlines()):
-        if len(row) >= 2 and row[0].strip():
-            names[row[0].strip()] = row[1].strip()
+    try:
+        for row in csv.reader(text.splitlines()):
+            if len(row) >= 2 and row[0].strip():
+                names[row[0].strip()] = row[1].strip()
+    except csv.Error as exc:   # e.g. a field over csv's 128 KB limit (an unclosed quote)
+        raise PetnetError(f"names file {path} is not a list of 'english,中文' pairs ({exc})") from None
     return names
 
 

@@ -59,7 +59,7 @@ class SpeciesHead:
             preprocess_id=np.str_(self.preprocess_id)))
 
 
-def fit_species_head(feats, is_cat, arch: str, seed: int = 0) -> SpeciesHead:
+def fit_species_head(feats, is_cat, arch: str, random_state: int = 0) -> SpeciesHead:
     """Train the two-class layer on ``feats`` (n, V, 1280) (every view is a training sample, as
     in ``retrain``) with labels ``is_cat`` (n,) booleans, retrain's default settings."""
     from petnet.pets.preprocess import preprocess_id
@@ -67,7 +67,7 @@ def fit_species_head(feats, is_cat, arch: str, seed: int = 0) -> SpeciesHead:
     is_cat = np.asarray(is_cat, bool)
     if is_cat.all() or not is_cat.any():
         raise PetnetError("is_cat must hold both cats and dogs to train a species head")
-    head = train_head(np.asarray(feats, np.float32), is_cat.astype(np.int64), 2, random_state=seed,
+    head = train_head(np.asarray(feats, np.float32), is_cat.astype(np.int64), 2, random_state=random_state,
                       **default_head_kwargs())
     W, b = head.W_.astype(np.float64), head.b_.astype(np.float64)
     return SpeciesHead((W[:, 1] - W[:, 0]).astype(np.float32), float(b[1] - b[0]), arch,

@@ -73,7 +73,7 @@ class ResultSet:
                             rows.append(json.loads(line))
                         except json.JSONDecodeError:
                             raise PetnetError(f"{self.out} has a line that is not JSON; it was not written "
-                                              "by petnet: give another --out") from None
+                                              "by petnet: give another output file") from None
             return rows
         import pyarrow.parquet as pq
         rows = []

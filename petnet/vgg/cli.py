@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
+import sys
 
+from petnet.cli import add_command, add_group
 from petnet.errors import PetnetError
 
 SUMMARY_DESC = """\
@@ -37,16 +38,12 @@ examples:
 
 
 def register(subparsers) -> None:
-    vgg = subparsers.add_parser("vgg", help="VGG A-E: per-layer parameters and MACs; a VGG-style net on MNIST",
-                                description="VGG (talk, chapter 5).",
-                                epilog="examples:\n  petnet vgg summary --config D\n  petnet vgg mnist --epochs 1",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = vgg.add_subparsers(dest="vgg_command", metavar="COMMAND")
-    vgg.set_defaults(func=lambda args: (vgg.print_help(), 2)[1])
+    sub = add_group(subparsers, "vgg", help="VGG A-E: per-layer parameters and MACs; a VGG-style net on MNIST",
+                    description="VGG (talk, chapter 5).",
+                    epilog="examples:\n  petnet vgg summary --config D\n  petnet vgg mnist --epochs 1")
 
-    s = sub.add_parser("summary", help="per-layer output shape, parameters, MACs, activation memory",
-                       description=SUMMARY_DESC, epilog=SUMMARY_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = add_command(sub, "summary", cmd_summary, help="per-layer output shape, parameters, MACs, activation memory",
+                    description=SUMMARY_DESC, epilog=SUMMARY_EPILOG)
     s.add_argument("--config", default="D",
                    help="A, A-LRN, B, C, D or E (or VGG11, VGG13, VGG16, VGG19); default D = VGG16")
     s.add_argument("--input", type=int, default=224, metavar="SIZE", help="input image side (default 224)")
@@ -57,11 +54,10 @@ def register(subparsers) -> None:
                    help="with --no-top: global average or max pooling at the end")
     s.add_argument("--batch-norm", action="store_true", help="a BatchNormalization after every convolution")
     s.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    s.set_defaults(func=run_summary)
 
-    m = sub.add_parser("mnist", help="train a VGG-style net with batch norm on MNIST (NumPy engine)",
-                       description=MNIST_DESC, epilog=MNIST_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    m = add_command(sub, "mnist", cmd_mnist, help="train a VGG-style net with batch norm on MNIST (NumPy engine)",
+                    description=MNIST_DESC, epilog=MNIST_EPILOG,
+                    params={"learning_rate": "lr", "random_state": "seed"})
     m.add_argument("--data", default=None, help="folder with the MNIST idx .gz files (default ../shared/data/mnist)")
     m.add_argument("--epochs", type=int, default=1, help="passes over the training subset (default 1)")
     m.add_argument("--limit", type=int, default=6000,
@@ -71,11 +67,10 @@ def register(subparsers) -> None:
     m.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
-    m.set_defaults(func=run_mnist)
 
 
-def run_summary(args) -> int:
-    from petnet.vgg.summary import summary_dict, summary_json, summary_text
+def cmd_summary(args) -> int:
+    from petnet.vgg.summary import summary
 
     if args.input < 1:
         raise PetnetError(f"--input must be a positive image size, got {args.input}")
@@ -83,12 +78,22 @@ def run_summary(args) -> int:
         raise PetnetError(f"--classes must be positive, got {args.classes}")
     if args.pooling and args.include_top:
         raise PetnetError("--pooling only applies without the top; add --no-top")
-    s = summary_dict(args.config, args.input, args.classes, args.include_top, args.pooling, args.batch_norm)
-    print(summary_json(s) if args.json else summary_text(s))
+    s = summary(args.config, (args.input, args.input, 3), classes=args.classes, include_top=args.include_top,
+                pooling=args.pooling, batch_norm=args.batch_norm)
+    print(s.to_json() if args.json else s.text())
     return 0
 
 
-def run_mnist(args) -> int:
-    from petnet.vgg.mnist import run
+def cmd_mnist(args) -> int:
+    from petnet.vgg.mnist import train_mnist
 
-    return run(args)
+    r = train_mnist(args.data, epochs=args.epochs, limit=args.limit, test_limit=args.test_limit,
+                    batch_size=args.batch_size, learning_rate=args.lr, random_state=args.seed,
+                    verbose=not args.quiet, log=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
+    if not args.quiet:
+        r.model.summary()
+    print(f"VGG-style net ({r.params:,} parameters), {r.epochs} epoch(s) on {r.train_images} "
+          f"training images, batch {r.batch_size}: train accuracy {r.train_accuracy:.4f}")
+    print(f"test accuracy {r.test_accuracy:.4f} (loss {r.test_loss:.4f}) on {r.test_images} test images; "
+          f"training {r.train_seconds:.1f} s, testing {r.test_seconds:.1f} s")
+    return 0

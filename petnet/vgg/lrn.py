@@ -61,14 +61,13 @@ class LocalResponseNormalization(Layer):
         self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), float(k)
         super().__init__(**kwargs)
 
-    def forward(self, x, training=False):
-        self.check_input(x)
+    def call(self, x, training=False):
         y, d = lrn_forward(x, self.size, self.alpha, self.beta, self.k)
-        self.x, self.d = x, d
-        return y.astype(x.dtype, copy=False)
+        return y.astype(x.dtype, copy=False), (x, d)
 
-    def backward(self, dy):
-        return lrn_backward(dy, self.x, self.d, self.size, self.alpha, self.beta).astype(dy.dtype, copy=False)
+    def backprop(self, cache, dy, need_dx=True):
+        x, d = cache
+        return lrn_backward(dy, x, d, self.size, self.alpha, self.beta).astype(dy.dtype, copy=False), []
 
     def get_config(self):
         return {"name": self.name, "size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}

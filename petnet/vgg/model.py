@@ -1,6 +1,6 @@
 """One builder for every VGG configuration, on the NumPy engine ``petnet.nn`` (Keras' functional API).
 
-    model = VGG16(include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000)
+    model = VGG("D", include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000)   # = VGG16()
 
 walks the configuration list (``petnet.vgg.configs``): each number adds a 3x3 ``Conv2D`` with
 'same' padding and ReLU (``block{b}_conv{i}``), each ``'M'`` a 2x2 ``MaxPooling2D`` with stride 2
@@ -14,11 +14,13 @@ accounting alone use ``petnet.vgg.accounting`` / ``petnet vgg summary``, which a
 
 from __future__ import annotations
 
+from petnet import nn
 from petnet.errors import PetnetError
 from petnet.vgg.configs import conv_spec, resolve
+from petnet.vgg.lrn import LocalResponseNormalization
 
 
-def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling=None, classes: int = 1000,
+def VGG(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling=None, classes: int = 1000,
         batch_norm: bool = False, fc_units: int = 4096, dropout: float = 0.0,
         classifier_activation: str = "softmax", bn_momentum: float = 0.99, name: str | None = None):
     """Build the VGG network of ``config`` ('A', 'A-LRN', 'B', 'C', 'D', 'E' or a custom list).
@@ -28,9 +30,6 @@ def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling
     fc2 (the paper uses 0.5 for training); ``fc_units`` shrinks the classifier for small inputs;
     ``bn_momentum`` is the moving-average momentum of the batch-norm statistics (Keras: 0.99).
     """
-    from petnet import nn
-    from petnet.vgg.lrn import LocalResponseNormalization
-
     key, items = resolve(config)
     if pooling not in (None, "avg", "max"):
         raise PetnetError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
@@ -77,19 +76,19 @@ def vgg(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling
 
 def VGG11(include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000, **kwargs):
     """Configuration A: 8 conv + 3 FC weight layers, 132,863,336 parameters at 224x224x3."""
-    return vgg("A", include_top, input_shape, pooling, classes, **kwargs)
+    return VGG("A", include_top, input_shape, pooling, classes, **kwargs)
 
 
 def VGG13(include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000, **kwargs):
     """Configuration B: 10 conv + 3 FC, 133,047,848 parameters."""
-    return vgg("B", include_top, input_shape, pooling, classes, **kwargs)
+    return VGG("B", include_top, input_shape, pooling, classes, **kwargs)
 
 
 def VGG16(include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000, **kwargs):
     """Configuration D, the talk's VGG16: 13 conv + 3 FC, 138,357,544 parameters."""
-    return vgg("D", include_top, input_shape, pooling, classes, **kwargs)
+    return VGG("D", include_top, input_shape, pooling, classes, **kwargs)
 
 
 def VGG19(include_top=True, input_shape=(224, 224, 3), pooling=None, classes=1000, **kwargs):
     """Configuration E: 16 conv + 3 FC, 143,667,240 parameters."""
-    return vgg("E", include_top, input_shape, pooling, classes, **kwargs)
+    return VGG("E", include_top, input_shape, pooling, classes, **kwargs)

@@ -3,7 +3,7 @@
 ``layer_test(layer_factory, torch_fn, input_shape)``:
 
 1. builds the petnet layer on a random float64 batch and gives it random float64 weights;
-2. runs ``forward`` and ``backward(dy)`` for a random dy;
+2. runs ``forward`` and ``backward(cache, dy)`` for a random dy;
 3. runs ``torch_fn(x, weights)`` -- the PyTorch equivalent written with ``torch.nn.functional`` on the
    same NHWC tensor and the same Keras-layout weights (the function transposes to NCHW itself) --
    and lets autograd compute the gradients of sum(y * dy);
@@ -70,10 +70,10 @@ def layer_test(layer_factory, torch_fn, input_shape, batch: int = 2, training: b
     layer.set_weights(ws)
     n_train = len(layer.params)
 
-    y = layer.forward(x, training=training)
+    y, cache = layer.forward(x, training=training)
     dy = rng.standard_normal(y.shape)
-    dx = layer.backward(dy)
-    grads = [np.array(g) for g in layer.grads]
+    dx, grads = layer.backward(cache, dy)
+    grads = [np.array(g) for g in grads]
     assert len(grads) == n_train
 
     xt = torch.tensor(x, requires_grad=True)
@@ -88,7 +88,7 @@ def layer_test(layer_factory, torch_fn, input_shape, batch: int = 2, training: b
 
     if numeric:
         def loss():
-            return float(np.sum(layer.forward(x, training=training) * dy))
+            return float(np.sum(layer.forward(x, training=training)[0] * dy))
         for analytic, target in [(dx, x)] + list(zip(grads, layer.params)):
             num = central_diff(loss, target)
             np.testing.assert_allclose(analytic, num, rtol=1e-5, atol=1e-7, err_msg="central differences")
@@ -104,13 +104,13 @@ def model_matches_torch(model, x, y, torch_loss):
     (``model.get_weights()`` order). Returns ``(xt, wt)`` for further checks."""
     import pytest
 
-    loss, grads = model.loss_and_gradients(x, y)
+    loss, grads, dx = model.loss_and_gradients(x, y)
     xt = torch.tensor(x, requires_grad=True)
     wt = [torch.tensor(w, requires_grad=True) for w in model.get_weights()]
     ref = torch_loss(xt, wt)
     ref.backward()
     assert loss == pytest.approx(ref.item(), rel=1e-10)
-    np.testing.assert_allclose(model.input_gradient, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
     assert len(grads) == len(wt)
     for g, w in zip(grads, wt):
         np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-6, atol=1e-12)

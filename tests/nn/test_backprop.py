@@ -49,11 +49,11 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 def test_every_gradient_matches_numerical_and_torch(act, case):
     x, t, w, b = case
-    r = backprop.run(x=x, t=t, w=w, b=b, act=act, steps=0)
-    g = r["gradients"]
-    num = backprop.numerical_gradients(r["params"], x, t, act)
-    ref = torch_grads(r["params"], x, t, act)
-    assert r["forward"]["E"] == pytest.approx(ref["E"], rel=1e-12)
+    r = backprop.worked_example(x=x, t=t, w=w, b=b, activation=act, steps=0)
+    g = r.gradients
+    num = backprop.numerical_gradients(r.params, x, t, act)
+    ref = torch_grads(r.params, x, t, act)
+    assert r.forward["E"] == pytest.approx(ref["E"], rel=1e-12)
     for key in ("d1", "d2", "d3", "dE/dw1", "dE/dw2", "dE/dw3", "dE/db1", "dE/db2", "dE/db3"):
         assert g[key] == pytest.approx(ref[key], rel=1e-10, abs=1e-14), key
         assert g[key] == pytest.approx(num[key], rel=1e-5, abs=1e-9), key
@@ -62,11 +62,11 @@ def test_every_gradient_matches_numerical_and_torch(act, case):
 def test_purelin_gives_the_talks_linear_chain():
     # with f = identity: d3 = Y3 - t, d2 = (Y3 - t) w3, d1 = (Y3 - t) w3 w2
     x, t, w, b = 1.5, 0.2, (0.5, -0.4, 0.8), (0.1, 0.2, -0.3)
-    r = backprop.run(x=x, t=t, w=w, b=b, act="purelin", steps=0)
+    r = backprop.worked_example(x=x, t=t, w=w, b=b, activation="purelin", steps=0)
     y1 = w[0] * x + b[0]
     y2 = w[1] * y1 + b[1]
     y3 = w[2] * y2 + b[2]
-    g = r["gradients"]
+    g = r.gradients
     assert g["d3"] == pytest.approx(y3 - t)
     assert g["d2"] == pytest.approx((y3 - t) * w[2])
     assert g["d1"] == pytest.approx((y3 - t) * w[2] * w[1])
@@ -76,8 +76,8 @@ def test_purelin_gives_the_talks_linear_chain():
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "purelin"])
 def test_gradient_descent_makes_E_fall(act):
     lr = 0.05 if act == "purelin" else 1.0
-    r = backprop.run(act=act, steps=15, lr=lr)
-    E = [h["E"] for h in r["descent"]["history"]]
+    r = backprop.worked_example(activation=act, steps=15, learning_rate=lr)
+    E = [h["E"] for h in r.descent["history"]]
     assert len(E) == 16
     assert all(b < a for a, b in zip(E, E[1:])), E
     assert E[-1] < 0.5 * E[0]
@@ -85,13 +85,13 @@ def test_gradient_descent_makes_E_fall(act):
 
 def test_descent_uses_the_shared_optimizer():
     # one plain GD step by hand equals step 1 of the history
-    r = backprop.run(steps=1, lr=0.7)
-    p, g = r["params"], r["gradients"]
+    r = backprop.worked_example(steps=1, learning_rate=0.7)
+    p, g = r.params, r.gradients
     stepped = {k: v - 0.7 * g[f"dE/d{k}"] for k, v in p.items()}
     fw = backprop.forward(stepped, 1.0, 0.9)
-    assert r["descent"]["history"][1]["E"] == pytest.approx(fw["E"], rel=1e-12)
-    r2 = backprop.run(steps=5, lr=0.1, optimizer="adam")
-    assert r2["descent"]["history"][-1]["E"] < r2["descent"]["history"][0]["E"]
+    assert r.descent["history"][1]["E"] == pytest.approx(fw["E"], rel=1e-12)
+    r2 = backprop.worked_example(steps=5, learning_rate=0.1, optimizer="adam")
+    assert r2.descent["history"][-1]["E"] < r2.descent["history"][0]["E"]
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh"])
@@ -140,8 +140,8 @@ def test_cli_json_every_gradient_checked(capsys):
 def test_cli_text_printout_numbers_are_the_gradients(capsys):
     assert main(["backprop"]) == 0
     text = capsys.readouterr().out
-    r = backprop.run()
-    num = backprop.numerical_gradients(r["params"], 1.0, 0.9, "sigmoid")
+    r = backprop.worked_example()
+    num = backprop.numerical_gradients(r.params, 1.0, 0.9, "sigmoid")
     # each printed local/parameter gradient parses back to the numerical gradient
     for key in ("d3", "d2", "d1"):
         m = re.search(rf"^\s*{key} = .*?= ([+-][0-9.]+e[+-]\d+)", text, re.M)
@@ -160,7 +160,7 @@ def test_cli_text_printout_numbers_are_the_gradients(capsys):
 
 def test_bad_input_is_a_clear_error(capsys):
     with pytest.raises(PetnetError, match="unknown activation"):
-        backprop.run(act="swish")
+        backprop.worked_example(activation="swish")
     with pytest.raises(PetnetError, match="3 weights"):
         backprop.make_params(w=(1, 2), b=(0, 0, 0))
     assert main(["backprop", "--optimizer", "nope"]) == 2

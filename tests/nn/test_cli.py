@@ -43,7 +43,7 @@ def test_help_texts_and_registration(capsys):
         assert info.value.code == 0
         out = capsys.readouterr().out
         assert "example" in out
-    assert main(["nn"]) == 0
+    assert main(["nn"]) == 2          # a bare group prints its help and exits 2 (CLI convention)
 
 
 def test_mnist_command_learns_tiny_data(tmp_path, capsys):

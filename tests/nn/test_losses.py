@@ -20,10 +20,10 @@ def test_cross_entropy_int_labels_matches_torch():
     rng = np.random.default_rng(0)
     z, y = rng.standard_normal((6, 5)) * 3, rng.integers(0, 5, 6)
     loss = SoftmaxCrossEntropy()
-    value = loss.forward(z, y)
+    value, cache = loss.forward(z, y)
     ref, grad = torch_ce(z, y)
     assert value == pytest.approx(ref, rel=1e-12)
-    np.testing.assert_allclose(loss.backward(), grad, rtol=1e-10)
+    np.testing.assert_allclose(loss.backward(cache), grad, rtol=1e-10)
 
 
 def test_cross_entropy_one_hot_and_soft_labels_match_torch():
@@ -32,17 +32,18 @@ def test_cross_entropy_one_hot_and_soft_labels_match_torch():
     for t in (np.eye(3)[[0, 2, 1, 1]], rng.dirichlet(np.ones(3), 4)):
         loss = SoftmaxCrossEntropy()
         ref, grad = torch_ce(z, t)
-        assert loss.forward(z, t) == pytest.approx(ref, rel=1e-12)
-        np.testing.assert_allclose(loss.backward(), grad, rtol=1e-10)
+        value, cache = loss.forward(z, t)
+        assert value == pytest.approx(ref, rel=1e-12)
+        np.testing.assert_allclose(loss.backward(cache), grad, rtol=1e-10)
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
     z = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 0.0]])
     loss = SoftmaxCrossEntropy()
-    value = loss.forward(z, [2, 1])
+    value, cache = loss.forward(z, [2, 1])
     ref, grad = torch_ce(z, np.array([2, 1]))
     assert np.isfinite(value) and value == pytest.approx(ref)
-    np.testing.assert_allclose(loss.backward(), grad, atol=1e-12)
+    np.testing.assert_allclose(loss.backward(cache), grad, atol=1e-12)
 
 
 def test_mse_matches_torch():
@@ -52,8 +53,9 @@ def test_mse_matches_torch():
     ref = F.mse_loss(at, torch.tensor(t))
     ref.backward()
     loss = MeanSquaredError()
-    assert loss.forward(a, t) == pytest.approx(ref.item(), rel=1e-12)
-    np.testing.assert_allclose(loss.backward(), at.grad.numpy(), rtol=1e-12)
+    value, cache = loss.forward(a, t)
+    assert value == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(cache), at.grad.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("labels,match", [
@@ -65,9 +67,9 @@ def test_mse_matches_torch():
 ])
 def test_bad_labels_are_clear_errors(labels, match):
     with pytest.raises(PetnetError, match=match):
-        SoftmaxCrossEntropy().forward(np.zeros((3, 4)), labels)
+        SoftmaxCrossEntropy()(np.zeros((3, 4)), labels)
 
 
 def test_mse_shape_mismatch():
     with pytest.raises(PetnetError, match="do not match"):
-        MeanSquaredError().forward(np.zeros((3, 2)), np.zeros((2, 2)))
+        MeanSquaredError()(np.zeros((3, 2)), np.zeros((2, 2)))

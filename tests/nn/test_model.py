@@ -112,7 +112,7 @@ def test_fit_trains_a_cnn_and_reports_history():
     model = Sequential([Conv2D(4, (3, 3), activation="relu", input_shape=(8, 8, 1)), MaxPooling2D(),
                         Flatten(), Dropout(0.2), Dense(2, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], lr=0.01)
-    hist = model.fit(x, y, epochs=8, batch_size=32, validation_data=(xv, yv), verbose=0, seed=0)
+    hist = model.fit(x, y, epochs=8, batch_size=32, validation_data=(xv, yv), verbose=0, random_state=0)
     assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(hist.history["loss"]) == 8 and hist.epoch == list(range(8))
     assert hist.history["loss"][-1] < hist.history["loss"][0]
@@ -122,7 +122,7 @@ def test_fit_trains_a_cnn_and_reports_history():
     assert model.evaluate(xv, yv, return_dict=True) == {"loss": loss, "accuracy": acc}
     probs = model.predict(xv, batch_size=7)
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
-    np.testing.assert_allclose(probs, model.forward(xv), rtol=1e-5)
+    np.testing.assert_allclose(probs, model(xv), rtol=1e-5)
     assert acc == pytest.approx(np.mean(probs.argmax(1) == yv))
     assert model.get_weights()[0].dtype == np.float32
 
@@ -133,7 +133,7 @@ def test_fit_with_one_hot_labels_and_mse():
     y = (x[:, 0] + x[:, 1] > 0).astype(int)
     m = Sequential([Dense(8, activation="tanh"), Dense(2, activation="softmax")])
     m.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], lr=0.05)
-    h = m.fit(x, np.eye(2)[y], epochs=15, batch_size=16, verbose=0, seed=1)
+    h = m.fit(x, np.eye(2)[y], epochs=15, batch_size=16, verbose=0, random_state=1)
     assert h.history["accuracy"][-1] > 0.9
     r = Sequential([Dense(1)])
     r.compile(optimizer="adam", loss="mse", lr=0.1)
@@ -156,7 +156,7 @@ def test_frozen_layer_is_not_trained():
         np.testing.assert_array_equal(a, b)
     s = m.summary(print_fn=None)
     assert s.non_trainable_params == 4 * 5 + 5 + 2 * 5
-    assert len(m.trainable_weights) == len(m.gradients) == 4
+    assert len(m.trainable_weights) == len(m.loss_and_gradients(x, y).gradients) == 4
 
 
 def test_dtype_rules():

@@ -26,7 +26,7 @@ def test_learns_and_or(data, name):
 def test_first_epoch_follows_the_rule_by_hand():
     # AND from w = 0, b = 0, lr = 1: (0,0) -> a = 1, t = 0: w = (0,0), b = -1;
     # (0,1) -> n = -1, a = 0 ok; (1,0) ok; (1,1) -> n = -1, a = 0, t = 1: w = (1,1), b = 0
-    p = Perceptron(max_epochs=1).fit(*AND)
+    p = Perceptron(max_iter=1).fit(*AND)
     np.testing.assert_array_equal(p.coef_, [1.0, 1.0])
     assert p.intercept_ == 0.0 and p.errors_ == [2] and not p.converged_
 
@@ -38,7 +38,7 @@ def test_separable_cloud_converges():
     n = X @ w_true + b_true
     keep = np.abs(n) > 0.3          # a margin, so convergence is quick
     X, t = X[keep], (n[keep] > 0).astype(int)
-    p = Perceptron(max_epochs=500, shuffle=True).fit(X, t)
+    p = Perceptron(max_iter=500, shuffle=True).fit(X, t)
     assert p.converged_
     assert p.score(X, t) == 1.0
     # direction close to the true normal
@@ -48,9 +48,9 @@ def test_separable_cloud_converges():
 
 def test_xor_cannot_be_separated():
     X, t = XOR
-    p = Perceptron(max_epochs=200).fit(X, t)
+    p = Perceptron(max_iter=200).fit(X, t)
     assert not p.converged_
-    assert p.n_epochs_ == 200 and min(p.errors_) > 0
+    assert p.n_iter_ == 200 and min(p.errors_) > 0
     assert p.score(X, t) < 1.0
     assert "NOT separable" in p.report(X, t, "XOR")
     # and no line at all does it: brute force over a grid of (w1, w2, b)
@@ -66,5 +66,17 @@ def test_bad_input():
         Perceptron().fit(AND[0], [0, 1])
     with pytest.raises(PetnetError, match="2-D"):
         Perceptron().fit([1, 2, 3], [0, 1, 1])
-    with pytest.raises(PetnetError, match="learning rate"):
-        Perceptron(lr=0)
+    with pytest.raises(PetnetError, match="learning_rate must be greater than 0"):
+        Perceptron(learning_rate=0).fit(*AND)        # scikit-learn: validated in fit
+    with pytest.raises(PetnetError, match="max_iter must be at least 1"):
+        Perceptron(max_iter=0).fit(*AND)
+
+
+def test_old_parameter_names_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning) as record:
+        p = Perceptron(lr=0.5, max_epochs=1, seed=3)
+    assert sorted(str(w.message) for w in record) == ["lr= is deprecated, use learning_rate=",
+                                                      "max_epochs= is deprecated, use max_iter=",
+                                                      "seed= is deprecated, use random_state="]
+    assert (p.learning_rate, p.max_iter, p.random_state) == (0.5, 1, 3)
+    assert p.fit(*AND) is p and p.n_iter_ == 1

@@ -84,8 +84,8 @@ def test_shared_model_trains_and_saves_each_weight_once(tmp_path):
 
 
 def test_shared_batchnorm_in_training_mode_against_central_differences():
-    """BatchNorm keeps batch statistics and x-hat from its forward: each call's cache is put back
-    before that call's backward (else the second call's cache would be used twice)."""
+    """BatchNorm's batch statistics and x-hat are per call: each call's cache is on the tape and
+    its backward uses that one (not the second call's twice)."""
     rng = np.random.default_rng(3)
     inputs = Input(shape=(3,), dtype="float64")
     mix, norm = Dense(3, activation="tanh", name="mix"), BatchNormalization(name="norm")
@@ -94,11 +94,10 @@ def test_shared_batchnorm_in_training_mode_against_central_differences():
     weights = [rng.standard_normal(w.shape) for w in model.get_weights()]
     model.set_weights(weights)
     x, t = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
-    _, grads = model.loss_and_gradients(x, t, training=True)
-    dx = np.array(model.input_gradient)
+    _, grads, dx = model.loss_and_gradients(x, t, training=True)
 
     def loss():   # training mode: batch statistics, so the moving averages do not matter
-        return model.loss_and_gradients(x, t, training=True)[0]
+        return model.loss_and_gradients(x, t, training=True).loss
 
     assert len(grads) == 2 + 2 + 2        # mix, norm (gamma, beta), out: the shared ones once
     for g, w in zip(grads, model.trainable_weights):   # the model's own arrays, nudged in place

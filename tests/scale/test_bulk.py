@@ -16,17 +16,8 @@ from petnet.errors import ParamError, PetnetError
 ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'petnet[ray]'")
 
 from petnet.scale.bulk import bulk_predict  # noqa: E402
-from petnet.scale.cluster import local_runtime_env  # noqa: E402
 from petnet.scale.results import ResultSet, row_from_prediction  # noqa: E402
 from tests.scale.fakes import FakeRecognizer, make_fake  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-             runtime_env=local_runtime_env())
-    yield
-    ray.shutdown()
 
 
 def photos(folder: Path, n: int, bad=()) -> list[str]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from petnet.errors import PetnetError
-from petnet.vgg import VGG11, VGG16, VGG19, vgg
+from petnet.vgg import VGG, VGG11, VGG16, VGG19
 from petnet.vgg.accounting import totals, vgg_layers
 
 torch = pytest.importorskip("torch")
@@ -78,7 +78,7 @@ def test_vgg16_forward_matches_pytorch():
     np.testing.assert_allclose(probs, ref, atol=1e-5)
     assert np.ptp(probs) > 0.05            # far from uniform: the comparison is not of constant outputs
     # the logits too (same weights, linear classifier)
-    logits_model = vgg("D", True, (32, 32, 3), classes=5, classifier_activation="linear")
+    logits_model = VGG("D", True, (32, 32, 3), classes=5, classifier_activation="linear")
     logits_model.set_weights(model.get_weights())
     logits = logits_model.predict(x)
     ref_logits = torch_forward(tmodel[:-1], x)
@@ -86,18 +86,18 @@ def test_vgg16_forward_matches_pytorch():
 
 
 def test_lrn_batchnorm_forward_and_backward_match_pytorch():
-    model = vgg("A-LRN", True, (32, 32, 3), classes=4, batch_norm=True, fc_units=32,
+    model = VGG("A-LRN", True, (32, 32, 3), classes=4, batch_norm=True, fc_units=32,
                 classifier_activation="linear")
     randomize(model, seed=3)
     tmodel = torch_vgg("A-LRN", 32, classes=4, batch_norm=True, fc_units=32)[:-1]
     copy_to_torch(model, tmodel)
     x = np.random.default_rng(2).random((2, 32, 32, 3))
-    out = model.forward(x.astype(np.float32))
+    out, tape = model.forward(x.astype(np.float32))
     xt = torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float32, requires_grad=True)
     ref = tmodel(xt)
     np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-4, atol=1e-4 * float(ref.detach().abs().max()))
     g = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
-    dx = model.backward(g)
+    dx, _ = model.backward(tape, g)
     ref.backward(torch.from_numpy(g))
     ref_dx = xt.grad.numpy().transpose(0, 2, 3, 1)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-3, atol=1e-3 * np.abs(ref_dx).max())
@@ -106,7 +106,7 @@ def test_lrn_batchnorm_forward_and_backward_match_pytorch():
 @pytest.mark.parametrize("config", ["A", "A-LRN", "B", "C", "D", "E"])
 def test_structure_equals_the_accounting(config):
     kw = dict(include_top=True, pooling=None, classes=7, fc_units=16)
-    model = vgg(config, input_shape=(32, 32, 3), **kw)
+    model = VGG(config, input_shape=(32, 32, 3), **kw)
     rows = {r.name: r for r in vgg_layers(config, (32, 32, 3), **kw)}
     assert model.count_params() == totals(list(rows.values()))["total_params"]
     named = [l for l in model.layers if l.name in rows]

@@ -32,3 +32,15 @@ def test_user_errors(capsys):
     assert main(["vgg", "summary", "--pooling", "avg"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 3
+
+
+def test_python_api_is_what_the_command_prints(capsys):
+    from petnet.vgg import VGGSummary, summary
+
+    s = summary("E", (224, 224, 3))
+    assert isinstance(s, VGGSummary) and s.total_params == 143_667_240
+    assert sum(row.params for row in s.rows) == s.total_params
+    assert main(["vgg", "summary", "--config", "E", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == s.to_dict()
+    assert main(["vgg", "summary", "--config", "E"]) == 0
+    assert capsys.readouterr().out == s.text() + "\n"
