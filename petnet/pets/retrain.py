@@ -240,7 +240,11 @@ def _label_species(cache, arch, feats, y, n_classes, train_views):
     keep = [i for i, v in enumerate(train_views) if v in PET_VIEWS]
     F = np.asarray(feats[:, keep], np.float32)
     n, V = F.shape[:2]
-    probs = imagenet_softmax(cache.backbone.imagenet_logits(F.reshape(n * V, -1))).reshape(n, V, -1)
+    imagenet_logits = getattr(cache.backbone, "imagenet_logits", None)
+    if imagenet_logits is None:          # a feature extractor without the ImageNet head (Ray workers)
+        from petnet.pets.backbone import Backbone
+        imagenet_logits = Backbone(arch).imagenet_logits
+    probs = imagenet_softmax(imagenet_logits(F.reshape(n * V, -1))).reshape(n, V, -1)
     sp = species_head(arch)
     return label_species(probs, y, n_classes, species_logodds=None if sp is None else sp.logodds(F))
 
