@@ -108,6 +108,20 @@ def cmd_mnist(args) -> int:
     return 0
 
 
+def cmd_vanishing(args) -> int:
+    from petnet.nn import vanishing
+
+    quiet = args.json or args.quiet
+    r = vanishing.vanishing(args.data, depth=args.depth, width=args.width, batch_size=args.batch_size,
+                            n_train=args.limit, n_test=args.test_limit, epochs=args.epochs,
+                            learning_rate=args.lr, random_state=args.seed,
+                            log=None if quiet else (lambda line: print(line, file=sys.stderr)))
+    print(json.dumps(r.to_dict(), indent=2) if args.json else vanishing.format_result(r))
+    if args.plot or args.show:
+        vanishing.plot_vanishing(r, out=args.plot, show=args.show)
+    return 0
+
+
 # --------------------------------------------------------------------------- parsers
 def register(subparsers) -> None:
     from petnet.optim import OPTIMIZERS
@@ -191,3 +205,29 @@ def register(subparsers) -> None:
     mn.add_argument("--quiet", action="store_true", help="no progress bar")
     mn.add_argument("--json", action="store_true",
                     help="print one JSON object: test_accuracy, epochs, seconds, cpu_seconds, ...")
+
+    va = add_command(
+        sub, "vanishing", cmd_vanishing,
+        help="section 3.2.2: vanishing gradients in a deep sigmoid net, and ResNet's skip connections",
+        description="Per-layer gradient norms ||dL/dW|| at initialisation of three networks of the same "
+                    "depth on MNIST digits (784 pixels in, 10 logits out): sigmoid layers, ReLU layers, and "
+                    "the sigmoid layers with residual skip connections h + F(h); then each is trained a few "
+                    "epochs with plain gradient descent, with its test accuracy after every epoch.",
+        epilog="examples:\n  petnet nn vanishing\n  petnet nn vanishing --depth 30 --epochs 0 --plot norms.png\n",
+        params={"learning_rate": "lr", "random_state": "seed", "n_train": "limit", "n_test": "test_limit"})
+    va.add_argument("--data", metavar="DIR",
+                    help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
+    va.add_argument("--depth", type=positive_int, default=20,
+                    help="weight layers per network, output layer included; even (default: 20)")
+    va.add_argument("--width", type=positive_int, default=32, help="units per hidden layer (default: 32)")
+    va.add_argument("--epochs", type=nonneg_int, default=10, help="training epochs, 0 for none (default: 10)")
+    va.add_argument("--batch-size", type=positive_int, default=64,
+                    help="mini-batch size, also the batch whose gradients are measured (default: 64)")
+    va.add_argument("--lr", type=positive_number, default=0.1, help="gradient-descent step (default: 0.1)")
+    va.add_argument("--limit", type=positive_int, default=5000, help="training digits (default: 5000)")
+    va.add_argument("--test-limit", type=positive_int, default=1000, help="test digits (default: 1000)")
+    va.add_argument("--seed", type=nonneg_int, default=0, help="random seed (weights, shuffling)")
+    va.add_argument("--plot", metavar="OUT.png", help="save the gradient norms (log scale) and accuracy curves")
+    va.add_argument("--show", action="store_true", help="open the plot in a window")
+    va.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    va.add_argument("--json", action="store_true", help="print one JSON object: norms, first_over_last, history")

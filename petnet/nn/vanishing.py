@@ -163,7 +163,7 @@ def format_result(r: VanishingResult) -> str:
 
 
 def plot_vanishing(r: VanishingResult, out=None, show: bool = False):
-    """Left: the per-layer gradient norms (log scale); right: test accuracy per epoch."""
+    """Left: the per-layer gradient norms (log scale); right: the training loss per epoch."""
     from petnet.plotting import finish, pyplot
 
     plt = pyplot(show)
@@ -178,10 +178,10 @@ def plot_vanishing(r: VanishingResult, out=None, show: bool = False):
     if r.history:
         ax = axes[0, 1]
         for kind, h in r.history.items():
-            ax.plot(np.arange(1, r.epochs + 1), h["val_accuracy"], marker="o", ms=3, label=kind)
+            ax.plot(np.arange(1, r.epochs + 1), h["loss"], marker="o", ms=3, label=kind)
+        ax.axhline(np.log(10), color="gray", ls="--", lw=1, label="ln 10: guessing")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(0, 1)
+        ax.set_ylabel("training loss (cross-entropy)")
         ax.set_title(f"training with gradient descent (lr {r.learning_rate:g})")
         ax.legend()
     return finish(fig, out, show)
