@@ -277,7 +277,7 @@ def register(subparsers) -> None:
     do.add_argument("--seed", type=nonneg_int, default=0, help="random seed (weights, shuffling, dropout masks)")
     do.add_argument("--plot", metavar="OUT.png", help="save the accuracy and loss curves")
     do.add_argument("--show", action="store_true", help="open the plot in a window")
-    do.add_argument("--json", action="store_true", help="print one JSON object: curves, gap")
+    do.add_argument("--json", action="store_true", help="print one JSON object: curves, accuracy_gap, loss_gap")
 
     po = add_command(
         sub, "pooling", cmd_pooling,
