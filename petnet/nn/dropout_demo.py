@@ -94,6 +94,7 @@ def dropout_curves(data=None, *, rate: float = 0.5, input_rate: float = 0.2, hid
     ``petnet.paths.shared_data("mnist")``) and record both curves on the first ``n_test`` test digits."""
     rate = check_number("rate", rate, min=0, max=0.95, min_exclusive=True)
     input_rate = check_number("input_rate", input_rate, min=0, max=0.95)
+    hidden = check_int("hidden", hidden, min=1, max=8192)
     n_train = check_int("n_train", n_train, min=1, max=60_000)
     n_test = check_int("n_test", n_test, min=1, max=10_000)
     epochs = check_int("epochs", epochs, min=1, max=1000)

@@ -23,22 +23,28 @@ FACTORS = (1, 2, 4, 5, 8, 16, 32, 64)
 MODES = {"max": MaxPooling2D, "average": AveragePooling2D}
 
 
+def _to_pil(photo):
+    """``(RGB PIL.Image, source)`` of a path, a ``PIL.Image`` or an (H, W, 3) uint8 array."""
+    from PIL import Image
+
+    from petnet.image_file import open_image
+
+    if isinstance(photo, np.ndarray):
+        if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
+            raise PetnetError(f"a photo array must be (height, width, 3) uint8 RGB, got {photo.shape} {photo.dtype}")
+        return Image.fromarray(photo), "<array>"
+    if isinstance(photo, Image.Image):
+        return photo.convert("RGB"), "<PIL.Image>"
+    return open_image(photo).convert("RGB"), str(photo)
+
+
 def square_photo(photo, size: int = 1024) -> np.ndarray:
     """The centre square of ``photo`` (a path, a ``PIL.Image`` or an (H, W, 3) uint8 array) resized
     to ``size`` x ``size`` (bicubic), as (size, size, 3) uint8 RGB."""
     from PIL import Image
 
-    from petnet.image_file import open_image
-
     size = check_int("size", size, min=1, max=8192)
-    if isinstance(photo, np.ndarray):
-        if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
-            raise PetnetError(f"a photo array must be (height, width, 3) uint8 RGB, got {photo.shape} {photo.dtype}")
-        img = Image.fromarray(photo)
-    elif isinstance(photo, Image.Image):
-        img = photo.convert("RGB")
-    else:
-        img = open_image(photo).convert("RGB")
+    img, _ = _to_pil(photo)
     w, h = img.size
     s = min(w, h)
     img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
@@ -94,26 +100,16 @@ def pooling_pyramid(photo, *, size: int = 1024, factors=FACTORS, modes=tuple(MOD
     """Pool ``photo`` (see :func:`square_photo`) by every factor in ``factors`` with every mode in
     ``modes`` and, if ``predict``, ask ``recognizer`` (default: ``petnet.pets.Recognizer(top=1)``,
     the embedded 37 breeds) for the breed of each pooled image."""
-    from PIL import Image
-
     size = check_int("size", size, min=1, max=8192)
     factors = [check_int("factors", f, min=1, max=size) for f in factors]
     modes = [check_choice("modes", m, MODES) for m in modes]
-    if isinstance(photo, np.ndarray):
-        source, original = "<array>", (photo.shape[1], photo.shape[0]) if photo.ndim >= 2 else (0, 0)
-    elif isinstance(photo, Image.Image):
-        source, original = "<PIL.Image>", photo.size
-    else:
-        source, original = str(photo), None
-    square = square_photo(photo, size)
-    if original is None:
-        from petnet.image_file import open_image
-        original = open_image(photo).size
-    result = PoolingResult(source, size, tuple(original))
+    img, source = _to_pil(photo)
+    square = square_photo(img, size)
+    result = PoolingResult(source, size, img.size)
     for mode in modes:
         for f in factors:
-            img = np.clip(np.rint(pool(square, f, mode)), 0, 255).astype(np.uint8)
-            result.rows.append(Pooled(mode, f, img))
+            pooled = np.clip(np.rint(pool(square, f, mode)), 0, 255).astype(np.uint8)
+            result.rows.append(Pooled(mode, f, pooled))
     if predict:
         if recognizer is None:
             from petnet.pets import Recognizer

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from petnet.errors import ParamError
-from petnet.nn.activations import Activation
 from petnet.nn.dense import Dense
 from petnet.nn.layer import reset_names, set_seed
 from petnet.nn.merge import Add
@@ -36,16 +35,20 @@ from petnet.validate import check_choice, check_int, check_number
 KINDS = ("sigmoid", "relu", "residual")
 
 
+def _check_residual_depth(kind: str, depth: int) -> None:
+    if kind == "residual" and depth % 2:
+        raise ParamError("depth", f"must be even for the residual network (a first layer, blocks of two "
+                                  f"layers, the output layer), got {depth}")
+
+
 def build_net(kind: str, *, depth: int = 20, width: int = 32, input_dim: int = 784, classes: int = 10,
               random_state: int | None = 0, dtype=np.float32) -> Model:
     """The ``kind`` network (see the module docstring) with Keras' default initialisation (Glorot
     uniform kernels, zero biases) seeded by ``random_state``; logits out."""
     kind = check_choice("kind", kind, KINDS)
-    depth = check_int("depth", depth, min=2, max=1000)
+    depth = check_int("depth", depth, min=2, max=200)
     width = check_int("width", width, min=1, max=4096)
-    if kind == "residual" and depth % 2:
-        raise ParamError("depth", f"must be even for the residual network (a first layer, blocks of two "
-                                  f"layers, the output layer), got {depth}")
+    _check_residual_depth(kind, depth)
     set_seed(random_state)
     reset_names()
     inputs = Input(shape=(input_dim,), dtype=dtype)
@@ -121,8 +124,13 @@ def vanishing(data=None, *, depth: int = 20, width: int = 32, kinds=KINDS, batch
     depth = check_int("depth", depth, min=2, max=200)
     width = check_int("width", width, min=1, max=1024)
     kinds = [check_choice("kinds", k, KINDS) for k in kinds]
+    for kind in kinds:
+        _check_residual_depth(kind, depth)
     batch_size = check_int("batch_size", batch_size, min=1, max=60_000)
-    n_train = check_int("n_train", n_train, min=batch_size, max=60_000)
+    n_train = check_int("n_train", n_train, min=1, max=60_000)
+    if n_train < batch_size:
+        raise ParamError("n_train", f"must be at least batch_size ({batch_size}): the gradients are measured "
+                                    f"on the first batch; got {n_train}")
     n_test = check_int("n_test", n_test, min=1, max=10_000)
     epochs = check_int("epochs", epochs, min=0, max=1000)
     learning_rate = check_number("learning_rate", learning_rate, min=0, min_exclusive=True, max=100)
@@ -151,7 +159,7 @@ def format_result(r: VanishingResult) -> str:
              "layer  " + "".join(f"{k:>12}" for k in kinds)]
     for i in range(len(r.norms[kinds[0]])):
         lines.append(f"{i + 1:>5}  " + "".join(f"{r.norms[k][i]:12.3e}" for k in kinds))
-    lines.append("first/last" + "".join(f"{r.ratio(k):12.1e}" for k in kinds)[3:])
+    lines.append("first/last" + "".join(f"{r.ratio(k):12.1e}" for k in kinds)[3:])   # 10 chars for 7 + 3
     if r.history:
         lines.append("")
         lines.append(f"test accuracy after each epoch (gradient descent, learning rate {r.learning_rate:g}, "

@@ -46,3 +46,10 @@ def test_dropout_narrows_the_gap_between_train_and_test():
     # overfitting: without dropout the test loss has turned upward from its lowest value
     assert plain["test_loss"][-1] > min(plain["test_loss"]) + 0.02
     assert "train - test accuracy" in dropout_demo.format_result(r)
+
+
+def test_command_line_names_the_flag(capsys):
+    from petnet.cli import main
+
+    assert main(["nn", "dropout", "--input-rate", "1"]) == 2
+    assert "error: --input-rate must be at most 0.95, got 1" in capsys.readouterr().err

@@ -3,6 +3,8 @@ the same image, and the breed that the recognizer still sees in the pooled photo
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -73,3 +75,16 @@ def test_the_pug_is_still_a_pug_at_32_pixels():
         assert rows[mode, 204].score > 0.97
         assert rows[mode, 32].score > 0.8
         assert rows[mode, 16].score < rows[mode, 32].score   # 16x16: the recognizer is no longer sure
+
+
+def test_command_line(capsys, tmp_path):
+    from petnet.cli import main
+
+    out = tmp_path / "pooling.png"
+    assert main(["nn", "pooling", str(PUG), "--size", "64", "--factors", "1", "4", "--no-predict", "--json",
+                 "--plot", str(out)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [(r["mode"], r["side"]) for r in d["rows"]] == [("max", 64), ("max", 16), ("average", 64), ("average", 16)]
+    assert out.stat().st_size > 1000
+    assert main(["nn", "pooling", str(PUG), "--factors", "2000"]) == 2
+    assert "error: --factors must be at most 1024, got 2000" in capsys.readouterr().err

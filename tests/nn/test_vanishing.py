@@ -11,7 +11,6 @@ import torch.nn.functional as F
 
 from petnet.errors import ParamError
 from petnet.nn import vanishing
-from petnet.nn.dense import Dense
 from tests.conftest import shared_path
 
 
@@ -85,3 +84,26 @@ def test_on_mnist_only_the_residual_net_learns_quickly():
     assert acc["sigmoid"] < 0.2                   # chance is 0.1: it does not learn
     assert acc["residual"] > acc["sigmoid"] + 0.2
     assert "first/last" in vanishing.format_result(r)
+
+
+def test_parameters_are_checked_before_any_work(monkeypatch):
+    monkeypatch.setattr(vanishing, "load_digits", lambda *a: pytest.fail("data read before the checks"))
+    with pytest.raises(ParamError, match="depth must be even"):
+        vanishing.vanishing(depth=7)
+    with pytest.raises(ParamError, match=r"n_train must be at least batch_size \(64\)"):
+        vanishing.vanishing(n_train=10)
+    with pytest.raises(ParamError, match="learning_rate must be greater than 0"):
+        vanishing.vanishing(learning_rate=0)
+
+
+def test_command_line(capsys, tmp_path):
+    from petnet.cli import main
+
+    folder = shared_path("data", "mnist")
+    out = tmp_path / "v.png"
+    assert main(["nn", "vanishing", "--data", str(folder), "--depth", "6", "--epochs", "1", "--limit", "128",
+                 "--test-limit", "50", "--quiet", "--plot", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "first/last" in text and "test accuracy after each epoch" in text and out.stat().st_size > 1000
+    assert main(["nn", "vanishing", "--depth", "7"]) == 2
+    assert "error: --depth must be even" in capsys.readouterr().err
