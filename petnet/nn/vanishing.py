@@ -33,6 +33,7 @@ from petnet.nn.model import Input, Model
 from petnet.validate import check_choice, check_int, check_number
 
 KINDS = ("sigmoid", "relu", "residual")
+LEGEND = {"sigmoid": "sigmoid", "relu": "ReLU", "residual": "residual (sigmoid + skips)"}
 
 
 def _check_residual_depth(kind: str, depth: int) -> None:
@@ -178,7 +179,7 @@ def plot_vanishing(r: VanishingResult, out=None, show: bool = False):
     fig, axes = plt.subplots(1, 2 if r.history else 1, figsize=(11 if r.history else 6, 4), squeeze=False)
     ax = axes[0, 0]
     for kind, norms in r.norms.items():
-        ax.semilogy(np.arange(1, len(norms) + 1), norms, marker="o", ms=3, label=kind)
+        ax.semilogy(np.arange(1, len(norms) + 1), norms, marker="o", ms=3, label=LEGEND[kind])
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel("||dL/dW|| at initialisation")
     ax.set_title(f"gradient norm per layer, {r.depth} layers")
@@ -186,7 +187,7 @@ def plot_vanishing(r: VanishingResult, out=None, show: bool = False):
     if r.history:
         ax = axes[0, 1]
         for kind, h in r.history.items():
-            ax.plot(np.arange(1, r.epochs + 1), h["loss"], marker="o", ms=3, label=kind)
+            ax.plot(np.arange(1, r.epochs + 1), h["loss"], marker="o", ms=3, label=LEGEND[kind])
         ax.axhline(np.log(10), color="gray", ls="--", lw=1, label="ln 10: guessing")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (cross-entropy)")
