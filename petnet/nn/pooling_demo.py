@@ -138,7 +138,7 @@ def plot_pooling(r: PoolingResult, out=None, show: bool = False):
     plt = pyplot(show)
     modes = list(dict.fromkeys(row.mode for row in r.rows))
     cols = len(r.rows) // len(modes)
-    fig, axes = plt.subplots(len(modes), cols, figsize=(2.1 * cols, 2.5 * len(modes)), squeeze=False)
+    fig, axes = plt.subplots(len(modes), cols, figsize=(1.7 * cols, 2.1 * len(modes)), squeeze=False)
     for k, row in enumerate(r.rows):
         ax = axes[k // cols, k % cols]
         ax.imshow(row.image, interpolation="nearest")
@@ -147,5 +147,5 @@ def plot_pooling(r: PoolingResult, out=None, show: bool = False):
         title = f"{row.mode} {row.side}x{row.side}"
         if row.label is not None:
             title += f"\n{row.label} {row.score:.2f}"
-        ax.set_title(title, fontsize=8)
-    return finish(fig, out, show)
+        ax.set_title(title, fontsize=7)
+    return finish(fig, out, show, dpi=90)     # photographs: a small PNG is enough
