@@ -167,6 +167,23 @@ def test_python_examples_are_python(zh, en):
             compile(body, f"{zh.name} example", "exec")
 
 
+def api_sections() -> dict[str, str]:
+    text = (ZH_DIR / "api.md").read_text(encoding="utf-8") if (ZH_DIR / "api.md").exists() else ""
+    out = {}
+    for part in re.split(r"^## ", text, flags=re.M)[1:]:
+        code = "\n".join(body for lang, body in blocks(part) if lang == "python")
+        if code.strip():
+            out[part.split()[0]] = code
+    return out
+
+
+@pytest.mark.parametrize("title", sorted(api_sections()))
+def test_chinese_api_examples_run(title, tmp_path, monkeypatch):
+    """docs/zh-CN/api.md's examples run, like docs/api.md's (their asserts check the numbers)."""
+    monkeypatch.chdir(tmp_path)
+    exec(compile(api_sections()[title], f"docs/zh-CN/api.md ({title})", "exec"), {"__name__": "docs_zh_api"})
+
+
 @pytest.mark.parametrize("zh,en", pairs(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_links_exist(zh, en):
     bad = broken_links(zh, zh.read_text(encoding="utf-8"))
