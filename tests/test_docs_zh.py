@@ -150,7 +150,7 @@ def test_numbers_agree(zh, en):
     zh_text, en_text = zh.read_text(encoding="utf-8"), en.read_text(encoding="utf-8")
     assert len(numbers(zh_text)) >= 3, f"{zh.name} quotes (almost) no numbers: is it empty?"
     bad = wrong_numbers(zh_text, en_text)
-    assert bad == [], f"{zh.relative_to(ROOT)} quotes numbers that {en.relative_to(ROOT)} does not have: {bad}"
+    assert bad == [], f"{zh.relative_to(ROOT)} quotes numbers that {en.relative_to(ROOT)} lacks: {bad}"
 
 
 @pytest.mark.parametrize("zh,en", pairs(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -181,7 +181,8 @@ def api_sections() -> dict[str, str]:
 def test_chinese_api_examples_run(title, tmp_path, monkeypatch):
     """docs/zh-CN/api.md's examples run, like docs/api.md's (their asserts check the numbers)."""
     monkeypatch.chdir(tmp_path)
-    exec(compile(api_sections()[title], f"docs/zh-CN/api.md ({title})", "exec"), {"__name__": "docs_zh_api"})
+    code = compile(api_sections()[title], f"docs/zh-CN/api.md ({title})", "exec")
+    exec(code, {"__name__": "docs_zh_api"})
 
 
 @pytest.mark.parametrize("zh,en", pairs(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -193,13 +194,15 @@ def test_links_exist(zh, en):
 @pytest.mark.parametrize("zh,en", pairs(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_written_in_chinese_with_the_figures(zh, en):
     zh_text, en_text = zh.read_text(encoding="utf-8"), en.read_text(encoding="utf-8")
-    assert len(re.findall(r"[\u4e00-\u9fff]", FENCE.sub("", zh_text))) > 300, f"{zh.name}: too little Chinese"
+    chinese = re.findall(r"[\u4e00-\u9fff]", FENCE.sub("", zh_text))
+    assert len(chinese) > 300, f"{zh.name}: too little Chinese"
     # The same figures: a picture of the Chinese doc is one the English doc shows, and a chapter
     # with figures keeps them. (A figure added to the English doc later is not an error here: the
     # English docs change while the Chinese ones follow; the numbers they share must agree.)
     en_pictures = {Path(t).name for t in LINK.findall(en_text) if t.endswith(".png")}
     zh_pictures = {Path(t).name for t in LINK.findall(zh_text) if t.endswith(".png")}
-    assert zh_pictures <= en_pictures, f"{zh.name} shows pictures the English doc does not: {zh_pictures - en_pictures}"
+    extra = zh_pictures - en_pictures
+    assert not extra, f"{zh.name} shows pictures the English doc lacks: {extra}"
     assert zh_pictures or not en_pictures, f"{zh.name} shows none of the figures {en_pictures}"
 
 
@@ -225,8 +228,9 @@ def test_readme_links_every_chapter_doc():
 
 
 def test_numbers_are_normalised():
-    got = [key for _, key in numbers("VGG16 有 138,357,544 个参数,conv1_1 有 1,792 个;准确率 99.11 %,"
-                                     "误差 2.7e-09;138_357_544;第 2.2.4 节;3×3 卷积;5 个池化层")]
+    text = "VGG16 有 138,357,544 个参数,conv1_1 有 1,792 个;准确率 99.11 %,误差 2.7e-09;138_357_544;" \
+           "第 2.2.4 节;3×3 卷积;5 个池化层"
+    got = [key for _, key in numbers(text)]
     assert got == [16.0, 138357544.0, 1792.0, 99.11, 2.7e-09, 138357544.0, "2.2.4"]
 
 
