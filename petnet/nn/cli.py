@@ -146,6 +146,7 @@ def cmd_pooling(args) -> int:
 
 # --------------------------------------------------------------------------- parsers
 def register(subparsers) -> None:
+    from petnet.nn.backprop import worked_activations   # the engine registry's names (NumPy only)
     from petnet.optim import OPTIMIZERS
 
     bp = add_command(
@@ -164,7 +165,7 @@ def register(subparsers) -> None:
     bp.add_argument("--b", type=number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
                     help="the three biases (default: 0.1 0.2 -0.3)")
     bp.add_argument("--activation", default="sigmoid",
-                    choices=["sigmoid", "logsig", "tanh", "tansig", "relu", "purelin", "linear"],
+                    choices=worked_activations(),
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
     bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
     bp.add_argument("--steps", type=nonneg_int, default=10, help="gradient-descent steps to show (default: 10)")
