@@ -1,0 +1,155 @@
+"""The FastAPI application of ``petnet serve`` and the uvicorn server that runs it.
+
+``create_app(config)`` builds the app: the page (``/`` and ``/static/...``, files shipped in
+``petnet/serve/data/``, no CDN), the JSON API (:mod:`petnet.serve.routes`, documented on
+``/docs``), errors as JSON (``{"detail": "..."}`` with a 4xx status; a ``PetnetError`` is the
+user's to fix, anything else is a 500 that never stops the server), a limit on the raw request
+body (checked before parsing), and headers that keep the page to its own files.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from petnet import __version__
+from petnet.errors import PetnetError
+from petnet.serve.routes import Unauthorized, router
+from petnet.serve.service import Config, Service
+from petnet.serve.store import Conflict, NotFound
+from petnet.serve.uploads import UploadError
+
+STATIC = Path(__file__).resolve().parent / "data"
+FONT = Path(__file__).resolve().parents[1] / "pets" / "data" / "fonts" / "NotoSansSC-petnet.otf"
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+# the page runs only its own files; FastAPI's /docs pages load Swagger UI / ReDoc from a CDN
+CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' blob: data:; "
+       b"object-src 'none'; frame-ancestors 'none'")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body larger than ``max_bytes`` is answered 413 before it is
+    parsed (by its Content-Length, or while it streams in when there is none)."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await _too_large(send, self.max_bytes)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send, max_bytes):
+    body = json.dumps({"detail": f"request larger than {max_bytes // 2**20} MiB"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`HEADERS` to every response, and :data:`CSP` outside the docs."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        extra = HEADERS if scope["path"].startswith(("/docs", "/redoc")) else HEADERS + [CSP]
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=list(message.get("headers", [])) + extra)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _status(exc: PetnetError) -> int:
+    if isinstance(exc, UploadError):
+        return exc.status
+    for kind, status in ((Unauthorized, 401), (NotFound, 404), (Conflict, 409)):
+        if isinstance(exc, kind):
+            return status
+    return 422
+
+
+def create_app(config: Config) -> FastAPI:
+    """The app over a :class:`Service` made from ``config`` (the model is loaded here)."""
+    service = Service(config)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title="petnet serve", version=__version__, lifespan=lifespan,
+                  description="Recognise pets in photos and teach petnet your own (petnet chapter 6).")
+    app.state.service = service
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/font/petnet-cjk.otf", include_in_schema=False)
+    def font():
+        return FileResponse(FONT, media_type="font/otf")
+
+    @app.exception_handler(PetnetError)
+    async def petnet_error(request: Request, exc: PetnetError):
+        return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"detail": f"bad request: {problems}"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); the server goes on"},
+                            status_code=500)
+
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
