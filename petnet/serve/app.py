@@ -23,7 +23,7 @@ from petnet.errors import PetnetError
 from petnet.serve.routes import Unauthorized, router
 from petnet.serve.service import Config, Service
 from petnet.serve.store import Conflict, NotFound
-from petnet.serve.uploads import UploadError
+from petnet.serve.uploads import UploadError, human_size
 
 STATIC = Path(__file__).resolve().parent / "data"
 FONT = Path(__file__).resolve().parents[1] / "pets" / "data" / "fonts" / "NotoSansSC-petnet.otf"
@@ -47,29 +47,28 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             return await _too_large(send, self.max_bytes)
-        seen = 0
+        seen, answered = 0, False
 
         async def counted():
-            nonlocal seen
+            nonlocal seen, answered
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not answered:
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
+                if seen > self.max_bytes:   # answer now; to the app the client has gone away
+                    answered = True
+                    await _too_large(send, self.max_bytes)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _too_large(send, self.max_bytes)
+        async def unless_answered(message):
+            if not answered:
+                await send(message)
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, counted, unless_answered)
 
 
 async def _too_large(send, max_bytes):
-    body = json.dumps({"detail": f"request larger than {max_bytes // 2**20} MiB"}).encode()
+    body = json.dumps({"detail": f"request larger than {human_size(max_bytes)}"}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

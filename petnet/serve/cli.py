@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 def cmd_serve(args) -> int:
     try:
         import fastapi  # noqa: F401
-        import multipart  # noqa: F401  (python-multipart: uploads)
+        import python_multipart  # noqa: F401  (uploads)
         import uvicorn  # noqa: F401
     except ImportError as exc:
         raise PetnetError(f"petnet serve needs the web extra ({exc.name} is missing): "

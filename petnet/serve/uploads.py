@@ -36,6 +36,14 @@ class UploadError(PetnetError):
         self.status = status
 
 
+def human_size(n: int) -> str:
+    """``104857600`` -> ``'100 MiB'``, ``50000`` -> ``'49 KiB'``."""
+    for unit, size in (("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"
+
+
 def safe_name(name, index: int) -> str:
     """The name to show for an upload: last path component, control characters escaped, capped."""
     name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -74,6 +82,6 @@ async def read_uploads(files, limits: Limits) -> list[tuple[str, bytes]]:
         name = safe_name(getattr(f, "filename", None), i)
         data = await f.read(limits.max_file_bytes + 1)
         if len(data) > limits.max_file_bytes:
-            raise UploadError(f"{name}: larger than {limits.max_file_bytes // 2**20} MiB per photo", 413)
+            raise UploadError(f"{name}: larger than {human_size(limits.max_file_bytes)} per photo", 413)
         out.append((name, data))
     return out
