@@ -79,7 +79,9 @@ async function recognise(files) {
   files = [...files].filter(f => f && f.size >= 0);
   if (!files.length) return;
   say(t("working", files.length));
-  const cards = files.map(f => addCard(f));
+  const batch = document.createDocumentFragment();
+  const cards = files.map(f => addCard(f, batch));
+  $("#results").prepend(batch);
   const form = new FormData();
   for (const f of files) form.append("files", f, f.name || "photo.jpg");
   const t0 = performance.now();
@@ -93,7 +95,7 @@ async function recognise(files) {
   }
 }
 
-function addCard(file) {
+function addCard(file, parent) {
   const card = $("#result-tpl").content.firstElementChild.cloneNode(true);
   card._file = file;
   card.querySelector(".thumb").src = URL.createObjectURL(file);
@@ -101,7 +103,7 @@ function addCard(file) {
   for (const el of card.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   card.querySelector(".fix-go").addEventListener("click", () => fix(card));
   card.querySelector(".fix").hidden = true;
-  $("#results").prepend(card);
+  parent.append(card);
   return card;
 }
 
@@ -158,7 +160,7 @@ function renderResult(card, r) {
     const p = document.createElement("span"); p.className = "primary"; p.textContent = first;
     left.append(p);
     if (second) { const s = document.createElement("span"); s.className = "secondary"; s.textContent = second; left.append(s); }
-    const score = document.createElement("span"); score.className = "score"; score.textContent = g.score.toFixed(3);
+    const score = document.createElement("span"); score.className = "score"; score.textContent = `${(100 * g.score).toFixed(1)}%`;
     text.append(left, score);
     li.append(bar, text);
     list.append(li);
@@ -293,6 +295,7 @@ function setup() {
   $("#lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("petnet-lang", lang); applyLanguage(); });
   $("#token").value = localStorage.getItem("petnet-token") || "";
   $("#token").addEventListener("change", e => localStorage.setItem("petnet-token", e.target.value));
+  $("#token-form").addEventListener("submit", e => { e.preventDefault(); localStorage.setItem("petnet-token", $("#token").value); });
   $("#new-class").addEventListener("submit", async e => {
     e.preventDefault();
     try { await api("POST", "/api/classes", { name: $("#class-name").value }); $("#class-name").value = ""; await loadClasses(); }
