@@ -3,10 +3,11 @@
 A model server's classic trick (TF Serving's batching, Triton's dynamic batcher): the network is
 much faster per photo on a batch than on one photo at a time, and concurrent requests are
 independent. Each photo is queued with the recognizer it was prepared for; one worker task takes
-the first waiting photo, waits at most ``max_wait`` seconds for more (up to ``max_batch``), and
-runs the batch in a single inference thread, so the event loop never blocks on the network. While
-a batch runs, new photos queue up and form the next batch at once: under load batches fill up by
-themselves, and a lone request waits at most ``max_wait``.
+the first waiting photo and, while more photos are on their way (being decoded), waits for them up
+to ``max_wait`` seconds (and ``max_batch`` photos), then runs the batch in a single inference
+thread, so the event loop never blocks on the network. While a batch runs, new photos queue up and
+form the next batch: under load batches fill up by themselves, and a lone request does not wait
+at all (nothing else is on its way).
 
 Photos prepared for different recognizers (a model swapped in while requests were in flight) are
 run as separate calls; an exception in a call fails only the photos of that call.
@@ -20,13 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 class MicroBatcher:
-    """``await batcher.predict(recognizer, prepared, source) -> dict`` (one photo)."""
+    """``await batcher.predict(recognizer, preparing, source) -> dict`` (one photo)."""
 
-    def __init__(self, max_batch: int = 32, max_wait: float = 0.005):
+    def __init__(self, max_batch: int = 32, max_wait: float = 0.05):
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.batches = 0          # backbone calls made
         self.photos = 0           # photos recognised
+        self.incoming = 0         # photos being prepared, soon in the queue
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="petnet-infer")
@@ -44,9 +46,16 @@ class MicroBatcher:
                 pass
         self._thread.shutdown(wait=True)
 
-    async def predict(self, recognizer, prepared, source):
+    async def predict(self, recognizer, preparing, source):
+        """Await ``preparing`` (the photo's decoding; its exceptions are the caller's), then
+        queue the photo and return its answer."""
+        self.incoming += 1
+        try:
+            prepared = await preparing
+        finally:
+            self.incoming -= 1
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put((recognizer, prepared, source, future))
+        self._queue.put_nowait((recognizer, prepared, source, future))
         return await future
 
     async def _worker(self) -> None:
@@ -57,7 +66,7 @@ class MicroBatcher:
             while len(items) < self.max_batch:
                 if self._queue.empty():
                     left = deadline - time.monotonic()
-                    if left <= 0:
+                    if left <= 0 or not self.incoming:
                         break
                     try:
                         items.append(await asyncio.wait_for(self._queue.get(), left))

@@ -35,7 +35,7 @@ class Config:
     token: str | None = None
     limits: Limits = Limits()
     max_batch: int = 32
-    max_wait: float = 0.005
+    max_wait: float = 0.05
     decode_threads: int = 2
     backbone_factory: object = None    # arch -> backbone (tests); None: the real network
 
@@ -116,12 +116,11 @@ class Service:
         return results
 
     async def _one(self, rec, name, data) -> dict:
-        loop = asyncio.get_running_loop()
+        preparing = asyncio.get_running_loop().run_in_executor(self.decoder, self._prepare, rec, data)
         try:
-            prepared = await loop.run_in_executor(self.decoder, self._prepare, rec, data)
+            return await self.batcher.predict(rec, preparing, name)
         except PetnetError as exc:
             return {"path": name, "top": [], "error": str(exc)}
-        return await self.batcher.predict(rec, prepared, name)
 
     def _prepare(self, rec, data):
         image_format(data, self.limits.max_pixels)
