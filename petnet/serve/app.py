@@ -10,6 +10,7 @@ body (checked before parsing), and headers that keep the page to its own files.
 from __future__ import annotations
 
 import json
+import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from petnet import __version__
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.serve.routes import Unauthorized, router
 from petnet.serve.service import Config, Service
 from petnet.serve.store import Conflict, NotFound
@@ -148,7 +149,20 @@ def create_app(config: Config) -> FastAPI:
     return app
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the app with uvicorn until interrupted."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (``ParamError`` naming the port when it cannot be had)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise ParamError("port", f"{port} on {host} cannot be used: {exc.strerror or exc}; "
+                                 "choose another port (or host)") from None
+    return sock
+
+
+def serve(app, sock: socket.socket) -> None:
+    """Run ``app`` with uvicorn on the bound ``sock`` until interrupted."""
     import uvicorn
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -49,16 +49,22 @@ def cmd_serve(args) -> int:
                           "pip install 'petnet[serve]'") from None
     from pathlib import Path
 
-    from petnet.serve.app import serve
+    from petnet.serve.app import create_app, listen, serve
     from petnet.serve.service import Config, default_data_dir
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     config = Config(data_dir=data_dir, model=Path(args.model) if args.model else None, token=args.token)
+    sock = listen(args.host, args.port)
+    app = create_app(config)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token:
         print(f"note: listening on {args.host} without --token: anyone who can reach this port can "
               "change your classes and models")
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"petnet serve: http://{host}:{args.port}/  (API docs: /docs; data: {data_dir}; "
           "Ctrl-C stops)", flush=True)
-    serve(config, host=args.host, port=args.port)
+    try:
+        serve(app, sock)
+    except KeyboardInterrupt:   # uvicorn re-raises Ctrl-C after a clean shutdown
+        pass
+    print("petnet serve: stopped (everything taught is kept in the data folder)")
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,13 +46,11 @@ class Service:
         self.store = Store(config.data_dir)
         self.backbones = engine.Backbones(config.backbone_factory)
         self.base = engine.load_recognizer(config.model, backbones=self.backbones)
-        self._swap = threading.Lock()
-        self.version, self.recognizer = None, self.base
+        self._active = (None, self.base)     # (version, recognizer): replaced as one reference
         if self.store.active:
             try:
-                self.recognizer = engine.load_recognizer(self.store.model_file(self.store.active),
-                                                         backbones=self.backbones)
-                self.version = self.store.active
+                self._active = (self.store.active, engine.load_recognizer(
+                    self.store.model_file(self.store.active), backbones=self.backbones))
             except PetnetError:   # a damaged model file: serve the base model, keep the file
                 pass
         self.trainer = Trainer(self.store, self.backbones, self._swap_in, self.base.arch)
@@ -73,12 +70,19 @@ class Service:
         self.decoder.shutdown(wait=True)
 
     # -- models --------------------------------------------------------------------------------
+    @property
+    def version(self) -> str | None:
+        return self._active[0]
+
+    @property
+    def recognizer(self):
+        return self._active[1]
+
     def _swap_in(self, version, recognizer) -> None:
-        with self._swap:
-            self.version, self.recognizer = version, recognizer
+        self._active = (version, recognizer)
 
     def model_info(self) -> dict:
-        rec, version = self.recognizer, self.version
+        version, rec = self._active
         return {"version": version or "base", "base": self.base_name(), "architecture": rec.arch,
                 "labels": rec.labels, "names": [rec.names.get(lab, lab) for lab in rec.labels],
                 "test_views": list(rec.test_views), "previous": self.store.previous or "base",
@@ -134,11 +138,7 @@ class Service:
         out = []
         for name, data in uploads:
             try:
-                fmt = await loop.run_in_executor(self.decoder, self._check_photo, data)
-                if fmt not in EXTENSIONS:
-                    raise PetnetError(f"{fmt} photos cannot be used for training; send JPEG, PNG, "
-                                      "WebP, BMP, GIF or TIFF")
-                photo_id = self.store.add_photo(class_id, data, EXTENSIONS[fmt])
+                photo_id = await loop.run_in_executor(self.decoder, self._keep_photo, class_id, data)
                 out.append({"path": name, "id": photo_id})
             except PetnetError as exc:
                 out.append({"path": name, "error": str(exc)})
@@ -147,7 +147,10 @@ class Service:
                                                                        for r in out))
         return out
 
-    def _check_photo(self, data) -> str:
+    def _keep_photo(self, class_id, data) -> str:
         fmt = image_format(data, self.limits.max_pixels)
+        if fmt not in EXTENSIONS:
+            raise PetnetError(f"{fmt} photos cannot be used for training; send JPEG, PNG, WebP, BMP, "
+                              "GIF or TIFF")
         self.base.prepare(data)     # decodes fully: truncated or corrupt photos are refused here
-        return fmt
+        return self.store.add_photo(class_id, data, EXTENSIONS[fmt])

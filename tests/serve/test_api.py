@@ -279,11 +279,23 @@ def test_one_job_at_a_time(start_server):
     assert s.request("GET", "/api/train")[2]["state"] == "done"
 
 
-@pytest.mark.parametrize("flag", [["--help"]])
-def test_cli_help_lists_the_flags(flag, capsys):
+def test_cli(capsys, monkeypatch):
+    import socket
+    import sys
+
     from petnet.cli import main
     with pytest.raises(SystemExit):
-        main(["serve", *flag])
+        main(["serve", "--help"])
     out = capsys.readouterr().out
     for f in ("--host", "--port", "--model", "--data-dir", "--token"):
         assert f in out
+    with socket.socket() as busy:                        # a port in use: one error line
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--data-dir", "unused"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: --port {port} on 127.0.0.1 cannot be used") and "in use" in err
+    monkeypatch.setitem(sys.modules, "fastapi", None)    # without the extra: how to get it
+    assert main(["serve"]) == 2
+    assert "pip install 'petnet[serve]'" in capsys.readouterr().err
