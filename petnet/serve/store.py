@@ -95,6 +95,8 @@ class Store:
         path = self.root / name
         if not path.exists():
             return default
+        if not path.is_file():   # a FIFO or device would block or never end
+            raise PetnetError(f"{path} is not a regular file; remove it")
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -142,7 +144,7 @@ class Store:
         folder = self.photos_dir / class_id
         if not CLASS_ID.match(class_id) or not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if PHOTO_ID.match(p.name))
+        return sorted(p.name for p in folder.iterdir() if PHOTO_ID.match(p.name) and p.is_file())
 
     def add_photo(self, class_id: str, data: bytes, ext: str) -> str:
         """Store a photo's bytes under its content hash; returns the photo id (``sha1.ext``)."""
