@@ -14,6 +14,7 @@ import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -164,5 +165,4 @@ def listen(host: str, port: int) -> socket.socket:
 
 def serve(app, sock: socket.socket) -> None:
     """Run ``app`` with uvicorn on the bound ``sock`` until interrupted."""
-    import uvicorn
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -7,6 +7,7 @@ command runs, so ``petnet --help`` stays fast and works without them.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from petnet.cli import add_command, add_flag, positive_int
 from petnet.errors import PetnetError
@@ -47,8 +48,6 @@ def cmd_serve(args) -> int:
     except ImportError as exc:
         raise PetnetError(f"petnet serve needs the web extra ({exc.name} is missing): "
                           "pip install 'petnet[serve]'") from None
-    from pathlib import Path
-
     from petnet.serve.app import create_app, listen, serve
     from petnet.serve.service import Config, default_data_dir
 

@@ -17,8 +17,11 @@ Backbones are loaded once per architecture and shared by every model and by trai
 
 from __future__ import annotations
 
+import atexit
 import io
+import itertools
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -27,11 +30,31 @@ import numpy as np
 
 from petnet.errors import PetnetError
 from petnet.image_file import ImageError
+from petnet.pets.backbone import Backbone, load_views
+from petnet.pets.dataset import scan_image_dir
+from petnet.pets.head import predict_proba
+from petnet.pets.model_file import PetModel, load_model, save_model, write_labels
+from petnet.pets.names import display_name, read_names
 from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES
+from petnet.pets.preprocess import preprocess_id
+from petnet.pets.retrain import default_head_kwargs, load_features, train_head, views_for
 
 __all__ = ["ImageError", "Backbones", "load_recognizer", "retrain"]
 
 TOP = 3
+_UPLOADS: str | None = None      # a private (0700) folder for decoding uploads, one per process
+_NUMBERS = itertools.count()
+_UPLOADS_LOCK = threading.Lock()
+
+
+def _upload_path() -> str:
+    """A fresh file name in the private upload folder (never an upload's own name)."""
+    global _UPLOADS
+    with _UPLOADS_LOCK:
+        if _UPLOADS is None:
+            _UPLOADS = tempfile.mkdtemp(prefix="petnet-serve-")
+            atexit.register(shutil.rmtree, _UPLOADS, True)
+    return os.path.join(_UPLOADS, f"{next(_NUMBERS)}.upload")
 
 
 class Backbones:
@@ -48,29 +71,21 @@ class Backbones:
                 if self._factory is not None:
                     self._made[arch] = self._factory(arch)
                 else:
-                    from petnet.pets.backbone import Backbone
                     self._made[arch] = Backbone(arch)
             return self._made[arch]
 
 
 class _Recognizer:
     def __init__(self, model_path, names: dict[str, str], backbones: Backbones):
-        from petnet.pets.model_file import load_model
         m = load_model(model_path)
         self.arch, self.labels, self.test_views = m.arch, list(m.labels), tuple(m.test_views)
         self._W, self._b = m.W, m.b
         self.names = {lab: names[lab] for lab in self.labels if names.get(lab)}
         self._backbones = backbones
-        self._tmp = tempfile.mkdtemp(prefix="petnet-serve-")   # private (0700): decoded uploads
-        self._count = 0
-        self._count_lock = threading.Lock()
 
     def prepare(self, data: bytes) -> np.ndarray:
         """Decode a photo's bytes and preprocess each test view: ``(V, S, S, 3)`` float32."""
-        from petnet.pets.backbone import load_views
-        with self._count_lock:
-            self._count += 1
-            tmp = os.path.join(self._tmp, f"{self._count}.upload")
+        tmp = _upload_path()
         try:
             with open(tmp, "wb") as f:
                 f.write(data)
@@ -83,8 +98,6 @@ class _Recognizer:
 
     def predict_prepared(self, prepared, sources) -> list[dict]:
         """Photos prepared by :meth:`prepare` -> one ``predict --json`` object each (one backbone call)."""
-        from petnet.pets.head import predict_proba
-        from petnet.pets.names import display_name
         V = len(self.test_views)
         batch = np.concatenate(list(prepared))
         feats = self._backbones.get(self.arch).features(batch).reshape(len(prepared), V, -1)
@@ -102,7 +115,6 @@ def load_recognizer(model_path=None, *, names=None, backbones: Backbones):
     """The recognizer of a model file (``None``: petnet's embedded 37-breed model).
     ``names``: ``{label: display name}`` (default: the embedded model's Chinese breed names)."""
     if names is None:
-        from petnet.pets.names import read_names
         names = read_names(DEFAULT_NAMES)
     return _Recognizer(DEFAULT_MODEL if model_path is None else model_path, names, backbones)
 
@@ -113,10 +125,6 @@ def retrain(image_dir, output_graph, output_labels, *, backbones: Backbones, bot
     the mirrored view) and write ``output_graph`` + ``output_labels``. ``log(phase, step, total)``
     reports progress. Returns ``{"classes", "images", "skipped", "train_accuracy", "cross_entropy"}``.
     Raises ``PetnetError`` (too few classes or photos, training diverged)."""
-    from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.model_file import PetModel, save_model, write_labels
-    from petnet.pets.preprocess import preprocess_id
-    from petnet.pets.retrain import default_head_kwargs, load_features, train_head, views_for
 
     log = log or (lambda phase, step, total: None)
     image_set = scan_image_dir(image_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ class Config:
     max_batch: int = 32
     max_wait: float = 0.05
     decode_threads: int = 2
-    backbone_factory: object = None    # arch -> backbone (tests); None: the real network
+    backbone_factory: Callable | None = None   # arch -> backbone (tests); None: the real network
 
 
 class Service:

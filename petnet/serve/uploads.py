@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from PIL import Image
+
 from petnet.errors import PetnetError
 from petnet.image_file import FORMATS
 
@@ -54,7 +56,6 @@ def safe_name(name, index: int) -> str:
 def image_format(data: bytes, max_pixels: int) -> str:
     """Pillow's format name of a photo's bytes, from its header only; ``PetnetError`` when it is no
     image Pillow reads or has more than ``max_pixels`` pixels."""
-    from PIL import Image
     if not data:
         raise PetnetError("empty file")
     try:

@@ -299,3 +299,18 @@ def test_cli(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "fastapi", None)    # without the extra: how to get it
     assert main(["serve"]) == 2
     assert "pip install 'petnet[serve]'" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_is_a_500_and_the_server_goes_on(start_server, monkeypatch):
+    s = start_server()
+    rec = s.service.recognizer
+    real = rec.predict_prepared
+
+    def broken(prepared, sources):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(rec, "predict_prepared", broken)
+    status, _, out = s.predict(("a.png", photo(RED)))
+    assert status == 500 and "RuntimeError" in out["detail"]
+    monkeypatch.setattr(rec, "predict_prepared", real)
+    status, _, out = s.predict(("a.png", photo(RED)))
+    assert status == 200 and len(out[0]["top"]) == 3
