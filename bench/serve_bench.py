@@ -3,18 +3,21 @@
 Starts ``petnet serve`` (a subprocess, fresh data folder, free loopback port), then in one run:
 
 * offline throughput: the same photos through ``petnet predict``'s recognizer in this process
-  (one batched pass, decoding overlapped; the model's load not counted), best of ``--reps``;
+  (one batched pass, decoding overlapped; the model's load not counted), best of ``--reps``,
+  before and after every stage (a shared machine's speed drifts: each stage is compared with the
+  faster of its two neighbouring offline passes);
 * the server at concurrency 1, 8 and 32: each of C clients keeps one HTTP connection and sends
   one photo per request (``POST /api/predict``), as fast as answers come back; throughput,
   p50 / p99 latency, errors (any non-200 answer or an answer without a top 3);
-* the server's memory (VmRSS of its process) every 500 requests of the concurrency-32 stage.
+* a memory soak: ``--requests`` more at concurrency 32, the server's memory (VmRSS of its
+  process) every 500 requests.
 
 Every loop is bounded by a request count, and the script stops the server itself. The client is
 a minimal asyncio HTTP/1.1 client (pre-encoded requests) so it takes little of the CPU the server
 needs; it still shares the machine with the server, which the offline pass does not.
 
-    .venv/bin/python bench/serve_bench.py                     # 1000 requests at concurrency 32
-    .venv/bin/python bench/serve_bench.py --requests 5000     # the memory soak (~2-3 min here)
+    .venv/bin/python bench/serve_bench.py                     # a 1000-request memory soak
+    .venv/bin/python bench/serve_bench.py --requests 5000     # the 5,000-request soak
 """
 
 from __future__ import annotations
@@ -133,13 +136,16 @@ def offline(paths, reps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=1000, help="requests at concurrency 32 (default %(default)s)")
-    ap.add_argument("--small", type=int, default=200, help="requests at concurrency 1 and 8 (default %(default)s)")
+    ap.add_argument("--requests", type=int, default=1000,
+                    help="requests of the memory soak at concurrency 32 (default %(default)s)")
+    ap.add_argument("--small", type=int, default=100, help="requests at concurrency 1 and 8 (default %(default)s)")
+    ap.add_argument("--stage", type=int, default=500,
+                    help="requests of the concurrency-32 throughput stage (default %(default)s)")
     ap.add_argument("--images", type=int, default=64, help="distinct photos sent (default %(default)s)")
     ap.add_argument("--reps", type=int, default=2, help="offline passes, best counts (default %(default)s)")
     args = ap.parse_args()
-    if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000):
-        sys.exit("--requests must be 1..100000 and --small 1..10000")
+    if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000 and 1 <= args.stage <= 10_000):
+        sys.exit("--requests must be 1..100000, --small and --stage 1..10000")
 
     paths = pet_photos(args.images)
     port = free_port()
@@ -165,31 +171,36 @@ def main():
         requests = [request_bytes(p, port) for p in paths]
         print(f"petnet serve on 127.0.0.1:{port}, {len(paths)} distinct photos (Oxford pets, "
               f"JPEG ~{np.mean([p.stat().st_size for p in paths]) / 1024:.0f} KB), {os.cpu_count()} CPUs")
-        asyncio.run(load(port, requests, 8, 64))               # warm-up
-        off = offline(paths, args.reps)
-        print(f"offline predict (Recognizer.recognize, one batched pass): {off:.1f} photos/s")
+        asyncio.run(load(port, requests, 32, 256))             # warm-up (the runtime's buffers)
+        # each stage is bracketed by offline passes (the machine may be shared: its speed drifts);
+        # the faster of the two neighbouring offline passes is the reference (conservative)
+        offs = [offline(paths, args.reps)]
         rows = []
-        for conc, total in ((1, args.small), (8, args.small), (32, args.requests)):
-            rss = []
-
-            def sample(n, conc=conc, rss=rss):
-                if conc == 32 and n % 500 == 0:
-                    rss.append((n, rss_mib(server.pid)))
-            rss.append((0, rss_mib(server.pid)))
-            r = asyncio.run(load(port, requests, conc, total, sample))
-            rows.append((conc, r, rss))
+        for conc, total in ((1, args.small), (8, args.small), (32, args.stage)):
+            r = asyncio.run(load(port, requests, conc, total))
+            offs.append(offline(paths, args.reps))
+            rows.append((conc, r, max(offs[-2:])))
+        print("offline predict (Recognizer.recognize, one batched pass), before and after each stage: "
+              + ", ".join(f"{o:.1f}" for o in offs) + " photos/s")
         print()
-        print("| concurrency | requests | photos/s | vs offline | p50 ms | p99 ms | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for conc, r, _ in rows:
-            print(f"| {conc} | {r['requests']} | {r['per_s']:.1f} | {r['per_s'] / off:.2f}x | "
+        print("| concurrency | requests | photos/s | offline photos/s | vs offline | p50 ms | p99 ms | errors |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for conc, r, off in rows:
+            print(f"| {conc} | {r['requests']} | {r['per_s']:.1f} | {off:.1f} | {r['per_s'] / off:.2f}x | "
                   f"{r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} |")
-        for conc, r, _ in rows:
+        rss = [(0, rss_mib(server.pid))]
+
+        def sample(n):
+            if n % 500 == 0:
+                rss.append((n, rss_mib(server.pid)))
+        soak = asyncio.run(load(port, requests, 32, args.requests, sample))
+        print(f"| 32 (memory soak) | {soak['requests']} | {soak['per_s']:.1f} | | | {soak['p50']:.0f} | "
+              f"{soak['p99']:.0f} | {soak['errors']} |")
+        for conc, r, _ in rows + [(32, soak, None)]:
             if r["errors"]:
                 print(f"errors at concurrency {conc}: {r['error_examples']}")
-        rss = rows[-1][2]
         print()
-        print("server memory (VmRSS) during the concurrency-32 stage: "
+        print("server memory (VmRSS) during the soak: "
               + ", ".join(f"{mib:.0f} MiB after {n}" for n, mib in rss))
         if len(rss) >= 3:
             print(f"growth from request {rss[1][0]} to {rss[-1][0]}: {rss[-1][1] - rss[1][1]:+.0f} MiB")
