@@ -2,13 +2,14 @@
 
 Starts ``petnet serve`` (a subprocess, fresh data folder, free loopback port), then in one run:
 
-* offline throughput: the same photos through ``petnet predict``'s recognizer in this process
-  (one batched pass, decoding overlapped; the model's load not counted), best of ``--reps``,
-  before and after every stage (a shared machine's speed drifts: each stage is compared with the
-  faster of its two neighbouring offline passes);
 * the server at concurrency 1, 8 and 32: each of C clients keeps one HTTP connection and sends
   one photo per request (``POST /api/predict``), as fast as answers come back; throughput,
-  p50 / p99 latency, errors (any non-200 answer or an answer without a top 3);
+  p50 / p99 latency, errors (any non-200 answer or an answer without a top 3), and the server's
+  CPU time per photo;
+* against offline throughput: the same photos through ``petnet predict``'s recognizer in this
+  process (one batched pass, decoding overlapped; the model's load not counted), interleaved with
+  the server's requests in ``--rounds`` rounds, so that a shared machine's drifting speed hits both
+  alike;
 * a memory soak: ``--requests`` more at concurrency 32, the server's memory (VmRSS of its
   process) every 500 requests.
 
@@ -118,34 +119,60 @@ async def load(port, requests, concurrency, total, on_count=lambda n: None):
     lat = np.array(latencies) * 1000
     return {"requests": len(latencies), "seconds": wall, "per_s": len(latencies) / wall,
             "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)), "errors": len(errors),
-            "error_examples": errors[:3]}
+            "error_examples": errors[:3], "latencies": lat}
 
 
-def offline(paths, reps):
-    from petnet.pets.predict import Recognizer
-    rec = Recognizer()
-    rec.recognize(paths[:8], quiet=True)        # load the network, warm up
-    best = 0.0
-    for _ in range(reps):
-        t0 = time.perf_counter()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stage(rec, paths, port, requests, server_pid, conc, n, rounds):
+    """``rounds`` x (one offline pass over ``paths``, then ``n`` requests at concurrency ``conc``),
+    interleaved so that a shared machine's drifting speed hits both alike."""
+    off_n = off_t = off_cpu = srv_n = srv_t = srv_cpu = cli_cpu = 0.0
+    lat, errors = [], 0
+    for _ in range(rounds):
+        t0, c0 = time.perf_counter(), time.process_time()
         preds, failures = rec.recognize(paths, quiet=True)
-        best = max(best, len(preds) / (time.perf_counter() - t0))
+        off_t += time.perf_counter() - t0
+        off_cpu += time.process_time() - c0
+        off_n += len(preds)
         assert not failures
-    return best
+        s0, c0 = cpu_seconds(server_pid), time.process_time()
+        r = asyncio.run(load(port, requests, conc, n))
+        srv_cpu += cpu_seconds(server_pid) - s0
+        cli_cpu += time.process_time() - c0
+        srv_n += r["requests"]
+        srv_t += r["seconds"]
+        lat.append(r["latencies"])
+        errors += r["errors"]
+        if r["errors"]:
+            print(f"errors at concurrency {conc}: {r['error_examples']}")
+    lat = np.concatenate(lat)
+    return {"conc": conc, "requests": int(srv_n), "per_s": srv_n / srv_t, "offline": off_n / off_t,
+            "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)), "errors": errors,
+            "cpu_ms": 1000 * srv_cpu / srv_n, "client_ms": 1000 * cli_cpu / srv_n,
+            "offline_cpu_ms": 1000 * off_cpu / off_n}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=1000,
                     help="requests of the memory soak at concurrency 32 (default %(default)s)")
-    ap.add_argument("--small", type=int, default=100, help="requests at concurrency 1 and 8 (default %(default)s)")
-    ap.add_argument("--stage", type=int, default=500,
-                    help="requests of the concurrency-32 throughput stage (default %(default)s)")
+    ap.add_argument("--small", type=int, default=32,
+                    help="requests per round at concurrency 1 and 8 (default %(default)s)")
+    ap.add_argument("--stage", type=int, default=128,
+                    help="requests per round at concurrency 32 (default %(default)s)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of (offline pass, server requests) per concurrency (default %(default)s)")
     ap.add_argument("--images", type=int, default=64, help="distinct photos sent (default %(default)s)")
-    ap.add_argument("--reps", type=int, default=2, help="offline passes, best counts (default %(default)s)")
     args = ap.parse_args()
-    if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000 and 1 <= args.stage <= 10_000):
-        sys.exit("--requests must be 1..100000, --small and --stage 1..10000")
+    if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000 and 1 <= args.stage <= 10_000
+            and 1 <= args.rounds <= 100):
+        sys.exit("--requests must be 1..100000, --small and --stage 1..10000, --rounds 1..100")
 
     paths = pet_photos(args.images)
     port = free_port()
@@ -171,23 +198,20 @@ def main():
         requests = [request_bytes(p, port) for p in paths]
         print(f"petnet serve on 127.0.0.1:{port}, {len(paths)} distinct photos (Oxford pets, "
               f"JPEG ~{np.mean([p.stat().st_size for p in paths]) / 1024:.0f} KB), {os.cpu_count()} CPUs")
+        from petnet.pets.predict import Recognizer
+        rec = Recognizer()
+        rec.recognize(paths[:8], quiet=True)                   # load the network, warm up
         asyncio.run(load(port, requests, 32, 256))             # warm-up (the runtime's buffers)
-        # each stage is bracketed by offline passes (the machine may be shared: its speed drifts);
-        # the faster of the two neighbouring offline passes is the reference (conservative)
-        offs = [offline(paths, args.reps)]
-        rows = []
-        for conc, total in ((1, args.small), (8, args.small), (32, args.stage)):
-            r = asyncio.run(load(port, requests, conc, total))
-            offs.append(offline(paths, args.reps))
-            rows.append((conc, r, max(offs[-2:])))
-        print("offline predict (Recognizer.recognize, one batched pass), before and after each stage: "
-              + ", ".join(f"{o:.1f}" for o in offs) + " photos/s")
+        rows = [stage(rec, paths, port, requests, server.pid, conc, n, args.rounds)
+                for conc, n in ((1, args.small), (8, args.small), (32, args.stage))]
         print()
-        print("| concurrency | requests | photos/s | offline photos/s | vs offline | p50 ms | p99 ms | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for conc, r, off in rows:
-            print(f"| {conc} | {r['requests']} | {r['per_s']:.1f} | {off:.1f} | {r['per_s'] / off:.2f}x | "
-                  f"{r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} |")
+        print("| concurrency | requests | served photos/s | offline photos/s | served / offline | "
+              "p50 ms | p99 ms | errors | server CPU ms/photo (+ client) | offline CPU ms/photo |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['conc']} | {r['requests']} | {r['per_s']:.1f} | {r['offline']:.1f} | "
+                  f"{r['per_s'] / r['offline']:.2f}x | {r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} | "
+                  f"{r['cpu_ms']:.0f} (+{r['client_ms']:.0f}) | {r['offline_cpu_ms']:.0f} |")
         rss = [(0, rss_mib(server.pid))]
 
         def sample(n):
@@ -195,10 +219,9 @@ def main():
                 rss.append((n, rss_mib(server.pid)))
         soak = asyncio.run(load(port, requests, 32, args.requests, sample))
         print(f"| 32 (memory soak) | {soak['requests']} | {soak['per_s']:.1f} | | | {soak['p50']:.0f} | "
-              f"{soak['p99']:.0f} | {soak['errors']} |")
-        for conc, r, _ in rows + [(32, soak, None)]:
-            if r["errors"]:
-                print(f"errors at concurrency {conc}: {r['error_examples']}")
+              f"{soak['p99']:.0f} | {soak['errors']} | | |")
+        if soak["errors"]:
+            print(f"errors in the soak: {soak['error_examples']}")
         print()
         print("server memory (VmRSS) during the soak: "
               + ", ".join(f"{mib:.0f} MiB after {n}" for n, mib in rss))

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 class MicroBatcher:
     """``await batcher.predict(recognizer, preparing, source) -> dict`` (one photo)."""
 
-    def __init__(self, max_batch: int = 32, max_wait: float = 0.05):
+    def __init__(self, max_batch: int = 32, max_wait: float = 0.2):
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.batches = 0          # backbone calls made

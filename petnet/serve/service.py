@@ -35,7 +35,7 @@ class Config:
     token: str | None = None
     limits: Limits = Limits()
     max_batch: int = 32
-    max_wait: float = 0.05
+    max_wait: float = 0.2
     decode_threads: int = 2
     backbone_factory: Callable | None = None   # arch -> backbone (tests); None: the real network
 
