@@ -35,6 +35,9 @@ CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' blob: da
        b"object-src 'none'; frame-ancestors 'none'")
 
 
+LINGER_BYTES = 16 * 2**20   # of a refused body read and dropped, so that the client sees the 413
+
+
 class BodyLimit:
     """ASGI middleware: a request body larger than ``max_bytes`` is answered 413 before it is
     parsed (by its Content-Length, or while it streams in when there is none)."""
@@ -48,7 +51,8 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await _too_large(send, self.max_bytes)
+            await _too_large(send, self.max_bytes)
+            return await _drain(receive)
         seen, answered = 0, False
 
         async def counted():
@@ -67,6 +71,21 @@ class BodyLimit:
                 await send(message)
 
         await self.app(scope, counted, unless_answered)
+        if answered:
+            await _drain(receive)
+
+
+async def _drain(receive, limit: int = LINGER_BYTES) -> None:
+    """Read and drop up to ``limit`` more bytes of a refused body, so that the client, still
+    sending, gets the 413 answer instead of a connection reset (a "lingering close")."""
+    read = 0
+    while read <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _too_large(send, max_bytes):
