@@ -51,8 +51,9 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
-            return await _drain(receive)
+            if length.isdigit() and int(length) <= self.max_bytes + LINGER_BYTES:
+                await _drain(receive)
+            return await _too_large(send, self.max_bytes)
         seen, answered = 0, False
 
         async def counted():
@@ -62,6 +63,8 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:   # answer now; to the app the client has gone away
                     answered = True
+                    if message.get("more_body", False):
+                        await _drain(receive)
                     await _too_large(send, self.max_bytes)
                     return {"type": "http.disconnect"}
             return message
@@ -71,13 +74,12 @@ class BodyLimit:
                 await send(message)
 
         await self.app(scope, counted, unless_answered)
-        if answered:
-            await _drain(receive)
 
 
 async def _drain(receive, limit: int = LINGER_BYTES) -> None:
-    """Read and drop up to ``limit`` more bytes of a refused body, so that the client, still
-    sending, gets the 413 answer instead of a connection reset (a "lingering close")."""
+    """Read and drop up to ``limit`` more bytes of a refused body before answering, so that a
+    client still sending gets the 413 instead of a connection reset (closing a connection with
+    unread data resets it). Bodies larger than that are answered at once."""
     read = 0
     while read <= limit:
         message = await receive()
