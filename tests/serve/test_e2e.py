@@ -85,7 +85,7 @@ def test_page_in_headless_chromium(start_server, tmp_path):
             assert [c.query_selector(".file").text_content() for c in cards] == ["pug_168.jpg", "Persian_143.jpg"]
             first = [c.query_selector(".guess .primary").text_content() for c in cards]
             assert first == ["巴哥犬", "波斯猫"]
-            assert cards[0].query_selector(".verdict").text_content() == "可能是: 巴哥犬"
+            assert cards[0].query_selector(".verdict").text_content() == "可能是: 巴哥犬 · 物种: 狗"   # species shown
             page.click("#lang")                                  # the English switch
             assert page.query_selector(".result .guess .primary").text_content() == "pug"
             assert page.query_selector("h1").text_content() == "petnet pet recognition"
@@ -99,7 +99,7 @@ def test_page_in_headless_chromium(start_server, tmp_path):
             # the open-world answers (is_pet, species, imagenet_top, unsure) are shown when present
             verdicts = page.evaluate("""() => [
               {path: "cup.jpg", top: [{label: "pug", name: "巴哥犬", score: 0.2}], is_pet: false,
-               pet_score: 0.01, species: null, imagenet_top: [{label: "espresso", name: "浓缩咖啡", score: 0.81}]},
+               pet_score: 0.01, species: null, imagenet_top: {label: "espresso", name: "浓缩咖啡", score: 0.81}},
               {path: "tabby.jpg", top: [{label: "Persian", name: "波斯猫", score: 0.4}], is_pet: true,
                pet_score: 0.99, species: "cat", unsure: true},
             ].map(r => { const card = addCard(new File([], r.path), document.body); renderResult(card, r);
