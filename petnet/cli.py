@@ -145,6 +145,30 @@ def flag_for(args, param: str) -> str | None:
     return None
 
 
+def check_outputs(args, *, pictures=(), files=(), inputs=()) -> None:
+    """Refuse, before any work, output paths that are almost certainly a mistake (a folder, a
+    name ending in ``/``, a FIFO or device, a picture without a picture extension) and outputs that
+    would overwrite an input or each other, however spelled. ``pictures`` / ``files`` / ``inputs``
+    name flag dests of ``args``; unset ones are skipped. Messages name the flags."""
+    from petnet.plotting import check_picture_path
+    from petnet.safe_io import check_distinct, check_output_file, printable
+
+    def given(dests):
+        named = {}
+        for dest in dests:
+            value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
+            for path in (value if isinstance(value, (list, tuple)) else [value] if value else []):
+                named[flag if not isinstance(value, (list, tuple)) else printable(os.fspath(path))] = path
+        return named
+    outs = given(pictures)
+    for flag, path in outs.items():
+        check_picture_path(path, flag)
+    for flag, path in given(files).items():
+        check_output_file(path, flag)
+        outs[flag] = path
+    check_distinct(given(inputs), outs)
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -98,7 +98,14 @@ def open_regular(path, what: str = "file", *, error=PetnetError) -> BinaryIO:
         fd = os.open(path, flags)
     except IsADirectoryError:
         raise error(f"{_label(what, path)} is a folder, not a regular file; give the path of a file") from None
-    except OSError as exc:
+    except OSError as exc:      # a socket cannot be opened at all (ENXIO): say what it is
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            raise error(f"{_label(what, path)} is {file_kind(mode)}, not a regular file; "
+                        "give the path of a file") from None
         raise _stat_error(exc, what, path, error) from None
     try:
         st = os.fstat(fd)
