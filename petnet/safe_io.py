@@ -63,6 +63,9 @@ def _stat_error(exc: OSError, what: str, path, error) -> PetnetError:
         if os.path.islink(path):
             return error(f"{label} is a symbolic link to {printable(os.readlink(path))}, which does not "
                          "exist; fix the link or give the real file")
+        if any(c in os.fspath(path) for c in "*?["):
+            return error(f"{label} does not exist: no file matches this pattern (a shell passes a pattern "
+                         "that matches nothing as it is); check the pattern and the folder")
         return error(f"{label} does not exist; check the path")
     if exc.errno == errno.ENOTDIR:
         return error(f"{label} does not exist: a part of the path is a file, not a folder; check the path")

@@ -56,15 +56,17 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 def cmd_filter(args) -> int:
     from petnet.filters.api import FILTERS, filter_file
+    from petnet.safe_io import check_distinct, printable
 
     spec = FILTERS.get(args.kernel)
     params = {name: getattr(args, name) for name in spec.defaults if getattr(args, name) is not None}
     if "sigma_color" in params:          # grey levels on the command line, [0, 1] pixels in the library
         params["sigma_color"] /= 255.0
     compare = True if args.compare == "auto" else args.compare
+    check_distinct({"IMAGE": args.image}, {"--out": args.out, "--compare": compare if compare is not True else None})
     done = filter_file(args.image, args.out, args.kernel, compare=compare, **params)
-    print(f"wrote {done.out} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
+    print(f"wrote {printable(done.out)} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
           f"{done.seconds:.2f} s)")
     if done.compare:
-        print(f"wrote {done.compare} (original | {done.kernel})")
+        print(f"wrote {printable(done.compare)} (original | {done.kernel})")
     return 0
