@@ -157,7 +157,9 @@ def check_outputs(args, *, pictures=(), files=(), inputs=()) -> None:
         named = {}
         for dest in dests:
             value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
-            for path in (value if isinstance(value, (list, tuple)) else [value] if value else []):
+            if value == "":        # "$OUT" with OUT unset: not "no output", a mistake
+                raise PetnetError(f"{flag} is empty: no path was given (an unset shell variable?); give a path")
+            for path in (value if isinstance(value, (list, tuple)) else [] if value is None else [value]):
                 named[flag if not isinstance(value, (list, tuple)) else printable(os.fspath(path))] = path
         return named
     outs = given(pictures)

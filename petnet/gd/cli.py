@@ -126,9 +126,10 @@ def _load(args, pictures=("plot",)):
     from petnet.gd.data import example_path, load_xy
     from petnet.safe_io import printable
     check_outputs(args, pictures=pictures, inputs=("data",))
-    path = args.data or example_path()
+    given = args.data is not None          # --data "" (an unset variable) is refused, not the example
+    path = args.data if given else example_path()
     X, y, names = load_xy(path, args.x, args.y)
-    return X, y, names, (printable(path) if args.data else "bundled example of 16 Portland houses")
+    return X, y, names, (printable(path) if given else "bundled example of 16 Portland houses")
 
 
 def _spelled(exc):
