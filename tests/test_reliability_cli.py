@@ -244,3 +244,25 @@ def test_an_empty_output_path_is_refused(tmp_path, capsys):
     code, out, err = run(capsys, "gd", "surface", "--plot", "")
     assert code == 2 and out == "" and err == ("error: --plot is empty: no path was given (an unset shell "
                                                "variable?); give a path\n")
+
+
+# ----------------------------------------------------------------------------- numeric ranges
+def test_extreme_filter_parameters_are_refused_or_exact(tmp_path, photo, capsys):
+    import warnings
+
+    from petnet.filters import apply
+    img = np.random.default_rng(0).random((9, 11))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # no overflow, no 0/0 on the way
+        for kw in (dict(kernel="gaussian", sigma=1e-320), dict(kernel="gaussian", sigma=1e-300, size=5),
+                   dict(kernel="bilateral", sigma_space=1e-320)):
+            np.testing.assert_array_equal(apply(img, **kw), img)       # the limit: the identity
+        np.testing.assert_allclose(apply(img, "bilateral", sigma_color=1e-320), img, atol=1e-4)
+    with pytest.raises(ParamError, match="^amount must be at most 1e\\+06, got 1e\\+308"):
+        apply(img, "sharpen", amount=1e308)
+    for argv, message in ((["-k", "sharpen", "--amount", "1e308"], "--amount must be at most 1e+06"),
+                          (["-k", "gaussian", "--sigma", "1e6"], "--sigma must be at most 100"),
+                          (["-k", "mean", "--size", "100000"], "--size must be at most 1001")):
+        code, out, err = run(capsys, "filter", str(photo), *argv, "--out", str(tmp_path / "o.png"))
+        assert code == 2 and out == "" and err.startswith(f"error: {message}")
+    assert not (tmp_path / "o.png").exists()

@@ -28,7 +28,7 @@ from petnet.filters.figure import compare_figure
 from petnet.filters.image_io import check_output, load_image, save_image
 from petnet.plotting import check_picture_path
 from petnet.safe_io import check_distinct
-from petnet.filters.kernels import MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
+from petnet.filters.kernels import MAX_AMOUNT, MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
 from petnet.filters.smoothing import gaussian_blur, mean_blur
 from petnet.registry import Registry
 from petnet.validate import check_int, check_number
@@ -117,7 +117,7 @@ def _laplacian(size, border):
 
 @register("sharpen", "identity - amount * Laplacian, [[0,-1,0],[-1,5,-1],[0,-1,0]]", amount=1.0)
 def _sharpen(amount, border):
-    amount = check_number("amount", amount)
+    amount = check_number("amount", amount, min=-MAX_AMOUNT, max=MAX_AMOUNT)
     return lambda image: sharpen(image, amount, border)
 
 
