@@ -135,19 +135,19 @@ def load_split(folder, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         raise PetnetError(f"unknown MNIST split {split!r}; use 'train' or 'test'")
     folder = Path(folder)
     if not folder.is_dir():
-        raise PetnetError(f"MNIST folder {folder} does not exist; {WHERE}")
+        raise PetnetError(f"MNIST folder {printable(folder)} does not exist; {WHERE}")
     img_name, lab_name = FILES[split]
     images = read_idx(folder / img_name, IMAGES_MAGIC)
     labels = read_idx(folder / lab_name, LABELS_MAGIC)
     if images.ndim != 3:
-        raise PetnetError(f"{folder / img_name}: images need 3 dimensions (count, rows, cols), "
+        raise PetnetError(f"{printable(folder / img_name)}: images need 3 dimensions (count, rows, cols), "
                           f"the header has {images.ndim}")
     if labels.ndim != 1:
-        raise PetnetError(f"{folder / lab_name}: labels need 1 dimension, the header has {labels.ndim}")
+        raise PetnetError(f"{printable(folder / lab_name)}: labels need 1 dimension, the header has {labels.ndim}")
     if len(images) != len(labels):
-        raise PetnetError(f"{folder}: {len(images)} images in {img_name} but {len(labels)} labels in {lab_name}")
+        raise PetnetError(f"{printable(folder)}: {len(images)} images in {img_name} but {len(labels)} labels in {lab_name}")
     if labels.size and labels.max() > 9:
-        raise PetnetError(f"{folder / lab_name}: label {int(labels.max())} is not a digit 0-9")
+        raise PetnetError(f"{printable(folder / lab_name)}: label {int(labels.max())} is not a digit 0-9")
     return images, labels
 
 
@@ -303,5 +303,5 @@ def format_result(r: MnistResult) -> str:
     lines.append(f"time: {r.seconds:.1f} s wall, {r.cpu_seconds:.1f} s CPU "
                  f"(peak memory {r.max_rss_mib:.0f} MiB)")
     if r.saved:
-        lines.append(f"weights saved to {r.saved}")
+        lines.append(f"weights saved to {printable(r.saved)}")
     return "\n".join(lines)
