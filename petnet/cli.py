@@ -35,6 +35,7 @@ from petnet.errors import ParamError, PetnetError
 CHAPTERS = (
     "petnet.gd.cli",        # petnet gd ...             (chapter 2)
     "petnet.filters.cli",   # petnet filter ...         (chapter 3.1)
+    "petnet.haar.cli",      # petnet haar ...           (chapter 3.1.2)
     "petnet.nn.cli",        # petnet nn ..., backprop   (chapters 3-4)
     "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
     "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)

@@ -4,6 +4,8 @@
 * ``petnet gd compare``  -- every optimizer on the same data: table, loss curves, (a0, a1) paths
 * ``petnet gd surface``  -- optimizers on a non-convex function with a local minimum
 * ``petnet gd losses``   -- the talk's loss catalogue, value and gradient, printed and plotted
+* ``petnet gd field``    -- the gradient as a vector field over the loss, with the descent path
+* ``petnet gd talk``     -- the talk's own settings (lr 0.01, 1000 iterations, tol 1e-4, k = 100) run
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def register(subparsers) -> None:
         description="Chapter 2 of the talk: linear regression of house prices by gradient descent, "
                     "the optimizers that fix its flaws, and pictures of what they do.",
         epilog="Run 'petnet gd fit --help', 'petnet gd compare --help', 'petnet gd surface --help' or "
-               "'petnet gd losses --help'.")
+               "'petnet gd losses --help', 'petnet gd field --help' or 'petnet gd talk --help'.")
 
     fit = add_command(
         sub, "fit", cmd_fit, help="fit y = a0 + a1*x (+ ...) by gradient descent",
@@ -119,6 +121,35 @@ def register(subparsers) -> None:
         epilog="example:\n  petnet gd losses --plot losses.png")
     loss.add_argument("--plot", metavar="OUT.png", help="save the value and gradient curves")
     loss.add_argument("--show", action="store_true", help="open the plot in a window")
+
+    field = add_command(
+        sub, "field", cmd_field, help="the gradient as a vector field over the loss, with the descent path",
+        description="Talk 2.1.1: arrows of -grad L over the (a0, a1) plane of the house-price loss (area and "
+                    "price standardised), and plain gradient descent from the talk's a0 = a1 = 1 on top.",
+        epilog="example:\n  petnet gd field --plot field.png", params={"learning_rate": "lr", "n_steps": "steps"})
+    _add_data_args(field)
+    field.add_argument("--lr", type=number, default=0.1, help="learning rate of the path (default: 0.1)")
+    field.add_argument("--steps", type=positive_int, default=30, help="steps of the path (default: 30)")
+    field.add_argument("--grid", type=positive_int, default=15,
+                       help="arrows per side of the plotted lattice (default: 15, at most 101)")
+    field.add_argument("--plot", metavar="OUT.png", help="save the arrows, contours and path")
+    field.add_argument("--show", action="store_true", help="open the plot in a window")
+
+    talk = add_command(
+        sub, "talk", cmd_talk,
+        help="the talk's own settings run as given: lr 0.01, 1000 iterations, tol 1e-4, k = 100",
+        description="Run the talk's gradient descent with its own settings (2.2.4: learning rate 0.01, "
+                    "1000 iterations, tolerance 1e-4; 2.2.3: k = 100 iterations) on raw and on standardised "
+                    "data, and explain what happens from the eigenvalues of A^T A / N.",
+        epilog="example:\n  petnet gd talk --plot talk.png", params={"learning_rate": "lr"})
+    _add_data_args(talk)
+    talk.add_argument("--lr", type=number, default=0.01, help="learning rate (default: the talk's 0.01)")
+    talk.add_argument("--max-iter", type=positive_int, default=1000, help="budget (default: the talk's 1000)")
+    talk.add_argument("--tol", type=number, default=1e-4, help="tolerance (default: the talk's 1e-4)")
+    talk.add_argument("--k", type=positive_int, default=100,
+                      help="the other budget (default: the talk's k = 100)")
+    talk.add_argument("--plot", metavar="OUT.png", help="save the loss curves of both runs")
+    talk.add_argument("--show", action="store_true", help="open the plot in a window")
 
 
 def _load(args, pictures=("plot",)):
@@ -278,4 +309,87 @@ def cmd_losses(args) -> int:
         plot_losses(out=args.plot, show=args.show)
         if args.plot:
             print(f"\nplot: {args.plot}")
+    return 0
+
+
+def cmd_field(args) -> int:
+    import numpy as np
+    from petnet.gd.field import gradient_field, plot_gradient_field
+    X, y, names, path = _load(args)
+    f = gradient_field(X, y, learning_rate=args.lr, n_steps=args.steps, grid=args.grid)
+    lf = f.loss_function
+    print(f"data: {path} ({len(y)} samples), {args.y} ~ {names[0]}, both standardised")
+    print(f"loss L(a0, a1) = mean((a0 + a1*z - t)^2)/2; Hessian A^T A/N = identity, so -grad L points "
+          "straight at the minimum")
+    a0_min, a1_min = (round(float(v), 10) + 0.0 for v in f.minimum)     # no "-0.0000"
+    print(f"least squares: (a0, a1) = ({a0_min:.4f}, {a1_min:.4f}), L = {lf(*f.minimum):.6f}")
+    print(f"gradient descent, lr {f.learning_rate:g}, from the talk's a0 = a1 = 1 (dollars, sqft):")
+    print(f"{'step':>5} {'a0':>9} {'a1':>9} {'L':>10} {'|grad L|':>10}   {'intercept $':>12} {'$/sqft':>9}")
+    n = len(f.path) - 1
+    for k in sorted({0, 1, 2, 5, 10, 20, n} & set(range(n + 1))):
+        a0, a1 = f.path[k]
+        g = float(np.hypot(*lf.gradient(a0, a1)))
+        orig = lf.to_original(f.path[k])
+        print(f"{k:>5} {a0:>9.4f} {a1:>9.4f} {f.path_loss[k]:>10.6f} {g:>10.6f}   "
+              f"{orig[0]:>12.1f} {orig[1]:>9.3f}")
+    print(f"each step multiplies the distance to the minimum by {f.contraction:.6f} (= 1 - lr)")
+    if args.plot or args.show:
+        plot_gradient_field(f, out=args.plot, show=args.show)
+        if args.plot:
+            print(f"plot: {args.plot}")
+    return 0
+
+
+def cmd_talk(args) -> int:
+    from petnet.gd.talk_settings import plot_talk_settings, talk_settings
+    X, y, names, path = _load(args)
+    r = talk_settings(X, y, learning_rate=args.lr, max_iter=args.max_iter, tol=args.tol, k=args.k,
+                      feature_names=names)
+    print(f"data: {path} ({len(y)} samples), {args.y} ~ {', '.join(names)}")
+    print(f"the talk's settings: learning rate {r.learning_rate:g}, max_iterations {r.max_iter}, "
+          f"tolerance {r.tol:g}, k = {r.k} (2.2.3: \"run k = 100 iterations until it converges, otherwise "
+          "it failed\"); start a0 = a1 = 1; loss MSE/2 in dollars^2")
+    for run in (r.raw, r.scaled):
+        print()
+        print(f"{'standardised' if run.scaled else 'raw'} data: eigenvalues of A^T A/N "
+              + ", ".join(f"{v:.4g}" for v in run.eigenvalues)
+              + f"; condition number {run.condition_number:.3g}; stable only for lr < 2/lambda_max = "
+              f"{run.stable_below:.3g}")
+        print(f"  per step the error is multiplied by |1 - lr*lambda| <= {run.slowest_factor:.6g}")
+        if run.diverges:
+            times = run.learning_rate / run.stable_below
+            print(f"  DIVERGES: lr {run.learning_rate:g} is {times:.4g} times the "
+                  f"limit; the loss grows x{run.factor ** 2:.3g} per step "
+                  f"({run.loss_curve[0]:.4g} -> {run.loss_curve[1]:.4g} -> {run.loss_curve[2]:.4g} ...)"
+                  + (f" and is inf after {run.overflow_at} steps" if run.overflow_at else ""))
+        for b in r.budgets:
+            if run.theta_at[b] is None:
+                print(f"  after {b:>4} iterations: overflowed (inf), not converged")
+                continue
+            coef = ", ".join(f"{c:.6g}" for c in run.theta_at[b])
+            state = "converged" if run.converged_within(b) else "NOT converged"
+            print(f"  after {b:>4} iterations: {state}, loss {run.loss_at(b):.10g} "
+                  f"({run.loss_at(b) - run.min_loss:.3g} above the minimum), (a0, a1, ...) = ({coef})")
+        if run.iterations_needed is not None:
+            print(f"  converges after {run.iterations_needed} iterations")
+        else:
+            print("  never converges with this learning rate" if run.diverges else
+                  f"  not converged within {len(run.loss_curve) - 1} iterations")
+    lst = ", ".join(f"{c:.6g}" for c in r.scaled.lstsq)
+    print(f"\nleast squares (numpy lstsq): (a0, a1, ...) = ({lst}), loss {r.scaled.min_loss:.6g}")
+    print("why: each step multiplies the error along each eigenvector of A^T A/N by 1 - lr*lambda:")
+    for run in (r.raw, r.scaled):
+        what = "standardised" if run.scaled else "raw"
+        if run.diverges:
+            print(f"  {what}: lr*lambda_max = {run.learning_rate * run.lam_max:.4g} > 2, so every step "
+                  "multiplies "
+                  f"the error by {run.factor:.4g} instead of shrinking it")
+        else:
+            print(f"  {what}: the error shrinks by at most x{run.slowest_factor:.6g} per step, "
+                  "the loss change "
+                  f"falls below {r.tol:g} only after {run.iterations_needed} steps")
+    if args.plot or args.show:
+        plot_talk_settings(r, out=args.plot, show=args.show)
+        if args.plot:
+            print(f"plot: {args.plot}")
     return 0

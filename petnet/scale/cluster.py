@@ -31,11 +31,24 @@ def local_runtime_env() -> dict:
     return {"env_vars": {"PYTHONPATH": path}}
 
 
+def quiet_ray_data() -> None:
+    """Ray Data's own progress bars and INFO lines off: petnet reports progress itself."""
+    import logging
+
+    import ray.data
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    ctx.enable_auto_log_stats = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
 @contextlib.contextmanager
 def connected(address: str = "local", num_cpus: int | None = None):
     """Ray initialised for the ``with`` block; shut down afterwards only if this block started it."""
     ray = require_ray()
     address = check_address(address)
+    quiet_ray_data()
     if ray.is_initialized():
         yield ray
         return
