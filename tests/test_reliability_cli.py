@@ -149,18 +149,22 @@ def test_an_output_that_is_a_device_is_refused_before_training(tmp_path, capsys)
 
 # ----------------------------------------------------------------------------- checked before any work
 PICTURE_COMMANDS = [("gd", "fit", "--plot"), ("gd", "compare", "--plot"), ("gd", "compare", "--contour"),
-                    ("gd", "surface", "--plot"), ("gd", "losses", "--plot")]
+                    ("gd", "surface", "--plot"), ("gd", "losses", "--plot"), ("gd", "field", "--plot"),
+                    ("gd", "talk", "--plot"), ("denoise", "PHOTO", "--plot"), ("haar", "detect", "PHOTO", "--out")]
 
 
 @pytest.mark.parametrize("command", PICTURE_COMMANDS, ids=" ".join)
 @pytest.mark.parametrize("spelling", ["dir/", "dir", "noext", "x.txt"])
 def test_picture_paths_are_checked_before_any_work(tmp_path, capsys, monkeypatch, command, spelling):
+    photo = tmp_path / "in" / "p.png"
+    photo.parent.mkdir()
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(photo)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dir").mkdir()
-    *cmd, flag = command
+    *cmd, flag = [str(photo) if part == "PHOTO" else part for part in command]
     code, out, err = run(capsys, *cmd, flag, spelling)
     assert code == 2 and out == "" and err.startswith(f"error: {flag} {spelling}") and "Traceback" not in err
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["dir"]        # nothing written
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["dir", "in", "in/p.png"]
 
 
 def test_a_folder_as_save_or_out_is_refused_before_work(tmp_path, photo, capsys):

@@ -7,7 +7,7 @@ The ``--kernel`` choices and their help come from the registry ``petnet.filters.
 
 from __future__ import annotations
 
-from petnet.cli import add_command, number, positive_number
+from petnet.cli import add_command, check_outputs, number, positive_number
 
 EPILOG = """\
 examples:
@@ -96,13 +96,15 @@ def cmd_filter(args) -> int:
 
 def cmd_denoise(args) -> int:
     from petnet.filters.denoise import DENOISERS, denoise, load_photo, plot_denoise
+    from petnet.safe_io import printable
     from petnet.filters.image_io import check_output
     if args.plot:                        # a figure that cannot be written is refused before any work
-        check_output(args.plot, "plot", inputs=[args.photo])
+        check_output(args.plot, "plot")
+    check_outputs(args, pictures=("plot",), inputs=("photo",))
     photo = load_photo(args.photo, args.max_side)
     r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed)
     h, w = photo.shape[:2]
-    print(f"photo: {args.photo} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
+    print(f"photo: {printable(args.photo)} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
           f"{r.salt_pepper:g} of the pixels, seed {args.seed}")
     print(f"{'noise':<14} {'filter':<10} {'settings':<38} {'PSNR dB':>8} {'SSIM':>7}")
     for row in r.rows:

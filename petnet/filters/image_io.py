@@ -71,9 +71,9 @@ def check_output(path, param: str = "path") -> Path:
     file (:func:`petnet.safe_io.check_output_file`), a missing folder, an unknown image format.
     The ``ParamError`` names ``param``. Returns the path. (That it is not an input is
     :func:`petnet.safe_io.check_distinct`'s job.)"""
-    path = Path(path)
-    shown = printable(path)
-    if str(path).endswith(("/", os.sep)) or path.is_dir():
+    text = os.fspath(path)
+    path, shown = Path(text), printable(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
         raise ParamError(param, f"{shown} is a folder; give a file name such as {printable(path / 'filtered.png')}")
     check_output_file(path, "", error=lambda message: ParamError(param, message))
     if not path.parent.is_dir():
