@@ -25,7 +25,9 @@ def sections() -> dict[str, str]:
 
 
 def test_every_chapter_has_examples():
-    assert set(sections()) >= set(), "docs/api.md has no runnable examples"
+    chapters = {"petnet.gd", "petnet.filters", "petnet.nn", "petnet.vgg", "petnet.pets"}
+    missing = chapters - set(sections())
+    assert not missing, f"docs/api.md has no runnable example for {sorted(missing)}"
 
 
 @pytest.mark.parametrize("title", sorted(sections()))

@@ -36,6 +36,9 @@ class ActivationFunction:
     belongs to the call, not to the object, so one activation may serve any number of calls."""
 
     name = "activation"
+    #: f' as a formula, for functions with a derivative a learner can write down (the worked
+    #: example of ``petnet backprop`` takes those); None for the others
+    derivative: str | None = None
 
     def __call__(self, z):
         return self.forward(z)[0]
@@ -58,6 +61,7 @@ ACTIVATIONS = Registry("activation")
 class Linear(ActivationFunction):
     """f(z) = z (the talk's ``purelin``)."""
     name = "linear"
+    derivative = "f'(z) = 1"
 
     def forward(self, z):
         return z, None
@@ -70,6 +74,7 @@ class Linear(ActivationFunction):
 class ReLU(ActivationFunction):
     """f(z) = max(0, z)."""
     name = "relu"
+    derivative = "f'(z) = 1 if z > 0 else 0"
 
     def forward(self, z):
         return np.maximum(z, 0, dtype=z.dtype), z > 0
@@ -116,6 +121,7 @@ class ELU(ActivationFunction):
 class Sigmoid(ActivationFunction):
     """f(z) = 1 / (1 + exp(-z)) (the talk's ``logsig``); f' = a (1 - a)."""
     name = "sigmoid"
+    derivative = "f'(z) = f(z) (1 - f(z))"
 
     def forward(self, z):
         # stable for large |z|: exp of a non-positive number only
@@ -131,6 +137,7 @@ class Sigmoid(ActivationFunction):
 class Tanh(ActivationFunction):
     """f(z) = tanh(z) (the talk's ``tansig``); f' = 1 - a^2."""
     name = "tanh"
+    derivative = "f'(z) = 1 - f(z)^2"
 
     def forward(self, z):
         a = np.tanh(z)

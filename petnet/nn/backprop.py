@@ -50,30 +50,30 @@ from petnet.validate import check_int, check_number
 
 
 # --------------------------------------------------------------------------- activations
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-# name -> (f, f' written in terms of z), the talk's transfer-function names included
-ACTIVATIONS: dict[str, tuple[Callable, Callable, str]] = {
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)), "f'(z) = f(z) (1 - f(z))"),
-    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, "f'(z) = 1 - f(z)^2"),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float),
-             "f'(z) = 1 if z > 0 else 0"),
-    "purelin": (lambda z: np.asarray(z, dtype=float) * 1.0, lambda z: np.ones_like(np.asarray(z, dtype=float)),
-                "f'(z) = 1"),
-}
-ACTIVATIONS["logsig"] = ACTIVATIONS["sigmoid"]   # MATLAB names used in the talk
-ACTIVATIONS["tansig"] = ACTIVATIONS["tanh"]
-ACTIVATIONS["linear"] = ACTIVATIONS["purelin"]
+def worked_activations() -> list[str]:
+    """The names of the engine's activations (``petnet.nn.activations.ACTIVATIONS``) whose
+    derivative has a formula, the talk's logsig/tansig/purelin among them: the worked example's
+    choices."""
+    from petnet.nn.activations import ACTIVATIONS
+    return [n for n in ACTIVATIONS.names() if ACTIVATIONS.get(n).derivative]
 
 
 def _activation(name: str):
-    """``(f, f_prime, formula)`` of an activation name."""
-    key = str(name).lower()
-    if key not in ACTIVATIONS:
-        raise PetnetError(f"unknown activation {name!r}; choose one of: {', '.join(sorted(ACTIVATIONS))}")
-    return ACTIVATIONS[key]
+    """``(f, f_prime, formula)`` of an activation name, from the engine's one registry."""
+    from petnet.nn.activations import ACTIVATIONS
+    act = ACTIVATIONS.get(name, param="activation")()
+    if not act.derivative:
+        raise ParamError("activation", f"{name!r} has no derivative to work with by hand; choose one of: "
+                         f"{', '.join(worked_activations())}")
+
+    def f(z):
+        return act(np.asarray(z, dtype=float))
+
+    def f_prime(z):
+        z = np.asarray(z, dtype=float)
+        return act.backward(act.forward(z)[1], np.ones_like(z))
+
+    return f, f_prime, act.derivative
 
 
 # --------------------------------------------------------------------------- 3-layer network

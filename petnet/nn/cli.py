@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from petnet.cli import add_command, add_group, nonneg_int, number, positive_int, positive_number
+from petnet.cli import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:
@@ -108,8 +108,45 @@ def cmd_mnist(args) -> int:
     return 0
 
 
+def cmd_vanishing(args) -> int:
+    from petnet.nn import vanishing
+
+    quiet = args.json or args.quiet
+    r = vanishing.vanishing(args.data, depth=args.depth, width=args.width, batch_size=args.batch_size,
+                            n_train=args.limit, n_test=args.test_limit, epochs=args.epochs,
+                            learning_rate=args.lr, random_state=args.seed,
+                            log=None if quiet else (lambda line: print(line, file=sys.stderr)))
+    print(json.dumps(r.to_dict(), indent=2) if args.json else vanishing.format_result(r))
+    if args.plot or args.show:
+        vanishing.plot_vanishing(r, out=args.plot, show=args.show)
+    return 0
+
+
+def cmd_dropout(args) -> int:
+    from petnet.nn import dropout_demo
+
+    r = dropout_demo.dropout_curves(args.data, rate=args.rate, input_rate=args.input_rate, hidden=args.hidden,
+                                    n_train=args.limit, n_test=args.test_limit, epochs=args.epochs,
+                                    batch_size=args.batch_size, learning_rate=args.lr, random_state=args.seed)
+    print(json.dumps(r.to_dict(), indent=2) if args.json else dropout_demo.format_result(r))
+    if args.plot or args.show:
+        dropout_demo.plot_dropout(r, out=args.plot, show=args.show)
+    return 0
+
+
+def cmd_pooling(args) -> int:
+    from petnet.nn import pooling_demo
+
+    r = pooling_demo.pooling_pyramid(args.photo, size=args.size, factors=args.factors, predict=not args.no_predict)
+    print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False) if args.json else pooling_demo.format_result(r))
+    if args.plot or args.show:
+        pooling_demo.plot_pooling(r, out=args.plot, show=args.show)
+    return 0
+
+
 # --------------------------------------------------------------------------- parsers
 def register(subparsers) -> None:
+    from petnet.nn.backprop import worked_activations   # the engine registry's names (NumPy only)
     from petnet.optim import OPTIMIZERS
 
     bp = add_command(
@@ -128,7 +165,7 @@ def register(subparsers) -> None:
     bp.add_argument("--b", type=number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
                     help="the three biases (default: 0.1 0.2 -0.3)")
     bp.add_argument("--activation", default="sigmoid",
-                    choices=["sigmoid", "logsig", "tanh", "tansig", "relu", "purelin", "linear"],
+                    choices=worked_activations(),
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
     bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
     bp.add_argument("--steps", type=nonneg_int, default=10, help="gradient-descent steps to show (default: 10)")
@@ -191,3 +228,71 @@ def register(subparsers) -> None:
     mn.add_argument("--quiet", action="store_true", help="no progress bar")
     mn.add_argument("--json", action="store_true",
                     help="print one JSON object: test_accuracy, epochs, seconds, cpu_seconds, ...")
+
+    va = add_command(
+        sub, "vanishing", cmd_vanishing,
+        help="section 3.2.2: vanishing gradients in a deep sigmoid net, and ResNet's skip connections",
+        description="Per-layer gradient norms ||dL/dW|| at initialisation of three networks of the same "
+                    "depth on MNIST digits (784 pixels in, 10 logits out): sigmoid layers, ReLU layers, and "
+                    "the sigmoid layers with residual skip connections h + F(h); then each is trained a few "
+                    "epochs with plain gradient descent, with its test accuracy after every epoch.",
+        epilog="examples:\n  petnet nn vanishing\n  petnet nn vanishing --depth 30 --epochs 0 --plot norms.png\n",
+        params={"learning_rate": "lr", "random_state": "seed", "n_train": "limit", "n_test": "test_limit"})
+    va.add_argument("--data", metavar="DIR",
+                    help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
+    va.add_argument("--depth", type=positive_int, default=20,
+                    help="weight layers per network, output layer included; even (default: 20)")
+    va.add_argument("--width", type=positive_int, default=32, help="units per hidden layer (default: 32)")
+    va.add_argument("--epochs", type=nonneg_int, default=10, help="training epochs, 0 for none (default: 10)")
+    va.add_argument("--batch-size", type=positive_int, default=64,
+                    help="mini-batch size, also the batch whose gradients are measured (default: 64)")
+    va.add_argument("--lr", type=positive_number, default=0.1, help="gradient-descent step (default: 0.1)")
+    va.add_argument("--limit", type=positive_int, default=5000, help="training digits (default: 5000)")
+    va.add_argument("--test-limit", type=positive_int, default=1000, help="test digits (default: 1000)")
+    va.add_argument("--seed", type=nonneg_int, default=0, help="random seed (weights, shuffling)")
+    va.add_argument("--plot", metavar="OUT.png", help="save the gradient norms (log scale) and accuracy curves")
+    va.add_argument("--show", action="store_true", help="open the plot in a window")
+    va.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    va.add_argument("--json", action="store_true", help="print one JSON object: norms, first_over_last, history")
+
+    do = add_command(
+        sub, "dropout", cmd_dropout, help="section 3.3.4: dropout against overfitting on 1000 MNIST digits",
+        description="The same network 784-Dense(512, relu)-Dense(512, relu)-Dense(10) trained twice with "
+                    "Adam on a small MNIST subset, from the same weights and batches: without dropout, and "
+                    "with Dropout(input-rate) on the pixels and Dropout(rate) after each hidden layer. "
+                    "After every epoch both are evaluated (dropout off) on the training and the test digits.",
+        epilog="examples:\n  petnet nn dropout --plot dropout.png\n  petnet nn dropout --limit 500 --epochs 10 --json\n",
+        params={"learning_rate": "lr", "random_state": "seed", "n_train": "limit", "n_test": "test_limit"})
+    do.add_argument("--data", metavar="DIR",
+                    help="folder with the four MNIST idx .gz files (default: ../shared/data/mnist)")
+    do.add_argument("--rate", type=positive_number, default=0.5,
+                    help="fraction of hidden units dropped while training (default: 0.5)")
+    do.add_argument("--input-rate", type=nonneg_number, default=0.2,
+                    help="fraction of input pixels dropped while training (default: 0.2)")
+    do.add_argument("--hidden", type=positive_int, default=512, help="units per hidden layer (default: 512)")
+    do.add_argument("--epochs", type=positive_int, default=20, help="training epochs (default: 20)")
+    do.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size (default: 32)")
+    do.add_argument("--lr", type=positive_number, default=1e-3, help="Adam learning rate (default: 0.001)")
+    do.add_argument("--limit", type=positive_int, default=1000, help="training digits (default: 1000)")
+    do.add_argument("--test-limit", type=positive_int, default=2000, help="test digits (default: 2000)")
+    do.add_argument("--seed", type=nonneg_int, default=0, help="random seed (weights, shuffling, dropout masks)")
+    do.add_argument("--plot", metavar="OUT.png", help="save the accuracy and loss curves")
+    do.add_argument("--show", action="store_true", help="open the plot in a window")
+    do.add_argument("--json", action="store_true", help="print one JSON object: curves, accuracy_gap, loss_gap")
+
+    po = add_command(
+        sub, "pooling", cmd_pooling,
+        help="section 3.3.2: a photo max/average-pooled from 1024 to 16 pixels, and the breed at each size",
+        description="The photo's centre square, resized to SIZE x SIZE (the talk's 1024), max-pooled and "
+                    "average-pooled with the engine's MaxPooling2D / AveragePooling2D by f x f windows "
+                    "(stride f); the pet recognizer names the breed of every pooled image.",
+        epilog="examples:\n  petnet nn pooling examples/pug_168.jpg --plot pooling.png\n"
+               "  petnet nn pooling cat.jpg --factors 1 5 --json\n")
+    po.add_argument("photo", metavar="PHOTO", help="an image file (JPEG, PNG, ...)")
+    po.add_argument("--size", type=positive_int, default=1024, help="side of the square before pooling (default: 1024)")
+    po.add_argument("--factors", type=positive_int, nargs="+", default=[1, 2, 4, 5, 8, 16, 32, 64], metavar="F",
+                    help="pooling windows f x f (default: 1 2 4 5 8 16 32 64)")
+    po.add_argument("--no-predict", action="store_true", help="only pool, do not run the recognizer")
+    po.add_argument("--plot", metavar="OUT.png", help="save the pooled images side by side")
+    po.add_argument("--show", action="store_true", help="open the plot in a window")
+    po.add_argument("--json", action="store_true", help="print one JSON object")

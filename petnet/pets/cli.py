@@ -9,9 +9,11 @@ TensorFlow ``retrain.py``'s flag names (``--image_dir`` ...); the dashed spellin
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from petnet.cli import add_command, add_flag, number
+from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
 from petnet.scale import cli as scale_cli   # --ray / --device flags (Ray imported only when used)
@@ -36,6 +38,13 @@ examples:
   petnet predict photos/ --model output/pets.npz --labels output/labels.txt --names chinese.txt
   petnet predict examples/ --sheet sheet.png       contact sheet with the top 3 under each photo
   petnet predict photos/ --ray local --out results.parquet   bulk, on Ray (resumable; pip install 'petnet[ray]')
+  petnet predict photos/ --min_pet_score 0.2       accept more photos as cats or dogs
+
+every photo is first asked "is it a cat or dog at all?" (the pet score: the backbone's ImageNet
+cat + dog probability, best of up to 8 views): below --min_pet_score the answer is
+'<path> 不像猫或狗 (更像: <ImageNet class>, score = ...)'; a pet whose top class scores below
+--min_breed_score (or is of the other species) is printed as '<path> 可能是 (不确定):'.
+Measured trade-offs: docs/pets_openworld.md.
 """
 
 EXPORT_EPILOG = ("example:\n  petnet export --model output/pets.npz --format onnx -o pets.onnx\n"
@@ -55,14 +64,17 @@ def register(subparsers) -> None:
         description="Retrain the last (softmax) layer of a pretrained EfficientNet-Lite on a folder "
                     "with one sub-folder of photos per class, like TensorFlow's retrain.py.",
         epilog=RETRAIN_EPILOG,
-        params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size"})
+        params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size",
+                "random_state": "seed"})
     add_flag(p, "image_dir", required=True, help="folder with one sub-folder of photos per class")
     add_flag(p, "output_graph", default="output/pets.npz", help="model file to write (.npz; default %(default)s)")
     add_flag(p, "output_labels", default="output/labels.txt", help="labels file, one per line (default %(default)s)")
     add_flag(p, "bottleneck_dir", default=None,
              help="feature cache folder (default $PETNET_CACHE/bottlenecks or ~/.cache/petnet/bottlenecks)")
     add_flag(p, "summaries_dir", default=None,
-             help="write metrics.json, history.csv, confusion.png to a new run-* sub-folder here")
+             help="write metrics.json, history.csv, confusion.png (test set), confusion_cv.png (all photos, "
+                  "cross-validated), top_losses.png, training_curve.png, reliability.png to a new run-* "
+                  "sub-folder here")
     add_flag(p, "architecture", default=d["architecture"], choices=archs,
              help="backbone (default %(default)s: the most accurate)")
     add_flag(p, "model_dir", default=None, help="accepted for compatibility with retrain.py; ignored")
@@ -87,6 +99,8 @@ def register(subparsers) -> None:
     add_flag(p, "random_crop", action="store_true", help="add 4 corner crops (cached views)")
     add_flag(p, "random_scale", action="store_true", help="add zoomed-in and wider views (cached)")
     add_flag(p, "random_brightness", action="store_true", help="add brighter and darker views (cached)")
+    add_flag(p, "seed", type=int, default=d["random_state"],
+             help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
     scale_cli.add_retrain_flags(p)
 
@@ -103,8 +117,10 @@ def register(subparsers) -> None:
     q.add_argument("--labels", default=None, help="labels file (one per line) to use instead of the model's")
     q.add_argument("--names", default=None, help="english,中文 names file (default for the embedded model: its Chinese names)")
     q.add_argument("--top", type=int, default=3, help="how many guesses per photo (default %(default)s)")
-    q.add_argument("--json", action="store_true", help="one JSON object per line: {path, top: [{label, name, score}]}")
-    q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score")
+    q.add_argument("--json", action="store_true", help="one JSON object per line: {path, top: [{label, name, "
+                   "score}], is_pet, pet_score, species, imagenet_top: {label, name, score}, unsure}")
+    q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score,is_pet,pet_score,"
+                   "species,unsure,imagenet_label,imagenet_name,imagenet_score")
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
     q.add_argument("--architecture", default="lite2", choices=archs,
@@ -112,6 +128,11 @@ def register(subparsers) -> None:
     q.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_flag(q, "min_pet_score", type=number, default=DEFAULT_MIN_PET_SCORE,
+             help="pet score (0..1) from which a photo counts as a cat or dog (default %(default)s: "
+                  "98.4%% of non-pets rejected, 99.4%% of pets accepted, 5-fold CV)")
+    add_flag(q, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
+             help="a pet's top class below this probability is 'unsure' (default %(default)s)")
     scale_cli.add_predict_flags(q)
 
     # ---------------------------------------------------------------- export
@@ -157,7 +178,7 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        progress=not args.quiet, log=_stdout,
+        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout,
         backbone_factory=scale_cli.retrain_backbone_factory(args, args.architecture))
     m = result.metrics
     if "test_accuracy" in m:
@@ -171,7 +192,8 @@ def cmd_retrain(args) -> int:
     result.save(args.output_graph, args.output_labels)
     print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
     if args.summaries_dir:
-        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout)
+        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout,
+                                 result=result)
         print(f"summaries in {folder}")
     return 0
 
@@ -184,13 +206,22 @@ def cmd_predict(args) -> int:
         return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
+    if args.sheet:
+        from pathlib import Path
+        sheet = Path(args.sheet).expanduser()
+        if sheet.is_dir():
+            raise PetnetError(f"--sheet {args.sheet} is a folder; give a file name such as {sheet / 'sheet.png'}")
+        if sheet.suffix.lower() not in (".png", ".jpg", ".jpeg", ".pdf", ".svg"):
+            raise PetnetError(f"--sheet {args.sheet}: give a picture file name ending in .png, .jpg, .pdf "
+                              f"or .svg, such as {sheet.with_suffix('.png')}")
     paths, notes = collect_paths(args.paths)
     for note in notes:
         print(f"note: {shown(note)}", file=sys.stderr)
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
-                     architecture=args.architecture, engine=args.engine, device=args.device)
+                     architecture=args.architecture, engine=args.engine, device=args.device,
+                     min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score)
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
@@ -199,21 +230,34 @@ def cmd_predict(args) -> int:
     if args.csv:
         import csv
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["path", "rank", "label", "name", "score"])
+        w.writerow(["path", "rank", "label", "name", "score"] + OPEN_WORLD_COLUMNS)
         for pr in preds:
             for rank, g in enumerate(pr.top, 1):
-                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"])
+                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"] + _open_world_cells(pr))
     elif args.json:
         for pr in preds:
             print(json.dumps(pr.to_dict(), ensure_ascii=False))
     else:
         for pr in preds:
-            print(format_text(pr))
+            print(format_text(pr, imagenet=rec.imagenet))
     if args.sheet or args.show:
-        from petnet.pets.sheet import contact_sheet
-        _, all_drawn = contact_sheet([(pr.source, pr.top) for pr in preds], args.sheet, show=args.show)
-        if args.sheet:
-            print(f"contact sheet: {args.sheet}", file=sys.stderr)
+        from petnet.pets.sheet import MAX_SHEET_PHOTOS, contact_sheet, has_display, verdict
+        out, show = args.sheet, args.show
+        if show and not has_display():
+            show = False
+            if not out:
+                import tempfile
+                fd, out = tempfile.mkstemp(prefix="petnet-sheet-", suffix=".png")
+                os.close(fd)
+            print(f"note: --show: no display here (DISPLAY and WAYLAND_DISPLAY are not set), so no "
+                  f"window can open; the contact sheet is written to {out} instead", file=sys.stderr)
+        _, all_drawn = contact_sheet([(pr.source, pr.top, verdict(pr, rec.imagenet)) for pr in preds],
+                                     out, show=show)
+        if out:
+            print(f"contact sheet: {out}", file=sys.stderr)
+        if len(preds) > MAX_SHEET_PHOTOS:
+            print(f"note: the contact sheet shows the first {MAX_SHEET_PHOTOS} of the {len(preds)} photos",
+                  file=sys.stderr)
         if not all_drawn:
             print("note: some Chinese names have characters that no installed font can draw (petnet's "
                   "own font covers only its breed names), so the sheet shows them in English; "
@@ -221,6 +265,17 @@ def cmd_predict(args) -> int:
     if not preds:
         raise PetnetError("none of the given files could be read as a photo")
     return 0
+
+
+OPEN_WORLD_COLUMNS = ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
+                      "imagenet_score"]
+
+
+def _open_world_cells(pr) -> list[str]:
+    """The CSV cells of :data:`OPEN_WORLD_COLUMNS` for one prediction."""
+    g = pr.imagenet_top
+    return [str(bool(pr.is_pet)).lower(), f"{pr.pet_score:.5f}", pr.species or "",
+            str(bool(pr.unsure)).lower(), g.label, g.name, f"{g.score:.5f}"]
 
 
 def cmd_export(args) -> int:

@@ -12,7 +12,14 @@ what is needed to use it again, as plain arrays in a NumPy ``.npz`` archive:
 ``arch``           ``"lite0"`` / ``"lite1"`` / ``"lite2"``: the backbone to run first
 ``preprocess_id``  how photos were preprocessed (checked against this petnet)
 ``test_views``     unicode (V,): views whose softmax is averaged at prediction time
+``temperature``    float64: the logits are divided by it before the softmax (optional, 1)
+``label_species``  unicode (K,): ``cat``/``dog``/``""`` per class (optional, for "unsure")
+``settings``       unicode: JSON of the training settings (optional: learning rate, steps,
+                   l2, optimizer, architecture, petnet version, seed ...)
 =================  ==============================================================
+
+The last three entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
+them) loads with ``T = 1``, no label species and no settings, and gives the same scores as before.
 
 It is read with ``np.load(..., allow_pickle=False)``: opening a model file from someone
 else can never execute code. Anything else (a pickle, a truncated file, a wrong layout) is
@@ -25,6 +32,7 @@ labels file are replaced together (:func:`save_model_and_labels`).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zipfile
@@ -53,6 +61,9 @@ class PetModel:
     preprocess_id: str
     test_views: tuple[str, ...] = ("center",)
     extra: dict = field(default_factory=dict)
+    temperature: float = 1.0
+    label_species: list[str | None] | None = None
+    settings: dict = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -98,13 +109,28 @@ def check_output_names(model_path, labels_path, params: tuple[str, str] = ("outp
 
 
 def _model_arrays(model: PetModel) -> dict:
-    return {
+    arrays = {
         "format": np.array(FORMAT), "version": np.array(VERSION, np.int64),
         "W": np.asarray(model.W, np.float32), "b": np.asarray(model.b, np.float32),
         "labels": np.array(list(model.labels), dtype=str), "arch": np.array(model.arch),
         "preprocess_id": np.array(model.preprocess_id),
         "test_views": np.array(list(model.test_views), dtype=str),
     }
+    if float(model.temperature) != 1.0:
+        arrays["temperature"] = np.array(float(model.temperature), np.float64)
+    if model.label_species is not None:
+        arrays["label_species"] = np.array([s or "" for s in model.label_species], dtype=str)
+    if model.settings:
+        arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True,
+                                                 default=json_default))
+    return arrays
+
+
+def json_default(obj):
+    """``json.dumps``'s fallback for NumPy scalars and arrays (a setting given as ``np.int64``)."""
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 def save_model(path, model: PetModel) -> Path:
@@ -188,6 +214,10 @@ def load_model(path) -> PetModel:
         labels = [str(s) for s in data["labels"].tolist()]
         arch, pid = str(data["arch"]), str(data["preprocess_id"])
         views = tuple(str(s) for s in data.get("test_views", np.array(["center"])).tolist())
+        T = float(data["temperature"]) if "temperature" in data else 1.0
+        species = ([str(s) or None for s in data["label_species"].tolist()]
+                   if "label_species" in data else None)
+        settings = json.loads(str(data["settings"])) if "settings" in data else {}
     except (KeyError, TypeError, ValueError) as exc:
         raise PetnetError(what + f"an entry is missing or malformed ({exc})") from None
     if W.ndim != 2 or b.shape != (W.shape[1],) or len(labels) != W.shape[1] or W.shape[1] < 2:
@@ -199,6 +229,11 @@ def load_model(path) -> PetModel:
                           f"({', '.join(BACKBONES.names())})")
     if W.shape[0] != FEATURE_DIM:
         raise PetnetError(what + f"W has {W.shape[0]} inputs, the backbone gives {FEATURE_DIM}")
+    if not (np.isfinite(T) and T > 0):
+        raise PetnetError(what + f"its temperature {T} is not a positive number")
+    if species is not None and (len(species) != len(labels) or
+                                any(x not in (None, "cat", "dog") for x in species)):
+        raise PetnetError(what + f"label_species must hold cat, dog or '' for each of the {len(labels)} labels")
     if any(v not in VIEWS for v in views):
         raise PetnetError(what + f"unknown test views {views}")
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
@@ -208,7 +243,8 @@ def load_model(path) -> PetModel:
         import warnings
         warnings.warn(f"{path} was trained with preprocessing {pid}; this petnet uses "
                       f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
-    return PetModel(W, b, labels, arch, pid, views)
+    return PetModel(W, b, labels, arch, pid, views, temperature=T, label_species=species,
+                    settings=settings if isinstance(settings, dict) else {})
 
 
 def _check_entry_size(archive: zipfile.ZipFile, key: str, what: str) -> None:

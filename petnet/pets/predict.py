@@ -35,7 +35,8 @@ from typing import NamedTuple
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.validate import check_int
+from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE, PET_VIEWS
+from petnet.validate import check_int, check_number
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_MODEL = DATA / "pets37.npz"
@@ -54,16 +55,37 @@ class Guess(NamedTuple):
 
 @dataclass
 class Prediction:
-    """The guesses for one input, best first; ``error`` (and no guesses) for an unreadable input."""
+    """The guesses for one input, best first; ``error`` (and no guesses) for an unreadable input.
+
+    The open-world answer (:mod:`petnet.pets.openworld`; ``None`` where not computed, e.g. an
+    unreadable input): ``is_pet`` (a cat or dog at all?), ``pet_score`` (0..1, the ImageNet
+    cat + dog probability of the best view), ``species`` (``"cat"``/``"dog"``, ``None`` for a
+    non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
+    with the English label, the Chinese name where known and its score) and ``unsure`` (a pet whose
+    top class is below ``min_breed_score`` or of the other species)."""
     source: str
     top: list[Guess] = field(default_factory=list)
     error: str | None = None
+    is_pet: bool | None = None
+    pet_score: float | None = None
+    species: str | None = None
+    imagenet_top: Guess | None = None
+    unsure: bool = False
 
     def to_dict(self) -> dict:
         """The ``petnet predict --json`` object: ``{"path", "top": [{"label", "name", "score"}]}``
-        (scores rounded to 6 digits), plus ``"error"`` when the input could not be read."""
+        (scores rounded to 6 digits), then ``"is_pet"``, ``"pet_score"``, ``"species"``,
+        ``"imagenet_top": {"label", "name", "score"}`` and ``"unsure"`` when the open-world answer
+        was computed, and ``"error"`` when the input could not be read."""
         d = {"path": self.source,
              "top": [{"label": g.label, "name": g.name, "score": round(g.score, 6)} for g in self.top]}
+        if self.is_pet is not None:
+            g = self.imagenet_top
+            d.update(is_pet=bool(self.is_pet), pet_score=round(float(self.pet_score), 6),
+                     species=self.species,
+                     imagenet_top=None if g is None else {"label": g.label, "name": g.name,
+                                                           "score": round(float(g.score), 6)},
+                     unsure=bool(self.unsure))
         if self.error is not None:
             d["error"] = self.error
         return d
@@ -80,17 +102,29 @@ class Recognizer:
     The backbone is loaded on first use (once, also when threads share the recognizer). A
     recognizer pickles without its backbone (for process pools and clusters): the copy loads its
     own on first use. ``backbone_factory`` builds a stand-in (tests).
+
+    Every prediction also says whether the photo is a cat or dog at all (see :class:`Prediction`):
+    ``min_pet_score`` is the threshold on the pet score (default
+    :data:`~petnet.pets.openworld.DEFAULT_MIN_PET_SCORE`), ``min_breed_score`` the top-class
+    probability below which a pet's answer is unsure (default
+    :data:`~petnet.pets.openworld.DEFAULT_MIN_BREED_SCORE`). The pet score comes from the same
+    backbone call as the breeds (the model's test views); only a photo below ``min_pet_score``
+    there gets the other views of :data:`~petnet.pets.openworld.PET_VIEWS` (the cascade of
+    docs/pets_openworld.md: the same ``is_pet`` as all 8 views; a pet costs no extra pass).
     """
 
     def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
                  architecture: str = "lite2", engine: str = "auto", threads: int | None = None,
-                 device: str = "cpu", backbone_factory=None):
+                 device: str = "cpu", min_pet_score: float = DEFAULT_MIN_PET_SCORE,
+                 min_breed_score: float = DEFAULT_MIN_BREED_SCORE, backbone_factory=None):
         from petnet.pets.backbone import ENGINES
         from petnet.pets.backbones import arch_spec
         from petnet.pets.model_file import PetModel, load_model
         from petnet.validate import check_choice
 
         self.top = check_int("top", top, min=1, max=MAX_TOP)
+        self.min_pet_score = float(check_number("min_pet_score", min_pet_score, min=0, max=1))
+        self.min_breed_score = float(check_number("min_breed_score", min_breed_score, min=0, max=1))
         self.engine = check_choice("engine", engine, ENGINES)
         default = model is None or (isinstance(model, str) and model == "default")
         self.imagenet = isinstance(model, str) and model == "imagenet"
@@ -160,14 +194,26 @@ class Recognizer:
     def prepare(self, image) -> np.ndarray:
         """Decode and preprocess one input: float32 ``(V, S, S, 3)``, one row per test view.
         Thread-safe and CPU-only; raises :class:`~petnet.pets.images.ImageError`."""
+        return self._views(self._decode(image), self.test_views)
+
+    def _decode(self, image):
         from petnet.pets.inputs import open_input
-        from petnet.pets.preprocess import decode_min_side, preprocess
-        img = open_input(image, min_side=decode_min_side(self.architecture))
-        return np.stack([preprocess(img, self.architecture, v) for v in self.test_views])
+        from petnet.pets.preprocess import decode_min_side
+        return open_input(image, min_side=decode_min_side(self.architecture))
+
+    def _views(self, img, views) -> np.ndarray:
+        from petnet.pets.preprocess import preprocess
+        return np.stack([preprocess(img, self.architecture, v) for v in views])
+
+    def _prepare_keep(self, image):
+        img = self._decode(image)
+        return self._views(img, self.test_views), img
 
     def predict_prepared(self, prepared, sources=None) -> list[Prediction]:
         """Predictions for arrays from :meth:`prepare`, in one backbone call. ``sources`` names
-        them in the predictions (default ``"<prepared>"``)."""
+        them in the predictions (default ``"<prepared>"``). The open-world answer comes from the
+        test views alone here (the arrays hold no other view): :meth:`predict` also looks at the
+        other views of a photo that scores below ``min_pet_score`` on them."""
         prepared = list(prepared)
         sources = ["<prepared>"] * len(prepared) if sources is None else [str(s) for s in sources]
         if len(sources) != len(prepared):
@@ -195,24 +241,25 @@ class Recognizer:
         batch_size = check_int("batch_size", batch_size, min=1, max=MAX_BATCH)
         items = _as_list(images)
         out: list[Prediction | None] = [None] * len(items)
-        pending: list[tuple[int, np.ndarray]] = []
+        pending: list[tuple[int, np.ndarray, object]] = []
 
         def flush():
             if pending:
-                preds = self._predictions(np.concatenate([x for _, x in pending]),
-                                          [source_of(items[i]) for i, _ in pending])
-                for (i, _), pred in zip(pending, preds):
+                preds = self._predictions(np.concatenate([x for _, x, _ in pending]),
+                                          [source_of(items[i]) for i, _, _ in pending],
+                                          [img for _, _, img in pending])
+                for (i, _, _), pred in zip(pending, preds):
                     out[i] = pred
                 pending.clear()
 
         b = bar(progress, total=len(items), desc=f"features {self.architecture}")
         try:
-            decoded = decoded_ahead(items, self.prepare, workers=2, ahead=2 * batch_size + 2)
-            for i, (x, reason) in enumerate(decoded):
-                if x is None:
+            decoded = decoded_ahead(items, self._prepare_keep, workers=2, ahead=2 * batch_size + 2)
+            for i, (xi, reason) in enumerate(decoded):
+                if xi is None:
                     out[i] = Prediction(source_of(items[i]), [], error=reason)
                 else:
-                    pending.append((i, x))
+                    pending.append((i, *xi))
                     if len(pending) >= batch_size:
                         flush()
                 b.update(1)
@@ -222,29 +269,75 @@ class Recognizer:
         return out
 
     def probabilities(self, feats: np.ndarray) -> np.ndarray:
-        """``(n, V, 1280)`` features -> ``(n, K)`` class probabilities (softmax averaged over views)."""
+        """``(n, V, 1280)`` features -> ``(n, K)`` class probabilities (softmax averaged over views;
+        with a retrained model's temperature ``T``: ``softmax(log(P) / T)`` of that average ``P``,
+        as ``retrain`` fitted it, which keeps the order of the classes)."""
         from petnet.pets.head import predict_proba, softmax
         if self.imagenet:
             return np.mean([softmax(self.backbone.imagenet_logits(feats[:, v]))
                             for v in range(feats.shape[1])], axis=0)
-        return predict_proba(self.model.W, self.model.b, feats)
+        P = predict_proba(self.model.W, self.model.b, feats)
+        if self.model.temperature == 1.0:
+            return P
+        from petnet.pets.calibration import apply_temperature, probs_to_logits
+        return apply_temperature(probs_to_logits(P), self.model.temperature)
 
     def _image_size(self) -> int:
         from petnet.pets.backbones import arch_spec
         return arch_spec(self.architecture).image_size
 
-    def _predictions(self, x: np.ndarray, sources: list[str]) -> list[Prediction]:
-        """``x``: the views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo."""
+    def _predictions(self, x: np.ndarray, sources: list[str], images=None) -> list[Prediction]:
+        """``x``: the views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo;
+        ``images``: the decoded photos, for the other views of those below ``min_pet_score``."""
         from petnet.pets.names import display_name
+        from petnet.pets.openworld import unsure
         V = len(self.test_views)
         feats = self.backbone.features(x).reshape(len(sources), V, -1)
         P = self.probabilities(feats)
+        answers = self._open_world(feats, images)
+        if self.imagenet:
+            doubt = np.zeros(len(P), bool)      # ImageNet's 1000-way softmax is soft: no "unsure"
+        else:
+            label_species = self.model.label_species or [None] * P.shape[1]
+            doubt = unsure(P, label_species, [a.species for a in answers], self.min_breed_score)
         preds = []
-        for source, p in zip(sources, P):
+        for source, p, a, u in zip(sources, P, answers, doubt):
             order = np.argsort(-p)[:self.top]
-            preds.append(Prediction(source, [Guess(self.labels[i], display_name(self.labels[i], self.names),
-                                                   float(p[i])) for i in order]))
+            preds.append(Prediction(
+                source, [Guess(self.labels[i], display_name(self.labels[i], self.names), float(p[i]))
+                         for i in order],
+                is_pet=a.is_pet, pet_score=a.pet_score, species=a.species,
+                imagenet_top=Guess(a.imagenet_top[0], a.imagenet_top_zh, a.imagenet_top[1]),
+                unsure=bool(u and a.is_pet)))
         return preds
+
+    def _open_world(self, feats: np.ndarray, images=None) -> list:
+        """Open-world answers from the test views' features ``(n, V, 1280)``; a photo below
+        ``min_pet_score``, or a pet whose species log-odds there is within
+        :data:`~petnet.pets.openworld.SPECIES_MARGIN` of 0, gets the other :data:`PET_VIEWS` too
+        when its decoded image is in ``images`` (one more backbone call for all of them)."""
+        from petnet.pets.openworld import (SPECIES_MARGIN, imagenet_softmax, open_world_features,
+                                           weighted_species_logodds)
+        from petnet.pets.species import species_head
+        bb = self.backbone
+        answers = open_world_features(bb, feats, self.min_pet_score)
+        extra = [v for v in PET_VIEWS if v not in self.test_views]
+        if images is None or not extra:
+            return answers
+        unsure_species = np.zeros(len(answers), bool)
+        head = species_head(bb.arch)
+        if head is not None:
+            n, V = feats.shape[:2]
+            probs = imagenet_softmax(bb.imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, -1)
+            unsure_species = np.abs(weighted_species_logodds(probs, head.logodds(feats))) < SPECIES_MARGIN
+        low = [i for i, a in enumerate(answers) if not a.is_pet or unsure_species[i]]
+        if low:
+            x = np.concatenate([self._views(images[i], extra) for i in low])
+            more = bb.features(x).reshape(len(low), len(extra), -1)
+            again = open_world_features(bb, np.concatenate([feats[low], more], axis=1), self.min_pet_score)
+            for i, a in zip(low, again):
+                answers[i] = a
+        return answers
 
 
 def _as_list(images) -> list:
@@ -312,10 +405,22 @@ def shown(text) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def format_text(pred: Prediction) -> str:
+def format_text(pred: Prediction, imagenet: bool = False) -> str:
     """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
-    (file names and class names shown with :func:`shown`)."""
-    lines = [f"{shown(pred.source)} 可能是:"]
+    (file names and class names shown with :func:`shown`).
+
+    A photo that is not a cat or dog (``is_pet`` False) gets one line instead of the guesses:
+    ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)`` (the ImageNet head's answer); an
+    unsure answer starts ``<path> 可能是 (不确定):``. ``imagenet=True`` (the ``"imagenet"`` model,
+    whose guesses are already what the photo looks like) always lists the guesses."""
+    if pred.is_pet is False and not imagenet:
+        g = pred.imagenet_top
+        zh = g.name.split("、")[0]
+        looks = f"{zh} {g.label}" if zh else g.label
+        return (f"{shown(pred.source)} 不像猫或狗 (更像: {shown(looks)}, score = {g.score:.2f})\n"
+                f"{SEPARATOR}\n")
+    head = "可能是 (不确定):" if pred.unsure else "可能是:"
+    lines = [f"{shown(pred.source)} {head}"]
     lines += [f"{shown(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

@@ -11,6 +11,8 @@ character that the chosen font cannot draw is shown in English instead, and the 
 from __future__ import annotations
 
 import math
+import os
+import sys
 from pathlib import Path
 
 _CJK_HINTS = ("cjk", "wenquanyi", "wqy", "simhei", "simsun", "yahei", "pingfang", "heiti",
@@ -79,23 +81,55 @@ def has_cjk(text: str) -> bool:
     return any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
 
+MAX_SHEET_PHOTOS = 64    # a sheet shows at most this many photos (16 rows: ~1200 x 5600 px)
+
+
+def has_display() -> bool:
+    """Can a window open here? False on Linux/BSD without ``DISPLAY`` or ``WAYLAND_DISPLAY``
+    (a server, a container, ssh without X forwarding), where matplotlib's ``show`` silently
+    does nothing; True on macOS and Windows."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def verdict(pred, imagenet: bool = False):
+    """The open-world note a sheet shows for a :class:`~petnet.pets.predict.Prediction`:
+    ``(chinese, english, instead_of_guesses)`` for a photo that is not a cat or dog (drawn
+    instead of its guesses) or an unsure answer (drawn above them); ``None`` for a sure pet, a
+    prediction without an open-world answer, or the ``"imagenet"`` model (``imagenet=True``)."""
+    if imagenet or pred.is_pet is None:
+        return None
+    if not pred.is_pet:
+        g = pred.imagenet_top
+        zh = g.name.split("、")[0]
+        return (f"不像猫或狗\n更像: {zh or g.label} ({g.score:.2f})",
+                f"not a cat or dog\nlooks like: {g.label} ({g.score:.2f})", True)
+    if pred.unsure:
+        return "不确定:", "unsure:", False
+    return None
+
+
 def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
-    """Draw ``results`` = ``[(path, [(label, name, score), ...]), ...]``; save to ``out_path``
-    and/or show it. Returns ``(out_path, all_names_drawn: bool)``: False when some Chinese name
-    had to be shown in English (no font could draw it)."""
+    """Draw ``results`` = ``[(path, [(label, name, score), ...]), ...]``, optionally with a third
+    item per photo, its :func:`verdict` (or None); save to ``out_path`` and/or show it. Returns
+    ``(out_path, all_names_drawn: bool)``: False when some Chinese name or note had to be shown in
+    English (no font could draw it). Only the first ``MAX_SHEET_PHOTOS`` photos are drawn."""
     from petnet.plotting import finish, pyplot
     plt = pyplot(show)
     from petnet.pets.images import ImageError, load_image
 
     fp, charmap = chinese_font()
     all_drawn = True
+    results = list(results)[:MAX_SHEET_PHOTOS]
     n = max(1, len(results))
     cols = min(columns, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.9 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, (path, top) in zip(axes.ravel(), results):
+    for ax, (path, top, *rest) in zip(axes.ravel(), results):
+        note = rest[0] if rest else None
         try:
             img = load_image(path)
             img.thumbnail((400, 400))
@@ -103,7 +137,11 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
         except ImageError:
             pass
         lines = []
-        for label, name, score in top[:3]:
+        if note is not None:
+            zh, en, instead = note
+            lines.append(zh if drawable(zh.replace("\n", ""), charmap) else en)
+            all_drawn &= lines[-1] == zh
+        for label, name, score in ([] if note is not None and note[2] else top[:3]):
             shown = name if drawable(name, charmap) else label
             all_drawn &= shown == name
             lines.append(f"{shown} ({score:.3f})")

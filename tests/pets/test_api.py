@@ -40,7 +40,8 @@ def fake():
 
 @pytest.fixture
 def rec(fake):
-    return Recognizer(_model(), top=3, names={"cat": "猫"}, backbone_factory=lambda: fake)
+    return Recognizer(_model(), top=3, names={"cat": "猫"}, min_pet_score=0.0,
+                      backbone_factory=lambda: fake)
 
 
 def _scores(pred):
@@ -178,7 +179,9 @@ def test_retrain_result_save_and_load(tmp_path):
     assert len(r.misclassified) == round((1 - r.metrics["test_accuracy"]) * r.metrics["test_n"])
     assert r.confusion.sum() == r.metrics["test_n"]
     # the log gets retrain's lines, in order, and never a flag
-    assert lines[-2].startswith("Step 20: Train accuracy = ") and lines[-1].startswith("Step 40: ")
+    steps = [line for line in lines if line.startswith("Step ")]     # the training lines, in order
+    assert steps[-2].startswith("Step 20: Train accuracy = ") and steps[-1].startswith("Step 40: ")
+    assert lines[-1].startswith(f"calibration: skipped ({r.metrics['training']} training photos; it needs 20)")
     assert any(line.startswith("skipped ") and "notes.txt" in line for line in lines)
     assert any(line == "19 images in 3 classes; backbone lite0; views center, flip" for line in lines)
     assert not any("--" in line for line in lines)
@@ -200,7 +203,7 @@ def test_retrain_batch_sizes_limit_the_evaluated_photos(tmp_path):
                 testing_percentage=30, validation_batch_size=2, test_batch_size=1,
                 bottleneck_dir=tmp_path / "bn", log=lines.append, backbone_factory=FakeBackbone)
     assert r.metrics["validation"] > 2 and r.metrics["testing"] > 1
-    assert lines[-1].endswith("(N=2)") and r.metrics["test_n"] == 1
+    assert [line for line in lines if line.startswith("Step ")][-1].endswith("(N=2)") and r.metrics["test_n"] == 1
 
 
 @pytest.mark.parametrize("kwargs, param", [

@@ -101,7 +101,9 @@ def test_predict_csv_labels_and_sheet(tmp_path, capsys):
                  "--sheet", str(sheet), "--quiet"]) == 0
     captured = capsys.readouterr()
     rows = list(csv.reader(io.StringIO(captured.out)))
-    assert rows[0] == ["path", "rank", "label", "name", "score"] and len(rows) == 3
+    assert rows[0] == ["path", "rank", "label", "name", "score", "is_pet", "pet_score", "species",
+                       "unsure", "imagenet_label", "imagenet_name", "imagenet_score"] and len(rows) == 3
+    assert rows[1][5:9] == ["true", rows[1][6], "dog", "false"] and float(rows[1][6]) >= 0.34
     pug = load_model(DEFAULT_MODEL).labels.index("pug")
     assert rows[1][2] == f"L{pug}" and rows[1][3] == f"L{pug}"  # custom labels, no Chinese name
     with Image.open(sheet) as im:
