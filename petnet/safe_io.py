@@ -277,7 +277,8 @@ def check_output_file(path, what: str = "output file", *, error=PetnetError) -> 
     ``/dev/null``, a socket). A missing path or a regular file is fine. Returns ``Path(path)``."""
     text = os.fspath(path)
     if not text:
-        raise error(f"{what} is empty; give a file name")
+        raise error(f"{what + ' ' if what else ''}is empty: no path was given (an unset shell variable?); "
+                    "give a file name")
     if text.endswith(("/", os.sep)):
         raise error(f"{_label(what, text)} ends in '/', so it names a folder; give a file name")
     path = Path(text).expanduser()

@@ -197,3 +197,14 @@ def test_names_with_dollars_and_escapes_are_drawn_literally(tmp_path):
     from petnet.pets.retrain import draw_confusion
     draw_confusion(np.eye(2, dtype=int), ["$\\q$", "ok"], tmp_path / "c.png", "t")
     assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_an_empty_file_argument_is_said_to_be_empty(tmp_path, capsys):
+    img = photo(tmp_path / "p.png")
+    for argv in (["predict", str(img), "--model", ""], ["predict", str(img), "--labels", ""],
+                 ["predict", str(img), "--names", ""], ["export", "--output", ""],
+                 ["retrain", "--image_dir", str(tmp_path), "--output_graph", ""],
+                 ["retrain", "--image_dir", str(tmp_path), "--output_labels", ""]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and "is empty: no path was given (an unset shell variable?)" in err, argv
+        assert "Traceback" not in err and "folder" not in err, argv

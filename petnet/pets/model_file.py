@@ -34,6 +34,7 @@ labels file are replaced together (:func:`save_model_and_labels`).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def check_model_path(path, param: str = "path") -> Path:
 def check_model_name(path, param: str = "path") -> Path:
     """An output name for a model file: it ends in ``.npz`` and is not a folder, device or FIFO
     (a ``ParamError`` naming ``param`` otherwise). Creates nothing. Returns the path."""
+    if not os.fspath(path):
+        raise ParamError(param, "is empty: no path was given (an unset shell variable?); give a file name "
+                                "such as pets.npz")
     path = Path(path).expanduser()
     if path.suffix.lower() != ".npz":
         what = " (a TensorFlow graph)" if path.suffix.lower() in (".pb", ".pbtxt") else ""
@@ -89,8 +93,8 @@ def check_model_name(path, param: str = "path") -> Path:
     return path
 
 
-def _check_regular_output(path: Path, param: str) -> None:
-    check_output_file(path, "", error=lambda message: ParamError(param, message))
+def _check_regular_output(path, param: str) -> Path:
+    return check_output_file(path, "", error=lambda message: ParamError(param, message))
 
 
 def check_output_names(model_path, labels_path, params: tuple[str, str] = ("output_graph", "output_labels")):
@@ -99,8 +103,7 @@ def check_output_names(model_path, labels_path, params: tuple[str, str] = ("outp
     whatever the spelling (another name, a hard or symbolic link) (``ParamError`` naming
     ``params[0]`` / ``params[1]``). Returns both as paths."""
     model_path = check_model_name(model_path, params[0])
-    labels_path = Path(labels_path).expanduser()
-    _check_regular_output(labels_path, params[1])
+    labels_path = _check_regular_output(labels_path, params[1])
     if same_file(model_path, labels_path):
         raise ParamError(params[1], f"{printable(labels_path)} is the same file as the model "
                                     f"({params[0]}); give another name")
@@ -171,6 +174,8 @@ def load_model(path) -> PetModel:
     its header before it is unpacked (:func:`petnet.safe_io.load_npz`, at most ``MAX_FILE_BYTES``:
     a zip bomb is refused as one), pickles are never loaded, and each entry must have its type and
     shape."""
+    if not os.fspath(path):
+        raise PetnetError("model file is empty: no path was given (an unset shell variable?); give a path")
     path = Path(path).expanduser()
     if not path.exists() and not path.is_symlink():
         raise PetnetError(f"model file {printable(path)} not found; train one with petnet.pets.retrain(...) "

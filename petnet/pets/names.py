@@ -12,6 +12,7 @@ label up exactly first, then by that retrain.py key (:func:`retrain_key`) on bot
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def read_text_file(path, what: str, layout: str) -> str:
     """The text of a small UTF-8 file a user gives (a BOM from Notepad is dropped; at most 16 MB;
     a regular file only, so a FIFO never blocks); a missing, special or non-UTF-8 file is a
     ``PetnetError`` that names ``what`` it should be (and, when missing, its ``layout``)."""
+    if not os.fspath(path):
+        raise PetnetError(f"{what} is empty: no path was given (an unset shell variable?); give a path")
     path = Path(path).expanduser()
     if not path.exists() and not path.is_symlink():
         raise PetnetError(f"{what} {printable(path)} not found; it has {layout}")
