@@ -270,3 +270,14 @@ def test_extreme_filter_parameters_are_refused_or_exact(tmp_path, photo, capsys)
         code, out, err = run(capsys, "filter", str(photo), *argv, "--out", str(tmp_path / "o.png"))
         assert code == 2 and out == "" and err.startswith(f"error: {message}")
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_special_cascade_file_is_said_to_be_one(tmp_path, alarm, capsys):
+    from petnet.haar.cascade import load_cascade
+    fifo = tmp_path / "cascade.xml"
+    os.mkfifo(fifo)
+    with pytest.raises(PetnetError, match="cascade file .*cascade.xml is a FIFO"):
+        load_cascade(fifo)                               # was "no such file"
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(PetnetError, match="is a character device"):
+            load_cascade("/dev/zero")
