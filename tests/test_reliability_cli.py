@@ -281,3 +281,17 @@ def test_a_special_cascade_file_is_said_to_be_one(tmp_path, alarm, capsys):
     if os.path.exists("/dev/zero"):
         with pytest.raises(PetnetError, match="is a character device"):
             load_cascade("/dev/zero")
+
+
+def test_a_glob_that_also_matches_the_output_never_overwrites_a_photo(tmp_path, photo, capsys, monkeypatch):
+    # `petnet filter *.png --out out.png` after a first run: the shell passes out.png as an input too
+    monkeypatch.chdir(tmp_path)
+    assert main(["filter", "in.png", "-k", "mean", "--out", "out.png"]) == 0
+    first = (tmp_path / "out.png").read_bytes()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:                 # two images: refused before any work
+        main(["filter", "in.png", "out.png", "-k", "mean", "--out", "out.png"])
+    assert exc.value.code == 2 and "unrecognized arguments: out.png" in capsys.readouterr().err
+    code, out, err = run(capsys, "filter", "out.png", "-k", "mean", "--out", "out.png")   # only the output matched
+    assert code == 2 and out == "" and "is the same file as the input IMAGE" in err
+    assert (tmp_path / "out.png").read_bytes() == first

@@ -208,3 +208,12 @@ def test_an_empty_file_argument_is_said_to_be_empty(tmp_path, capsys):
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == "" and "is empty: no path was given (an unset shell variable?)" in err, argv
         assert "Traceback" not in err and "folder" not in err, argv
+
+
+def test_the_same_photo_given_twice_is_recognised_once(tmp_path, monkeypatch):
+    p = photo(tmp_path / "p.png")
+    monkeypatch.chdir(tmp_path)
+    os.link(p, tmp_path / "hard.png")
+    (tmp_path / "sub").mkdir()
+    paths, _ = collect_paths([p, "p.png", "./p.png", tmp_path / "sub" / ".." / "p.png", "hard.png", tmp_path])
+    assert paths == [p]

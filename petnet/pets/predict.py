@@ -400,7 +400,17 @@ def collect_paths(inputs) -> tuple[list[Path], list[str]]:
             out += files
         else:
             out.append(check_regular_file(p, "photo"))
-    return list(dict.fromkeys(out)), notes
+    unique, seen = [], set()           # a photo given twice (another spelling, a link) counts once
+    for p in out:
+        try:
+            st = os.stat(p)
+            key = (st.st_dev, st.st_ino)
+        except OSError:
+            key = p
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique, notes
 
 
 def format_text(pred: Prediction, imagenet: bool = False) -> str:
