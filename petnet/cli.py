@@ -146,13 +146,13 @@ def flag_for(args, param: str) -> str | None:
     return None
 
 
-def check_outputs(args, *, pictures=(), files=(), inputs=()) -> None:
-    """Refuse, before any work, output paths that are almost certainly a mistake (a folder, a
-    name ending in ``/``, a FIFO or device, a picture without a picture extension) and outputs that
-    would overwrite an input or each other, however spelled. ``pictures`` / ``files`` / ``inputs``
-    name flag dests of ``args``; unset ones are skipped. Messages name the flags."""
+def check_outputs(args, *, pictures=(), inputs=()) -> None:
+    """Refuse, before any work, picture paths that are almost certainly a mistake (a folder, a name
+    ending in ``/``, a FIFO or device, no picture extension, an empty path) and outputs that would
+    overwrite an input or each other, however spelled. ``pictures`` / ``inputs`` name flag dests of
+    ``args``; unset ones are skipped. Messages name the flags."""
     from petnet.plotting import check_picture_path
-    from petnet.safe_io import check_distinct, check_output_file, printable
+    from petnet.safe_io import check_distinct
 
     def given(dests):
         named = {}
@@ -160,15 +160,12 @@ def check_outputs(args, *, pictures=(), files=(), inputs=()) -> None:
             value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
             if value == "":        # "$OUT" with OUT unset: not "no output", a mistake
                 raise PetnetError(f"{flag} is empty: no path was given (an unset shell variable?); give a path")
-            for path in (value if isinstance(value, (list, tuple)) else [] if value is None else [value]):
-                named[flag if not isinstance(value, (list, tuple)) else printable(os.fspath(path))] = path
+            if value is not None:
+                named[flag] = value
         return named
     outs = given(pictures)
     for flag, path in outs.items():
         check_picture_path(path, flag)
-    for flag, path in given(files).items():
-        check_output_file(path, flag)
-        outs[flag] = path
     check_distinct(given(inputs), outs)
 
 
