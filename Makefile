@@ -8,7 +8,7 @@ $(BIN)/petnet: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned to the 2.13.0 CPU build (an unpinned torch would pull a multi-GB CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,serve,ray]'
 	touch $(BIN)/petnet
 
 install: $(BIN)/petnet

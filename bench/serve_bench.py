@@ -1,0 +1,244 @@
+"""Load test of ``petnet serve``: a real server on 127.0.0.1, real photos, against offline predict.
+
+Starts ``petnet serve`` (a subprocess, fresh data folder, free loopback port), then in one run:
+
+* the server at concurrency 1, 8 and 32: each of C clients keeps one HTTP connection and sends
+  one photo per request (``POST /api/predict``), as fast as answers come back; throughput,
+  p50 / p99 latency, errors (any non-200 answer or an answer without a top 3), and the server's
+  CPU time per photo;
+* against offline throughput: the same photos through ``petnet predict``'s recognizer in this
+  process (one batched pass, decoding overlapped; the model's load not counted), interleaved with
+  the server's requests in ``--rounds`` rounds, so that a shared machine's drifting speed hits both
+  alike;
+* a memory soak: ``--requests`` more at concurrency 32, the server's memory (VmRSS of its
+  process) every 500 requests.
+
+Every loop is bounded by a request count, and the script stops the server itself. The client is
+a minimal asyncio HTTP/1.1 client (pre-encoded requests) so it takes little of the CPU the server
+needs; it still shares the machine with the server, which the offline pass does not.
+
+    .venv/bin/python bench/serve_bench.py                     # a 1000-request memory soak
+    .venv/bin/python bench/serve_bench.py --requests 5000     # the 5,000-request soak
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from petnet.paths import shared_dir  # noqa: E402
+
+
+def pet_photos(n: int) -> list[Path]:
+    paths = sorted(glob.glob(str(shared_dir() / "data" / "pets" / "train" / "*" / "*.jpg")))
+    if not paths:
+        sys.exit(f"no photos under {shared_dir()}/data/pets/train (set PETNET_SHARED)")
+    step = max(1, len(paths) // n)
+    return [Path(p) for p in paths[::step][:n]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def request_bytes(path: Path, port: int) -> bytes:
+    boundary = "petnetbench"
+    body = io.BytesIO()
+    body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
+               "Content-Type: image/jpeg\r\n\r\n".encode())
+    body.write(path.read_bytes())
+    body.write(f"\r\n--{boundary}--\r\n".encode())
+    body = body.getvalue()
+    head = (f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    return head + body
+
+
+async def client(port, requests, counter, total, latencies, errors, on_count):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while counter[0] < total:
+            i = counter[0]
+            counter[0] += 1
+            t0 = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            body = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            if status != 200 or len(json.loads(body)[0].get("top", [])) != 3:
+                errors.append((status, body[:200]))
+            on_count()
+    finally:
+        writer.close()
+
+
+async def load(port, requests, concurrency, total, on_count=lambda n: None):
+    latencies, errors, counter = [], [], [0]
+    done = [0]
+
+    def count():
+        done[0] += 1
+        on_count(done[0])
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(port, requests, counter, total, latencies, errors, count)
+                           for _ in range(concurrency)))
+    wall = time.perf_counter() - t0
+    lat = np.array(latencies) * 1000
+    return {"requests": len(latencies), "seconds": wall, "per_s": len(latencies) / wall,
+            "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)), "errors": len(errors),
+            "error_examples": errors[:3], "latencies": lat}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stage(rec, paths, port, requests, server_pid, conc, n, rounds):
+    """``rounds`` x (one offline pass over ``paths``, then ``n`` requests at concurrency ``conc``),
+    interleaved so that a shared machine's drifting speed hits both alike."""
+    off_n = off_t = off_cpu = srv_n = srv_t = srv_cpu = cli_cpu = 0.0
+    lat, errors = [], 0
+    for _ in range(rounds):
+        t0, c0 = time.perf_counter(), time.process_time()
+        preds, failures = rec.recognize(paths, quiet=True)
+        off_t += time.perf_counter() - t0
+        off_cpu += time.process_time() - c0
+        off_n += len(preds)
+        assert not failures
+        s0, c0 = cpu_seconds(server_pid), time.process_time()
+        r = asyncio.run(load(port, requests, conc, n))
+        srv_cpu += cpu_seconds(server_pid) - s0
+        cli_cpu += time.process_time() - c0
+        srv_n += r["requests"]
+        srv_t += r["seconds"]
+        lat.append(r["latencies"])
+        errors += r["errors"]
+        if r["errors"]:
+            print(f"errors at concurrency {conc}: {r['error_examples']}")
+    lat = np.concatenate(lat)
+    return {"conc": conc, "requests": int(srv_n), "per_s": srv_n / srv_t, "offline": off_n / off_t,
+            "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)), "errors": errors,
+            "cpu_ms": 1000 * srv_cpu / srv_n, "client_ms": 1000 * cli_cpu / srv_n,
+            "offline_cpu_ms": 1000 * off_cpu / off_n}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=1000,
+                    help="requests of the memory soak at concurrency 32 (default %(default)s)")
+    ap.add_argument("--small", type=int, default=32,
+                    help="requests per round at concurrency 1 and 8 (default %(default)s)")
+    ap.add_argument("--stage", type=int, default=128,
+                    help="requests per round at concurrency 32 (default %(default)s)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of (offline pass, server requests) per concurrency (default %(default)s)")
+    ap.add_argument("--images", type=int, default=64, help="distinct photos sent (default %(default)s)")
+    args = ap.parse_args()
+    if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000 and 1 <= args.stage <= 10_000
+            and 1 <= args.rounds <= 100):
+        sys.exit("--requests must be 1..100000, --small and --stage 1..10000, --rounds 1..100")
+
+    paths = pet_photos(args.images)
+    port = free_port()
+
+    def health():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as res:
+            return json.loads(res.read())
+
+    data_dir = tempfile.mkdtemp(prefix="petnet-serve-bench-")
+    server = subprocess.Popen([sys.executable, "-m", "petnet", "serve", "--port", str(port),
+                               "--data-dir", data_dir], cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                health()
+                break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit("the server did not start")
+            time.sleep(0.2)
+        requests = [request_bytes(p, port) for p in paths]
+        print(f"petnet serve on 127.0.0.1:{port}, {len(paths)} distinct photos (Oxford pets, "
+              f"JPEG ~{np.mean([p.stat().st_size for p in paths]) / 1024:.0f} KB), {os.cpu_count()} CPUs")
+        from petnet.pets.predict import Recognizer
+        rec = Recognizer()
+        rec.recognize(paths[:8], quiet=True)                   # load the network, warm up
+        asyncio.run(load(port, requests, 32, 256))             # warm-up (the runtime's buffers)
+        rows = [stage(rec, paths, port, requests, server.pid, conc, n, args.rounds)
+                for conc, n in ((1, args.small), (8, args.small), (32, args.stage))]
+        print()
+        print("| concurrency | requests | served photos/s | offline photos/s | served / offline | "
+              "p50 ms | p99 ms | errors | server CPU ms/photo (+ client) | offline CPU ms/photo |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['conc']} | {r['requests']} | {r['per_s']:.1f} | {r['offline']:.1f} | "
+                  f"{r['per_s'] / r['offline']:.2f}x | {r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} | "
+                  f"{r['cpu_ms']:.0f} (+{r['client_ms']:.0f}) | {r['offline_cpu_ms']:.0f} |")
+        rss = [(0, rss_mib(server.pid))]
+
+        def sample(n):
+            if n % 500 == 0:
+                rss.append((n, rss_mib(server.pid)))
+        soak = asyncio.run(load(port, requests, 32, args.requests, sample))
+        print(f"| 32 (memory soak) | {soak['requests']} | {soak['per_s']:.1f} | | | {soak['p50']:.0f} | "
+              f"{soak['p99']:.0f} | {soak['errors']} | | |")
+        if soak["errors"]:
+            print(f"errors in the soak: {soak['error_examples']}")
+        print()
+        print("server memory (VmRSS) during the soak: "
+              + ", ".join(f"{mib:.0f} MiB after {n}" for n, mib in rss))
+        if len(rss) >= 3:
+            print(f"growth from request {rss[1][0]} to {rss[-1][0]}: {rss[-1][1] - rss[1][1]:+.0f} MiB")
+        h = health()
+        print(f"micro-batching: {h['photos']} photos in {h['batches']} backbone calls "
+              f"({h['photos'] / max(1, h['batches']):.1f} photos per call)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        import shutil
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The only place where ``petnet serve`` touches ``petnet.pets``: its Python API, adapted.
+
+* :func:`load_recognizer` -> a :class:`~petnet.pets.Recognizer` as the app uses it: ``arch``,
+  ``labels``, ``names``, ``test_views``, ``prepare(data: bytes) -> (V, S, S, 3) float32``
+  (thread-safe; raises ``ImageError``) and ``predict_prepared(list_of_prepared, sources) ->
+  list[dict]`` (ONE backbone call; each dict is the object ``petnet predict --json`` prints);
+* :func:`retrain` -> :func:`petnet.pets.retrain` on a folder with one sub-folder per class, the
+  model file and its labels file written together.
+
+Backbones are loaded once per architecture and shared by every model and by training
+(``backbone_factory(arch)`` replaces the network in tests).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+
+from petnet.errors import PetnetError
+from petnet.image_file import ImageError
+from petnet.pets import Recognizer, load_model
+from petnet.pets import retrain as retrain_head
+from petnet.pets.backbone import Backbone
+from petnet.pets.names import read_names
+from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES
+
+__all__ = ["ImageError", "Backbones", "load_recognizer", "retrain"]
+
+TOP = 3
+
+
+class Backbones:
+    """One backbone per architecture, made on first use (``factory(arch)``; default: the real one)."""
+
+    def __init__(self, factory=None):
+        self._factory = factory
+        self._made: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, arch: str):
+        with self._lock:
+            if arch not in self._made:
+                if self._factory is not None:
+                    self._made[arch] = self._factory(arch)
+                else:
+                    self._made[arch] = Backbone(arch)
+            return self._made[arch]
+
+
+class _Served:
+    """A recognizer as the app uses it: predictions as the JSON objects of ``petnet predict --json``."""
+
+    def __init__(self, rec: Recognizer):
+        self.rec = rec
+        self.arch, self.labels, self.test_views = rec.architecture, list(rec.labels), rec.test_views
+        self.names = {lab: rec.names[lab] for lab in self.labels if rec.names.get(lab)}
+
+    def prepare(self, data: bytes) -> np.ndarray:
+        """Decode a photo's bytes and preprocess each test view: ``(V, S, S, 3)`` float32."""
+        try:
+            return self.rec.prepare(bytes(data))
+        except ImageError as exc:   # the message starts with "<bytes>: ": keep only the reason
+            text = str(exc)
+            raise ImageError(text.split(": ", 1)[1] if text.startswith("<") else text) from None
+
+    def predict_prepared(self, prepared, sources) -> list[dict]:
+        """Photos prepared by :meth:`prepare` -> one ``predict --json`` object each (one backbone call)."""
+        return [p.to_dict() for p in self.rec.predict_prepared(list(prepared), list(sources))]
+
+
+def load_recognizer(model_path=None, *, names=None, backbones: Backbones):
+    """The recognizer of a model file (``None``: petnet's embedded 37-breed model).
+    ``names``: ``{label: display name}`` (default: the embedded model's Chinese breed names, so a
+    class named like a breed keeps its Chinese name)."""
+    model = load_model(DEFAULT_MODEL if model_path is None else model_path)
+    rec = Recognizer(model, top=TOP, names=read_names(DEFAULT_NAMES) if names is None else names,
+                     backbone_factory=lambda: backbones.get(model.arch))
+    return _Served(rec)
+
+
+def retrain(image_dir, output_graph, output_labels, *, backbones: Backbones, bottleneck_dir,
+            architecture: str = "lite2", log=None) -> dict:
+    """Retrain a head on ``image_dir`` (one sub-folder per class, all photos used for training, with
+    the mirrored view) and write ``output_graph`` + ``output_labels`` together. ``log(phase, step,
+    total)`` reports progress. Returns ``{"classes", "images", "skipped", "train_accuracy",
+    "cross_entropy", "temperature"}``. Raises ``PetnetError`` (too few classes or photos, training
+    diverged)."""
+    log = log or (lambda phase, step, total: None)
+
+    steps = 1000                                            # retrain's default max_iter
+
+    def step_line(line: str):                               # "Step 200: Train accuracy = ..."
+        m = re.match(r"Step (\d+):", line)
+        if m:
+            log("training", int(m.group(1)), steps)
+
+    log("features", 0, 0)
+    result = retrain_head(image_dir, architecture=architecture, max_iter=steps, flip_left_right=True,
+                          validation_percentage=0, testing_percentage=0, bottleneck_dir=bottleneck_dir,
+                          review=False, random_state=0, log=step_line,
+                          progress=lambda stage, done, total: log("features", done, total),
+                          backbone_factory=lambda: backbones.get(architecture))
+    result.save(output_graph, output_labels)
+    last = result.history[-1]
+    if not np.isfinite(result.model.W).all():
+        raise PetnetError("training produced invalid scores")
+    return {"classes": len(result.labels), "images": int(result.metrics.get("images", 0)),
+            "skipped": len(result.skipped), "train_accuracy": float(last["train_accuracy"]),
+            "cross_entropy": float(last["cross_entropy"]), "temperature": float(result.model.temperature)}

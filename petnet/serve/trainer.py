@@ -1,0 +1,82 @@
+"""The training job: retrain on the taught classes in a background thread, then swap the model in.
+
+One job at a time. ``status()`` is what the page polls: ``state`` (``idle``, ``running``, ``done``,
+``failed``), ``phase`` (``features``, ``training``, ``saving``), ``step``/``total``, and when done
+the new ``version`` (or the ``error``). The new model is written into a temporary folder of the
+store, loaded once to check it, named (an atomic rename), made active in ``state.json`` and only
+then handed to ``on_model``; a failure at any point leaves the serving model untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+from petnet.errors import PetnetError
+from petnet.serve import engine
+from petnet.serve.store import Conflict, Store
+
+
+class Trainer:
+    def __init__(self, store: Store, backbones: engine.Backbones, on_model, architecture: str = "lite2"):
+        self.store = store
+        self.backbones = backbones
+        self.on_model = on_model          # on_model(version, recognizer), called after the swap is stored
+        self.architecture = architecture
+        self._lock = threading.Lock()
+        self._status = {"state": "idle", "job": 0}
+        self._thread: threading.Thread | None = None
+
+    def status(self) -> dict:
+        with self._lock:
+            return dict(self._status)
+
+    def _set(self, **kw) -> None:
+        with self._lock:
+            self._status.update(kw)
+
+    def start(self) -> dict:
+        """Start a job (``Conflict`` while one runs; ``PetnetError`` when there is too little to learn)."""
+        with self._lock:
+            if self._status["state"] == "running":
+                raise Conflict("a training job is running already; wait for it to finish")
+            ready = [c for c in self.store.classes() if c["photos"] >= 2]
+            if len(ready) < 2:
+                raise PetnetError("training needs at least 2 classes with at least 2 photos each "
+                                  f"(now {len(ready)}); add photos to your classes first")
+            job = self._status["job"] + 1
+            self._status = {"state": "running", "job": job, "phase": "features", "step": 0,
+                            "total": 0, "started": time.time(), "version": None, "error": None}
+            self._thread = threading.Thread(target=self._run, name=f"petnet-train-{job}", daemon=True)
+            self._thread.start()
+            return dict(self._status)
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        folder = None
+        try:
+            with self.store.training_folder() as (image_dir, ignored):
+                self._set(ignored=ignored)
+                folder = self.store.new_model_folder()
+                metrics = engine.retrain(
+                    image_dir, folder / "model.npz", folder / "labels.txt", backbones=self.backbones,
+                    bottleneck_dir=self.store.bottleneck_dir, architecture=self.architecture,
+                    log=lambda phase, step, total: self._set(phase=phase, step=step, total=total))
+            self._set(phase="saving")
+            recognizer = engine.load_recognizer(folder / "model.npz", backbones=self.backbones)
+            version = self.store.commit_model(folder, {"classes": recognizer.labels, "metrics": metrics})
+            folder = None
+            self.store.set_active(version)
+            self.on_model(version, recognizer)
+            self._set(state="done", version=version, metrics=metrics, finished=time.time())
+        except PetnetError as exc:
+            self._set(state="failed", error=str(exc), finished=time.time())
+        except Exception as exc:  # noqa: BLE001 -- reported on the page; the server goes on
+            self._set(state="failed", error=f"{type(exc).__name__}: {exc}", finished=time.time())
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
