@@ -154,6 +154,9 @@ def check_output_path(path, what: str, example: str) -> Path:
     ``what`` names the file in the message (e.g. ``output_graph``), ``example`` is a file name to
     suggest. Returns ``path``."""
     text = os.fspath(path)
+    if not text:
+        raise PetnetError(f"{what} is empty: no path was given (an unset shell variable?); give a file name "
+                          f"such as {example}")
     folder = Path(text).expanduser()
     if folder.is_dir() or text.endswith(("/", os.sep)):
         raise PetnetError(f"{what} {printable(text)} is a folder; give a file name such as "

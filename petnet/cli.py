@@ -147,6 +147,29 @@ def flag_for(args, param: str) -> str | None:
     return None
 
 
+def check_outputs(args, *, pictures=(), inputs=()) -> None:
+    """Refuse, before any work, picture paths that are almost certainly a mistake (a folder, a name
+    ending in ``/``, a FIFO or device, no picture extension, an empty path) and outputs that would
+    overwrite an input or each other, however spelled. ``pictures`` / ``inputs`` name flag dests of
+    ``args``; unset ones are skipped. Messages name the flags."""
+    from petnet.plotting import check_picture_path
+    from petnet.safe_io import check_distinct
+
+    def given(dests):
+        named = {}
+        for dest in dests:
+            value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
+            if value == "":        # "$OUT" with OUT unset: not "no output", a mistake
+                raise PetnetError(f"{flag} is empty: no path was given (an unset shell variable?); give a path")
+            if value is not None:
+                named[flag] = value
+        return named
+    outs = given(pictures)
+    for flag, path in outs.items():
+        check_picture_path(path, flag)
+    check_distinct(given(inputs), outs)
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -12,6 +12,7 @@ machines without a display; only ``show=True`` (the commands' ``--show``) asks f
   fits, and :func:`finish` lowers the resolution of any figure that would not (a 1000-class
   confusion matrix asked for 25 200 x 25 200 pixels and 20 GB).
 * Pictures are written atomically (:mod:`petnet.atomic`): a full disk never leaves half a PNG.
+* Text is drawn literally: names from files or folders with ``$...$`` are not parsed as math.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def pyplot(show: bool = False):
     import matplotlib
     if not show:
         matplotlib.use("Agg")
+    # text in pictures is literal: a file, folder or column name such as "cat$\\x$.jpg" must not be
+    # parsed as TeX math (an error at drawing time); no petnet figure uses math text
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
 

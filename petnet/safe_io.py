@@ -31,7 +31,7 @@ from typing import BinaryIO
 
 from petnet.errors import PetnetError
 
-__all__ = ["check_regular_file", "open_regular", "read_bytes", "read_text", "read_gzip", "load_npy", "load_npz",
+__all__ = ["check_regular_file", "check_scan_folder", "open_regular", "read_bytes", "read_text", "read_gzip", "load_npy", "load_npz",
            "check_output_file", "same_file", "check_distinct", "as_written", "printable", "file_kind"]
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
@@ -63,6 +63,9 @@ def _stat_error(exc: OSError, what: str, path, error) -> PetnetError:
         if os.path.islink(path):
             return error(f"{label} is a symbolic link to {printable(os.readlink(path))}, which does not "
                          "exist; fix the link or give the real file")
+        if any(c in os.fspath(path) for c in "*?["):
+            return error(f"{label} does not exist: no file matches this pattern (a shell passes a pattern "
+                         "that matches nothing as it is); check the pattern and the folder")
         return error(f"{label} does not exist; check the path")
     if exc.errno == errno.ENOTDIR:
         return error(f"{label} does not exist: a part of the path is a file, not a folder; check the path")
@@ -73,10 +76,39 @@ def _stat_error(exc: OSError, what: str, path, error) -> PetnetError:
     return error(f"{label} cannot be read: {exc.strerror or exc}")
 
 
+def _check_not_empty(path, what: str, error) -> None:
+    """``Path("")`` is ``.``, the current folder: an empty path is refused as what it is."""
+    if isinstance(path, (str, bytes)) and not path:
+        raise error(f"{what + ' ' if what else ''}is empty: no path was given (an unset shell variable?); "
+                    "give a path")
+
+
+def check_scan_folder(path, what: str = "folder", *, error=PetnetError) -> Path:
+    """Refuse a folder that petnet is about to search (recursively, for photos) when it is almost
+    certainly a shell mistake: an empty path (``"$PHOTOS"`` with ``PHOTOS`` unset), the root folder
+    (``"$PHOTOS/"`` becomes ``/``) or the home folder (``~/"$SUB"``). Returns ``Path(path)``."""
+    _check_not_empty(path, what, error)
+    path = Path(path).expanduser()
+    try:
+        real = path.resolve()
+        home = Path.home().resolve()
+    except (OSError, RuntimeError, KeyError):
+        return path
+    hint = "searching it for photos is almost certainly a mistake (an unset shell variable, as in"
+    if real == Path(real.anchor):
+        raise error(f"{_label(what, path)} is the root folder {real.anchor}: {hint} \"$PHOTOS/\"?); "
+                    "give the folder that holds the photos")
+    if real == home:
+        raise error(f"{_label(what, path)} is your home folder {printable(home)}: {hint} \"$HOME/$PHOTOS\"?); "
+                    "give the folder that holds the photos")
+    return path
+
+
 def check_regular_file(path, what: str = "file", *, error=PetnetError) -> Path:
     """Return ``Path(path)`` if it is (a symlink to) a regular file; otherwise raise ``error`` (a
     ``PetnetError`` subclass) saying what it is: missing, a folder, a FIFO, a device, a socket.
     ``what`` names the file in the message (``"CSV file"``, ``"model file"``)."""
+    _check_not_empty(path, what, error)
     path = Path(path).expanduser()
     try:
         st = os.stat(path)
@@ -92,13 +124,21 @@ def open_regular(path, what: str = "file", *, error=PetnetError) -> BinaryIO:
     """Open ``path`` for binary reading, refusing anything but a regular file *without blocking*:
     the file is opened with ``O_NONBLOCK`` (so a FIFO cannot hang ``open``) and the opened file is
     checked with ``fstat`` (so nothing can be swapped in after a check). The caller closes it."""
+    _check_not_empty(path, what, error)
     path = Path(path).expanduser()
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except IsADirectoryError:
         raise error(f"{_label(what, path)} is a folder, not a regular file; give the path of a file") from None
-    except OSError as exc:
+    except OSError as exc:      # a socket cannot be opened at all (ENXIO): say what it is
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            raise error(f"{_label(what, path)} is {file_kind(mode)}, not a regular file; "
+                        "give the path of a file") from None
         raise _stat_error(exc, what, path, error) from None
     try:
         st = os.fstat(fd)
@@ -237,7 +277,8 @@ def check_output_file(path, what: str = "output file", *, error=PetnetError) -> 
     ``/dev/null``, a socket). A missing path or a regular file is fine. Returns ``Path(path)``."""
     text = os.fspath(path)
     if not text:
-        raise error(f"{what} is empty; give a file name")
+        raise error(f"{what + ' ' if what else ''}is empty: no path was given (an unset shell variable?); "
+                    "give a file name")
     if text.endswith(("/", os.sep)):
         raise error(f"{_label(what, text)} ends in '/', so it names a folder; give a file name")
     path = Path(text).expanduser()

@@ -73,6 +73,7 @@ def test_picture_sizes_are_bounded(tmp_path, monkeypatch):
 
 def test_the_command_line_refuses_a_folder_as_plot(tmp_path, capsys):
     assert main(["gd", "surface", "--plot", f"{tmp_path}/"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: picture ") and "is a folder" in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert err.startswith("error: --plot ") and "is a folder" in err and "Traceback" not in err
+    assert out == ""             # refused before any work is done or printed
     assert list(tmp_path.iterdir()) == []

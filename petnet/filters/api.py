@@ -26,7 +26,9 @@ from petnet.filters.convolve import check_border
 from petnet.filters.edges import gradient_magnitude, laplacian, sharpen, sobel
 from petnet.filters.figure import compare_figure
 from petnet.filters.image_io import check_output, load_image, save_image
-from petnet.filters.kernels import MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
+from petnet.plotting import check_picture_path
+from petnet.safe_io import check_distinct
+from petnet.filters.kernels import MAX_AMOUNT, MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
 from petnet.filters.smoothing import gaussian_blur, mean_blur
 from petnet.registry import Registry
 from petnet.validate import check_int, check_number
@@ -115,7 +117,7 @@ def _laplacian(size, border):
 
 @register("sharpen", "identity - amount * Laplacian, [[0,-1,0],[-1,5,-1],[0,-1,0]]", amount=1.0)
 def _sharpen(amount, border):
-    amount = check_number("amount", amount)
+    amount = check_number("amount", amount, min=-MAX_AMOUNT, max=MAX_AMOUNT)
     return lambda image: sharpen(image, amount, border)
 
 
@@ -190,13 +192,12 @@ def filter_file(image, out, kernel: str = "gaussian", *, compare=None, **params)
     :func:`to_display` shows them. ``compare``: also write the figure *original | result* there
     (``True``: ``OUT_compare.png``). Every path and parameter is checked before any work."""
     src = Path(image)
-    out = check_output(out, "out", inputs=[src])
+    out = check_output(out, "out")
     fig = None
     if compare:
         fig = out.with_name(out.stem + "_compare.png") if compare is True else Path(compare)
-        fig = check_output(fig, "compare", inputs=[src, out])
-        if fig.resolve() == out.resolve():
-            raise ParamError("compare", "is the output image; choose another file")
+        fig = check_picture_path(fig, "compare")
+    check_distinct({"image": src}, {"out": out, "compare": fig})
     spec = FILTERS.get(kernel, param="kernel")
     run = prepare(spec.name, **params)
     pic = load_image(src)

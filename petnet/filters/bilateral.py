@@ -30,6 +30,7 @@ import numpy as np
 
 from petnet.errors import PetnetError
 from petnet.filters.convolve import BORDERS, as_float, check_border
+from petnet.filters.kernels import MIN_SIGMA
 
 BINS_PER_CHANNEL = 1 << 12   # OpenCV's kExpNumBinsPerChannel
 
@@ -53,6 +54,8 @@ def bilateral(image, d: int = 0, sigma_color: float = 0.1, sigma_space: float = 
     h, w, cn = img.shape
     sigma_color = sigma_color if sigma_color > 0 else 1.0
     sigma_space = sigma_space if sigma_space > 0 else 1.0
+    # tinier sigmas give the same weights (exp(-huge) = 0 for any difference), but 1/sigma^2 overflows
+    sigma_color, sigma_space = max(sigma_color, MIN_SIGMA), max(sigma_space, MIN_SIGMA)
     color_coeff = -0.5 / (sigma_color * sigma_color)
     space_coeff = -0.5 / (sigma_space * sigma_space)
     radius = window_radius(d, sigma_space)

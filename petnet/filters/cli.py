@@ -7,7 +7,7 @@ The ``--kernel`` choices and their help come from the registry ``petnet.filters.
 
 from __future__ import annotations
 
-from petnet.cli import add_command, number, positive_number
+from petnet.cli import add_command, check_outputs, number, positive_number
 
 EPILOG = """\
 examples:
@@ -78,29 +78,33 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 def cmd_filter(args) -> int:
     from petnet.filters.api import FILTERS, filter_file
+    from petnet.safe_io import check_distinct, printable
 
     spec = FILTERS.get(args.kernel)
     params = {name: getattr(args, name) for name in spec.defaults if getattr(args, name) is not None}
     if "sigma_color" in params:          # grey levels on the command line, [0, 1] pixels in the library
         params["sigma_color"] /= 255.0
     compare = True if args.compare == "auto" else args.compare
+    check_distinct({"IMAGE": args.image}, {"--out": args.out, "--compare": compare if compare is not True else None})
     done = filter_file(args.image, args.out, args.kernel, compare=compare, **params)
-    print(f"wrote {done.out} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
+    print(f"wrote {printable(done.out)} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
           f"{done.seconds:.2f} s)")
     if done.compare:
-        print(f"wrote {done.compare} (original | {done.kernel})")
+        print(f"wrote {printable(done.compare)} (original | {done.kernel})")
     return 0
 
 
 def cmd_denoise(args) -> int:
     from petnet.filters.denoise import DENOISERS, denoise, load_photo, plot_denoise
+    from petnet.safe_io import printable
     from petnet.filters.image_io import check_output
     if args.plot:                        # a figure that cannot be written is refused before any work
-        check_output(args.plot, "plot", inputs=[args.photo])
+        check_output(args.plot, "plot")
+    check_outputs(args, pictures=("plot",), inputs=("photo",))
     photo = load_photo(args.photo, args.max_side)
     r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed)
     h, w = photo.shape[:2]
-    print(f"photo: {args.photo} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
+    print(f"photo: {printable(args.photo)} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
           f"{r.salt_pepper:g} of the pixels, seed {args.seed}")
     print(f"{'noise':<14} {'filter':<10} {'settings':<38} {'PSNR dB':>8} {'SSIM':>7}")
     for row in r.rows:

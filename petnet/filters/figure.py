@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.atomic import write_atomically
-from petnet.plotting import pyplot
+from petnet.plotting import finish, pyplot
 
 
 def compare_figure(path, before: np.ndarray, after: np.ndarray, title: str) -> Path:
@@ -20,9 +19,8 @@ def compare_figure(path, before: np.ndarray, after: np.ndarray, title: str) -> P
             ax.imshow(img.clip(0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
             ax.set_title(name)
             ax.axis("off")
-        fig.tight_layout()
-        fmt = Path(path).suffix.lower().lstrip(".") or "png"
-        write_atomically(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
-    finally:
+    except BaseException:
         plt.close(fig)
+        raise
+    finish(fig, path, dpi=100)
     return Path(path)

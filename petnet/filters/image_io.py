@@ -25,6 +25,7 @@ from PIL import Image
 from petnet.atomic import write_atomically
 from petnet.errors import ParamError, PetnetError
 from petnet.image_file import ImageError, open_image
+from petnet.safe_io import check_output_file, printable
 
 
 @dataclass
@@ -37,20 +38,6 @@ class Picture:
     bits: int = 8
 
 
-def special_kind(path) -> str | None:
-    """What ``path`` is when it exists but is not a regular file (symbolic links followed):
-    ``"a folder"``, ``"a FIFO (named pipe)"``, ``"a character device"``, ...; None otherwise."""
-    p = Path(path).resolve()
-    if not p.exists() or p.is_file():
-        return None
-    for test, what in ((p.is_dir, "a folder"), (p.is_fifo, "a FIFO (named pipe)"),
-                       (p.is_char_device, "a character device"), (p.is_block_device, "a block device"),
-                       (p.is_socket, "a socket")):
-        if test():
-            return what
-    return "not a regular file"
-
-
 def load_image(path) -> Picture:
     """Read a JPEG, PNG (with alpha, grayscale, 16-bit), BMP, TIFF, WebP, GIF ... file."""
     path = Path(path)
@@ -60,7 +47,7 @@ def load_image(path) -> Picture:
     if mode.startswith("I;16") or mode == "I":
         a = np.asarray(img).astype(np.float64)
         if a.min() < 0 or a.max() > 65535:
-            raise PetnetError(f"{path}: 32-bit integer images are not supported; save it as 8- or 16-bit")
+            raise PetnetError(f"{printable(path)}: 32-bit integer images are not supported; save it as 8- or 16-bit")
         return Picture((a / 65535.0).astype(np.float32), None, 16)
     if mode == "F":
         a = np.asarray(img, dtype=np.float32)
@@ -79,24 +66,21 @@ def load_image(path) -> Picture:
     return Picture(a, None, 8)
 
 
-def check_output(path, param: str = "path", inputs=()) -> Path:
-    """Refuse, before any work, an image output that cannot or must not be written: a folder or a
-    special file, a missing folder, an unknown image format, or one of ``inputs`` (the same file
-    under any name). The ``ParamError`` names ``param``. Returns the path."""
-    path = Path(path)
-    kind = special_kind(path)
-    if kind == "a folder":
-        raise ParamError(param, f"{path} is a folder; give a file name such as {path / 'filtered.png'}")
-    if kind:
-        raise ParamError(param, f"{path} is {kind}, not a regular file; give an image file name")
+def check_output(path, param: str = "path") -> Path:
+    """Refuse, before any work, an image output that cannot be written: a folder or a special
+    file (:func:`petnet.safe_io.check_output_file`), a missing folder, an unknown image format.
+    The ``ParamError`` names ``param``. Returns the path. (That it is not an input is
+    :func:`petnet.safe_io.check_distinct`'s job.)"""
+    text = os.fspath(path)
+    path, shown = Path(text), printable(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise ParamError(param, f"{shown} is a folder; give a file name such as {printable(path / 'filtered.png')}")
+    check_output_file(path, "", error=lambda message: ParamError(param, message))
     if not path.parent.is_dir():
-        raise ParamError(param, f"{path}: folder {path.parent} does not exist; "
+        raise ParamError(param, f"{shown}: folder {printable(path.parent)} does not exist; "
                                 "create it or choose another path")
     if path.suffix.lower() not in Image.registered_extensions():
-        raise ParamError(param, f"{path}: unknown image format {path.suffix!r}; use .png or .jpg")
-    for src in inputs:
-        if path.exists() and Path(src).exists() and os.path.samefile(path, src):
-            raise ParamError(param, "is the input image; choose another file so the original is kept")
+        raise ParamError(param, f"{shown}: unknown image format {printable(path.suffix)!r}; use .png or .jpg")
     return path
 
 
@@ -121,7 +105,7 @@ def save_image(path, pixels, alpha=None, bits: int = 8) -> Path:
     except PetnetError:      # a full disk, a read-only folder: already worded (a PetnetError is a ValueError)
         raise
     except (ValueError, KeyError) as exc:
-        raise PetnetError(f"cannot write {path} as {fmt}: {exc}; use .png or .jpg") from None
+        raise PetnetError(f"cannot write {printable(path)} as {fmt}: {exc}; use .png or .jpg") from None
     except OSError as exc:
-        raise PetnetError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise PetnetError(f"cannot write {printable(path)}: {exc.strerror or exc}") from None
     return path

@@ -25,6 +25,8 @@ from petnet.validate import check_int, check_number
 
 MAX_SIZE = 1001          # the largest kernel side (a 1001-tap pass is ~1500 NumPy operations)
 MAX_SIGMA = 100.0        # the largest Gaussian sigma: its derived size round(8 sigma + 1) is 801
+MIN_SIGMA = 1e-6         # a smaller sigma weighs neighbours by exp(-1/(2 sigma^2)) = 0 all the same
+MAX_AMOUNT = 1e6         # sharpen strength: beyond, pixel values overflow towards inf
 MAX_SOBEL_SIZE = 31      # OpenCV's limit for Sobel / Laplacian apertures
 
 # OpenCV's fixed small Gaussian kernels (used when sigma <= 0 and n in 1, 3, 5, 7, 9)
@@ -73,7 +75,7 @@ def gaussian_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
     sigma = check_number("sigma", sigma, min=0, max=MAX_SIGMA)
     if sigma <= 0 and size in _SMALL_GAUSSIAN:
         return np.array(_SMALL_GAUSSIAN[size])
-    s = sigma if sigma > 0 else sigma_from_size(size)
+    s = max(sigma, MIN_SIGMA) if sigma > 0 else sigma_from_size(size)   # 1e-320**2 would be 0
     x = np.arange(size) - (size - 1) * 0.5
     g = np.exp(-0.5 * x * x / (s * s))
     return g / g.sum()
@@ -117,7 +119,7 @@ def laplacian_kernel() -> np.ndarray:
 
 def sharpen_kernel(amount: float = 1.0) -> np.ndarray:
     """``identity - amount * Laplacian``: amount 1 gives ``[[0, -1, 0], [-1, 5, -1], [0, -1, 0]]``."""
-    amount = check_number("amount", amount)
+    amount = check_number("amount", amount, min=-MAX_AMOUNT, max=MAX_AMOUNT)
     k = -amount * laplacian_kernel()
     k[1, 1] += 1.0
     return k

@@ -15,7 +15,7 @@ import json
 import warnings
 
 from petnet import optim
-from petnet.cli import add_command, add_group, nonneg_int, number, positive_int
+from petnet.cli import add_command, add_group, check_outputs, nonneg_int, number, positive_int
 
 #: flags whose names differ from the library's parameters (for the reworded ParamErrors)
 PARAMS = {"learning_rate": "lr", "random_state": "seed", "path": "data"}
@@ -152,11 +152,15 @@ def register(subparsers) -> None:
     talk.add_argument("--show", action="store_true", help="open the plot in a window")
 
 
-def _load(args):
+def _load(args, pictures=("plot",)):
+    """The table, after the output paths were checked (no work before a bad ``--plot`` is refused)."""
     from petnet.gd.data import example_path, load_xy
-    path = args.data or example_path()
+    from petnet.safe_io import printable
+    check_outputs(args, pictures=pictures, inputs=("data",))
+    given = args.data is not None          # --data "" (an unset variable) is refused, not the example
+    path = args.data if given else example_path()
     X, y, names = load_xy(path, args.x, args.y)
-    return X, y, names, (path if args.data else "bundled example of 16 Portland houses")
+    return X, y, names, (printable(path) if given else "bundled example of 16 Portland houses")
 
 
 def _spelled(exc):
@@ -168,12 +172,12 @@ def _spelled(exc):
 def cmd_fit(args) -> int:
     from petnet.gd.errors import AdviceError
     from petnet.gd.linear import ConvergenceWarning, LinearRegressionGD, default_learning_rate
+    if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
+        from petnet.errors import PetnetError
+        raise PetnetError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
     X, y, names, path = _load(args)
     lr = args.lr
     if args.lr_decay is not None:
-        if not 0 < args.lr_decay <= 1:
-            from petnet.errors import PetnetError
-            raise PetnetError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
         lr = optim.ExponentialDecay(lr if lr is not None else default_learning_rate(args.optimizer),
                                     100, args.lr_decay)
     model = LinearRegressionGD(args.optimizer, learning_rate=lr, max_iter=args.max_iter, tol=args.tol,
@@ -225,7 +229,10 @@ def cmd_compare(args) -> int:
     from petnet.errors import ParamError, PetnetError
     from petnet.gd.compare import compare
     from petnet.gd.errors import AdviceError
-    X, y, names, path = _load(args)
+    X, y, names, path = _load(args, pictures=("plot", "contour"))
+    if args.contour and X.shape[1] != 1:
+        raise PetnetError("--contour draws the (a0, a1) plane, so it needs exactly one feature column "
+                          f"(got {len(names)}: {', '.join(names)}); use e.g. --x size_sqft")
     result = compare(X, y, scale=args.scale, learning_rate=args.lr, tol=args.tol, max_iter=args.max_iter,
                      feature_names=names, target=args.y)
     print(f"data: {path} ({len(y)} samples), {args.y} ~ {', '.join(names)}; "
@@ -256,9 +263,6 @@ def cmd_compare(args) -> int:
         if args.plot:
             print(f"loss curves: {args.plot}")
     if args.contour:
-        if X.shape[1] != 1:
-            raise PetnetError("--contour draws the (a0, a1) plane, so it needs exactly one feature column "
-                              f"(got {len(names)}: {', '.join(names)}); use e.g. --x size_sqft")
         from petnet.gd.plots import plot_contour_path
         plot_contour_path(result, out=args.contour, show=args.show)
         print(f"(a0, a1) paths: {args.contour}")
@@ -267,6 +271,7 @@ def cmd_compare(args) -> int:
 
 def cmd_surface(args) -> int:
     from petnet.gd.surfaces import surface
+    check_outputs(args, pictures=("plot",))
     result = surface(n_steps=args.steps)
     f, start = result.function, result.start
     g, l = f.global_minimum, f.local_minimum
@@ -288,6 +293,7 @@ def cmd_surface(args) -> int:
 
 def cmd_losses(args) -> int:
     from petnet.gd.losses import AXES, catalogue
+    check_outputs(args, pictures=("plot",))
     rows = catalogue()
     print("the loss catalogue of petnet.gd.losses: value and gradient d/df of ONE sample")
     kind = None

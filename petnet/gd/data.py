@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
+from petnet.safe_io import printable, read_bytes
 
 
 def example_path() -> Path:
@@ -33,31 +34,19 @@ MAX_CSV_BYTES = 32 * 1024 * 1024
 #: cells are refused beyond this magnitude: squares and sums of squares must stay finite in float64
 MAX_ABS_VALUE = 1e100
 
-_SPECIAL = (("is_fifo", "a FIFO (named pipe)"), ("is_char_device", "a character device"),
-            ("is_block_device", "a block device"), ("is_socket", "a socket"))
+
+def _path_error(message: str) -> ParamError:
+    return ParamError("path", message)
 
 
 def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows (as strings) of a CSV file.
 
     Only a regular file is opened (a FIFO, device or socket -- also behind a symlink -- is refused
-    before opening, so nothing blocks), and at most :data:`MAX_CSV_BYTES` of it are read."""
-    path = Path(path)
-    real = path.resolve()
-    if not real.exists():
-        raise ParamError("path", f"{path} does not exist; give the path of a CSV file with a header line")
-    if real.is_dir():
-        raise ParamError("path", f"{path} is a folder; give the path of a CSV file")
-    for test, what in _SPECIAL:
-        if getattr(real, test)():
-            raise ParamError("path", f"{path} is {what}, not a regular file; give the path of a CSV file")
-    if not real.is_file():
-        raise ParamError("path", f"{path} is not a regular file; give the path of a CSV file")
-    with real.open("rb") as f:
-        data = f.read(MAX_CSV_BYTES + 1)
-    if len(data) > MAX_CSV_BYTES:
-        raise ParamError("path", f"{path} is larger than {MAX_CSV_BYTES // 2 ** 20} MiB, the limit for a "
-                                 "table of houses; give a smaller CSV file")
+    without blocking, :func:`petnet.safe_io.read_bytes`), and at most :data:`MAX_CSV_BYTES` of it
+    are read."""
+    data = read_bytes(path, "", MAX_CSV_BYTES, error=_path_error)
+    path = printable(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -80,7 +69,8 @@ def _column(header: list[str], name: str, path) -> int:
             sep = next((c for c in (";", "\t", "|") if c in header[0]), None)
             if sep is not None:
                 hint = f" (the file seems to separate columns with {sep!r}; petnet reads comma-separated CSV)"
-        raise PetnetError(f"column {name!r} is not in {path}; its columns are: {', '.join(header)}{hint}")
+        raise PetnetError(f"column {name!r} is not in {printable(path)}; its columns are: "
+                          f"{printable(', '.join(header))}{hint}")
     return header.index(name)
 
 
@@ -94,6 +84,7 @@ def load_xy(path: str | Path, x: str | list[str], y: str) -> tuple[np.ndarray, n
     if not names:
         raise ParamError("x", "names no feature column; name at least one, e.g. 'size_sqft'")
     header, rows = read_table(path)
+    path = printable(path)
     idx = [_column(header, n, path) for n in names]
     iy = _column(header, y, path)
     if iy in idx:

@@ -42,6 +42,9 @@ NOT_VISITED = -(10 ** 6)           # code of windows OpenCV's row walk skips
 DENSE_FRACTION = 0.25              # above this share of live windows, read sums as strided slices
 
 
+MAX_CASCADE_BYTES = 64 << 20     # OpenCV's largest shipped cascade is 2.6 MB
+
+
 class CascadeError(PetnetError):
     """A cascade file that cannot be used (missing, not XML, unsupported format or feature)."""
 
@@ -403,7 +406,9 @@ def cascade_path(name) -> Path:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime: float) -> Cascade:
-    return parse_cascade(Path(path).read_text(encoding="utf-8", errors="replace"), source=path)
+    from petnet.safe_io import read_bytes     # a regular file, at most MAX_CASCADE_BYTES
+    data = read_bytes(path, "cascade file", MAX_CASCADE_BYTES, error=CascadeError)
+    return parse_cascade(data.decode("utf-8", errors="replace"), source=path)
 
 
 def load_cascade(name="catface") -> Cascade:
@@ -412,6 +417,9 @@ def load_cascade(name="catface") -> Cascade:
     if isinstance(name, Cascade):
         return name
     path = cascade_path(name)
+    if path.exists() and not path.is_file():     # a folder, a FIFO, a device: said what it is
+        from petnet.safe_io import check_regular_file
+        check_regular_file(path, "cascade file", error=CascadeError)
     if not path.is_file():
         choices = ", ".join(BUILTIN)
         raise CascadeError(f"cascade {str(name)!r}: no such file; give an OpenCV cascade XML file "

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from petnet.cli import add_command, add_group, nonneg_int, positive_int, positive_number
-from petnet.errors import PetnetError
 
 DESCRIPTION = """\
 Early face detection (talk, section 3.1.2): Viola-Jones' cascade of Haar-like features.
@@ -112,9 +111,13 @@ def register(subparsers) -> None:
 def run_detect(args) -> int:
     from petnet.haar.api import detect_files, image_paths
 
+    from petnet.cli import check_outputs
+    from petnet.safe_io import check_distinct, printable
+
+    check_outputs(args, pictures=("out",))          # a folder, no extension, a FIFO: before any work
     out = Path(args.out) if args.out else None
-    if out and any(out.exists() and out.resolve() == q.resolve() for q in image_paths(args.photos)):
-        raise PetnetError("--out is one of the input photos; choose another file")
+    if out:                                         # the same file under any name, hard links too
+        check_distinct({printable(q): q for q in image_paths(args.photos)}, {"--out": out})
     panels = []
     for found in detect_files(args.photos, args.cascade, scale_factor=args.scale_factor,
                               min_neighbors=args.min_neighbors, min_size=args.min_size,
@@ -126,7 +129,7 @@ def run_detect(args) -> int:
         from petnet.haar.figure import boxes_figure
         boxes_figure(panels, out, columns=args.columns)
         if not args.json:
-            print(f"wrote {out}")
+            print(f"wrote {printable(out)}")
     return 0
 
 

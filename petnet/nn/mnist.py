@@ -43,6 +43,7 @@ from petnet.nn.layer import reset_names, set_seed
 from petnet.nn.model import Sequential
 from petnet.nn.pooling import MaxPooling2D
 from petnet.paths import shared_data
+from petnet.safe_io import check_output_file, printable, read_bytes, read_gzip
 from petnet.validate import check_int, check_number
 
 IMAGES_MAGIC = 2051
@@ -64,23 +65,28 @@ def default_folder() -> Path:
     return shared_data("mnist")
 
 
+#: an idx file (or what a .gz unpacks to) larger than this is refused: the training images are 47 MB
+MAX_IDX_BYTES = 256 << 20
+
+
 def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise PetnetError(f"{path}: file not found; {WHERE}")
+    """The (unpacked) bytes of an idx file: a regular file only (a FIFO is refused, not waited on),
+    at most :data:`MAX_IDX_BYTES` (a gzip bomb is stopped there)."""
+    if not path.exists() and not path.is_symlink():
+        raise PetnetError(f"{printable(path)}: file not found; {WHERE}")
     try:
         if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+            return read_gzip(path, "MNIST file", MAX_IDX_BYTES)
+        return read_bytes(path, "MNIST file", MAX_IDX_BYTES)
     except gzip.BadGzipFile as exc:
-        raise PetnetError(f"{path}: not a valid gzip file ({exc}); download it again") from None
+        raise PetnetError(f"{printable(path)}: not a valid gzip file ({exc}); download it again") from None
     except EOFError:
-        raise PetnetError(f"{path}: the gzip stream is truncated (the download stopped early); "
+        raise PetnetError(f"{printable(path)}: the gzip stream is truncated (the download stopped early); "
                           "download it again") from None
     except zlib.error as exc:
-        raise PetnetError(f"{path}: corrupted gzip data ({exc}); download it again") from None
+        raise PetnetError(f"{printable(path)}: corrupted gzip data ({exc}); download it again") from None
     except OSError as exc:
-        raise PetnetError(f"{path}: cannot read it ({exc})") from None
+        raise PetnetError(f"{printable(path)}: cannot read it ({exc.strerror or exc})") from None
 
 
 def read_idx(path, magic: int | None = None) -> np.ndarray:
@@ -90,35 +96,36 @@ def read_idx(path, magic: int | None = None) -> np.ndarray:
     """
     path = Path(path)
     raw = _read_bytes(path)
+    shown = printable(path)
     if len(raw) < 4:
-        raise PetnetError(f"{path}: truncated: only {len(raw)} bytes, not even the 4-byte magic number")
+        raise PetnetError(f"{shown}: truncated: only {len(raw)} bytes, not even the 4-byte magic number")
     (found,) = struct.unpack(">I", raw[:4])
     if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
-        raise PetnetError(f"{path}: bad magic number {found} (0x{found:08x}); an idx file of unsigned bytes "
+        raise PetnetError(f"{shown}: bad magic number {found} (0x{found:08x}); an idx file of unsigned bytes "
                           f"starts with {IMAGES_MAGIC} (images) or {LABELS_MAGIC} (labels)")
     if magic is not None and found != magic:
         kind = {IMAGES_MAGIC: "an image", LABELS_MAGIC: "a label"}
-        raise PetnetError(f"{path}: magic number {found} ({kind.get(found, 'unknown')} file) where "
+        raise PetnetError(f"{shown}: magic number {found} ({kind.get(found, 'unknown')} file) where "
                           f"{magic} ({kind.get(magic, '?')} file) was expected; are the files swapped?")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise PetnetError(f"{path}: truncated header: {len(raw)} bytes, the {ndim} dimensions need {header}")
+        raise PetnetError(f"{shown}: truncated header: {len(raw)} bytes, the {ndim} dimensions need {header}")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     if any(d == 0 for d in dims[1:]):
-        raise PetnetError(f"{path}: header has a zero dimension {dims}")
+        raise PetnetError(f"{shown}: header has a zero dimension {dims}")
     expected = math.prod(dims)     # exact: np.prod in int64 wraps around for huge dimensions
     got = len(raw) - header
     if got < expected:
-        raise PetnetError(f"{path}: truncated: the header says {' x '.join(map(str, dims))} = {expected} bytes "
+        raise PetnetError(f"{shown}: truncated: the header says {' x '.join(map(str, dims))} = {expected} bytes "
                           f"of data, the file has {got}")
     if got > expected:
-        raise PetnetError(f"{path}: {got - expected} unexpected bytes after the {expected} bytes of data the "
+        raise PetnetError(f"{shown}: {got - expected} unexpected bytes after the {expected} bytes of data the "
                           f"header announces ({' x '.join(map(str, dims))}); the file is corrupt")
     try:
         return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
     except ValueError:   # e.g. 0 x 2097152 x 2097152 x 2097152: no data, but no such array either
-        raise PetnetError(f"{path}: impossible dimensions {' x '.join(map(str, dims))} in the header; "
+        raise PetnetError(f"{shown}: impossible dimensions {' x '.join(map(str, dims))} in the header; "
                           "the file is corrupt") from None
 
 
@@ -128,19 +135,19 @@ def load_split(folder, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         raise PetnetError(f"unknown MNIST split {split!r}; use 'train' or 'test'")
     folder = Path(folder)
     if not folder.is_dir():
-        raise PetnetError(f"MNIST folder {folder} does not exist; {WHERE}")
+        raise PetnetError(f"MNIST folder {printable(folder)} does not exist; {WHERE}")
     img_name, lab_name = FILES[split]
     images = read_idx(folder / img_name, IMAGES_MAGIC)
     labels = read_idx(folder / lab_name, LABELS_MAGIC)
     if images.ndim != 3:
-        raise PetnetError(f"{folder / img_name}: images need 3 dimensions (count, rows, cols), "
+        raise PetnetError(f"{printable(folder / img_name)}: images need 3 dimensions (count, rows, cols), "
                           f"the header has {images.ndim}")
     if labels.ndim != 1:
-        raise PetnetError(f"{folder / lab_name}: labels need 1 dimension, the header has {labels.ndim}")
+        raise PetnetError(f"{printable(folder / lab_name)}: labels need 1 dimension, the header has {labels.ndim}")
     if len(images) != len(labels):
-        raise PetnetError(f"{folder}: {len(images)} images in {img_name} but {len(labels)} labels in {lab_name}")
+        raise PetnetError(f"{printable(folder)}: {len(images)} images in {img_name} but {len(labels)} labels in {lab_name}")
     if labels.size and labels.max() > 9:
-        raise PetnetError(f"{folder / lab_name}: label {int(labels.max())} is not a digit 0-9")
+        raise PetnetError(f"{printable(folder / lab_name)}: label {int(labels.max())} is not a digit 0-9")
     return images, labels
 
 
@@ -249,9 +256,14 @@ def train_mnist(data=None, *, epochs: int = 5, batch_size: int = 64, learning_ra
     test_limit = check_int("test_limit", test_limit, min=0)
     random_state = check_int("random_state", random_state, min=0)
     decay = check_number("decay", decay, min=0, min_exclusive=True, max=1)
+    if save is not None:      # before minutes of training, not after
+        check_output_file(save, "", error=lambda message: ParamError("save", message))
+        if Path(save).suffix != ".npz":
+            raise ParamError("save", f"is {printable(save)!r}: weights are saved as .npz files; "
+                                     "use a name ending in .npz")
     folder = Path(data) if data is not None else default_folder()
     if not folder.exists():
-        raise ParamError("data", f"is {folder}, which does not exist; give the folder with the four MNIST idx "
+        raise ParamError("data", f"is {printable(folder)}, which does not exist; give the folder with the four MNIST idx "
                                  ".gz files (train-images-idx3-ubyte.gz, ...; from http://yann.lecun.com/exdb/mnist/ "
                                  "or ../shared/data/mnist beside the project)")
 
@@ -291,5 +303,5 @@ def format_result(r: MnistResult) -> str:
     lines.append(f"time: {r.seconds:.1f} s wall, {r.cpu_seconds:.1f} s CPU "
                  f"(peak memory {r.max_rss_mib:.0f} MiB)")
     if r.saved:
-        lines.append(f"weights saved to {r.saved}")
+        lines.append(f"weights saved to {printable(r.saved)}")
     return "\n".join(lines)

@@ -8,12 +8,13 @@ layers, their types and every shape, with a message that names the first mismatc
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from petnet.atomic import write_atomically
 from petnet.errors import PetnetError
+from petnet.safe_io import check_regular_file, load_npz, printable
 
 
 def _weighted(model):
@@ -23,7 +24,7 @@ def _weighted(model):
 def save_weights(model, path) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
-        raise PetnetError(f"weights are saved as .npz files; got {str(path)!r} -- use a name ending in .npz")
+        raise PetnetError(f"weights are saved as .npz files; got {printable(path)!r} -- use a name ending in .npz")
     if not model.built:
         raise PetnetError("the model has no weights yet: build it (call it on data or fit it) before saving")
     layers = _weighted(model)
@@ -35,40 +36,54 @@ def save_weights(model, path) -> Path:
         for w in layer.weights:
             arrays[f"w{k}"] = w
             k += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    write_atomically(path, lambda f: np.savez(f, **arrays), what="weights file")
     return path
 
 
+def _not_weights(message: str) -> PetnetError:
+    return PetnetError(f"not a petnet weights file: {message}")
+
+
 def load_weights(model, path, by_name: bool = False) -> None:
-    path = Path(path)
-    if not path.exists():
-        raise PetnetError(f"weights file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise PetnetError(f"{str(path)!r} is not a petnet weights file (.npz): {exc}") from None
-    for key in ("layer_names", "layer_types", "layer_counts"):
-        if key not in data:
-            raise PetnetError(f"{str(path)!r} is not a petnet weights file: it has no {key!r} entry")
-    names, types, counts = list(data["layer_names"]), list(data["layer_types"]), list(data["layer_counts"])
-    starts = np.concatenate([[0], np.cumsum(counts)]).astype(int)
-    saved = {n: (t, [data[f"w{k}"] for k in range(starts[i], starts[i + 1])])
-             for i, (n, t) in enumerate(zip(names, types))}
     if not model.built:
         raise PetnetError("build the model (call it on data or give it an input shape) before loading weights")
+    path = check_regular_file(path, "weights file")
+    shown = repr(printable(path))
+    # bounded by what this model can hold (a few times its weights: float64 files, other layers)
+    budget = 4 * sum(w.nbytes for layer in _weighted(model) for w in layer.weights) + (64 << 20)
+    data = load_npz(path, "weights file", budget, error=_not_weights)
+    for key in ("layer_names", "layer_types", "layer_counts"):
+        if key not in data:
+            raise PetnetError(f"{shown} is not a petnet weights file: it has no {key!r} entry")
+    names, types, counts = data["layer_names"], data["layer_types"], data["layer_counts"]
+    if (names.ndim != 1 or names.dtype.kind != "U" or types.shape != names.shape or types.dtype.kind != "U"
+            or counts.shape != names.shape or counts.dtype.kind not in "iu" or (counts < 0).any()
+            or counts.sum() > len(data)):
+        raise PetnetError(f"{shown} is not a petnet weights file: its layer_names, layer_types and "
+                          "layer_counts entries do not describe its arrays; the file is damaged")
+    names, types, counts = [printable(n) for n in names], [printable(t) for t in types], counts.tolist()
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+    missing = [f"w{k}" for k in range(starts[-1]) if f"w{k}" not in data]
+    if missing:
+        raise PetnetError(f"{shown} is not a petnet weights file: it has no {missing[0]!r} entry")
+    bad = next((f"w{k}" for k in range(starts[-1]) if data[f"w{k}"].dtype.kind != "f"
+                or not np.isfinite(data[f"w{k}"]).all()), None)
+    if bad:
+        raise PetnetError(f"{shown}: the weights {bad!r} are not finite numbers (NaN or inf); "
+                          "the file is damaged, or saved from a training run that diverged")
+    saved = {n: (t, [data[f"w{k}"] for k in range(starts[i], starts[i + 1])])
+             for i, (n, t) in enumerate(zip(names, types))}
     layers = _weighted(model)
     if by_name:
         pairs = []
         for layer in layers:
             if layer.name not in saved:
-                raise PetnetError(f"layer {layer.name!r} has no weights in {str(path)!r} "
+                raise PetnetError(f"layer {layer.name!r} has no weights in {shown} "
                                   f"(the file has: {', '.join(names)})")
             pairs.append((layer, layer.name, *saved[layer.name]))
     else:
         if len(layers) != len(names):
-            raise PetnetError(f"the file {str(path)!r} has weights for {len(names)} layers ({', '.join(names)}) "
+            raise PetnetError(f"the file {shown} has weights for {len(names)} layers ({', '.join(names)}) "
                               f"but the model has {len(layers)} layers with weights "
                               f"({', '.join(l.name for l in layers)}); was it saved from another architecture?")
         pairs = [(layer, n, *saved[n]) for layer, n in zip(layers, names)]

@@ -167,18 +167,16 @@ class Backbone:
     def _init_onnx(self):
         import onnxruntime as ort
 
-        from petnet.pets.onnx_export import cached_backbone_onnx
+        from petnet.pets.onnx_export import load_backbone_onnx
 
-        onnx_path, head_path = cached_backbone_onnx(self.arch)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         providers = (["CUDAExecutionProvider"] if self.device == "cuda" else []) + ["CPUExecutionProvider"]
-        self._session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
-        with np.load(head_path) as head:
-            self._W, self._b = head["W"], head["b"]
+        self._session, self._W, self._b = load_backbone_onnx(
+            self.arch, lambda path: ort.InferenceSession(str(path), opts, providers=providers))
 
     def _init_torch(self):
         import torch

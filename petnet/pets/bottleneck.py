@@ -32,7 +32,7 @@ import numpy as np
 from petnet.atomic import write_atomically
 from petnet.errors import PetnetError
 from petnet.pets.backbones import FEATURE_DIM
-from petnet.safe_io import load_npy
+from petnet.safe_io import load_npy, open_regular, printable
 
 FEATURE_VERSION = 1      # bump if the way features are computed changes without preprocess_id
 _CHUNK = 32              # images per persisted batch (a backbone may say otherwise: chunk_size)
@@ -47,7 +47,7 @@ def default_bottleneck_dir() -> Path:
 def file_sha1(path) -> str:
     """SHA-1 of a file's bytes (hex)."""
     h = hashlib.sha1()
-    with open(path, "rb") as f:
+    with open_regular(path, "photo") as f:       # a FIFO is refused, never waited on
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -112,13 +112,13 @@ class BottleneckCache:
         failures: dict[Path, str] = {}
         todo: dict[tuple, list[Path]] = {}        # missing views -> photos
         for p in paths:
-            if p.exists() and not (p.is_file() or p.is_dir()):       # hashing a FIFO would block
-                failures[p] = f"{p}: not a regular file (a FIFO, device or socket)"
-                continue
             try:
                 shas[p] = file_sha1(p)
+            except PetnetError as exc:                # missing, a folder, a FIFO, a device ...
+                failures[p] = str(exc)
+                continue
             except OSError as exc:
-                failures[p] = f"cannot read {p}: {exc.strerror or exc}"
+                failures[p] = f"cannot read {printable(p)}: {exc.strerror or exc}"
                 continue
             rows[p] = {v: self._read(shas[p], v) for v in views}
             missing = tuple(v for v in views if rows[p][v] is None)

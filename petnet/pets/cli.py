@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from petnet.cli import add_command, add_flag, number
+from petnet.cli import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
@@ -150,8 +150,26 @@ def register(subparsers) -> None:
 
 
 def _stdout(line: str) -> None:
-    from petnet.pets.predict import shown
-    print(shown(line), flush=True)
+    from petnet.safe_io import printable
+    print(printable(line), flush=True)
+
+
+def _check_summaries_dir(text: str) -> None:
+    """``--summaries_dir``: a folder (made later), never a file, a FIFO or an empty path."""
+    import stat
+    from pathlib import Path
+
+    from petnet.errors import PetnetError
+    from petnet.safe_io import file_kind, printable
+    if not text:
+        raise PetnetError("--summaries_dir is empty: no path was given (an unset shell variable?); give a folder")
+    try:
+        mode = Path(text).expanduser().stat().st_mode
+    except OSError:
+        return
+    if not stat.S_ISDIR(mode):
+        raise PetnetError(f"--summaries_dir {printable(text)} is {file_kind(mode)}, not a folder; give a folder "
+                          "(a new run-... folder is made inside it)")
 
 
 def cmd_retrain(args) -> int:
@@ -162,6 +180,8 @@ def cmd_retrain(args) -> int:
     check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")
     check_output_path(args.output_labels, "--output_labels", "labels.txt")
+    if args.summaries_dir is not None:
+        _check_summaries_dir(args.summaries_dir)
     if args.model_dir:
         print(f"note: --model_dir {args.model_dir} is ignored: petnet's EfficientNet-Lite weights "
               "ship inside the installed packages (no download)")
@@ -200,23 +220,20 @@ def cmd_retrain(args) -> int:
 
 def cmd_predict(args) -> int:
     from petnet.errors import PetnetError
-    from petnet.pets.predict import Recognizer, collect_paths, format_text, shown
+    from petnet.pets.predict import Recognizer, collect_paths, format_text
+    from petnet.safe_io import printable
 
     if args.ray:
         return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
-    if args.sheet:
-        from pathlib import Path
-        sheet = Path(args.sheet).expanduser()
-        if sheet.is_dir():
-            raise PetnetError(f"--sheet {args.sheet} is a folder; give a file name such as {sheet / 'sheet.png'}")
-        if sheet.suffix.lower() not in (".png", ".jpg", ".jpeg", ".pdf", ".svg"):
-            raise PetnetError(f"--sheet {args.sheet}: give a picture file name ending in .png, .jpg, .pdf "
-                              f"or .svg, such as {sheet.with_suffix('.png')}")
+    check_outputs(args, pictures=("sheet",))           # a folder, no picture suffix, a FIFO: before any work
     paths, notes = collect_paths(args.paths)
+    if args.sheet:                                     # the sheet is not one of the photos, by any name
+        from petnet.safe_io import check_distinct
+        check_distinct({printable(p): p for p in paths}, {"--sheet": args.sheet})
     for note in notes:
-        print(f"note: {shown(note)}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     if not paths:
         raise PetnetError("no photos to recognise")
     rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
@@ -225,7 +242,7 @@ def cmd_predict(args) -> int:
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
-            print(f"skipped {shown(pr.source)}: {shown(pr.error)}", file=sys.stderr)
+            print(f"skipped {printable(pr.source)}: {printable(pr.error)}", file=sys.stderr)
     preds = [pr for pr in preds if pr.error is None]
     if args.csv:
         import csv
@@ -254,7 +271,7 @@ def cmd_predict(args) -> int:
         _, all_drawn = contact_sheet([(pr.source, pr.top, verdict(pr, rec.imagenet)) for pr in preds],
                                      out, show=show)
         if out:
-            print(f"contact sheet: {out}", file=sys.stderr)
+            print(f"contact sheet: {printable(out)}", file=sys.stderr)
         if len(preds) > MAX_SHEET_PHOTOS:
             print(f"note: the contact sheet shows the first {MAX_SHEET_PHOTOS} of the {len(preds)} photos",
                   file=sys.stderr)

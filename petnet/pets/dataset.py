@@ -21,10 +21,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from petnet.errors import ParamError, PetnetError
+from petnet.safe_io import check_scan_folder, printable
 
 MAX_NUM_IMAGES_PER_CLASS = 2 ** 27 - 1   # retrain.py's constant (~134M)
 SETS = ("training", "validation", "testing")
@@ -85,12 +87,12 @@ def scan_image_dir(image_dir) -> ImageSet:
 
     Raises ``PetnetError`` for a missing/empty folder, a single class or a class with fewer
     than 2 images. Hidden files and folders (``.DS_Store``, ``.git``) are ignored."""
-    root = Path(image_dir).expanduser()
+    root = check_scan_folder(image_dir, "", error=lambda message: ParamError("image_dir", message))
     if not root.exists():
-        raise ParamError("image_dir", f"{root} does not exist; give a folder with one sub-folder "
+        raise ParamError("image_dir", f"{printable(root)} does not exist; give a folder with one sub-folder "
                          "of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg)")
     if not root.is_dir():
-        raise ParamError("image_dir", f"{root} is a file; give a folder with one sub-folder per class")
+        raise ParamError("image_dir", f"{printable(root)} is a file; give a folder with one sub-folder per class")
     exts = _image_extensions()
     files: dict[str, list[Path]] = {}
     skipped: list[tuple[Path, str]] = []
@@ -100,10 +102,7 @@ def scan_image_dir(image_dir) -> ImageSet:
         if not sub.is_dir():
             skipped.append((sub, "not in a class sub-folder"))
             continue
-        if sub.name.splitlines() != [sub.name] or sub.name.strip() != sub.name:
-            raise PetnetError(f"class folder {sub.name!r} in {root}: the labels file holds one label "
-                              "per line, so a name with a line break or with spaces at either end would "
-                              "come back changed; rename the folder")
+        check_class_name(sub.name, root)
         found = []
         for dirpath, dirnames, filenames in os.walk(sub, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -119,23 +118,55 @@ def scan_image_dir(image_dir) -> ImageSet:
                     skipped.append((p, f"not an image file extension ({', '.join(sorted(exts))})"))
         files[sub.name] = found
     labels = sorted(files)
+    check_distinct_classes(labels, root)
     image_set = ImageSet(root, labels, files, skipped)
     check_classes(image_set)
     return image_set
+
+
+def check_class_name(name: str, root) -> None:
+    """Refuse a class folder name that would not come back the same from the labels file (UTF-8,
+    one label per line, stripped): a line break of any kind, spaces at either end, or bytes that
+    are not UTF-8 (on Linux a folder name can be any bytes)."""
+    where = f"class folder {name!r} in {printable(root)}"
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in name):
+        raise PetnetError(f"{where}: its name is not UTF-8 text, so it cannot be written to the labels file; "
+                          "rename the folder")
+    if name.splitlines() != [name] or name.strip() != name:
+        raise PetnetError(f"{where}: the labels file holds one label per line, so a name with a line "
+                          "break or with spaces at either end would come back changed; rename the folder")
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def check_distinct_classes(labels, root) -> None:
+    """Refuse two class folders whose names differ only by Unicode normalisation (``café`` typed
+    as one character or as ``e`` + accent) or by case: they look the same in every output, and on
+    a case-insensitive file system (Windows, macOS) they would be one folder."""
+    seen: dict[str, str] = {}
+    for label in labels:
+        other = seen.setdefault(_fold(label), label)
+        if other != label:
+            how = "case" if other.casefold() == label.casefold() else "Unicode normalisation"
+            raise PetnetError(f"class folders {other!r} and {label!r} in {printable(root)} "
+                              f"differ only by {how}: they would look like one class (and be one folder on "
+                              "a case-insensitive file system); merge or rename them")
 
 
 def check_classes(image_set: ImageSet) -> None:
     """The rules a folder must meet to train a classifier (clear errors otherwise)."""
     root = image_set.root
     if not image_set.labels or len(image_set) == 0:
-        raise PetnetError(f"no images found in {root}; put the photos of each class in its own "
+        raise PetnetError(f"no images found in {printable(root)}; put the photos of each class in its own "
                           "sub-folder, e.g. photos/cat/1.jpg and photos/dog/2.png")
-    small = [f"{k} ({len(v)})" for k, v in image_set.files.items() if len(v) < 2]
+    small = [f"{printable(k)} ({len(v)})" for k, v in image_set.files.items() if len(v) < 2]
     if small:
-        raise PetnetError(f"class folder(s) with fewer than 2 images in {root}: {', '.join(small)}; "
+        raise PetnetError(f"class folder(s) with fewer than 2 images in {printable(root)}: {', '.join(small)}; "
                           "add photos there or remove the folder")
     if len(image_set.labels) < 2:
-        raise PetnetError(f"only one class ({image_set.labels[0]}) in {root}; a classifier needs at "
+        raise PetnetError(f"only one class ({printable(image_set.labels[0])}) in {printable(root)}; a classifier needs at "
                           "least 2 class sub-folders")
 
 

@@ -21,8 +21,9 @@ what is needed to use it again, as plain arrays in a NumPy ``.npz`` archive:
 The last three entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
 them) loads with ``T = 1``, no label species and no settings, and gives the same scores as before.
 
-It is read with ``np.load(..., allow_pickle=False)``: opening a model file from someone
-else can never execute code. Anything else (a pickle, a truncated file, a wrong layout) is
+It is read with :func:`petnet.safe_io.load_npz`, which never unpickles: opening a model file from
+someone else can never execute code, and every entry's size is checked from its header before it
+is unpacked (a few KB cannot ask for gigabytes). Anything else (a pickle, a truncated file, a wrong layout) is
 refused with a clear ``PetnetError``. For other runtimes use ``petnet export`` (ONNX).
 
 The name must end in ``.npz``: ``output/graph.pb`` (the talk's command, for TensorFlow's frozen
@@ -34,20 +35,20 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from petnet.atomic import _umask, check_output_path, write_atomically
+from petnet.atomic import check_output_path, write_atomically, write_text, write_together
 from petnet.errors import ParamError, PetnetError
+from petnet.safe_io import check_output_file, load_npz, open_regular, printable, same_file
 
 FORMAT = "petnet-pets-head"
 VERSION = 1
 MAX_CLASSES = 25_000        # a model file's arrays are checked against this before they are read
 MAX_ENTRY_BYTES = 1280 * MAX_CLASSES * 8
+MAX_FILE_BYTES = MAX_ENTRY_BYTES + (64 << 20)    # all entries together, once unpacked (W and the rest)
 
 
 @dataclass
@@ -79,6 +80,9 @@ def check_model_path(path, param: str = "path") -> Path:
 def check_model_name(path, param: str = "path") -> Path:
     """An output name for a model file: it ends in ``.npz`` and is not a folder, device or FIFO
     (a ``ParamError`` naming ``param`` otherwise). Creates nothing. Returns the path."""
+    if not os.fspath(path):
+        raise ParamError(param, "is empty: no path was given (an unset shell variable?); give a file name "
+                                "such as pets.npz")
     path = Path(path).expanduser()
     if path.suffix.lower() != ".npz":
         what = " (a TensorFlow graph)" if path.suffix.lower() in (".pb", ".pbtxt") else ""
@@ -89,22 +93,20 @@ def check_model_name(path, param: str = "path") -> Path:
     return path
 
 
-def _check_regular_output(path: Path, param: str) -> None:
-    if path.exists() and not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
-        raise ParamError(param, f"{path} is {kind}; give the name of a file to write")
+def _check_regular_output(path, param: str) -> Path:
+    return check_output_file(path, "", error=lambda message: ParamError(param, message))
 
 
 def check_output_names(model_path, labels_path, params: tuple[str, str] = ("output_graph", "output_labels")):
     """The names of a model and its labels file, checked before any work and creating nothing: the
     model's ends in ``.npz``, neither is a folder, device or FIFO, and they are not the same file
-    (``ParamError`` naming ``params[0]`` / ``params[1]``). Returns both as paths."""
+    whatever the spelling (another name, a hard or symbolic link) (``ParamError`` naming
+    ``params[0]`` / ``params[1]``). Returns both as paths."""
     model_path = check_model_name(model_path, params[0])
-    labels_path = Path(labels_path).expanduser()
-    _check_regular_output(labels_path, params[1])
-    if os.path.abspath(model_path) == os.path.abspath(labels_path) or (
-            labels_path.exists() and model_path.exists() and os.path.samefile(model_path, labels_path)):
-        raise ParamError(params[1], f"{labels_path} is the same file as the model; give another name")
+    labels_path = _check_regular_output(labels_path, params[1])
+    if same_file(model_path, labels_path):
+        raise ParamError(params[1], f"{printable(labels_path)} is the same file as the model "
+                                    f"({params[0]}); give another name")
     return model_path, labels_path
 
 
@@ -151,81 +153,70 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
     check_output_path(model_path, params[0], "pets.npz")
     check_output_path(labels_path, params[1], "labels.txt")
     arrays = _model_arrays(model)
-    text = "".join(f"{label}\n" for label in model.labels).encode("utf-8")
-    temps = []
-    try:
-        for path, write in ((model_path, lambda f: np.savez_compressed(f, **arrays)),
-                            (labels_path, lambda f: f.write(text))):
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append(tmp)
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(temps[0], model_path)
-        os.replace(temps[1], labels_path)
-    except OSError as exc:
-        raise PetnetError(f"cannot write {exc.filename or model_path}: {exc.strerror or exc}; "
-                          "the previous model and labels files are unchanged") from None
-    finally:
-        for tmp in temps:
-            Path(tmp).unlink(missing_ok=True)
+    text = _labels_text(model.labels).encode("utf-8")
+    write_together({model_path: lambda f: np.savez_compressed(f, **arrays),
+                    labels_path: lambda f: f.write(text)}, what="model or labels file")
     return model_path, labels_path
 
 
+def _strings(data: dict, key: str, what: str) -> list[str]:
+    """A 1-D text entry as a list of str (a single string or numbers are malformed, not split up)."""
+    arr = data[key]
+    if arr.ndim != 1 or arr.dtype.kind != "U":
+        raise PetnetError(what + f"its {key!r} entry is not a list of names ({arr.dtype}, shape {arr.shape})")
+    return [str(s) for s in arr.tolist()]
 
 
 def load_model(path) -> PetModel:
-    """Read a model file written by :func:`save_model`; ``PetnetError`` for anything else."""
+    """Read a model file written by :func:`save_model`; ``PetnetError`` for anything else.
+
+    A regular file only (a FIFO is refused, never waited on); every entry's size is checked from
+    its header before it is unpacked (:func:`petnet.safe_io.load_npz`, at most ``MAX_FILE_BYTES``:
+    a zip bomb is refused as one), pickles are never loaded, and each entry must have its type and
+    shape."""
+    if not os.fspath(path):
+        raise PetnetError("model file is empty: no path was given (an unset shell variable?); give a path")
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise PetnetError(f"model file {path} not found; train one with petnet.pets.retrain(...) "
+    if not path.exists() and not path.is_symlink():
+        raise PetnetError(f"model file {printable(path)} not found; train one with petnet.pets.retrain(...) "
                           "or the 'petnet retrain' command")
-    what = f"{path} is not a petnet model file (expected the .npz written by retrain); "
-    with open(path, "rb") as f:
-        head = f.read(8)
+    shown = printable(path)
+    what = f"{shown} is not a petnet model file (expected the .npz written by retrain); "
+    with open_regular(path, "model file") as f:          # a FIFO or a device is refused, not waited on
+        head = f.read(64)
     if not head.startswith(b"PK"):                 # an .npz is a zip archive
         raise PetnetError(what + f"it is {_looks_like(head)}, not an .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            for k in z.files:
-                _check_entry_size(z.zip, k, what)
-            data = {k: z[k] for k in z.files}
-    except PetnetError:         # an entry too large (a PetnetError is a ValueError, not a pickle)
-        raise
-    except ValueError as exc:   # pickled objects inside, or a pickle file itself
-        if "pickle" not in str(exc):   # a damaged .npy header
-            raise PetnetError(what + f"it is damaged ({exc})") from None
-        raise PetnetError(what + f"it holds pickled Python objects, which petnet never loads ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise PetnetError(what + f"it cannot be read ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 -- zlib.error (a damaged stream), tokenize.TokenError (header) ...
-        raise PetnetError(what + f"it is damaged ({type(exc).__name__}: {exc})") from None
-    if not isinstance(data, dict) or str(data.get("format", "")) != FORMAT:
+    def damaged(message: str) -> PetnetError:       # load_npz's message, without the path again
+        return PetnetError(what + (message[len(shown):].lstrip() if message.startswith(shown) else message))
+    data = load_npz(path, "", MAX_FILE_BYTES, error=damaged)
+    if str(data.get("format", "")) != FORMAT:
         raise PetnetError(what + "its 'format' entry is missing or different")
     try:
         version = int(data["version"]) if "version" in data else -1
     except (TypeError, ValueError, OverflowError):   # not one whole number
         version = -1
     if version != VERSION:
-        raise PetnetError(f"{path} has model-file version {version}; this petnet reads version "
+        raise PetnetError(f"{shown} has model-file version {version}; this petnet reads version "
                           f"{VERSION}: retrain it with this petnet")
     try:
+        if any(data[k].dtype.kind != "f" for k in ("W", "b")):
+            raise TypeError(f"W and b must be floating-point numbers, not {data['W'].dtype} and {data['b'].dtype}")
         W, b = np.asarray(data["W"], np.float32), np.asarray(data["b"], np.float32)
-        labels = [str(s) for s in data["labels"].tolist()]
+        labels = _strings(data, "labels", what)
         arch, pid = str(data["arch"]), str(data["preprocess_id"])
-        views = tuple(str(s) for s in data.get("test_views", np.array(["center"])).tolist())
+        views = tuple(_strings(data, "test_views", what)) if "test_views" in data else ("center",)
         T = float(data["temperature"]) if "temperature" in data else 1.0
-        species = ([str(s) or None for s in data["label_species"].tolist()]
+        species = ([s or None for s in _strings(data, "label_species", what)]
                    if "label_species" in data else None)
         settings = json.loads(str(data["settings"])) if "settings" in data else {}
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise PetnetError(what + f"an entry is missing or malformed ({exc})") from None
     if W.ndim != 2 or b.shape != (W.shape[1],) or len(labels) != W.shape[1] or W.shape[1] < 2:
         raise PetnetError(what + f"inconsistent shapes (W {W.shape}, b {b.shape}, {len(labels)} labels)")
     from petnet.pets.backbones import BACKBONES, FEATURE_DIM
     from petnet.pets.preprocess import VIEWS, preprocess_id
     if arch not in BACKBONES:
-        raise PetnetError(f"{path} needs the backbone {arch!r}, which this petnet does not have "
+        raise PetnetError(f"{shown} needs the backbone {printable(arch)!r}, which this petnet does not have "
                           f"({', '.join(BACKBONES.names())})")
     if W.shape[0] != FEATURE_DIM:
         raise PetnetError(what + f"W has {W.shape[0]} inputs, the backbone gives {FEATURE_DIM}")
@@ -235,52 +226,53 @@ def load_model(path) -> PetModel:
                                 any(x not in (None, "cat", "dog") for x in species)):
         raise PetnetError(what + f"label_species must hold cat, dog or '' for each of the {len(labels)} labels")
     if any(v not in VIEWS for v in views):
-        raise PetnetError(what + f"unknown test views {views}")
+        raise PetnetError(what + f"unknown test views {printable(views)}")
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
         raise PetnetError(what + "its weights hold NaN or infinite values (a diverged or damaged model); "
                           "retrain it")
     if pid != preprocess_id(arch):
         import warnings
-        warnings.warn(f"{path} was trained with preprocessing {pid}; this petnet uses "
+        warnings.warn(f"{shown} was trained with preprocessing {printable(pid)}; this petnet uses "
                       f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
     return PetModel(W, b, labels, arch, pid, views, temperature=T, label_species=species,
                     settings=settings if isinstance(settings, dict) else {})
 
 
-def _check_entry_size(archive: zipfile.ZipFile, key: str, what: str) -> None:
-    """Refuse an entry whose array would take more than ``MAX_ENTRY_BYTES`` once read, from its
-    ``.npy`` header alone (a few KB of zeros can declare gigabytes)."""
-    with archive.open(f"{key}.npy") as f:
-        version = np.lib.format.read_magic(f)
-        shape, _, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0(f))
-    n = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if n > MAX_ENTRY_BYTES:
-        raise PetnetError(what + f"its entry {key!r} declares {n / 2 ** 20:.0f} MiB (shape {shape}), more "
-                          f"than a model of {MAX_CLASSES} classes needs")
-
-
 def _looks_like(head: bytes) -> str:
     """A guess at what a file is from its first bytes, for error messages."""
     kinds = [(b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
-             (b"\x93NUMPY", "a single .npy array"), (b"\x80", "pickled Python objects (e.g. an old PyTorch .pth), which petnet never loads"),
-             (b"\x08\x01\x12", "probably an ONNX or TensorFlow protobuf"), (b"\x89HDF", "an HDF5 (Keras .h5) file")]
+             (b"\x93NUMPY", "a single .npy array"),
+             (b"\x80", "pickled Python objects (e.g. an old PyTorch .pth), which petnet never loads"),
+             (b"\x89HDF", "an HDF5 (Keras .h5) file")]
     for magic, kind in kinds:
         if head.startswith(magic):
             return kind
     if not head:
         return "empty"
+    # a protobuf: field 1 a small number (ONNX ir_version, a TensorFlow GraphDef's node list ...)
+    if len(head) > 2 and head[0] == 0x08 and head[1] < 0x80 and head[2] in (0x12, 0x1a, 0x22, 0x2a, 0x3a, 0x42):
+        return ("an ONNX model (run it with onnxruntime; 'petnet predict' reads the .npz model that "
+                "retrain writes beside it)")
+    if head[0] == 0x0a:
+        return "probably a TensorFlow graph or another protobuf"
     try:
-        head.decode("utf-8")
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:                  # not just a character cut at the end
+            return "an unknown binary file"
+        text = head[:exc.start].decode("utf-8")
+    if all(c.isprintable() or c in "\t\r\n" for c in text):
         return "a text file"
-    except UnicodeDecodeError:
-        return "an unknown binary file"
+    return "an unknown binary file"
+
+
+def _labels_text(labels) -> str:
+    return "".join(f"{label}\n" for label in labels)
 
 
 def write_labels(path, labels) -> Path:
     """The labels file: one label per line, in class-index order (like retrain.py); atomic."""
-    text = "".join(f"{label}\n" for label in labels).encode("utf-8")
-    return write_atomically(Path(path).expanduser(), lambda f: f.write(text))
+    return write_text(Path(path).expanduser(), _labels_text(labels), what="labels file")
 
 
 def read_labels(path) -> list[str]:

@@ -12,22 +12,24 @@ label up exactly first, then by that retrain.py key (:func:`retrain_key`) on bot
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
 from petnet.errors import PetnetError
+from petnet.safe_io import printable, read_text
 
 
 def read_text_file(path, what: str, layout: str) -> str:
-    """The text of a small UTF-8 file a user gives (a BOM from Notepad is dropped); a missing or
-    non-UTF-8 file is a ``PetnetError`` that names ``what`` it should be and its ``layout``."""
+    """The text of a small UTF-8 file a user gives (a BOM from Notepad is dropped; at most 16 MB;
+    a regular file only, so a FIFO never blocks); a missing, special or non-UTF-8 file is a
+    ``PetnetError`` that names ``what`` it should be (and, when missing, its ``layout``)."""
+    if not os.fspath(path):
+        raise PetnetError(f"{what} is empty: no path was given (an unset shell variable?); give a path")
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise PetnetError(f"{what} {path} not found; it has {layout}")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise PetnetError(f"{what} {path} is not UTF-8 text ({layout}); save it as UTF-8") from None
+    if not path.exists() and not path.is_symlink():
+        raise PetnetError(f"{what} {printable(path)} not found; it has {layout}")
+    return read_text(path, what, 16 << 20)
 
 
 def read_names(path) -> dict[str, str]:
@@ -39,7 +41,7 @@ def read_names(path) -> dict[str, str]:
             if len(row) >= 2 and row[0].strip():
                 names[row[0].strip()] = row[1].strip()
     except csv.Error as exc:   # e.g. a field over csv's 128 KB limit (an unclosed quote)
-        raise PetnetError(f"names file {path} is not a list of 'english,中文' pairs ({exc})") from None
+        raise PetnetError(f"names file {printable(path)} is not a list of 'english,中文' pairs ({exc})") from None
     return names
 
 

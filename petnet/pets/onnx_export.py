@@ -200,14 +200,8 @@ def _cache_stem(arch: str) -> Path:
     return cache_dir() / f"efficientnet-{arch}-g{GRAPH_VERSION}-w{size}-petnet{__version__}"
 
 
-def cached_backbone_onnx(arch: str) -> tuple[Path, Path]:
-    """The features-only ONNX graph of ``arch`` and its ImageNet head (``.npz`` with W, b),
-    built once from the PyTorch weights and cached (atomic writes), so later runs start
-    without importing PyTorch. Returns ``(onnx_path, head_path)``."""
-    stem = _cache_stem(arch)
-    onnx_path, head_path = Path(f"{stem}.features.onnx"), Path(f"{stem}.head.npz")
-    if onnx_path.exists() and head_path.exists():
-        return onnx_path, head_path
+def _build_backbone_files(arch: str) -> tuple[bytes, bytes]:
+    """The features-only graph and the ImageNet head (``.npz`` bytes with W, b) of ``arch``."""
     from petnet.pets.efficientnet import load_pretrained
 
     model = load_pretrained(arch)
@@ -215,12 +209,52 @@ def cached_backbone_onnx(arch: str) -> tuple[Path, Path]:
     buf = io.BytesIO()
     np.savez(buf, W=model._fc.weight.detach().numpy().T.astype(np.float32),
              b=model._fc.bias.detach().numpy().astype(np.float32))
+    return graph, buf.getvalue()
+
+
+def cached_backbone_onnx(arch: str, rebuild: bool = False) -> tuple[Path, Path]:
+    """The features-only ONNX graph of ``arch`` and its ImageNet head (``.npz`` with W, b),
+    built once from the PyTorch weights and cached (atomic writes), so later runs start
+    without importing PyTorch. Returns ``(onnx_path, head_path)``.
+
+    ``rebuild=True`` replaces cached files (found damaged, see :func:`load_backbone_onnx`). A cache
+    folder that cannot be written (read-only, full, not a folder) falls back to a private
+    temporary folder, with a ``UserWarning`` saying so."""
+    stem = _cache_stem(arch)
+    onnx_path, head_path = Path(f"{stem}.features.onnx"), Path(f"{stem}.head.npz")
+    if not rebuild and onnx_path.is_file() and head_path.is_file():
+        return onnx_path, head_path
+    graph, head = _build_backbone_files(arch)
     try:
-        _atomic_write(buf.getvalue(), head_path)
+        _atomic_write(head, head_path)
         _atomic_write(graph, onnx_path)
-    except OSError:  # read-only cache folder: use a private temporary one
+    except PetnetError as exc:   # read-only cache folder, full disk, ...: use a private temporary one
+        import warnings
         tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
+        warnings.warn(f"cannot write the ONNX cache ({exc}); using the temporary folder {tmp} for this run "
+                      "(set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=2)
         onnx_path, head_path = tmp / onnx_path.name, tmp / head_path.name
-        _atomic_write(buf.getvalue(), head_path)
+        _atomic_write(head, head_path)
         _atomic_write(graph, onnx_path)
     return onnx_path, head_path
+
+
+def load_backbone_onnx(arch: str, open_graph):
+    """``(open_graph(onnx_path), W, b)`` from the cache of :func:`cached_backbone_onnx`, which
+    repairs itself: cached files that cannot be used (a truncated or garbage graph that
+    ``open_graph`` refuses, a damaged head) are rebuilt once, then used."""
+    from petnet.safe_io import load_npz
+    for attempt in range(2):
+        onnx_path, head_path = cached_backbone_onnx(arch, rebuild=attempt == 1)
+        try:
+            head = load_npz(head_path, "cached ImageNet head", 64 << 20)
+            W, b = head.get("W"), head.get("b")
+            if (W is None or b is None or W.ndim != 2 or W.shape[0] != FEATURE_DIM or b.shape != (W.shape[1],)
+                    or not (np.isfinite(W).all() and np.isfinite(b).all())):
+                raise PetnetError(f"cached ImageNet head {head_path} is damaged (wrong arrays)")
+            return open_graph(onnx_path), W, b
+        except Exception as exc:  # noqa: BLE001 -- onnxruntime raises its own types for a bad graph
+            if attempt:
+                raise PetnetError(f"the ONNX graph of {arch} cannot be used even after rebuilding it in "
+                                  f"{onnx_path.parent} ({type(exc).__name__}: {exc})") from None
+    raise AssertionError("unreachable")

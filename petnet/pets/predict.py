@@ -36,6 +36,7 @@ import numpy as np
 
 from petnet.errors import ParamError, PetnetError
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE, PET_VIEWS
+from petnet.safe_io import check_regular_file, check_scan_folder, printable
 from petnet.validate import check_int, check_number
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -371,43 +372,50 @@ def collect_paths(inputs) -> tuple[list[Path], list[str]]:
     """Files as given, folders searched recursively for image files, globs expanded (sorted).
 
     Returns ``(paths, notes)``: ``notes`` say which folders held no image file (for the caller to
-    show). A missing file, or a glob that matches nothing, is a ``PetnetError``."""
+    show). A ``PetnetError`` for what is almost certainly a mistake: a missing file, a FIFO or a
+    device given as a photo (said to be one, never waited on), a glob that matches nothing, an
+    empty argument or the root or home folder to search (an unset shell variable)."""
     from petnet.pets.images import IMAGE_EXTENSIONS
     out: list[Path] = []
     notes: list[str] = []
     for raw in inputs:
-        p = Path(raw).expanduser()
+        text = os.fspath(raw)
+        if not text:
+            raise PetnetError("a photo argument is empty: no path was given (an unset shell variable?); "
+                              "give photos, folders or globs such as 'photos/*.jpg'")
+        p = Path(text).expanduser()
         if p.is_dir():
+            check_scan_folder(p, "photo folder")
             found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             if not found:
                 notes.append(f"no image files in folder {p}")
             out += found
-        elif p.is_file():
-            out.append(p)
-        elif glob.has_magic(str(raw)):
-            matches = sorted(Path(m) for m in glob.glob(os.path.expanduser(str(raw)), recursive=True))
+        elif glob.has_magic(text) and not p.exists() and not p.is_symlink():
+            matches = sorted(Path(m) for m in glob.glob(os.path.expanduser(text), recursive=True))
             files = [m for m in matches if m.is_file()]
             if not files:
-                raise PetnetError(f"no files match {raw}")
+                raise PetnetError(f"no files match {printable(text)} (a shell passes a pattern that matches "
+                                  "nothing as it is); check the pattern and the folder")
             out += files
         else:
-            raise PetnetError(f"{raw} does not exist; give photos, folders or globs such as 'photos/*.jpg'")
-    return list(dict.fromkeys(out)), notes
-
-
-def shown(text) -> str:
-    """``text`` safe for a terminal: control characters (line breaks, escape sequences from a file
-    or folder name, a labels or names file) are written as ``\\n``, ``\\x1b``...; the rest as is."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+            out.append(check_regular_file(p, "photo"))
+    unique, seen = [], set()           # a photo given twice (another spelling, a link) counts once
+    for p in out:
+        try:
+            st = os.stat(p)
+            key = (st.st_dev, st.st_ino)
+        except OSError:
+            key = p
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique, notes
 
 
 def format_text(pred: Prediction, imagenet: bool = False) -> str:
     """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
-    (file names and class names shown with :func:`shown`).
+    (file names and class names shown with :func:`petnet.safe_io.printable`).
 
     A photo that is not a cat or dog (``is_pet`` False) gets one line instead of the guesses:
     ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)`` (the ImageNet head's answer); an
@@ -417,10 +425,10 @@ def format_text(pred: Prediction, imagenet: bool = False) -> str:
         g = pred.imagenet_top
         zh = g.name.split("、")[0]
         looks = f"{zh} {g.label}" if zh else g.label
-        return (f"{shown(pred.source)} 不像猫或狗 (更像: {shown(looks)}, score = {g.score:.2f})\n"
+        return (f"{printable(pred.source)} 不像猫或狗 (更像: {printable(looks)}, score = {g.score:.2f})\n"
                 f"{SEPARATOR}\n")
     head = "可能是 (不确定):" if pred.unsure else "可能是:"
-    lines = [f"{shown(pred.source)} {head}"]
-    lines += [f"{shown(g.name)} (score = {g.score:.5f})" for g in pred.top]
+    lines = [f"{printable(pred.source)} {head}"]
+    lines += [f"{printable(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

@@ -33,6 +33,7 @@ import numpy as np
 
 from petnet.errors import ParamError
 from petnet.pets.model_file import PetModel
+from petnet.safe_io import printable
 
 MAX_ITER = 1_000_000      # training steps: ~10 minutes of work for 37 classes; more is a typo
 MAX_BATCH = 1_000_000     # photos per step (a batch larger than the training set uses all of it)
@@ -88,7 +89,12 @@ class RetrainResult:
     def save(self, output_graph, output_labels) -> tuple[Path, Path]:
         """Write the model (``.npz``) and the labels file (one label per line) together: if either
         cannot be written, the previous files of both names are left as they were."""
-        from petnet.pets.model_file import save_model_and_labels
+        from petnet.pets.model_file import check_output_names, save_model_and_labels
+        from petnet.safe_io import check_distinct
+        check_output_names(output_graph, output_labels)
+        photos = list(self.paths) + [p for p, _ in self.skipped]
+        check_distinct({printable(p): p for p in photos},          # never over one of the photos
+                       {"output_graph": output_graph, "output_labels": output_labels})
         return save_model_and_labels(output_graph, output_labels, self.model)
 
 
@@ -354,7 +360,7 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result
     r.labels, result=r)``; with ``result`` also the review (:func:`write_review`)."""
     root = Path(summaries_dir).expanduser()
     if root.exists() and not root.is_dir():
-        raise ParamError("summaries_dir", f"{root} is a file; give a folder")
+        raise ParamError("summaries_dir", f"{printable(root)} is a file; give a folder")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = root / f"run-{stamp}"
     n = 1
@@ -362,14 +368,14 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result
         n += 1
         folder = root / f"run-{stamp}-{n}"
     folder.mkdir(parents=True)
+    from petnet.atomic import write_text
     from petnet.pets.model_file import json_default
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=json_default),
-                                         encoding="utf-8")
+    write_text(folder / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False, default=json_default))
     lines = ["step,train_accuracy,cross_entropy,validation_accuracy"]
     for r in metrics["history"]:
         va = "" if r["validation_accuracy"] is None else f"{r['validation_accuracy']:.6f}"
         lines.append(f"{r['step']},{r['train_accuracy']:.6f},{r['cross_entropy']:.6f},{va}")
-    (folder / "history.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(folder / "history.csv", "\n".join(lines) + "\n")
     if conf is not None:
         draw_confusion(conf, labels, folder / "confusion.png", "confusion matrix (test set)", log=log)
     if result is not None:
@@ -389,7 +395,7 @@ def draw_confusion(C, labels, out, title: str, log=None) -> Path:
     import warnings
 
     from petnet.pets.sheet import chinese_font, drawable
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import bounded_figsize, finish, pyplot
     plt = pyplot()
     C = np.asarray(C)
     k = len(labels)
@@ -398,7 +404,7 @@ def draw_confusion(C, labels, out, title: str, log=None) -> Path:
         log("note: no installed font can draw every Chinese character of the class names; the "
             "confusion matrix shows boxes for them (install a CJK font, e.g. fonts-noto-cjk)")
     side = min(MAX_FIGURE_INCHES - 1, max(4, 0.25 * k + 2))
-    fig, ax = plt.subplots(figsize=(side + 1, side))
+    fig, ax = plt.subplots(figsize=bounded_figsize(side + 1, side, dpi=100))
     im = ax.imshow(C, cmap="Blues")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="photos")
     if k <= MAX_COUNTS:

@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from petnet.safe_io import printable
+
 _CJK_HINTS = ("cjk", "wenquanyi", "wqy", "simhei", "simsun", "yahei", "pingfang", "heiti",
               "hiragino", "source han", "noto sans sc", "noto serif sc", "ar pl", "droid sans fallback",
               "unifont", "fangsong", "kaiti", "songti", "ms gothic", "takao", "ipa")
@@ -115,7 +117,9 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     item per photo, its :func:`verdict` (or None); save to ``out_path`` and/or show it. Returns
     ``(out_path, all_names_drawn: bool)``: False when some Chinese name or note had to be shown in
     English (no font could draw it). Only the first ``MAX_SHEET_PHOTOS`` photos are drawn."""
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import bounded_figsize, check_picture_path, finish, pyplot
+    if out_path:
+        check_picture_path(out_path, "sheet")      # before any photo is read
     plt = pyplot(show)
     from petnet.pets.images import ImageError, load_image
 
@@ -125,7 +129,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     n = max(1, len(results))
     cols = min(columns, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=bounded_figsize(3.2 * cols, 3.9 * rows, dpi=90), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (path, top, *rest) in zip(axes.ravel(), results):
@@ -145,7 +149,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
             shown = name if drawable(name, charmap) else label
             all_drawn &= shown == name
             lines.append(f"{shown} ({score:.3f})")
-        ax.set_title(Path(path).name, fontsize=8, fontproperties=fp)
+        ax.set_title(printable(Path(path).name), fontsize=8, fontproperties=fp)
         ax.text(0.5, -0.04, "\n".join(lines), transform=ax.transAxes, ha="center", va="top",
                 fontsize=9, fontproperties=fp)
     import warnings

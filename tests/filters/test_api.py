@@ -147,11 +147,11 @@ def test_outputs_that_would_destroy_or_cannot_be_files(tmp_path, photo_file, cap
     sym = tmp_path / "sym.png"
     sym.symlink_to(photo_file)
     for out in (photo_file, hard, sym, tmp_path / "." / "in.png"):
-        with pytest.raises(ParamError, match="out is the input image"):
+        with pytest.raises(PetnetError, match="the output out .* is the same file as the input image"):
             filter_file(photo_file, out, "mean")
     with pytest.raises(ParamError, match="is a folder"):
         filter_file(photo_file, tmp_path, "mean")
-    with pytest.raises(ParamError, match="compare is the input image"):
+    with pytest.raises(PetnetError, match="the output compare .* is the same file as the input image"):
         filter_file(photo_file, tmp_path / "o.png", "mean", compare=hard)
     os.mkfifo(tmp_path / "out_fifo.png")
     with pytest.raises(ParamError, match="FIFO"):
@@ -160,7 +160,7 @@ def test_outputs_that_would_destroy_or_cannot_be_files(tmp_path, photo_file, cap
     assert main(["filter", str(photo_file), "-k", "mean", "--out", str(sym)]) == 2
     err = capsys.readouterr().err
     assert f"error: --out {tmp_path} is a folder; give a file name such as {tmp_path}/filtered.png" in err
-    assert "error: --out is the input image; choose another file so the original is kept" in err
+    assert f"error: the output --out ({sym}) is the same file as the input IMAGE; writing it would destroy" in err
     assert Image.open(photo_file).size == (32, 24)
 
 

@@ -269,7 +269,8 @@ def test_sheet_names_checked_and_size_bounded(photos, toy_cli, tmp_path, capsys)
     assert main(["predict", str(photos[0]), "--model", str(toy_cli), "--sheet", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
     assert main(["predict", str(photos[0]), "--model", str(toy_cli), "--sheet", str(tmp_path / "s")]) == 2
-    assert "ending in .png" in capsys.readouterr().err and not (tmp_path / "s.png").exists()
+    err = capsys.readouterr().err
+    assert "has no extension" in err and "e.g. " + str(tmp_path / "s.png") in err and not (tmp_path / "s.png").exists()
     many = [(str(photos[0]), [("cat", "cat", 0.5)])] * (MAX_SHEET_PHOTOS + 36)
     out, _ = contact_sheet(many, tmp_path / "big.png")
     with Image.open(out) as im:
