@@ -111,6 +111,6 @@ def test_page_in_headless_chromium(start_server, tmp_path):
             browser.close()
     assert shot.stat().st_size > 10_000
     docs_img = ROOT / "docs" / "img"
-    if os.access(docs_img if docs_img.exists() else ROOT / "docs", os.W_OK):
+    if os.environ.get("PETNET_UPDATE_DOCS") == "1":     # the README's screenshot, on request only
         docs_img.mkdir(exist_ok=True)
         shutil.copyfile(shot, docs_img / "serve.png")          # the screenshot of docs/serve.md
