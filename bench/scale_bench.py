@@ -58,6 +58,7 @@ def main() -> None:
         local = rec.predict(paths)
         local_s = time.perf_counter() - t
         rows = [("local: Recognizer.predict, one process, " f"{cores} threads", args.images / local_s)]
+        starts = []
         ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  runtime_env=local_runtime_env())
         try:
@@ -66,7 +67,8 @@ def main() -> None:
                              architecture=args.arch)         # warm-up (actor start, ONNX cache)
                 res = bulk_predict(paths, tmp / f"r{w}.jsonl", workers=w, model=model,
                                    architecture=args.arch, batch_size=16)
-                rows.append((f"Ray Data, {w} worker(s), 1 thread each", res.images_per_second))
+                rows.append((f"Ray Data, {w} worker(s), 1 thread each", res.steady_images_per_second))
+                starts.append(res.startup_seconds)
         finally:
             ray.shutdown()
     assert all(p.error is None for p in local)
@@ -77,6 +79,8 @@ def main() -> None:
     for name, ips in rows:
         print(f"| {name} | {ips:.1f} | {ips / base:.2f}x |")
     per_image = 1.0 / base            # one worker = one core
+    print(f"\nRay rows: steady state, after the first batch came back (start-up: "
+          f"{', '.join(f'{t:.1f}' for t in starts)} s for 1 and 2 workers: cluster, actors, models)")
     print(f"\nper-image cost: {per_image * 1000:.1f} ms of one core (decode + preprocess + backbone + head)")
     print(f"10 million photos: {1e7 * per_image / 3600:,.0f} core-hours")
 

@@ -39,10 +39,19 @@ class BulkResult:
     workers: int
     seconds: float
     attempts: int
+    startup_seconds: float = 0.0   # until the first rows came back (cluster, actors, models loaded)
+    first_rows: int = 0            # ... how many they were
 
     @property
     def images_per_second(self) -> float:
+        """Over the whole run, start-up included."""
         return self.written / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steady_images_per_second(self) -> float:
+        """Once the workers run: the rows after the first batch over the time after it."""
+        t = self.seconds - self.startup_seconds
+        return (self.written - self.first_rows) / t if t > 0 and self.written > self.first_rows else 0.0
 
 
 def make_recognizer(model=None, top=3, labels=None, names=None, architecture="lite2", engine="auto",
@@ -102,7 +111,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
     paths = list_photos(sources)
     done = results.done()
     todo = [p for p in paths if p not in done]
-    written = errors = attempts = 0
+    written = errors = attempts = first_rows = 0
+    startup = None
     with connected(ray_address, num_cpus) as ray:
         cpus = float(ray.cluster_resources().get("CPU", 1))
         n = workers or max(1, int(cpus))
@@ -131,6 +141,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
                                 compute=ray.data.ActorPoolStrategy(size=n), num_cpus=per_worker)
             try:
                 for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                    if startup is None:
+                        startup, first_rows = time.perf_counter() - t0, len(batch["row"])
                     for text in batch["row"]:
                         row = json.loads(str(text))
                         if row["path"] not in seen:
@@ -145,4 +157,4 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
             flush()
             todo = [p for p in todo if p not in seen]
     return BulkResult(results.out, len(paths), len(done), written, errors, n if paths else 0,
-                      time.perf_counter() - t0, attempts)
+                      time.perf_counter() - t0, attempts, startup or 0.0, first_rows)
