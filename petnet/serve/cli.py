@@ -38,6 +38,8 @@ def register(subparsers) -> None:
              help="folder for classes, photos and models (default ~/.local/share/petnet/serve)")
     p.add_argument("--token", default=os.environ.get("PETNET_SERVE_TOKEN") or None,
                    help="require 'Authorization: Bearer TOKEN' for changes (default $PETNET_SERVE_TOKEN)")
+    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
+                   help="where the network runs: cpu (default), cuda, or auto (CUDA when usable)")
 
 
 def cmd_serve(args) -> int:
@@ -48,11 +50,13 @@ def cmd_serve(args) -> int:
     except ImportError as exc:
         raise PetnetError(f"petnet serve needs the web extra ({exc.name} is missing): "
                           "pip install 'petnet[serve]'") from None
+    from petnet.pets.backbone import resolve_device
     from petnet.serve.app import create_app, listen, serve
     from petnet.serve.service import Config, default_data_dir
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    config = Config(data_dir=data_dir, model=Path(args.model) if args.model else None, token=args.token)
+    config = Config(data_dir=data_dir, model=Path(args.model) if args.model else None, token=args.token,
+                    device=resolve_device(args.device))
     sock = listen(args.host, args.port)
     app = create_app(config)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token:

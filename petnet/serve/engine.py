@@ -32,10 +32,12 @@ TOP = 3
 
 
 class Backbones:
-    """One backbone per architecture, made on first use (``factory(arch)``; default: the real one)."""
+    """One backbone per architecture, made on first use (``factory(arch)``; default: the real one on
+    ``device``)."""
 
-    def __init__(self, factory=None):
+    def __init__(self, factory=None, device: str = "cpu"):
         self._factory = factory
+        self._device = device
         self._made: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -45,7 +47,7 @@ class Backbones:
                 if self._factory is not None:
                     self._made[arch] = self._factory(arch)
                 else:
-                    self._made[arch] = Backbone(arch)
+                    self._made[arch] = Backbone(arch, device=self._device)
             return self._made[arch]
 
 

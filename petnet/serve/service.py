@@ -38,6 +38,7 @@ class Config:
     max_wait: float = 0.2
     decode_threads: int = 2
     backbone_factory: Callable | None = None   # arch -> backbone (tests); None: the real network
+    device: str = "cpu"                        # the real network's device: "cpu" or "cuda"
 
 
 class Service:
@@ -45,7 +46,7 @@ class Service:
         self.config = config
         self.limits = config.limits
         self.store = Store(config.data_dir)
-        self.backbones = engine.Backbones(config.backbone_factory)
+        self.backbones = engine.Backbones(config.backbone_factory, device=config.device)
         self.base = engine.load_recognizer(config.model, backbones=self.backbones)
         self._active = (None, self.base)     # (version, recognizer): replaced as one reference
         if self.store.active:

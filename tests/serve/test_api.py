@@ -315,3 +315,16 @@ def test_an_unexpected_failure_is_a_500_and_the_server_goes_on(start_server, mon
     monkeypatch.setattr(rec, "predict_prepared", real)
     status, _, out = s.predict(("a.png", photo(RED)))
     assert status == 200 and len(out[0]["top"]) == 3
+
+
+def test_device_flag_reaches_the_backbones(monkeypatch):
+    from petnet.pets import backbone as bb
+    from petnet.serve import engine
+    made = []
+    monkeypatch.setattr(engine, "Backbone", lambda arch, device="cpu": made.append((arch, device)) or object())
+    engine.Backbones(device="cuda").get("lite2")
+    assert made == [("lite2", "cuda")]
+    monkeypatch.setattr(bb, "_onnx_providers", lambda: ["CPUExecutionProvider"])
+    monkeypatch.setattr(bb, "_torch_cuda", lambda: False)
+    from petnet.cli import main
+    assert main(["serve", "--device", "cuda", "--port", "1"]) == 2      # no GPU: one error line, no server
