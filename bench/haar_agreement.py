@@ -27,9 +27,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from petnet.haar import BUILTIN, detect_candidates, group_rectangles, to_gray  # noqa: E402
+from petnet.paths import shared_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = ROOT.parent / "shared" / "data" / "pets" / "train"
+PHOTOS = shared_data("pets", "train")
 
 
 def as_set(boxes):

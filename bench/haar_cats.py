@@ -30,9 +30,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from petnet.haar import detect_multiscale, load_cascade  # noqa: E402
+from petnet.paths import shared_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = ROOT.parent / "shared" / "data" / "pets" / "train"
+PHOTOS = shared_data("pets", "train")
 FIGURE_BREEDS = "Abyssinian,Bengal,British_Shorthair,Maine_Coon,Persian,Ragdoll,Siamese"
 FIGURE_DOG = "american_bulldog/american_bulldog_86.jpg"
 

@@ -35,11 +35,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from petnet.paths import shared_dir  # noqa: E402
 K_FOLDS = 5
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("PETNET_SHARED", ROOT.parent / "shared"))
 
 
 def pets_first_threshold(pos, neg, min_accept: float = 0.995) -> float:
