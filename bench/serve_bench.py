@@ -136,11 +136,11 @@ def stage(rec, paths, port, requests, server_pid, conc, n, rounds):
     lat, errors = [], 0
     for _ in range(rounds):
         t0, c0 = time.perf_counter(), time.process_time()
-        preds, failures = rec.recognize(paths, quiet=True)
+        preds = rec.predict(paths)
         off_t += time.perf_counter() - t0
         off_cpu += time.process_time() - c0
         off_n += len(preds)
-        assert not failures
+        assert not any(p.error for p in preds)
         s0, c0 = cpu_seconds(server_pid), time.process_time()
         r = asyncio.run(load(port, requests, conc, n))
         srv_cpu += cpu_seconds(server_pid) - s0
@@ -200,7 +200,7 @@ def main():
               f"JPEG ~{np.mean([p.stat().st_size for p in paths]) / 1024:.0f} KB), {os.cpu_count()} CPUs")
         from petnet.pets.predict import Recognizer
         rec = Recognizer()
-        rec.recognize(paths[:8], quiet=True)                   # load the network, warm up
+        rec.predict(paths[:8])                                 # load the network, warm up
         asyncio.run(load(port, requests, 32, 256))             # warm-up (the runtime's buffers)
         rows = [stage(rec, paths, port, requests, server.pid, conc, n, args.rounds)
                 for conc, n in ((1, args.small), (8, args.small), (32, args.stage))]
