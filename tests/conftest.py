@@ -8,6 +8,7 @@ clone does not have it: tests that need it are skipped there with the reason, bu
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,12 @@ def shared_path(*parts: str) -> Path:
 def shared():
     """The ``shared_path`` function as a fixture: ``shared("data", "mnist")``."""
     return shared_path
+
+
+@pytest.fixture
+def alarm():
+    """Fail instead of hanging forever if a special file is ever opened for reading."""
+    signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked on a special file"))
+    signal.alarm(20)
+    yield
+    signal.alarm(0)

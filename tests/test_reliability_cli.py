@@ -10,7 +10,6 @@ import errno
 import gzip
 import io
 import os
-import signal
 import struct
 import zipfile
 
@@ -25,14 +24,6 @@ from petnet.nn import Dense, Sequential, mnist
 from petnet.pets.names import read_names
 from petnet.safe_io import check_regular_file, check_scan_folder
 
-
-@pytest.fixture
-def alarm():
-    """Fail instead of hanging forever if a special file is ever opened for reading."""
-    signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked on a special file"))
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
 
 
 def run(capsys, *argv):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import unicodedata
 import zipfile
 
@@ -26,14 +25,6 @@ from tests.pets.test_api import _model
 from tests.pets.test_bottleneck import FakeBackbone
 from tests.pets.test_retrain import _synthetic_folder
 
-
-@pytest.fixture
-def alarm():
-    """Fail instead of hanging forever if a special file is ever opened for reading."""
-    signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked on a special file"))
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
 
 
 def run(capsys, *argv):

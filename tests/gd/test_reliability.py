@@ -2,7 +2,6 @@
 negative seeds, capped step counts -- each a clear error, never a hang or a traceback."""
 
 import os
-import signal
 import socket
 import warnings
 
@@ -14,14 +13,6 @@ from petnet.cli import main
 from petnet.errors import ParamError, PetnetError
 from petnet.gd import LinearRegressionGD, data, example_path, load_xy
 
-
-@pytest.fixture
-def alarm():
-    """Fail instead of hanging forever if a special file is ever opened."""
-    signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked on a special file"))
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
 
 
 def run(capsys, *argv):
