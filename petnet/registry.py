@@ -16,11 +16,9 @@ command line takes its ``choices=`` and help text from it, so a new entry touche
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 from petnet.errors import PetnetError
-
-T = TypeVar("T")
 
 
 class Registry:

@@ -24,7 +24,7 @@ from PIL import Image
 
 from petnet.atomic import write_atomically
 from petnet.errors import ParamError, PetnetError
-from petnet.image_file import ImageError, open_image
+from petnet.image_file import open_image
 from petnet.safe_io import check_output_file, printable
 
 

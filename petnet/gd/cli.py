@@ -319,7 +319,7 @@ def cmd_field(args) -> int:
     f = gradient_field(X, y, learning_rate=args.lr, n_steps=args.steps, grid=args.grid)
     lf = f.loss_function
     print(f"data: {path} ({len(y)} samples), {args.y} ~ {names[0]}, both standardised")
-    print(f"loss L(a0, a1) = mean((a0 + a1*z - t)^2)/2; Hessian A^T A/N = identity, so -grad L points "
+    print("loss L(a0, a1) = mean((a0 + a1*z - t)^2)/2; Hessian A^T A/N = identity, so -grad L points "
           "straight at the minimum")
     a0_min, a1_min = (round(float(v), 10) + 0.0 for v in f.minimum)     # no "-0.0000"
     print(f"least squares: (a0, a1) = ({a0_min:.4f}, {a1_min:.4f}), L = {lf(*f.minimum):.6f}")

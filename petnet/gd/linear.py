@@ -282,7 +282,7 @@ class LinearRegressionGD:
         # overflow (a diverging fit, exp of a large margin) shows up as a non-finite loss, checked below
         with np.errstate(over="ignore", invalid="ignore"):
             loss, g = evaluate(theta)
-            theta0, g0 = theta.copy(), g   # to tell a fit that never moved from one that converged
+            g0 = g   # to tell a fit that never moved from one that converged
             losses_, thetas = [loss], [theta.copy()]
             zero = 0.5 * float(np.mean(y ** 2)) if half_mse else lossfn.value(y, np.zeros_like(y))
             if not math.isfinite(loss):

@@ -40,12 +40,10 @@ and PyTorch autograd.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Callable
-
 import numpy as np
 
 from petnet import optim
-from petnet.errors import ParamError, PetnetError
+from petnet.errors import ParamError
 from petnet.validate import check_int, check_number
 
 
