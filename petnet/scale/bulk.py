@@ -25,7 +25,7 @@ from pathlib import Path
 from petnet.scale.cluster import connected
 from petnet.scale.results import ResultSet, row_from_prediction
 from petnet.scale.sources import list_photos, read_photo
-from petnet.validate import check_int, check_number
+from petnet.validate import check_int
 
 
 @dataclass
@@ -118,7 +118,7 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
         n = workers or max(1, int(cpus))
         # leave a share of a CPU for the read tasks: n actors of 1 CPU each on n CPUs would wait
         # for the read task (and it for them) forever
-        per_worker = check_number("cpus per worker", min(1.0, cpus / (n + 0.5)), min=0.01)
+        per_worker = max(0.01, min(1.0, cpus / (n + 0.5)))
         threads = max(1, int(per_worker))
         factory = recognizer_factory or functools.partial(
             make_recognizer, model, top, labels, names, architecture, engine, threads, device)
