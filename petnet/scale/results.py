@@ -18,6 +18,7 @@ import os
 import uuid
 from pathlib import Path
 
+from petnet.atomic import write_atomically
 from petnet.errors import ParamError, PetnetError
 
 #: the columns of a row (``None`` where a value does not apply, e.g. ``error`` of a good photo)
@@ -117,12 +118,5 @@ class ResultSet:
         self.out.mkdir(parents=True, exist_ok=True)
         n = len(list(self.out.glob("part-*.parquet")))
         final = self.out / f"part-{n:06d}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = self.out / f".{final.name}.tmp"
         table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows], schema=_schema())
-        try:
-            pq.write_table(table, tmp)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomically(final, lambda f: pq.write_table(table, f), what="result part")

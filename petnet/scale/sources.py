@@ -39,12 +39,7 @@ def list_photos(sources) -> list[str]:
                 raise PetnetError(f"{uri} does not exist")
         except (OSError, ValueError) as exc:
             raise PetnetError(f"cannot list {uri}: {exc}") from None
-    seen, unique = set(), []
-    for p in out:
-        if p not in seen:
-            seen.add(p)
-            unique.append(p)
-    return unique
+    return list(dict.fromkeys(out))       # each photo once, in order
 
 
 def read_photo(path: str):
