@@ -70,7 +70,7 @@ def load(bottleneck_dir):
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import kfold_of, scan_image_dir
     from petnet.pets.images import IMAGE_EXTENSIONS
-    from petnet.pets.openworld import PET_VIEWS, imagenet_softmax
+    from petnet.pets.openworld import PET_VIEWS, imagenet_view_probs
     data = shared_dir() / "data"
     pets_dir, non_dir = data / "pets" / "train", data / "nonpet"
     for d in (pets_dir, non_dir):
@@ -91,8 +91,7 @@ def load(bottleneck_dir):
     bb = cache.backbone
 
     def probs(feats):
-        n, V = feats.shape[:2]
-        return imagenet_softmax(bb.imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, 1000)
+        return imagenet_view_probs(bb.imagenet_logits, feats)
 
     label_of = dict(zip(pet_paths, y))
     return dict(

@@ -46,11 +46,9 @@ def probs_to_logits(P) -> np.ndarray:
 
 
 def softmax(z) -> np.ndarray:
-    """Row-wise softmax of ``(n, K)`` logits, stable for large values."""
-    z = np.asarray(z, np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    """Row-wise softmax of ``(n, K)`` logits in float64 (the engine's stable softmax)."""
+    from petnet.nn.activations import softmax as engine_softmax
+    return engine_softmax(np.asarray(z, np.float64))
 
 
 def apply_temperature(logits, temperature: float) -> np.ndarray:

@@ -115,11 +115,16 @@ def _as_views(probs) -> np.ndarray:
 
 
 def imagenet_softmax(logits) -> np.ndarray:
-    """ImageNet logits (..., 1000) -> probabilities (float64, stable softmax)."""
-    z = np.asarray(logits, np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    """ImageNet logits (..., 1000) -> probabilities (float64, the engine's stable softmax)."""
+    from petnet.nn.activations import softmax
+    return softmax(np.asarray(logits, np.float64))
+
+
+def imagenet_view_probs(imagenet_logits, feats) -> np.ndarray:
+    """``(n, V, 1280)`` features of V views -> ``(n, V, 1000)`` ImageNet probabilities, with
+    ``imagenet_logits`` (a backbone's ImageNet head: ``(m, 1280) -> (m, 1000)``)."""
+    n, V = feats.shape[:2]
+    return imagenet_softmax(imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, -1)
 
 
 def cat_dog_mass(probs) -> tuple[np.ndarray, np.ndarray]:
@@ -188,16 +193,18 @@ def open_world(probs, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
     return out
 
 
-def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_SCORE) -> list[OpenWorldAnswer]:
+def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
+                        probs=None) -> list[OpenWorldAnswer]:
     """:func:`open_world` from bottleneck features ``feats`` (n, V, 1280) of some views (ideally
     :data:`PET_VIEWS`), with ``backbone``'s ImageNet head (``imagenet_logits``) and the species
-    head of ``backbone.arch`` when petnet ships one."""
+    head of ``backbone.arch`` when petnet ships one. ``probs``: their ImageNet probabilities when
+    already computed (:func:`imagenet_view_probs`)."""
     from petnet.pets.species import species_head
     f = np.asarray(feats, np.float32)
     if f.ndim == 2:
         f = f[:, None, :]
-    n, V = f.shape[:2]
-    probs = imagenet_softmax(backbone.imagenet_logits(f.reshape(n * V, -1))).reshape(n, V, 1000)
+    if probs is None:
+        probs = imagenet_view_probs(backbone.imagenet_logits, f)
     head = species_head(backbone.arch)
     return open_world(probs, min_pet_score, None if head is None else head.logodds(f))
 

@@ -317,19 +317,18 @@ class Recognizer:
         ``min_pet_score``, or a pet whose species log-odds there is within
         :data:`~petnet.pets.openworld.SPECIES_MARGIN` of 0, gets the other :data:`PET_VIEWS` too
         when its decoded image is in ``images`` (one more backbone call for all of them)."""
-        from petnet.pets.openworld import (SPECIES_MARGIN, imagenet_softmax, open_world_features,
+        from petnet.pets.openworld import (SPECIES_MARGIN, imagenet_view_probs, open_world_features,
                                            weighted_species_logodds)
         from petnet.pets.species import species_head
         bb = self.backbone
-        answers = open_world_features(bb, feats, self.min_pet_score)
+        probs = imagenet_view_probs(bb.imagenet_logits, feats)      # once, for both uses below
+        answers = open_world_features(bb, feats, self.min_pet_score, probs=probs)
         extra = [v for v in PET_VIEWS if v not in self.test_views]
         if images is None or not extra:
             return answers
         unsure_species = np.zeros(len(answers), bool)
         head = species_head(bb.arch)
         if head is not None:
-            n, V = feats.shape[:2]
-            probs = imagenet_softmax(bb.imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, -1)
             unsure_species = np.abs(weighted_species_logodds(probs, head.logodds(feats))) < SPECIES_MARGIN
         low = [i for i, a in enumerate(answers) if not a.is_pet or unsure_species[i]]
         if low:

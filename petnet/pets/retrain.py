@@ -241,16 +241,15 @@ def _label_species(cache, arch, feats, y, n_classes, train_views):
     """:func:`~petnet.pets.openworld.label_species` of the classes from their training photos'
     views that are among :data:`~petnet.pets.openworld.PET_VIEWS` (the backbone's ImageNet head,
     and petnet's species head where it ships one)."""
-    from petnet.pets.openworld import PET_VIEWS, imagenet_softmax, label_species
+    from petnet.pets.openworld import PET_VIEWS, imagenet_view_probs, label_species
     from petnet.pets.species import species_head
     keep = [i for i, v in enumerate(train_views) if v in PET_VIEWS]
     F = np.asarray(feats[:, keep], np.float32)
-    n, V = F.shape[:2]
     imagenet_logits = getattr(cache.backbone, "imagenet_logits", None)
     if imagenet_logits is None:          # a feature extractor without the ImageNet head (Ray workers)
         from petnet.pets.backbone import Backbone
         imagenet_logits = Backbone(arch).imagenet_logits
-    probs = imagenet_softmax(imagenet_logits(F.reshape(n * V, -1))).reshape(n, V, -1)
+    probs = imagenet_view_probs(imagenet_logits, F)
     sp = species_head(arch)
     return label_species(probs, y, n_classes, species_logodds=None if sp is None else sp.logodds(F))
 
