@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from petnet.nn import mnist
 from petnet.nn.callbacks import Callback
 from petnet.nn.dense import Dense
 from petnet.nn.dropout import Dropout
 from petnet.nn.layer import reset_names, set_seed
 from petnet.nn.model import Sequential
+from petnet.nn.vanishing import load_digits
 from petnet.validate import check_choice, check_int, check_number
 
 CURVES = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
@@ -101,10 +101,8 @@ def dropout_curves(data=None, *, rate: float = 0.5, input_rate: float = 0.2, hid
     batch_size = check_int("batch_size", batch_size, min=1, max=60_000)
     learning_rate = check_number("learning_rate", learning_rate, min=0, min_exclusive=True, max=10)
     random_state = check_int("random_state", random_state, min=0)
-    folder = mnist.default_folder() if data is None else data
-    x, y = mnist.load(folder, "train", limit=n_train)
-    xt, yt = mnist.load(folder, "test", limit=n_test)
-    train, test = (x.reshape(len(x), -1), y), (xt.reshape(len(xt), -1), yt)
+    x, y, xt, yt = load_digits(data, n_train, n_test)
+    train, test = (x, y), (xt, yt)
     result = DropoutResult(rate, input_rate, hidden, len(x), len(xt), epochs)
     for r, ri in ((0.0, 0.0), (rate, input_rate)):
         model = build_net(r, input_rate=ri, hidden=hidden, random_state=random_state)
