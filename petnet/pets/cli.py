@@ -130,7 +130,7 @@ def register(subparsers) -> None:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     add_flag(q, "min_pet_score", type=number, default=DEFAULT_MIN_PET_SCORE,
              help="pet score (0..1) from which a photo counts as a cat or dog (default %(default)s: "
-                  "98.4%% of non-pets rejected, 99.4%% of pets accepted, 5-fold CV)")
+                  "99.2%% of non-pets rejected, 99.7%% of pets accepted, 5-fold CV)")
     add_flag(q, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
              help="a pet's top class below this probability is 'unsure' (default %(default)s)")
     scale_cli.add_predict_flags(q)

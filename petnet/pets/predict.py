@@ -60,7 +60,7 @@ class Prediction:
 
     The open-world answer (:mod:`petnet.pets.openworld`; ``None`` where not computed, e.g. an
     unreadable input): ``is_pet`` (a cat or dog at all?), ``pet_score`` (0..1, the ImageNet
-    cat + dog probability of the best view), ``species`` (``"cat"``/``"dog"``, ``None`` for a
+    cat + dog probability of the best view less its teddy-bear probability), ``species`` (``"cat"``/``"dog"``, ``None`` for a
     non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
     with the English label, the Chinese name where known and its score) and ``unsure`` (a pet whose
     top class is below ``min_breed_score`` or of the other species)."""

@@ -21,15 +21,16 @@ from petnet.pets.openworld import (DEFAULT_MIN_PET_SCORE, PET_VIEWS, label_speci
 from petnet.pets.species import fit_species_head, species_head
 from tests.conftest import shared_path
 
-PETS = [i for i in range(1000) if 151 <= i <= 268 or 281 <= i <= 285]   # dogs 151-268, cats 281-285
+PETS = [i for i in range(1000) if 151 <= i <= 268 or 281 <= i <= 285 or i == 273]   # dogs 151-268, dingo, cats
 CATS = [281, 282, 283, 284, 285]
+DINGO, TEDDY = 273, 850
 
 
 def view(cat=0.0, dog=0.0, top=None, top_p=0.0, rng=np.random.default_rng(0)):
     """One view's 1000 probabilities with the given cat and dog mass (and optionally one
     non-pet class ``top`` holding ``top_p``), the rest spread at random."""
     p = np.zeros(1000)
-    rest = [i for i in range(1000) if i not in PETS and i != top]
+    rest = [i for i in range(1000) if i not in PETS and i not in (top, TEDDY)]
     w = rng.random(len(rest))
     p[rest] = w / w.sum() * (1.0 - cat - dog - top_p)
     p[CATS] = cat / 5
@@ -59,6 +60,21 @@ def test_pet_score_is_the_largest_cat_plus_dog_mass_over_the_views():
     # one view given as (n, 1000): the same rule
     assert pet_scores(probs[:, 1]) == pytest.approx([0.55, 0.03])
     assert open_world(probs, min_pet_score=0.56)[0].is_pet is False
+
+
+def test_the_dingo_counts_as_a_dog_and_a_teddy_bear_against_a_pet():
+    dingo = view()
+    dingo[[i for i in range(1000) if i != DINGO]] *= 0.6 / dingo.sum()
+    dingo[DINGO] = 0.4                           # a Shiba Inu that ImageNet calls "dingo"
+    teddy = view(0.05, 0.40, TEDDY, 0.15)        # a plush bear that looks like a Chow Chow
+    wolf = view(0.0, 0.10, 269, 0.60)            # a grey wolf: the wolves are not dogs
+    probs = np.stack([dingo, teddy, wolf])
+    assert probs.sum(-1) == pytest.approx(1.0)
+    assert pet_scores(probs) == pytest.approx([0.4, 0.45 - 0.15, 0.10])
+    assert [a.is_pet for a in open_world(probs, min_pet_score=0.35)] == [True, False, False]
+    assert photo_species(probs[:1]) == ["dog"]
+    # never below 0: a view with more teddy bear than pet scores 0
+    assert pet_scores(view(0.0, 0.1, TEDDY, 0.5)[None]) == pytest.approx([0.0])
 
 
 def test_species_from_the_species_head_weighs_the_views_that_show_the_pet():
