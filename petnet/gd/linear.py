@@ -75,6 +75,13 @@ def talk_order(names) -> list[str]:
     return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
+#: a fit stopped by the ``tol`` rule "stalled" (not converged) when a learning-rate schedule had
+#: shrunk the rate below this fraction of its first value and the gradient was still above
+#: :data:`STALLED_GRADIENT_FRACTION` of its size at the start
+STALLED_LR_FRACTION = 1e-6
+STALLED_GRADIENT_FRACTION = 1e-2
+
+
 class ConvergenceWarning(UserWarning):
     """The fit stopped at ``max_iter`` before the loss change fell below ``tol``."""
 
@@ -309,6 +316,8 @@ class LinearRegressionGD:
                     break
         if converged and all(v == losses_[0] for v in losses_) and np.any(g0):
             self._did_not_move(opt, it)
+        if converged and callable(opt.lr) and lossfn.smooth:
+            self._check_not_decayed_away(opt, it, g0, g)
 
         out = to_original(theta)
         self.intercept_ = float(out[0])
@@ -345,6 +354,21 @@ class LinearRegressionGD:
             f"gradient descent diverged: with learning rate {lr} ({opt.name}) the loss grew from "
             f"{losses[0]:.4g} to {losses[-1]:.4g} after {it} iteration(s); use a smaller learning "
             f"rate{smaller}", "" if self.scale else " or scale the features ({scale})")
+
+    def _check_not_decayed_away(self, opt, it, g0, g):
+        """The stop rule fired because a schedule shrank the learning rate to almost nothing while
+        the gradient was still large (e.g. an exponential decay with a rate of 1e-320): the loss
+        stopped changing, but the fit stalled on the way instead of reaching the minimum. Only for
+        a smooth loss, whose gradient shrinks towards the minimum (a subgradient method on the
+        absolute loss needs a vanishing rate and keeps a large subgradient)."""
+        lr0, lr = float(getattr(opt.lr, "lr0", opt.lr(1))), opt.current_lr
+        g0n, gn = float(np.linalg.norm(g0)), float(np.linalg.norm(g))
+        if lr < STALLED_LR_FRACTION * lr0 and gn > STALLED_GRADIENT_FRACTION * g0n:
+            raise ParamError(
+                "learning_rate", f"decayed away: the schedule {opt.lr} brought it from {lr0:g} down to "
+                f"{lr:.3g} in {it} iteration(s), so the loss stopped changing while the gradient was "
+                f"still {100 * gn / g0n:.0f}% of its size at the start; the fit stalled on the way "
+                "instead of converging. Use a slower decay (a rate closer to 1, or more decay steps)")
 
     def _did_not_move(self, opt, it):
         """The stop rule fired although the loss never changed at all and the gradient is not zero:

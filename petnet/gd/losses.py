@@ -67,13 +67,15 @@ class Loss:
     ``f - y``), ``'margin'`` (labels -1/+1 and a real score, a function of ``y f``) or
     ``'probability'`` (0/1 or one-hot labels and probabilities). ``degree`` is ``k`` in
     ``value(c y, c f) = c^k value(y, f)`` for the regression losses (how the loss scales with the
-    unit of the target)."""
+    unit of the target). ``smooth`` is False for a loss with a kink (absolute, hinge): its
+    (sub)gradient need not shrink near the minimum."""
 
     name = "loss"
     formula = ""
     kind = "regression"
     degree = 2
     in_talk = True
+    smooth = True
 
     def rescaled(self, c: float) -> "Loss":
         """The same loss for targets divided by ``c`` (only losses with a scale parameter change)."""
@@ -97,6 +99,7 @@ class Loss:
 class ZeroOne(Loss):
     name, formula = "zero_one", "mean[y f <= 0]"
     kind = "margin"
+    smooth = False
 
     def _value(self, y, f):
         return np.mean(y * f <= 0)
@@ -108,6 +111,7 @@ class ZeroOne(Loss):
 class Absolute(Loss):
     name, formula = "absolute", "mean |y - f|"
     kind = "regression"
+    smooth = False
     degree = 1
 
     def _value(self, y, f):
@@ -173,6 +177,7 @@ class Exponential(Loss):
 class Hinge(Loss):
     name, formula = "hinge", "mean max(0, 1 - y f)"
     kind = "margin"
+    smooth = False
 
     def _value(self, y, f):
         return np.mean(np.maximum(0.0, 1.0 - y * f))
@@ -184,6 +189,7 @@ class Hinge(Loss):
 class Perceptron(Loss):
     name, formula = "perceptron", "mean max(0, -y f)"
     kind = "margin"
+    smooth = False
 
     def _value(self, y, f):
         return np.mean(np.maximum(0.0, -y * f))

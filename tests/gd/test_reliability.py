@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from petnet import safe_io
+from petnet import optim, safe_io
 from petnet.cli import main
 from petnet.errors import ParamError, PetnetError
 from petnet.gd import LinearRegressionGD, data, example_path, load_xy
@@ -113,6 +113,29 @@ def test_a_learning_rate_too_small_on_the_command_line(capsys):
     code, out, err = run(capsys, "fit", "--lr", "1e-320")
     assert code == 2 and out == "" and err.startswith("error: --lr is too small: with 1e-320 (gd)")
     assert "converged" not in err
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_a_schedule_that_decays_the_learning_rate_away_is_not_converged(optimizer):
+    # the loss stops changing because the rate is ~0, not because the fit is at the minimum
+    X, y, _ = load_xy(example_path(), "size_sqft", "price_usd")
+    schedule = optim.ExponentialDecay(0.05, decay_steps=100, rate=1e-320)
+    with pytest.raises(ParamError, match="decayed away") as exc:
+        LinearRegressionGD(optimizer, learning_rate=schedule).fit(X, y)
+    assert exc.value.param == "learning_rate" and "stalled" in str(exc.value)
+    # a gentle decay still converges, to the least-squares solution
+    model = LinearRegressionGD(optimizer, learning_rate=optim.ExponentialDecay(0.05, 100, 0.96),
+                               max_iter=20_000).fit(X, y)
+    A = np.column_stack([np.ones(len(X)), np.ravel(X)])
+    assert model.converged_
+    np.testing.assert_allclose([model.intercept_, *model.coef_], np.linalg.lstsq(A, y, rcond=None)[0],
+                               rtol=1e-3)
+
+
+def test_a_decayed_away_learning_rate_on_the_command_line(capsys):
+    code, out, err = run(capsys, "fit", "--lr-decay", "1e-320")
+    assert code == 2 and out == "" and err.startswith("error: --lr decayed away: the schedule ExponentialDecay(")
+    assert "converged:" not in err and "Traceback" not in err
 
 
 def test_a_fit_that_starts_at_the_minimum_still_converges():
