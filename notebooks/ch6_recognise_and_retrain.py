@@ -18,7 +18,8 @@
 #
 # 1. recognise photos with the embedded 37-breed model (`Recognizer().predict`);
 # 2. retrain the last layer on a tiny folder of your own pets (3 breeds, 6 photos each);
-# 3. recognise with the new model.
+# 3. recognise with the new model;
+# 4. ask whether a photo shows a cat or a dog at all (the talk's demo never does).
 #
 # The retraining photos come from the shared data set (`../shared/data/pets/train`).
 
@@ -120,6 +121,40 @@ for p in mine.predict([persian, pug, samoyed]):
 assert [p.top[0].label for p in mine.predict([persian, pug, samoyed])] == ["Persian", "pug", "samoyed"]
 
 # %% [markdown]
+# ## 4. Is it a cat or a dog at all?
+#
+# A softmax over 3 (or 37) breeds always names one of them, even for a cup of coffee. The backbone
+# still has its own 1000-way ImageNet output, which knows 118 dog breeds and 5 kinds of cat.
+# petnet's **pet score** is the ImageNet probability of all cat and dog classes (plus the dingo,
+# minus the teddy bear), taken in the view of the photo that shows the most pet; below
+# `min_pet_score` (0.35) the photo is "not a cat or dog" and petnet says what it looks like instead.
+# A pet whose best breed is below `min_breed_score` (0.6) is **unsure**. scikit-image ships a cup
+# of coffee and a tabby cat (a tabby is not one of the 37 breeds):
+
+# %%
+from skimage import data
+
+coffee, tabby = data.coffee(), data.chelsea()
+answers = rec.predict([coffee, tabby, pug])
+for name, p in zip(("coffee", "tabby", "pug"), answers):
+    print(f"{name:6s} is_pet={p.is_pet!s:5s} pet_score={p.pet_score:.3f} species={p.species} "
+          f"unsure={p.unsure}  looks like: {p.imagenet_top.label} ({p.imagenet_top.score:.2f}); "
+          f"best breed {p.top[0].label} {p.top[0].score:.2f}")
+cup, cat, dog = answers
+assert not cup.is_pet and cup.species is None and cup.imagenet_top.label == "espresso"
+assert cat.is_pet and cat.species == "cat" and cat.unsure          # a cat, but no breed fits well
+assert dog.is_pet and dog.species == "dog" and not dog.unsure
+
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+for ax, img, p in zip(axes, (coffee, tabby, pug), answers):
+    ax.imshow(img)
+    ax.axis("off")
+    verdict = ("not a cat or dog" if not p.is_pet else
+               f"{p.species}, {'unsure' if p.unsure else 'sure'}: {p.top[0].label}")
+    ax.set_title(f"{verdict}\npet score {p.pet_score:.2f}", fontsize=9)
+display(Show(finish(fig, "open_world.png")))
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. The new model knows only 3 breeds. What does it answer for a Siamese cat
@@ -129,16 +164,20 @@ assert [p.top[0].label for p in mine.predict([persian, pug, samoyed])] == ["Pers
 # %% [markdown]
 # <details><summary>Answer 1</summary>
 #
-# One of its 3 breeds — a softmax always spreads 100 % over the classes it knows, so a model
-# trained on 3 breeds cannot say "none of these". The embedded 37-breed model knows Siamese cats.
+# One of its 3 breeds — a softmax always spreads 100 % over the classes it knows, so the breed
+# layer alone cannot say "none of these". The photo is still a cat (`is_pet`, `species`: the
+# ImageNet output and petnet's species head do not depend on your classes), and a weak best breed
+# or a breed of the other species makes the answer `unsure`. The embedded 37-breed model knows
+# Siamese cats.
 # </details>
 
 # %%
 # answer 1
 siamese = ROOT / "examples" / "Siamese_109.jpg"
 new, old = mine.predict([siamese])[0], rec.predict([siamese])[0]
-print(new.top[0], "|", old.top[0])
+print(new.top[0], "| unsure:", new.unsure, "| species:", new.species, "|", old.top[0])
 assert new.top[0].label in ("Persian", "pug", "samoyed") and old.top[0].label == "Siamese"
+assert new.is_pet and new.species == "cat"
 all3 = Recognizer("model/pets.npz", top=3).predict([siamese])[0]
 print("the 3 probabilities sum to", round(sum(g.score for g in all3.top), 6))
 assert abs(sum(g.score for g in all3.top) - 1.0) < 1e-5
