@@ -2,9 +2,10 @@
 
 ``create_app(config)`` builds the app: the page (``/`` and ``/static/...``, files shipped in
 ``petnet/serve/data/``, no CDN), the JSON API (:mod:`petnet.serve.routes`, documented on
-``/docs``), errors as JSON (``{"detail": "..."}`` with a 4xx status; a ``PetnetError`` is the
-user's to fix, anything else is a 500 that never stops the server), a limit on the raw request
-body (checked before parsing), and headers that keep the page to its own files.
+``/docs`` by :mod:`petnet.serve.docs`, no CDN either), errors as JSON (``{"detail": "..."}`` with
+a 4xx status; a ``PetnetError`` is the user's to fix, anything else is a 500 that never stops the
+server), a limit on the raw request body (checked before parsing), and headers that keep every
+page to the server's own files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from petnet import __version__
 from petnet.errors import ParamError, PetnetError
+from petnet.serve.docs import DOCS_URL, add_docs
 from petnet.serve.routes import Unauthorized, router
 from petnet.serve.service import Config, Service
 from petnet.serve.store import Conflict, NotFound
@@ -30,9 +32,16 @@ from petnet.serve.uploads import UploadError, human_size
 STATIC = Path(__file__).resolve().parent / "data"
 FONT = Path(__file__).resolve().parents[1] / "pets" / "data" / "fonts" / "NotoSansSC-petnet.otf"
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-# the page runs only its own files; FastAPI's /docs pages load Swagger UI / ReDoc from a CDN
-CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' blob: data:; "
-       b"object-src 'none'; frame-ancestors 'none'")
+
+
+def csp(scripts=()) -> tuple[bytes, bytes]:
+    """The content-security-policy header: a page runs and shows only the app's own files, plus
+    the inline scripts whose hashes are in ``scripts``; nothing from another host."""
+    policy = "default-src 'self'; "
+    if scripts:
+        policy += f"script-src 'self' {' '.join(scripts)}; "
+    policy += "img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'"
+    return b"content-security-policy", policy.encode()
 
 
 LINGER_BYTES = 16 * 2**20   # of a refused body read and dropped, so that the client sees the 413
@@ -98,16 +107,19 @@ async def _too_large(send, max_bytes):
 
 
 class SecurityHeaders:
-    """ASGI middleware adding :data:`HEADERS` to every response, and :data:`CSP` outside the docs."""
+    """ASGI middleware adding :data:`HEADERS` and a content-security-policy to every response:
+    ``policies[path]`` for those paths, else ``default``."""
 
-    def __init__(self, app):
+    def __init__(self, app, default: tuple[bytes, bytes], policies: dict[str, tuple[bytes, bytes]]):
         self.app = app
+        self.default = HEADERS + [default]
+        self.policies = {path: HEADERS + [policy] for path, policy in policies.items()}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        extra = HEADERS if scope["path"].startswith(("/docs", "/redoc")) else HEADERS + [CSP]
+        extra = self.policies.get(scope["path"], self.default)
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
@@ -139,10 +151,12 @@ def create_app(config: Config) -> FastAPI:
             await service.stop()
 
     app = FastAPI(title="petnet serve", version=__version__, lifespan=lifespan,
-                  description="Recognise pets in photos and teach petnet your own (petnet chapter 6).")
+                  description="Recognise pets in photos and teach petnet your own (petnet chapter 6).",
+                  docs_url=None, redoc_url=None)
     app.state.service = service
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    docs_policy = csp(scripts=add_docs(app))
 
     @app.get("/", include_in_schema=False)
     def index():
@@ -167,7 +181,7 @@ def create_app(config: Config) -> FastAPI:
                             status_code=500)
 
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_request_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, default=csp(), policies={DOCS_URL: docs_policy})
     return app
 
 

@@ -1,7 +1,7 @@
 """``petnet serve``: the web app (page + JSON API) on a local port.
 
-fastapi and uvicorn are the optional extra ``petnet[serve]``; they are imported only when the
-command runs, so ``petnet --help`` stays fast and works without them.
+fastapi, fastapi-offline and uvicorn are the optional extra ``petnet[serve]``; they are imported
+only when the command runs, so ``petnet --help`` stays fast and works without them.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def register(subparsers) -> None:
 def cmd_serve(args) -> int:
     try:
         import fastapi  # noqa: F401
+        import fastapi_offline  # noqa: F401  (Swagger UI's files for /docs)
         import python_multipart  # noqa: F401  (uploads)
         import uvicorn  # noqa: F401
     except ImportError as exc:

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,29 @@ def need(*modules: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _serve_extra():
-    need("fastapi", "uvicorn", "python_multipart")
+    need("fastapi", "uvicorn", "python_multipart", "fastapi_offline")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextmanager
+def chromium():
+    """Debian's headless chromium driven by Playwright, closed at the end (skipped with the reason,
+    failed under CI=true, when the playwright package or the browser is missing)."""
+    need("playwright")
+    if not os.path.exists(CHROMIUM):
+        msg = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + " -- under CI=true it must be installed (.ci/run does)")
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # ----------------------------------------------------------------------------- stand-in backbone

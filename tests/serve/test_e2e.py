@@ -9,15 +9,12 @@ import json
 import os
 import shutil
 
-import pytest
-
 from petnet.paths import ROOT
 
-from .conftest import need, real_backbone
+from .conftest import chromium, real_backbone
 from .test_api import assert_same
 
 EXAMPLES = [ROOT / "examples" / "pug_168.jpg", ROOT / "examples" / "Persian_143.jpg"]
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_answers_equal_predict_json(start_server, capsys):
@@ -62,53 +59,42 @@ def test_teach_retrain_and_restart_with_real_photos(start_server, shared, tmp_pa
 
 
 def test_page_in_headless_chromium(start_server, tmp_path):
-    need("playwright")
-    if not os.path.exists(CHROMIUM):
-        msg = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg + " -- under CI=true it must be installed (.ci/run does)")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-    s = start_server(backbone_factory=real_backbone)
-    url = f"http://127.0.0.1:{s.port}/"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 1000})
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(url)
-            page.wait_for_selector("#model-line:has-text('37')")
-            page.set_input_files("#file-input", [str(p) for p in EXAMPLES])
-            page.wait_for_selector(".result .guess .primary", timeout=30_000)
-            cards = page.query_selector_all(".result")
-            assert [c.query_selector(".file").text_content() for c in cards] == ["pug_168.jpg", "Persian_143.jpg"]
-            first = [c.query_selector(".guess .primary").text_content() for c in cards]
-            assert first == ["巴哥犬", "波斯猫"]
-            assert cards[0].query_selector(".verdict").text_content() == "可能是: 巴哥犬 · 物种: 狗"   # species shown
-            page.click("#lang")                                  # the English switch
-            assert page.query_selector(".result .guess .primary").text_content() == "pug"
-            assert page.query_selector("h1").text_content() == "petnet pet recognition"
-            page.click("#lang")
-            page.fill("#class-name", "咪咪")                     # teach: a class made on the page
-            page.click("#new-class button")
-            page.wait_for_selector("#classes li .name:has-text('咪咪')")
-            assert [c["name"] for c in s.request("GET", "/api/classes")[2]] == ["咪咪"]
-            shot = tmp_path / "serve.png"
-            page.screenshot(path=str(shot), full_page=True)
-            # the open-world answers (is_pet, species, imagenet_top, unsure) are shown when present
-            verdicts = page.evaluate("""() => [
-              {path: "cup.jpg", top: [{label: "pug", name: "巴哥犬", score: 0.2}], is_pet: false,
-               pet_score: 0.01, species: null, imagenet_top: {label: "espresso", name: "浓缩咖啡", score: 0.81}},
-              {path: "tabby.jpg", top: [{label: "Persian", name: "波斯猫", score: 0.4}], is_pet: true,
-               pet_score: 0.99, species: "cat", unsure: true},
-            ].map(r => { const card = addCard(new File([], r.path), document.body); renderResult(card, r);
-                         return card.querySelector(".verdict").textContent; })""")
-            assert verdicts == ["不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)",
-                                "可能是 (不确定): 波斯猫 · 物种: 猫"]
-            assert not errors, errors
-        finally:
-            browser.close()
+    with chromium() as browser:
+        s = start_server(backbone_factory=real_backbone)
+        url = f"http://127.0.0.1:{s.port}/"
+        page = browser.new_page(viewport={"width": 900, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_selector("#model-line:has-text('37')")
+        page.set_input_files("#file-input", [str(p) for p in EXAMPLES])
+        page.wait_for_selector(".result .guess .primary", timeout=30_000)
+        cards = page.query_selector_all(".result")
+        assert [c.query_selector(".file").text_content() for c in cards] == ["pug_168.jpg", "Persian_143.jpg"]
+        first = [c.query_selector(".guess .primary").text_content() for c in cards]
+        assert first == ["巴哥犬", "波斯猫"]
+        assert cards[0].query_selector(".verdict").text_content() == "可能是: 巴哥犬 · 物种: 狗"   # species shown
+        page.click("#lang")                                  # the English switch
+        assert page.query_selector(".result .guess .primary").text_content() == "pug"
+        assert page.query_selector("h1").text_content() == "petnet pet recognition"
+        page.click("#lang")
+        page.fill("#class-name", "咪咪")                     # teach: a class made on the page
+        page.click("#new-class button")
+        page.wait_for_selector("#classes li .name:has-text('咪咪')")
+        assert [c["name"] for c in s.request("GET", "/api/classes")[2]] == ["咪咪"]
+        shot = tmp_path / "serve.png"
+        page.screenshot(path=str(shot), full_page=True)
+        # the open-world answers (is_pet, species, imagenet_top, unsure) are shown when present
+        verdicts = page.evaluate("""() => [
+          {path: "cup.jpg", top: [{label: "pug", name: "巴哥犬", score: 0.2}], is_pet: false,
+           pet_score: 0.01, species: null, imagenet_top: {label: "espresso", name: "浓缩咖啡", score: 0.81}},
+          {path: "tabby.jpg", top: [{label: "Persian", name: "波斯猫", score: 0.4}], is_pet: true,
+           pet_score: 0.99, species: "cat", unsure: true},
+        ].map(r => { const card = addCard(new File([], r.path), document.body); renderResult(card, r);
+                     return card.querySelector(".verdict").textContent; })""")
+        assert verdicts == ["不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)",
+                            "可能是 (不确定): 波斯猫 · 物种: 猫"]
+        assert not errors, errors
     assert shot.stat().st_size > 10_000
     docs_img = ROOT / "docs" / "img"
     if os.environ.get("PETNET_UPDATE_DOCS") == "1":     # the README's screenshot, on request only
