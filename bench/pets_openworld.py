@@ -16,11 +16,12 @@ photos (``$PETNET_SHARED/data/pets/train``) and the 126 non-pet photos (``.../da
    everything chosen inside the training folds), 5-fold CV and leaving the ``animal_other``
    non-pets out of training (:func:`learned_combination`);
 5. with ``--ensemble``: the same rule on the ImageNet heads of lite0, lite1 and lite2 averaged;
+   with ``--low_res 96 160 256``: on every photo shrunk to that longer side;
 6. the breed head of ``retrain``'s defaults, 5-fold CV: ECE before / after temperature scaling
    (T fitted by a 4-fold CV inside each outer training part), the reliability diagram
    (``docs/img/reliability.png``), and the "unsure" rule.
 
-    python bench/pets_openworld.py [--bottleneck_dir DIR] [--no_plots] [--ensemble]
+    python bench/pets_openworld.py [--bottleneck_dir DIR] [--no_plots] [--ensemble] [--low_res SIDE ...]
 """
 
 from __future__ import annotations
@@ -340,6 +341,46 @@ def ensemble_table(D, bottleneck_dir):
               f"{pct(ap)} ({int(ap.sum())}/{len(ap)}) |")
 
 
+def low_resolution_table(D, sides, bottleneck_dir):
+    """Every photo, pets and non-pets, shrunk to ``side`` pixels on its longer side (bilinear,
+    saved as JPEG quality 90 in a temporary folder), through the same 8 views: the pet score of
+    petnet at its default threshold against the plain rules. Low-resolution photos (the issue's
+    Kaggle cats and dogs) are upscaled by every view, the corner and zoom crops most."""
+    import tempfile
+
+    from PIL import Image
+
+    from petnet.pets.bottleneck import BottleneckCache
+    from petnet.pets.openworld import DEFAULT_MIN_PET_SCORE, PET_VIEWS, imagenet_view_probs, view_pet_scores
+    cache = BottleneckCache(bottleneck_dir, "lite2")
+    t = DEFAULT_MIN_PET_SCORE
+    print()
+    print("photos shrunk to a longer side of N pixels (pets accepted / non-pets rejected, all photos):")
+    print(f"| longer side | petnet, max over 8 views >= {t} | plain: centre >= 0.2 | plain: centre >= 0.1 |")
+    print("|---|---:|---:|---:|")
+    rows = [("as shot", D["Pp"], D["Pn"])]
+    with tempfile.TemporaryDirectory(prefix="petnet-lowres-") as tmp:
+        for side in sides:
+            P = []
+            for key in ("pet_paths", "non_paths"):
+                small = []
+                for i, path in enumerate(D[key]):
+                    with Image.open(path) as im:
+                        im = im.convert("RGB")
+                        f = side / max(im.size)
+                        out = Path(tmp) / f"{side}-{key}-{i}.jpg"
+                        im.resize((max(1, round(im.width * f)), max(1, round(im.height * f))),
+                                  Image.Resampling.BILINEAR).save(out, quality=90)
+                    small.append(out)
+                P.append(imagenet_view_probs(cache.backbone.imagenet_logits, cache.get(small, PET_VIEWS)[0]))
+            rows.append((f"{side} px", *P))
+    for name, Pp, Pn in rows:
+        sp, sn = view_pet_scores(Pp).max(1), view_pet_scores(Pn).max(1)
+        bp, bn = plain_mass(Pp)[:, 0], plain_mass(Pn)[:, 0]
+        print(f"| {name} | {pct(sp >= t)} / {pct(sn < t)} | {pct(bp >= 0.2)} / {pct(bn < 0.2)} | "
+              f"{pct(bp >= 0.1)} / {pct(bn < 0.1)} |")
+
+
 def calibration_and_unsure(D, plots=True):
     from petnet.pets.calibration import (apply_temperature, cross_validated_temperature, nll,
                                          probs_to_logits, reliability)
@@ -412,12 +453,16 @@ def main(argv=None):
     ap.add_argument("--no_plots", action="store_true", help="print the tables only")
     ap.add_argument("--ensemble", action="store_true",
                     help="also try lite0 + lite1 + lite2 ImageNet heads (their 8-view features: ~3 min the first time)")
+    ap.add_argument("--low_res", type=int, nargs="+", metavar="SIDE",
+                    help="also measure on every photo shrunk to this longer side (e.g. 96 160 256; ~1 min each)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     D = load(args.bottleneck_dir)
     openworld_table(D, plots=not args.no_plots)
     if args.ensemble:
         ensemble_table(D, args.bottleneck_dir)
+    if args.low_res:
+        low_resolution_table(D, args.low_res, args.bottleneck_dir)
     learned_combination(D)
     calibration_and_unsure(D, plots=not args.no_plots)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
