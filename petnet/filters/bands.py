@@ -1,47 +1,58 @@
-"""The fast path of the linear filters: the image in cache-sized bands of rows, kernels as shifted adds.
+"""The fast path of the linear filters: the image's own rows in bands, the border done apart.
 
 :func:`petnet.conv.correlate` (via :func:`petnet.filters.convolve.filter2d`) is the reference: one
 routine for every kernel, as the CNN uses it. It pads the whole image and makes one pass over
-it per kernel tap. The filters of the talk have small or separable kernels, and three ideas make
+it per kernel tap. The filters of the talk have small or separable kernels, and four ideas make
 them fast without leaving NumPy:
 
-1. **Bands of rows.** The output is made a band of rows at a time (about 1 MB per array), so the
-   padded input rows, the intermediate row pass and the output stay in the CPU cache while the
-   dozen NumPy operations of a filter run over them (smaller bands would fit a smaller cache, but
-   then NumPy's cost per call outweighs the gain). Each band is padded on its own: the rows and
-   columns beyond the image come from the border rule (``numpy.pad`` of the index range, so every
-   border mode is exactly ``numpy.pad``'s), no padded copy of the whole image is made. Work
-   arrays are reused from band to band.
-2. **Colour stays interleaved.** A band is ``(rows, W + pad, C)``; a shift by one pixel is a
-   slice, and every channel is filtered by the same NumPy call (no per-channel loop, no transpose).
-3. **Few operations per tap.** A 1-D kernel is applied as a sum of shifted slices, folding
-   symmetric taps (``k (x[i-j] + x[i+j])``: one add for two taps) and antisymmetric ones
-   (Sobel's ``x[i+1] - x[i-1]``: one subtract), skipping zeros and unit weights. A kernel may be
-   given as a product of short factors applied one after the other: Sobel's binomial
-   ``[1, 2, 1] = [1, 1] * [1, 1]`` is two adds instead of two adds and a multiply. A box (all
-   weights equal) is summed by doubling. A kernel with several different weights (Gaussian) is one
-   ``einsum`` over a strided view of its shifted windows: a fused sum of products, where shifted
-   adds would cost an add, a multiply and an accumulate per pair of taps. The first weight of each
-   pass is multiplied into the band while it is copied.
+1. **No padded copy.** Only the pixels within half a kernel of the border need the border rule.
+   The *interior* (every row with a full window of rows above and below) is computed straight
+   from the image's memory, and its first and last ``kw // 2`` columns, which the flat taps get
+   wrong (2.), are then overwritten, together with the top and bottom rows, by four thin
+   *edge blocks*: each a small ``numpy.pad`` of the pixels it needs (so every border mode is
+   exactly ``numpy.pad``'s) filtered by the same code. An image too small to have an interior is
+   one such block.
+2. **Flat taps** (:mod:`petnet.filters.taps`). In a band of contiguous rows a shift by one row is
+   a shift of the flat array by ``W * C`` numbers, a shift by one pixel a shift by ``C``: every
+   tap is a 1-D slice, the cheapest thing NumPy loops over, and every colour channel goes through
+   the same call. A pixel shift at the end of a row reads the start of the next row; those
+   outputs are the edge columns that the edge blocks overwrite.
+3. **Column pass first, as BLAS** (:mod:`petnet.filters.gemv`). A separable kernel
+   ``K = ky kx^T`` is a column pass with ``ky`` then a row pass with ``kx`` (``kh + kw``
+   operations per pixel instead of ``kh * kw``). The column pass reads the image rows in place
+   (needing no column padding, 1.), and when its kernel has several weights (Gaussian, or the
+   mean's ``1 / k^2``) it is a gemv per output row, about twice as fast as ``einsum``. The
+   row pass uses shifted adds (box, Sobel) or ``einsum`` (Gaussian) on the band the column pass
+   left in the cache.
+4. **Bands of rows.** The interior is made a band of rows at a time (about 1 MB per array), so
+   the column pass's output is still in the CPU cache when the row pass reads it, and work arrays
+   are reused from band to band.
 
-Measured on one core (``bench/filters_bench.py``): 1.3-3.9x OpenCV's time, from 4-19x with one
-pass over the whole padded image per tap. What is left is NumPy itself: each operation is a pass
-over the band, where OpenCV's SIMD code applies the whole kernel to a pixel in registers.
+Measured on one core (``bench/filters_bench.py``): 0.7-1.7x OpenCV's time, from 1.3-3.9x with a
+padded copy of each band, and 4-19x with one pass over the whole padded image per tap. What is
+left is NumPy itself: each operation is a pass over the band, where OpenCV's SIMD code applies
+the whole kernel to a pixel in registers.
 
 Border modes are ``numpy.pad``'s (``constant`` zeros, ``reflect``, ``edge``, ``symmetric``).
-Everything here works on ``(H, W, C)`` arrays (a grey image is ``C = 1``) and returns new arrays
-of the input's float type.
+Everything here works on C-contiguous ``(H, W, C)`` arrays (a grey image is ``C = 1``) and returns
+new arrays of the input's float type.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from petnet.filters.gemv import column_gemv
+from petnet.filters.taps import Scratch, correlate_flat, correlate_taps, is_box, several_weights
 
 BAND_ELEMENTS = 1 << 18      # numbers per band: 1 MB of float32, stays in cache; few NumPy calls
+
+#: ``apply(src, row, out, scratch)``: ``out[p] = sum_{i, j} K[i, j] src[p + i * row + j * C]``
+#: over flat arrays, ``row`` the length of a row of ``src``
+FlatFilter = Callable[[np.ndarray, int, np.ndarray, Scratch], np.ndarray]
 
 
 def kernel_span(factors: Sequence[np.ndarray]) -> tuple[int, int]:
@@ -51,300 +62,169 @@ def kernel_span(factors: Sequence[np.ndarray]) -> tuple[int, int]:
     return length // 2, length - 1 - length // 2
 
 
+def band_rows(row_elements: int) -> int:
+    """Rows per band: about ``BAND_ELEMENTS`` numbers, at least one row."""
+    return max(1, BAND_ELEMENTS // max(1, row_elements))
+
+
+def filter_image(x: np.ndarray, spans, apply: FlatFilter, mode: str) -> np.ndarray:
+    """Run the flat filter ``apply`` (a kernel reaching ``spans = ((top, bottom), (left, right))``
+    around its anchor) over the ``(H, W, C)`` image ``x`` with the ``numpy.pad`` border ``mode``:
+    the interior straight from ``x`` a band at a time, then the edge blocks."""
+    (top, bottom), (left, right) = spans
+    h, w, c = x.shape
+    out = np.empty_like(x)
+    scratch = Scratch()
+    if h <= top + bottom or w <= left + right:             # no interior: one block
+        _edge_block(x, out, [(0, h)], [(0, w)], spans, apply, mode, scratch)
+        return out
+    row = w * c
+    src, dst = x.reshape(-1), out.reshape(-1)
+    step = band_rows(row)
+    for r0 in range(top, h - bottom, step):
+        r1 = min(h - bottom, r0 + step)
+        # output pixel (r0, left) is the first whose window starts at src[(r0 - top) * row]
+        apply(src[(r0 - top) * row:(r1 + bottom) * row], row,
+              dst[r0 * row + left * c:r1 * row - right * c], scratch)
+    # the top and bottom rows, then the first and last columns (which the interior got wrong)
+    _edge_block(x, out, [(0, top), (h - bottom, h)], [(0, w)], spans, apply, mode, scratch)
+    _edge_block(x, out, [(top, h - bottom)], [(0, left), (w - right, w)], spans, apply, mode, scratch)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
 def border_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
-    """Indices ``0 .. n-1`` padded by the ``numpy.pad`` ``mode`` (``-1``: a zero of ``constant``)."""
+    """Indices ``0 .. n-1`` padded by the ``numpy.pad`` ``mode`` (``-1``: a zero of ``constant``);
+    cached, not to be written to."""
     if mode == "constant":
         return np.pad(np.arange(n), (before, after), mode="constant", constant_values=-1)
     return np.pad(np.arange(n), (before, after), mode=mode)
 
 
-def band_rows(row_elements: int, halo: int = 0) -> int:
-    """Rows per band: about ``BAND_ELEMENTS`` numbers, at least 4 and at least the halo."""
-    return max(4, halo, BAND_ELEMENTS // max(1, row_elements))
+def _region(a: int, b: int, n: int, before: int, after: int) -> tuple[int, int, int, int]:
+    """The image range ``lo:hi`` (of ``n``) that outputs ``a:b`` need, and the padding
+    ``(pad_lo, pad_hi)`` beyond the image. The border rule copies pixels from within the range,
+    so a range at a border is made long enough to hold every pixel that it copies."""
+    lo, hi = max(0, a - before), min(n, b + after)
+    need = max(before, after) + 1
+    if lo == 0:
+        hi = max(hi, min(n, need))
+    if hi == n:
+        lo = min(lo, max(0, n - need))
+    return lo, hi, max(0, before - a), max(0, b + after - n)
 
 
-class PaddedRows:
-    """Rows of the ``(H, W, C)`` image ``x`` padded by ``pads = ((top, bottom), (left, right))``
-    with the border rule (a ``numpy.pad`` mode), read a band at a time: ``read(p0, p1, scale)``
-    returns padded rows ``p0:p1`` (padded row ``p`` is image row ``p - top``), columns
-    ``-left .. W + right``, times ``scale``, in a buffer that is reused by the next call. No
-    padded copy of the whole image is made."""
-
-    def __init__(self, x: np.ndarray, pads, mode: str, max_rows: int):
-        (top, bottom), (left, right) = pads
-        h, w, c = x.shape
-        self.x, self.left, self.w = x, left, w
-        self.row_idx = border_index(h, top, bottom, mode)
-        col_idx = border_index(w, left, right, mode)
-        self.zero = mode == "constant"
-        # padded columns: (where, which image columns) -- zeros are written once, here
-        self.sides = [(dst, left + src) for dst, src in ((slice(0, left), col_idx[:left]),
-                                                        (slice(left + w, None), col_idx[left + w:]))
-                      if src.size]
-        self.buf = np.zeros((max_rows, w + left + right, c), dtype=x.dtype)
-
-    def read(self, p0: int, p1: int, scale: float = 1.0) -> np.ndarray:
-        left, w = self.left, self.w
-        band = self.buf[:p1 - p0]
-        idx = self.row_idx[p0:p1]
-        core = band[:, left:left + w]
-        if idx[0] >= 0 and idx[-1] - idx[0] == len(idx) - 1:
-            rows = self.x[idx[0]:idx[-1] + 1]           # rows inside the image: one slice copy
-        else:
-            rows = self.x[np.maximum(idx, 0)]
-        if scale == 1:
-            core[...] = rows
-        else:                                           # a scale costs nothing on top of the copy
-            np.multiply(rows, scale, out=core)
-        if idx[0] < 0 or idx[-1] < 0:                   # zero border rows
-            core[idx < 0] = 0
-        if not self.zero:
-            for dst, src in self.sides:
-                band[:, dst] = band[:, src]
-        return band
-
-
-class Scratch:
-    """Work arrays reused from band to band. A fresh NumPy array of a band's size is memory the
-    system has to map and zero again for every band (a page fault per 4 KB), which costs more than
-    the arithmetic; ``get(name, shape, dtype)`` hands out the same memory each time."""
-
-    def __init__(self):
-        self.bufs: dict = {}
-
-    def get(self, name, shape, dtype) -> np.ndarray:
-        size = int(np.prod(shape))
-        buf = self.bufs.get(name)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = self.bufs[name] = np.empty(size, dtype=dtype)
-        return buf[:size].reshape(shape)
+def _edge_block(x, out, row_ranges, col_ranges, spans, apply: FlatFilter, mode, scratch):
+    """The outputs ``out[r0:r1, c0:c1]`` for every row range and column range given, from one
+    small padded copy that holds, side by side, the pixels each range's windows need (the windows
+    that straddle two ranges give outputs that are dropped). The padding is filled by the
+    ``numpy.pad`` rule of the padded index range (:func:`border_index`)."""
+    (top, bottom), (left, right) = spans
+    row_ranges = [(a, b) for a, b in row_ranges if a < b]
+    col_ranges = [(a, b) for a, b in col_ranges if a < b]
+    if not row_ranges or not col_ranges:
+        return
+    h, w, c = x.shape
+    rparts = [_region(a, b, h, top, bottom) for a, b in row_ranges]
+    cparts = [_region(a, b, w, left, right) for a, b in col_ranges]
+    heights = [hi - lo + p0 + p1 for lo, hi, p0, p1 in rparts]
+    widths = [hi - lo + p0 + p1 for lo, hi, p0, p1 in cparts]
+    block = np.empty((sum(heights), sum(widths), c), dtype=x.dtype)
+    y = 0
+    for (rlo, rhi, pt, pb), hgt in zip(rparts, heights):
+        z = 0
+        for (clo, chi, pl, pr), wid in zip(cparts, widths):
+            part = block[y:y + hgt, z:z + wid]
+            part[pt:hgt - pb, pl:wid - pr] = x[rlo:rhi, clo:chi]
+            _fill_border(part, 0, pt, pb, mode)
+            _fill_border(part, 1, pl, pr, mode)
+            z += wid
+        y += hgt
+    hb, wb, _ = block.shape
+    rows, row = hb - top - bottom, wb * c
+    res = np.empty((rows, wb, c), dtype=x.dtype)           # the last left + right columns: not filled
+    apply(block.reshape(-1), row, res.reshape(-1)[:rows * row - (left + right) * c], scratch)
+    # result pixel (q, p) is the one whose window starts at block pixel (q, p)
+    q = 0
+    for (a, b), (rlo, _, pt, _), hgt in zip(row_ranges, rparts, heights):
+        p = 0
+        for (c0, c1), (clo, _, pl, _), wid in zip(col_ranges, cparts, widths):
+            dq, dp = q + a - rlo + pt - top, p + c0 - clo + pl - left
+            out[a:b, c0:c1] = res[dq:dq + b - a, dp:dp + c1 - c0]
+            p += wid
+        q += hgt
 
 
-def correlate_valid(src: np.ndarray, factors: Sequence[np.ndarray], axis: int,
-                    out: np.ndarray | None = None, scratch: Scratch | None = None) -> np.ndarray:
-    """The 'valid' correlation of ``src`` along ``axis`` with the product of the 1-D ``factors``
-    (each applied in turn; the result is ``sum(len(f) - 1)`` shorter). An empty list copies."""
-    if not factors:
-        if out is None:
-            return src.copy()
-        out[...] = src
-        return out
-    scratch = scratch or Scratch()
-    for i, k in enumerate(factors):
-        src = _correlate1(src, k, axis, out if i == len(factors) - 1 else None, scratch, (axis, i))
-    return src
-
-
-@functools.lru_cache(maxsize=256)
-def _plan(k: tuple[float, ...]) -> tuple[tuple[float, int, int, int], ...]:
-    """The terms ``(weight, a, sign, b)`` of a 1-D kernel: ``weight * (x[a] + sign * x[b])``
-    (``sign = 0``: the single tap ``x[a]``). Symmetric pairs share one add, antisymmetric ones
-    one subtract; zero taps are left out; the first term is a pair when there is one."""
-    terms = []
-    n = len(k)
-    for j in range(n // 2):
-        lo, hi = k[j], k[n - 1 - j]
-        if lo == hi and lo != 0:
-            terms.append((lo, j, 1, n - 1 - j))
-        elif lo == -hi and lo != 0:
-            terms.append((hi, n - 1 - j, -1, j))
-        else:
-            terms += [(wt, i, 0, 0) for wt, i in ((lo, j), (hi, n - 1 - j)) if wt != 0]
-    if n % 2 and k[n // 2] != 0:
-        terms.append((k[n // 2], n // 2, 0, 0))
-    return tuple(terms)
-
-
-def _correlate1(src, k, axis, out, scratch, name):
-    """``out[i] = sum_j k[j] src[i + j]`` along ``axis`` (0 or 1), in as few NumPy calls as the
-    taps allow; intermediate results live in ``scratch`` under ``name``."""
-    n = src.shape[axis] - len(k) + 1
-    tap = (lambda j: src[j:j + n]) if axis == 0 else (lambda j: src[:, j:j + n])
-    if out is None:
-        shape = list(src.shape)
-        shape[axis] = n
-        out = scratch.get(("out", name), shape, src.dtype)
-    if len(k) > 2 and all(v == k[0] for v in k):
-        return _box_valid(src, len(k), float(k[0]), axis, out, scratch)
-    terms = _plan(tuple(float(v) for v in k))
-    view, rows = _windows(src, len(k), axis), _rows_of(out)
-    if sum(wt not in (1, -1) for wt, *_ in terms) > 1 and view is not None and rows is not None:
-        # several weights: one fused multiply-add pass over the window view (einsum's sum of
-        # products) beats an add, a multiply and an accumulate per pair of taps
-        np.einsum("j,jnm->nm", np.asarray(k, dtype=src.dtype), view, out=rows)
-        return out
-    if not terms:
-        out[...] = 0
-        return out
-    tmp = None
-    for i, (wt, a, sign, b) in enumerate(terms):
-        if i == 0:                                       # the first term is written into out
-            if sign == 0:
-                np.multiply(tap(a), wt, out=out)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=out)
-                if wt != 1:
-                    out *= wt
-        elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
-            (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
-        else:
-            if tmp is None:
-                tmp = scratch.get("tmp", out.shape, out.dtype)
-            if sign == 0:
-                np.multiply(tap(a), wt, out=tmp)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=tmp)
-                if wt != 1:
-                    tmp *= wt
-            out += tmp
-    return out
-
-
-def _windows(src: np.ndarray, length: int, axis: int) -> np.ndarray | None:
-    """A read-only view ``(length, rows, columns * C)`` of the ``(R, W, C)`` array ``src``: entry
-    ``j`` is ``src`` shifted by ``j`` along ``axis`` and cut to the 'valid' length (no copy).
-    Pixels and channels are merged into one axis so that NumPy's inner loops run long; None when
-    they cannot be (``src`` not contiguous within a row)."""
-    s0, s1, s2 = src.strides
-    if s1 != src.shape[2] * s2:
-        return None
-    r, w, c = src.shape
-    if axis == 0:
-        return as_strided(src, (length, r - length + 1, w * c), (s0, s0, s2), writeable=False)
-    return as_strided(src, (length, r, (w - length + 1) * c), (s1, s0, s2), writeable=False)
-
-
-def _rows_of(a: np.ndarray) -> np.ndarray | None:
-    """The ``(R, W, C)`` array ``a`` as a writable ``(R, W * C)`` view, or None."""
-    s0, s1, s2 = a.strides
-    if s1 != a.shape[2] * s2:
-        return None
-    return as_strided(a, (a.shape[0], a.shape[1] * a.shape[2]), (s0, s2))
-
-
-def _box_valid(src, size, weight, axis, out, scratch):
-    """``out = weight * (sum of size consecutive entries)`` along ``axis``, by doubling: sums of 2,
-    4, 8, ... entries (one add each), then the window as a sum of those (5 = 4 + 1): about
-    ``log2(size)`` adds instead of ``size - 1``."""
-    def part(a, start, length):
-        return a[start:start + length] if axis == 0 else a[:, start:start + length]
-
-    n = out.shape[axis]
-    parts = [1 << i for i in range(size.bit_length() - 1, -1, -1) if size >> i & 1]   # 5 -> [4, 1]
-    top = parts[0] if len(parts) > 1 else parts[0] // 2
-    sums = {1: src}                      # sums[m][i] = sum of entries i .. i + m - 1
-    m = 1
-    while m < top:
-        a = sums[m]
-        la = a.shape[axis]
-        shape = list(a.shape)
-        shape[axis] = la - m
-        sums[2 * m] = np.add(part(a, 0, la - m), part(a, m, la - m),
-                             out=scratch.get(("box", m), shape, a.dtype))
-        m *= 2
-    if len(parts) == 1:                  # a power of two: the last doubling is the window
-        np.add(part(sums[top], 0, n), part(sums[top], top, n), out=out)
-    else:
-        np.add(part(sums[parts[0]], 0, n), part(sums[parts[1]], parts[0], n), out=out)
-        offset = parts[0] + parts[1]
-        for b in parts[2:]:
-            out += part(sums[b], offset, n)
-            offset += b
-    if weight != 1:
-        out *= weight
-    return out
+def _fill_border(part: np.ndarray, axis: int, before: int, after: int, mode: str) -> None:
+    """Fill the first ``before`` and last ``after`` entries of ``part`` along ``axis`` from the
+    entries between them, by the ``numpy.pad`` ``mode``."""
+    if not before and not after:
+        return
+    n = part.shape[axis] - before - after
+    idx = border_index(n, before, after, mode)
+    a = part if axis == 0 else part.swapaxes(0, 1)
+    for dst in (slice(0, before), slice(before + n, before + n + after)):
+        src = idx[dst]
+        if src.size:
+            a[dst] = 0 if mode == "constant" else a[src + before]
 
 
 def sep_filter(x: np.ndarray, ky: Sequence[np.ndarray], kx: Sequence[np.ndarray],
                mode: str, scale: float = 1.0) -> np.ndarray:
-    """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list of factors.
+    """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list
+    of factors (applied one after the other; ``[]`` is the identity).
 
-    A band at a time: the row pass with ``kx`` on the padded rows not yet seen, then the column
-    pass with ``ky`` over the band and its halo, into the output. The halo rows of the row pass
-    are kept for the next band (moved to the front of the band buffer), not filtered twice."""
-    (top, bottom), pads_x = kernel_span(ky), kernel_span(kx)
-    # the first term of each pass gets weight 1 (one operation fewer each), the weights taken
-    # out are multiplied into the band as it is copied in
-    kx, wx = _unit_first(kx)
-    ky, wy = _unit_first(ky)
-    scale *= wx * wy
-    halo = top + bottom
-    h, w, c = x.shape
-    rows = band_rows(w * c, halo)
-    reader = PaddedRows(x, ((top, bottom), pads_x), mode, rows + halo)
-    inter = np.empty((rows + halo, w, c), dtype=x.dtype)    # a band of rows after the row pass
-    out = np.empty_like(x)
-    scratch = Scratch()
-    done, kept = 0, 0                                      # padded rows filtered; kept in inter
-    for r0 in range(0, h, rows):
-        r1 = min(h, r0 + rows)
-        need = r1 + halo
-        if kept:
-            inter[:kept] = inter[rows:rows + kept]         # the previous band's last rows
-        correlate_valid(reader.read(done, need, scale), kx, axis=1, out=inter[kept:kept + need - done],
-                        scratch=scratch)
-        done = need
-        correlate_valid(inter[:need - r0], ky, axis=0, out=out[r0:r1], scratch=scratch)
-        kept = halo
-    return out
+    Per band: the column pass with ``ky`` reads the image rows and writes whole rows to a work
+    array, the row pass with ``kx`` reads them and writes the output. ``scale`` is folded into the
+    column kernel; more than two factors are multiplied out into one kernel (one gemv or
+    ``einsum`` instead of an add per factor, and rounding closer to OpenCV's)."""
+    ky = [np.asarray(f, dtype=np.float64) for f in ky] or [np.ones(1)]
+    kx = [np.asarray(f, dtype=np.float64) for f in kx]
+    ky[-1] = ky[-1] * scale
+    ky = [functools.reduce(np.convolve, ky)] if len(ky) > 2 else ky
+    kx = [functools.reduce(np.convolve, kx)] if len(kx) > 2 else kx
+    c = x.shape[2]
+    return filter_image(x, (kernel_span(ky), kernel_span(kx)), _separable(ky, kx, c), mode)
 
 
-def _unit_first(factors: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
-    """``factors`` with the last one divided by the weight of its first term, and that weight."""
-    factors = list(factors)
-    if not factors:
-        return factors, 1.0
-    terms = _plan(tuple(float(v) for v in factors[-1]))
-    weight = terms[0][0] if terms else 1.0
-    if weight in (0, 1):
-        return factors, 1.0
-    return factors[:-1] + [np.asarray(factors[-1], dtype=np.float64) / weight], weight
+def _separable(ky: list[np.ndarray], kx: list[np.ndarray], c: int) -> FlatFilter:
+    """The flat filter of ``outer(ky, kx)``: the column pass into a work array (whole rows), then
+    the row pass into ``out``."""
+    width = 1 + sum(len(f) - 1 for f in kx)
+
+    def passes(src, k_list, step, last_out, scratch, name):
+        """Apply the factors ``k_list`` one after the other, the last one into ``last_out``."""
+        for i, k in enumerate(k_list):
+            rest = sum(len(f) - 1 for f in k_list[i + 1:]) * step
+            dst = last_out if i == len(k_list) - 1 else scratch.get((name, i), last_out.shape[0] + rest, src.dtype)
+            if name == "col" and _by_gemv(k):
+                column_gemv(src, k, step, dst)
+            else:
+                correlate_flat(src, k, step, dst, scratch, (name, i))
+            src = dst
+        return src
+
+    def apply(src, row, out, scratch):
+        if not kx:
+            return passes(src, ky, row, out, scratch, "col")
+        mid = passes(src, ky, row, scratch.get("mid", out.shape[0] + (width - 1) * c, src.dtype), scratch, "col")
+        return passes(mid, kx, c, out, scratch, "row")
+
+    return apply
+
+
+def _by_gemv(k: np.ndarray) -> bool:
+    """A column kernel worth a gemv: several weights, a scaled box, or longer than 3 taps."""
+    return several_weights(k) or (is_box(k) and k[0] != 1) or len(k) > 3
 
 
 def taps_filter(x: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndarray:
-    """Filter ``(H, W, C)`` ``x`` with a small 2-D kernel as shifted adds on each padded band:
-    the taps with the same weight are summed first, then scaled once (the Laplacian
-    ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is three adds, a multiply and a subtract)."""
+    """Filter ``(H, W, C)`` ``x`` with a small 2-D kernel as grouped flat taps
+    (:func:`petnet.filters.taps.correlate_taps`)."""
     kh, kw = kernel.shape
-    pads = ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2))
-    h, w, _ = x.shape
-    groups: dict[float, list[tuple[int, int]]] = {}
-    for i in range(kh):
-        for j in range(kw):
-            if kernel[i, j] != 0:
-                groups.setdefault(float(kernel[i, j]), []).append((i, j))
-    # first a group whose weight is not -1 (no negation needed), the largest such
-    order = sorted(groups.items(), key=lambda g: (g[0] == -1, -len(g[1])))
-    out = np.empty_like(x)
-    if not order:
-        out[...] = 0
-        return out
-    rows = band_rows(w * x.shape[2], kh)
-    reader = PaddedRows(x, pads, mode, rows + kh - 1)
-    scratch = Scratch()
-    for r0 in range(0, h, rows):
-        r1 = min(h, r0 + rows)
-        n = r1 - r0
-        band = reader.read(r0, r1 + kh - 1)
-        o = out[r0:r1]
-        tmp = scratch.get("tmp", o.shape, o.dtype) if len(order) > 1 else None
+    c = x.shape[2]
 
-        def tap(i, j):
-            return band[i:i + n, j:j + w]
+    def apply(src, row, out, scratch):
+        return correlate_taps(src, kernel, row, c, out, scratch)
 
-        for g, (wt, taps) in enumerate(order):
-            if g and len(taps) == 1 and wt in (1, -1):   # o +-= one tap
-                (np.add if wt > 0 else np.subtract)(o, tap(*taps[0]), out=o)
-                continue
-            acc = o if g == 0 else tmp
-            if len(taps) == 1:
-                np.multiply(tap(*taps[0]), wt, out=acc)
-            else:
-                np.add(tap(*taps[0]), tap(*taps[1]), out=acc)
-                for t in taps[2:]:
-                    acc += tap(*t)
-                if wt not in (1, -1) or (g == 0 and wt == -1):
-                    acc *= wt
-            if g:
-                (np.subtract if wt == -1 and len(taps) > 1 else np.add)(o, acc, out=o)
-    return out
+    return filter_image(x, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2)), apply, mode)

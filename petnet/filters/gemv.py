@@ -1,0 +1,28 @@
+"""The column pass of a separable filter as BLAS matrix-vector products (one gemv per output row).
+
+A column pass with a 1-D kernel ``k`` of ``K`` taps makes output row ``r`` from the input rows
+``r .. r + K - 1``: ``out[r] = sum_i k[i] * src[r + i]``. Those ``K`` rows, each ``L = W * C``
+numbers long, lie one after the other in memory, so they *are* a ``(K, L)`` matrix with leading
+dimension ``L``, and the output row is the vector-matrix product ``k @ rows``: a BLAS gemv, which
+streams the ``K`` rows once through SIMD registers instead of making ``K`` NumPy passes.
+
+All output rows at once are one ``np.matmul`` over a strided view ``(R, K, L)`` whose entry ``r``
+starts at input row ``r`` (the views overlap; nothing is copied): NumPy calls gemv once per output
+row. Only the column direction works this way: a one-pixel shift along a row is ``C`` numbers,
+and BLAS needs the rows of a matrix at least a row's length apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def column_gemv(src: np.ndarray, k, row: int, out: np.ndarray) -> np.ndarray:
+    """``out[p] = sum_i k[i] * src[p + i * row]`` for the flat 1-D ``src`` and ``out`` (``out``
+    holds whole rows of ``row`` numbers; ``src`` has ``len(k) - 1`` rows more)."""
+    rows = out.shape[0] // row
+    s = src.strides[0]
+    windows = as_strided(src, (rows, len(k), row), (row * s, row * s, s), writeable=False)
+    np.matmul(np.asarray(k, dtype=src.dtype), windows, out=out.reshape(rows, row))
+    return out

@@ -1,0 +1,188 @@
+"""Kernel taps as shifted slices of one flat array: a filter in a handful of long NumPy calls.
+
+Rows of an ``(H, W, C)`` image are contiguous, one after the other, so a band of rows is one flat
+run of numbers in which the pixel one row down is ``L = W * C`` numbers further on and the pixel
+one to the right ``C`` numbers further on. Every tap ``(i, j)`` of a kernel is then the same flat
+array shifted by ``i * L + j * C``, and a filter is a sum of shifted 1-D slices::
+
+    out[p] = sum_{i, j} K[i, j] * src[p + i * L + j * C]
+
+1-D slices are the cheapest thing NumPy loops over (one long inner loop, no strides). Positions
+near the end of a row pick up the first pixels of the next row; those outputs (the last ``kw - 1``
+columns of each row) are wrong, and the caller overwrites or discards them
+(:mod:`petnet.filters.bands`).
+
+Few operations per tap:
+
+* a 1-D kernel is a sum of shifted slices, folding symmetric taps (``k (x[i-j] + x[i+j])``: one add
+  for two taps) and antisymmetric ones (Sobel's ``x[i+1] - x[i-1]``: one subtract), skipping
+  zeros and unit weights;
+* a box (all weights equal) is summed by doubling: sums of 2, 4, ... taps, then 5 = 4 + 1;
+* a kernel with several different weights (Gaussian) is one ``einsum`` over a strided view of its
+  shifted slices (a fused sum of products instead of an add, a multiply and an accumulate per pair);
+* a small 2-D kernel (Laplacian, sharpen) sums the taps of equal weight first and scales once.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+class Scratch:
+    """Work arrays reused from band to band. A fresh NumPy array of a band's size is memory the
+    system has to map and zero again for every band (a page fault per 4 KB), which costs more than
+    the arithmetic; ``get(name, size, dtype)`` hands out the same memory each time."""
+
+    def __init__(self):
+        self.bufs: dict = {}
+
+    def get(self, name, size: int, dtype) -> np.ndarray:
+        buf = self.bufs.get(name)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self.bufs[name] = np.empty(size, dtype=dtype)
+        return buf[:size]
+
+
+def several_weights(k) -> bool:
+    """True when a 1-D kernel has more than one weight other than 0 and +-1 after folding its
+    symmetric and antisymmetric pairs: a sum of products (``einsum``, a BLAS gemv) beats adds."""
+    return sum(wt not in (1, -1) for wt, *_ in _plan(tuple(float(v) for v in k))) > 1
+
+
+def is_box(k) -> bool:
+    """True for a kernel of three or more equal weights (summed by doubling)."""
+    return len(k) > 2 and all(v == k[0] for v in k)
+
+
+def correlate_flat(src: np.ndarray, k, step: int, out: np.ndarray, scratch: Scratch, name="") -> np.ndarray:
+    """``out[p] = sum_j k[j] * src[p + j * step]`` for every ``p < len(out)`` (1-D arrays;
+    ``src`` holds at least ``len(out) + (len(k) - 1) * step`` numbers). Intermediate sums live in
+    ``scratch`` under ``name``."""
+    n = out.shape[0]
+
+    def tap(j):
+        return src[j * step:j * step + n]
+
+    if is_box(k):
+        return _box(src, len(k), float(k[0]), step, out, scratch, name)
+    if several_weights(k):
+        s = src.strides[0]
+        windows = as_strided(src, (len(k), n), (step * s, s), writeable=False)
+        return np.einsum("j,jn->n", np.asarray(k, dtype=src.dtype), windows, out=out)
+    terms = _plan(tuple(float(v) for v in k))
+    if not terms:
+        out[...] = 0
+        return out
+    tmp = None
+    for i, (wt, a, sign, b) in enumerate(terms):
+        if i == 0:                                       # the first term is written into out
+            if sign == 0:
+                np.multiply(tap(a), wt, out=out)
+            else:
+                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=out)
+                if wt != 1:
+                    out *= wt
+        elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
+            (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
+        else:                                            # a weighted pair: at most one, see several_weights
+            if tmp is None:
+                tmp = scratch.get(("tmp", name), n, out.dtype)
+            if sign == 0:
+                np.multiply(tap(a), wt, out=tmp)
+            else:
+                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=tmp)
+                if wt != 1:
+                    tmp *= wt
+            out += tmp
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(k: tuple[float, ...]) -> tuple[tuple[float, int, int, int], ...]:
+    """The terms ``(weight, a, sign, b)`` of a 1-D kernel: ``weight * (x[a] + sign * x[b])``
+    (``sign = 0``: the single tap ``x[a]``). Symmetric pairs share one add, antisymmetric ones
+    one subtract; zero taps are left out; the first term is a pair when there is one."""
+    terms = []
+    n = len(k)
+    for j in range(n // 2):
+        lo, hi = k[j], k[n - 1 - j]
+        if lo == hi and lo != 0:
+            terms.append((lo, j, 1, n - 1 - j))
+        elif lo == -hi and lo != 0:
+            terms.append((hi, n - 1 - j, -1, j))
+        else:
+            terms += [(wt, i, 0, 0) for wt, i in ((lo, j), (hi, n - 1 - j)) if wt != 0]
+    if n % 2 and k[n // 2] != 0:
+        terms.append((k[n // 2], n // 2, 0, 0))
+    return tuple(terms)
+
+
+def _box(src, size, weight, step, out, scratch, name):
+    """``out = weight * (sum of size consecutive taps)``, by doubling: sums of 2, 4, 8, ... taps
+    (one add each), then the window as a sum of those (5 = 4 + 1): about ``log2(size)`` adds
+    instead of ``size - 1``."""
+    n = out.shape[0]
+    parts = [1 << i for i in range(size.bit_length() - 1, -1, -1) if size >> i & 1]   # 5 -> [4, 1]
+    top = parts[0] if len(parts) > 1 else parts[0] // 2
+    sums = {1: src}                      # sums[m][p] = sum of the taps p, p + step, ... (m of them)
+    m = 1
+    while m < top:
+        a = sums[m]
+        length = a.shape[0] - m * step
+        sums[2 * m] = np.add(a[:length], a[m * step:m * step + length],
+                             out=scratch.get(("box", m, name), length, a.dtype))
+        m *= 2
+    if len(parts) == 1:                  # a power of two: the last doubling is the window
+        np.add(sums[top][:n], sums[top][top * step:top * step + n], out=out)
+    else:
+        first, second = parts[0], parts[1]
+        np.add(sums[first][:n], sums[second][first * step:first * step + n], out=out)
+        offset = first + second
+        for b in parts[2:]:
+            out += sums[b][offset * step:offset * step + n]
+            offset += b
+    if weight != 1:
+        out *= weight
+    return out
+
+
+def correlate_taps(src: np.ndarray, kernel: np.ndarray, row: int, pixel: int, out: np.ndarray,
+                   scratch: Scratch) -> np.ndarray:
+    """``out[p] = sum_{i, j} kernel[i, j] * src[p + i * row + j * pixel]`` for a small 2-D kernel:
+    the taps with the same weight are summed first, then scaled once (the Laplacian
+    ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is a multiply and four adds)."""
+    n = out.shape[0]
+    groups: dict[float, list[int]] = {}
+    for (i, j), wt in np.ndenumerate(kernel):
+        if wt != 0:
+            groups.setdefault(float(wt), []).append(i * row + j * pixel)
+    if not groups:
+        out[...] = 0
+        return out
+
+    def tap(offset):
+        return src[offset:offset + n]
+
+    # first the group whose weight is not +-1 with the most taps (its multiply starts the sum),
+    # then the unit weights (one add or subtract per tap, in place), then the other weights
+    order = sorted(groups.items(), key=lambda g: (g[0] in (1, -1), -len(g[1])))
+    for g, (wt, offsets) in enumerate(order):
+        if g and wt in (1, -1):
+            for off in offsets:
+                (np.add if wt > 0 else np.subtract)(out, tap(off), out=out)
+            continue
+        acc = out if g == 0 else scratch.get("taps", n, out.dtype)
+        if len(offsets) == 1:
+            np.multiply(tap(offsets[0]), wt, out=acc)
+        else:
+            np.add(tap(offsets[0]), tap(offsets[1]), out=acc)
+            for off in offsets[2:]:
+                acc += tap(off)
+            if wt != 1:
+                acc *= wt
+        if g:
+            out += acc
+    return out
