@@ -18,11 +18,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
-def column_gemv(src: np.ndarray, k, row: int, out: np.ndarray) -> np.ndarray:
-    """``out[p] = sum_i k[i] * src[p + i * row]`` for the flat 1-D ``src`` and ``out`` (``out``
-    holds whole rows of ``row`` numbers; ``src`` has ``len(k) - 1`` rows more)."""
-    rows = out.shape[0] // row
-    s = src.strides[0]
-    windows = as_strided(src, (rows, len(k), row), (row * s, row * s, s), writeable=False)
-    np.matmul(np.asarray(k, dtype=src.dtype), windows, out=out.reshape(rows, row))
-    return out
+def column_gemv(src: np.ndarray, k, out: np.ndarray) -> np.ndarray:
+    """``out[r] = sum_i k[i] * src[r + i]`` for the 2-D ``src`` (rows of ``L`` contiguous numbers)
+    and ``out`` (``len(k) - 1`` rows fewer; its rows may be spaced wider, e.g. a band with padded
+    columns)."""
+    rows, length = out.shape
+    s0, s1 = src.strides
+    windows = as_strided(src, (rows, len(k), length), (s0, s0, s1), writeable=False)
+    return np.matmul(np.asarray(k, dtype=src.dtype), windows, out=out)

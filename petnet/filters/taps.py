@@ -46,19 +46,21 @@ class Scratch:
         return buf[:size]
 
 
-def several_weights(k) -> bool:
+@functools.lru_cache(maxsize=256)
+def several_weights(k: tuple[float, ...]) -> bool:
     """True when a 1-D kernel has more than one weight other than 0 and +-1 after folding its
     symmetric and antisymmetric pairs: a sum of products (``einsum``, a BLAS gemv) beats adds."""
-    return sum(wt not in (1, -1) for wt, *_ in _plan(tuple(float(v) for v in k))) > 1
+    return sum(wt not in (1, -1) for wt, *_ in _plan(k)) > 1
 
 
-def is_box(k) -> bool:
+def is_box(k: tuple[float, ...]) -> bool:
     """True for a kernel of three or more equal weights (summed by doubling)."""
     return len(k) > 2 and all(v == k[0] for v in k)
 
 
-def correlate_flat(src: np.ndarray, k, step: int, out: np.ndarray, scratch: Scratch, name="") -> np.ndarray:
-    """``out[p] = sum_j k[j] * src[p + j * step]`` for every ``p < len(out)`` (1-D arrays;
+def correlate(src: np.ndarray, k: tuple[float, ...], step: int, out: np.ndarray, scratch: Scratch,
+              name="") -> np.ndarray:
+    """``out[p] = sum_j k[j] * src[p + j * step]`` for every ``p < len(out)`` (flat 1-D arrays;
     ``src`` holds at least ``len(out) + (len(k) - 1) * step`` numbers). Intermediate sums live in
     ``scratch`` under ``name``."""
     n = out.shape[0]
@@ -67,16 +69,15 @@ def correlate_flat(src: np.ndarray, k, step: int, out: np.ndarray, scratch: Scra
         return src[j * step:j * step + n]
 
     if is_box(k):
-        return _box(src, len(k), float(k[0]), step, out, scratch, name)
+        return _box(src, len(k), k[0], step, out, scratch, name)
     if several_weights(k):
         s = src.strides[0]
         windows = as_strided(src, (len(k), n), (step * s, s), writeable=False)
         return np.einsum("j,jn->n", np.asarray(k, dtype=src.dtype), windows, out=out)
-    terms = _plan(tuple(float(v) for v in k))
+    terms = _plan(k)
     if not terms:
         out[...] = 0
         return out
-    tmp = None
     for i, (wt, a, sign, b) in enumerate(terms):
         if i == 0:                                       # the first term is written into out
             if sign == 0:
@@ -87,9 +88,8 @@ def correlate_flat(src: np.ndarray, k, step: int, out: np.ndarray, scratch: Scra
                     out *= wt
         elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
             (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
-        else:                                            # a weighted pair: at most one, see several_weights
-            if tmp is None:
-                tmp = scratch.get(("tmp", name), n, out.dtype)
+        else:                                            # one weighted term (see several_weights)
+            tmp = scratch.get(("tmp", name), n, out.dtype)
             if sign == 0:
                 np.multiply(tap(a), wt, out=tmp)
             else:
@@ -127,7 +127,7 @@ def _box(src, size, weight, step, out, scratch, name):
     n = out.shape[0]
     parts = [1 << i for i in range(size.bit_length() - 1, -1, -1) if size >> i & 1]   # 5 -> [4, 1]
     top = parts[0] if len(parts) > 1 else parts[0] // 2
-    sums = {1: src}                      # sums[m][p] = sum of the taps p, p + step, ... (m of them)
+    sums = {1: src}                      # sums[m][p] = sum of the m taps from p on
     m = 1
     while m < top:
         a = sums[m]
@@ -166,8 +166,8 @@ def correlate_taps(src: np.ndarray, kernel: np.ndarray, row: int, pixel: int, ou
     def tap(offset):
         return src[offset:offset + n]
 
-    # first the group whose weight is not +-1 with the most taps (its multiply starts the sum),
-    # then the unit weights (one add or subtract per tap, in place), then the other weights
+    # the weights other than +-1 first, the most taps first (the first group is summed straight
+    # into out, the others in a work array), then the unit weights: an add or subtract per tap
     order = sorted(groups.items(), key=lambda g: (g[0] in (1, -1), -len(g[1])))
     for g, (wt, offsets) in enumerate(order):
         if g and wt in (1, -1):
