@@ -48,7 +48,7 @@ from typing import Sequence
 import numpy as np
 
 from petnet.filters.gemv import column_gemv
-from petnet.filters.taps import Scratch, correlate, correlate_taps, is_box, several_weights
+from petnet.filters.taps import Scratch, correlate, correlate_taps, is_box, several_weights, tap_groups
 
 BAND_ELEMENTS = 1 << 18      # numbers per band: 1 MB of float32, stays in cache; few NumPy calls
 MAX_FLOAT32_GAIN = 1024      # sum of |weights| above which a float32 image is filtered in float64
@@ -127,16 +127,17 @@ def taps_filter(x: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndarray:
     row = w * c
     out = np.empty_like(x)
     dst, scratch = out.reshape(-1), Scratch()
+    groups = tap_groups(kernel, row, c)
     for r0, r1, rows in _row_bands(x, top, bottom, mode):
         lo, hi = r0 * row + left * c, r1 * row - right * c   # the first and last columns: wrong
         if lo < hi:
-            correlate_taps(rows, kernel, row, c, dst[lo:hi], scratch)
+            correlate_taps(rows, groups, dst[lo:hi], scratch)
     edge = _EdgeColumns(w, c, left, right, mode)
     strip = np.empty((h, edge.width, c), dtype=x.dtype)
     edge.gather(x, strip)
     strip = _pad_rows(strip, top, bottom, mode).reshape(-1)
     res = np.empty(h * edge.width * c, dtype=x.dtype)
-    correlate_taps(strip, kernel, edge.width * c, c, res[:res.size - (left + right) * c], scratch)
+    correlate_taps(strip, tap_groups(kernel, edge.width * c, c), res[:res.size - (left + right) * c], scratch)
     edge.put(res.reshape(h, edge.width, c), out)
     return out
 

@@ -149,16 +149,24 @@ def _box(src, size, weight, step, out, scratch, name):
     return out
 
 
-def correlate_taps(src: np.ndarray, kernel: np.ndarray, row: int, pixel: int, out: np.ndarray,
-                   scratch: Scratch) -> np.ndarray:
-    """``out[p] = sum_{i, j} kernel[i, j] * src[p + i * row + j * pixel]`` for a small 2-D kernel:
-    the taps with the same weight are summed first, then scaled once (the Laplacian
-    ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is a multiply and four adds)."""
-    n = out.shape[0]
+def tap_groups(kernel: np.ndarray, row: int, pixel: int) -> list[tuple[float, list[int]]]:
+    """The taps of a small 2-D kernel grouped by weight, as flat offsets ``i * row + j * pixel``,
+    in the order :func:`correlate_taps` sums them: the weights other than +-1 first, the most
+    taps first (the first group is summed straight into the output, the others in a work
+    array), then the unit weights (an add or subtract per tap)."""
     groups: dict[float, list[int]] = {}
     for (i, j), wt in np.ndenumerate(kernel):
         if wt != 0:
             groups.setdefault(float(wt), []).append(i * row + j * pixel)
+    return sorted(groups.items(), key=lambda g: (g[0] in (1, -1), -len(g[1])))
+
+
+def correlate_taps(src: np.ndarray, groups: list[tuple[float, list[int]]], out: np.ndarray,
+                   scratch: Scratch) -> np.ndarray:
+    """``out[p] = sum_{i, j} kernel[i, j] * src[p + i * row + j * pixel]`` for a small 2-D kernel
+    given as its :func:`tap_groups`: the taps with the same weight are summed first, then scaled
+    once (the Laplacian ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is a multiply and four adds)."""
+    n = out.shape[0]
     if not groups:
         out[...] = 0
         return out
@@ -166,10 +174,7 @@ def correlate_taps(src: np.ndarray, kernel: np.ndarray, row: int, pixel: int, ou
     def tap(offset):
         return src[offset:offset + n]
 
-    # the weights other than +-1 first, the most taps first (the first group is summed straight
-    # into out, the others in a work array), then the unit weights: an add or subtract per tap
-    order = sorted(groups.items(), key=lambda g: (g[0] in (1, -1), -len(g[1])))
-    for g, (wt, offsets) in enumerate(order):
+    for g, (wt, offsets) in enumerate(groups):
         if g and wt in (1, -1):
             for off in offsets:
                 (np.add if wt > 0 else np.subtract)(out, tap(off), out=out)
