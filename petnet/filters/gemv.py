@@ -7,7 +7,7 @@ dimension ``L``, and the output row is the vector-matrix product ``k @ rows``: a
 streams the ``K`` rows once through SIMD registers instead of making ``K`` NumPy passes.
 
 All output rows at once are one ``np.matmul`` over a strided view ``(R, K, L)`` whose entry ``r``
-starts at input row ``r`` (the views overlap; nothing is copied): NumPy calls gemv once per output
+starts at input row ``r`` (the matrices overlap; nothing is copied): NumPy calls gemv once per output
 row. Only the column direction works this way: a one-pixel shift along a row is ``C`` numbers,
 and BLAS needs the rows of a matrix at least a row's length apart.
 """
@@ -15,7 +15,8 @@ and BLAS needs the rows of a matrix at least a row's length apart.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from petnet.filters.taps import weights
 
 
 def column_gemv(src: np.ndarray, k, out: np.ndarray) -> np.ndarray:
@@ -24,5 +25,6 @@ def column_gemv(src: np.ndarray, k, out: np.ndarray) -> np.ndarray:
     columns)."""
     rows, length = out.shape
     s0, s1 = src.strides
-    windows = as_strided(src, (rows, len(k), length), (s0, s0, s1), writeable=False)
-    return np.matmul(np.asarray(k, dtype=src.dtype), windows, out=out)
+    # a view on src's memory (the constructor checks it stays inside src; cheaper than as_strided)
+    windows = np.ndarray((rows, len(k), length), src.dtype, src, 0, (s0, s0, s1))
+    return np.matmul(weights(k, src.dtype), windows, out=out)

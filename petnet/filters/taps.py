@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 class Scratch:
@@ -44,6 +43,12 @@ class Scratch:
         if buf is None or buf.size < size or buf.dtype != dtype:
             buf = self.bufs[name] = np.empty(size, dtype=dtype)
         return buf[:size]
+
+
+@functools.lru_cache(maxsize=256)
+def weights(k: tuple[float, ...], dtype) -> np.ndarray:
+    """The kernel ``k`` as an array of ``dtype`` (cached: it is used once per band)."""
+    return np.asarray(k, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=256)
@@ -71,9 +76,9 @@ def correlate(src: np.ndarray, k: tuple[float, ...], step: int, out: np.ndarray,
     if is_box(k):
         return _box(src, len(k), k[0], step, out, scratch, name)
     if several_weights(k):
-        s = src.strides[0]
-        windows = as_strided(src, (len(k), n), (step * s, s), writeable=False)
-        return np.einsum("j,jn->n", np.asarray(k, dtype=src.dtype), windows, out=out)
+        s = src.strides[0]              # (len(k), n): row j is src shifted by j taps, no copy
+        windows = np.ndarray((len(k), n), src.dtype, src, 0, (step * s, s))
+        return np.einsum("j,jn->n", weights(k, src.dtype), windows, out=out)
     terms = _plan(k)
     if not terms:
         out[...] = 0
