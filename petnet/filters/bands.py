@@ -155,10 +155,10 @@ def _row_bands(x: np.ndarray, top: int, bottom: int, mode: str):
     for r0, r1 in zip(starts, starts[1:]):
         if r0 >= r1:
             continue
-        idx = rows_pad[r0:r1 + top + bottom]             # the input rows, in padded row numbers
-        if idx[0] >= 0 and idx[-1] - idx[0] == len(idx) - 1:
-            rows = src[idx[0]:idx[-1] + 1]
+        if top <= r0 and r1 <= h - bottom:                # every window inside the image
+            rows = src[r0 - top:r1 + bottom]
         else:
+            idx = rows_pad[r0:r1 + top + bottom]         # the input rows, in padded row numbers
             rows = src.take(np.maximum(idx, 0), axis=0)
             rows[idx < 0] = 0
         yield r0, r1, rows.reshape(-1)
