@@ -117,7 +117,7 @@ def sep_filter2d(image, ky, kx, border: str = "reflect") -> np.ndarray:
     pass with ``kx`` (same as ``cv2.sepFilter2D(image, -1, kx, ky, borderType=...)``).
 
     Padding each pass along its own axis gives exactly the border of the 2-D filter, because
-    padding rows commutes with filtering along columns (for every border mode here).
+    padding the columns commutes with filtering along the columns (for every border mode here).
     """
     x = as_hwc(image)
     ky = np.asarray(ky, dtype=np.float64).ravel()
