@@ -102,8 +102,8 @@ def test_many_small_bands(monkeypatch):
 
 
 def test_input_is_read_not_written_and_views_work():
-    """The taps read the image's own memory: it must stay untouched; a non-contiguous view
-    (every other column, a transposed image) gives the result of its copy."""
+    """The taps read the image's own memory: it must stay untouched, and may be read-only; a
+    non-contiguous view (every other column, a transposed image) gives the result of its copy."""
     base = image((30, 40, 3), seed=5)
     keep = base.copy()
     for name, fast, _ in cases():
@@ -112,6 +112,9 @@ def test_input_is_read_not_written_and_views_work():
     for view in (base[:, ::2], base.transpose(1, 0, 2), base[3:20, 5:31, 1]):
         for name, fast, _ in cases():
             assert np.array_equal(fast(view, "symmetric"), fast(view.copy(), "symmetric")), name
+    base.flags.writeable = False                            # a read-only image is fine too
+    for name, fast, _ in cases():
+        assert np.array_equal(fast(base, "zero"), fast(keep, "zero")), name
 
 
 def test_column_gemv_against_einsum():
