@@ -6,9 +6,9 @@ numbers long, lie one after the other in memory, so they *are* a ``(K, L)`` matr
 dimension ``L``, and the output row is the vector-matrix product ``k @ rows``: a BLAS gemv, which
 streams the ``K`` rows once through SIMD registers instead of making ``K`` NumPy passes.
 
-All output rows at once are one ``np.matmul`` over a strided view ``(R, K, L)`` whose entry ``r``
-starts at input row ``r`` (the matrices overlap; nothing is copied): NumPy calls gemv once per output
-row. Only the column direction works this way: a one-pixel shift along a row is ``C`` numbers,
+All output rows at once are one ``np.matmul`` over a strided view ``(R, K, L)`` whose entry
+``r`` starts at input row ``r`` (the matrices overlap; nothing is copied): NumPy calls gemv once
+per output row. Only the column direction works this way: a one-pixel shift along a row is ``C`` numbers,
 and BLAS needs the rows of a matrix at least a row's length apart.
 """
 
@@ -21,8 +21,7 @@ from petnet.filters.taps import weights
 
 def column_gemv(src: np.ndarray, k, out: np.ndarray) -> np.ndarray:
     """``out[r] = sum_i k[i] * src[r + i]`` for the 2-D ``src`` (rows of ``L`` contiguous numbers)
-    and ``out`` (``len(k) - 1`` rows fewer; its rows may be spaced wider, e.g. a band with padded
-    columns)."""
+    and ``out`` (``len(k) - 1`` rows fewer; its rows may lie further apart than ``L``)."""
     rows, length = out.shape
     s0, s1 = src.strides
     # a view on src's memory (the constructor checks it stays inside src; cheaper than as_strided)

@@ -33,7 +33,8 @@ def cases():
         ("mean 4x1", lambda im, b: mean_blur(im, (4, 1), b), np.full((4, 1), 1 / 4)),
         ("gaussian 5", lambda im, b: gaussian_blur(im, 5, 1.0, b), np.outer(g5, g5)),
         ("gaussian 9", lambda im, b: gaussian_blur(im, 9, 2.0, b), np.outer(g9, g9)),
-        ("sobel x", lambda im, b: sobel(im, 1, 0, 3, b), np.outer(deriv_kernels(0, 3), deriv_kernels(1, 3))),
+        ("sobel x", lambda im, b: sobel(im, 1, 0, 3, b),
+         np.outer(deriv_kernels(0, 3), deriv_kernels(1, 3))),
         ("sobel y 5", lambda im, b: sobel(im, 0, 1, 5, b), np.outer(deriv_kernels(1, 5), deriv_kernels(0, 5))),
         ("sobel xx 1", lambda im, b: sobel(im, 2, 0, 1, b), np.outer([0, 1, 0], deriv_kernels(2, 1))),
         ("sobel y 1", lambda im, b: sobel(im, 0, 1, 1, b), np.outer(deriv_kernels(1, 1), [0, 1, 0])),
@@ -151,5 +152,6 @@ def test_correlate_taps_groups():
         n = (6 - kh + 1) * 7 - (kw - 1)
         out = correlate_taps(src.reshape(-1), tap_groups(kernel, 7, 1), np.empty(n, np.float32), Scratch())
         valid = np.pad(out, (0, kw - 1)).reshape(6 - kh + 1, 7)[:, :7 - kw + 1]
-        ref = sum(kernel[i, j] * src[i:i + 6 - kh + 1, j:j + 7 - kw + 1] for i in range(kh) for j in range(kw))
+        ref = sum(kernel[i, j] * src[i:i + 6 - kh + 1, j:j + 7 - kw + 1]
+                  for i in range(kh) for j in range(kw))
         np.testing.assert_allclose(valid, ref, atol=1e-5)
