@@ -30,9 +30,9 @@ them fast without leaving NumPy:
    index range (:func:`border_index`), so every border mode is exactly ``numpy.pad``'s, also for
    images smaller than the kernel.
 
-Measured on one core (``bench/filters_bench.py``, 1024x1024 RGB, three runs on a shared machine):
-1.0-2.2x OpenCV's time (Gaussian 31x31 1.0-1.1x, Sobel 1.2-1.3x, 5x5 mean 1.8-1.9x, Laplacian and
-sharpen 1.8-2.2x). With a padded copy of each band first it was 1.2-3.8x, with one pass over the
+Measured on one core (``bench/filters_bench.py``, 1024x1024 RGB, six runs on a shared machine):
+1.0-2.3x OpenCV's time (Gaussian 31x31 1.0-1.1x, Sobel 1.2-1.4x, 5x5 mean 1.6-2.0x, Laplacian and
+sharpen 1.8-2.3x). With a padded copy of each band first it was 1.2-3.8x, with one pass over the
 whole padded image per tap 4-19x. What is left is NumPy itself: each operation is a pass over the
 band (about 0.14 ns per number even in the cache), where OpenCV's SIMD code applies the whole
 kernel to a pixel in registers; the Laplacian is five such passes.
