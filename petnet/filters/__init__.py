@@ -14,7 +14,9 @@ The modules, one concept each:
 * :mod:`~petnet.filters.kernels`   -- the kernels themselves (box, Gaussian, Sobel, Laplacian, sharpen)
 * :mod:`~petnet.filters.convolve`  -- any kernel on the shared routine :func:`petnet.conv.correlate`
   (the reference, also behind ``petnet.nn.Conv2D``); border modes
-* :mod:`~petnet.filters.bands`     -- the fast path: bands of rows, separable passes, shifted adds
+* :mod:`~petnet.filters.bands`     -- the fast path: the image's rows in bands, column then row pass
+* :mod:`~petnet.filters.taps`      -- kernel taps as shifted slices of one flat array
+* :mod:`~petnet.filters.gemv`      -- the column pass as a BLAS matrix-vector product per row
 * :mod:`~petnet.filters.box`       -- the integral image (summed-area table) box filter
 * :mod:`~petnet.filters.smoothing` -- mean (box) and Gaussian blur: remove noise
 * :mod:`~petnet.filters.edges`     -- Sobel x/y, gradient magnitude, Laplacian, sharpen: find edges

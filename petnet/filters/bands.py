@@ -1,36 +1,45 @@
-"""The fast path of the linear filters: the image in cache-sized bands of rows, kernels as shifted adds.
+"""The fast path of the linear filters: the image's own rows, flat taps, a gemv column pass.
 
 :func:`petnet.conv.correlate` (via :func:`petnet.filters.convolve.filter2d`) is the reference: one
 routine for every kernel, as the CNN uses it. It pads the whole image and makes one pass over
-it per kernel tap. The filters of the talk have small or separable kernels, and three ideas make
+it per kernel tap. The filters of the talk have small or separable kernels, and five ideas make
 them fast without leaving NumPy:
 
-1. **Bands of rows.** The output is made a band of rows at a time (about 1 MB per array), so the
-   padded input rows, the intermediate row pass and the output stay in the CPU cache while the
-   dozen NumPy operations of a filter run over them (smaller bands would fit a smaller cache, but
-   then NumPy's cost per call outweighs the gain). Each band is padded on its own: the rows and
-   columns beyond the image come from the border rule (``numpy.pad`` of the index range, so every
-   border mode is exactly ``numpy.pad``'s), no padded copy of the whole image is made. Work
-   arrays are reused from band to band.
-2. **Colour stays interleaved.** A band is ``(rows, W + pad, C)``; a shift by one pixel is a
-   slice, and every channel is filtered by the same NumPy call (no per-channel loop, no transpose).
-3. **Few operations per tap.** A 1-D kernel is applied as a sum of shifted slices, folding
-   symmetric taps (``k (x[i-j] + x[i+j])``: one add for two taps) and antisymmetric ones
-   (Sobel's ``x[i+1] - x[i-1]``: one subtract), skipping zeros and unit weights. A kernel may be
-   given as a product of short factors applied one after the other: Sobel's binomial
-   ``[1, 2, 1] = [1, 1] * [1, 1]`` is two adds instead of two adds and a multiply. A box (all
-   weights equal) is summed by doubling. A kernel with several different weights (Gaussian) is one
-   ``einsum`` over a strided view of its shifted windows: a fused sum of products, where shifted
-   adds would cost an add, a multiply and an accumulate per pair of taps. The first weight of each
-   pass is multiplied into the band while it is copied.
+1. **Flat taps** (:mod:`petnet.filters.taps`). The rows of an ``(H, W, C)`` image lie one after
+   the other, so in a band of rows a shift by one row is a shift of the flat array by ``W * C``
+   numbers and a shift by one pixel a shift by ``C``: every tap of a kernel is a 1-D slice, the
+   cheapest thing NumPy loops over, and all colour channels go through the same call. Few
+   operations per tap: symmetric pairs share an add, a box is summed by doubling, a Gaussian
+   is one ``einsum``.
+2. **No padded copy.** The taps read the image's own memory: a band of output rows reads its
+   input rows in place, and only the first and last few rows (whose windows reach beyond the
+   image) are gathered by the border rule into a small copy. A pixel shift at the end of a row
+   reads the start of the next one, so the first and last ``kw // 2`` output columns come out
+   wrong; they are redone at the end from a thin strip holding, side by side, the few columns
+   their windows need, padded by the border rule.
+3. **Column pass first, as BLAS** (:mod:`petnet.filters.gemv`). A separable kernel
+   ``K = ky kx^T`` is a column pass with ``ky`` then a row pass with ``kx`` (``kh + kw``
+   operations per pixel instead of ``kh * kw``). The column pass comes first because it needs no
+   column padding at all, and when its kernel has several weights (Gaussian, the mean's
+   ``1 / k^2``, long Sobel kernels) it is one BLAS gemv per output row, about twice as fast as
+   ``einsum``. The row pass cannot be a gemv (its taps are ``C`` numbers apart).
+4. **Bands of rows.** The output is made a band of rows at a time (about 1 MB per array), so the
+   column pass's output is still in the cache when the row pass reads it; work arrays are reused
+   from band to band.
+5. **The border rule as indices.** Padded rows and columns are gathered by ``numpy.pad`` of the
+   index range (:func:`border_index`), so every border mode is exactly ``numpy.pad``'s, also for
+   images smaller than the kernel.
 
-Measured on one core (``bench/filters_bench.py``): 1.3-3.9x OpenCV's time, from 4-19x with one
-pass over the whole padded image per tap. What is left is NumPy itself: each operation is a pass
-over the band, where OpenCV's SIMD code applies the whole kernel to a pixel in registers.
+Measured on one core (``bench/filters_bench.py``, 1024x1024 RGB, six runs on a shared machine):
+1.0-2.3x OpenCV's time (Gaussian 31x31 1.0-1.1x, Sobel 1.2-1.4x, 5x5 mean 1.6-2.0x, Laplacian and
+sharpen 1.8-2.3x). With a padded copy of each band first it was 1.2-3.8x, with one pass over the
+whole padded image per tap 4-19x. What is left is NumPy itself: each operation is a pass over the
+band (about 0.14 ns per number even in the cache), where OpenCV's SIMD code applies the whole
+kernel to a pixel in registers; the Laplacian is five such passes.
 
 Border modes are ``numpy.pad``'s (``constant`` zeros, ``reflect``, ``edge``, ``symmetric``).
-Everything here works on ``(H, W, C)`` arrays (a grey image is ``C = 1``) and returns new arrays
-of the input's float type.
+Everything here works on C-contiguous ``(H, W, C)`` arrays (a grey image is ``C = 1``) and returns
+new arrays of the input's float type.
 """
 
 from __future__ import annotations
@@ -39,312 +48,188 @@ import functools
 from typing import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from petnet.filters.gemv import column_gemv
+from petnet.filters.taps import Scratch, correlate, correlate_taps, is_box, several_weights, tap_groups
 
 BAND_ELEMENTS = 1 << 18      # numbers per band: 1 MB of float32, stays in cache; few NumPy calls
+MAX_FLOAT32_GAIN = 1024      # sum of |weights| above which a float32 image is filtered in float64
 
 
-def kernel_span(factors: Sequence[np.ndarray]) -> tuple[int, int]:
+def kernel_span(factors: Sequence[Sequence[float]]) -> tuple[int, int]:
     """(before, after) reach of the kernel that is the product of ``factors`` (its length
     ``L = 1 + sum(len(f) - 1)``), anchored at ``L // 2`` as OpenCV anchors it."""
     length = 1 + sum(len(f) - 1 for f in factors)
     return length // 2, length - 1 - length // 2
 
 
+def band_rows(row_elements: int) -> int:
+    """Rows per band: about ``BAND_ELEMENTS`` numbers, at least one row."""
+    return max(1, BAND_ELEMENTS // max(1, row_elements))
+
+
+@functools.lru_cache(maxsize=64)
 def border_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
-    """Indices ``0 .. n-1`` padded by the ``numpy.pad`` ``mode`` (``-1``: a zero of ``constant``)."""
+    """Indices ``0 .. n-1`` padded by the ``numpy.pad`` ``mode`` (``-1``: a zero of ``constant``);
+    cached, not to be written to."""
     if mode == "constant":
         return np.pad(np.arange(n), (before, after), mode="constant", constant_values=-1)
     return np.pad(np.arange(n), (before, after), mode=mode)
 
 
-def band_rows(row_elements: int, halo: int = 0) -> int:
-    """Rows per band: about ``BAND_ELEMENTS`` numbers, at least 4 and at least the halo."""
-    return max(4, halo, BAND_ELEMENTS // max(1, row_elements))
-
-
-class PaddedRows:
-    """Rows of the ``(H, W, C)`` image ``x`` padded by ``pads = ((top, bottom), (left, right))``
-    with the border rule (a ``numpy.pad`` mode), read a band at a time: ``read(p0, p1, scale)``
-    returns padded rows ``p0:p1`` (padded row ``p`` is image row ``p - top``), columns
-    ``-left .. W + right``, times ``scale``, in a buffer that is reused by the next call. No
-    padded copy of the whole image is made."""
-
-    def __init__(self, x: np.ndarray, pads, mode: str, max_rows: int):
-        (top, bottom), (left, right) = pads
-        h, w, c = x.shape
-        self.x, self.left, self.w = x, left, w
-        self.row_idx = border_index(h, top, bottom, mode)
-        col_idx = border_index(w, left, right, mode)
-        self.zero = mode == "constant"
-        # padded columns: (where, which image columns) -- zeros are written once, here
-        self.sides = [(dst, left + src) for dst, src in ((slice(0, left), col_idx[:left]),
-                                                        (slice(left + w, None), col_idx[left + w:]))
-                      if src.size]
-        self.buf = np.zeros((max_rows, w + left + right, c), dtype=x.dtype)
-
-    def read(self, p0: int, p1: int, scale: float = 1.0) -> np.ndarray:
-        left, w = self.left, self.w
-        band = self.buf[:p1 - p0]
-        idx = self.row_idx[p0:p1]
-        core = band[:, left:left + w]
-        if idx[0] >= 0 and idx[-1] - idx[0] == len(idx) - 1:
-            rows = self.x[idx[0]:idx[-1] + 1]           # rows inside the image: one slice copy
-        else:
-            rows = self.x[np.maximum(idx, 0)]
-        if scale == 1:
-            core[...] = rows
-        else:                                           # a scale costs nothing on top of the copy
-            np.multiply(rows, scale, out=core)
-        if idx[0] < 0 or idx[-1] < 0:                   # zero border rows
-            core[idx < 0] = 0
-        if not self.zero:
-            for dst, src in self.sides:
-                band[:, dst] = band[:, src]
-        return band
-
-
-class Scratch:
-    """Work arrays reused from band to band. A fresh NumPy array of a band's size is memory the
-    system has to map and zero again for every band (a page fault per 4 KB), which costs more than
-    the arithmetic; ``get(name, shape, dtype)`` hands out the same memory each time."""
-
-    def __init__(self):
-        self.bufs: dict = {}
-
-    def get(self, name, shape, dtype) -> np.ndarray:
-        size = int(np.prod(shape))
-        buf = self.bufs.get(name)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = self.bufs[name] = np.empty(size, dtype=dtype)
-        return buf[:size].reshape(shape)
-
-
-def correlate_valid(src: np.ndarray, factors: Sequence[np.ndarray], axis: int,
-                    out: np.ndarray | None = None, scratch: Scratch | None = None) -> np.ndarray:
-    """The 'valid' correlation of ``src`` along ``axis`` with the product of the 1-D ``factors``
-    (each applied in turn; the result is ``sum(len(f) - 1)`` shorter). An empty list copies."""
-    if not factors:
-        if out is None:
-            return src.copy()
-        out[...] = src
-        return out
-    scratch = scratch or Scratch()
-    for i, k in enumerate(factors):
-        src = _correlate1(src, k, axis, out if i == len(factors) - 1 else None, scratch, (axis, i))
-    return src
-
-
-@functools.lru_cache(maxsize=256)
-def _plan(k: tuple[float, ...]) -> tuple[tuple[float, int, int, int], ...]:
-    """The terms ``(weight, a, sign, b)`` of a 1-D kernel: ``weight * (x[a] + sign * x[b])``
-    (``sign = 0``: the single tap ``x[a]``). Symmetric pairs share one add, antisymmetric ones
-    one subtract; zero taps are left out; the first term is a pair when there is one."""
-    terms = []
-    n = len(k)
-    for j in range(n // 2):
-        lo, hi = k[j], k[n - 1 - j]
-        if lo == hi and lo != 0:
-            terms.append((lo, j, 1, n - 1 - j))
-        elif lo == -hi and lo != 0:
-            terms.append((hi, n - 1 - j, -1, j))
-        else:
-            terms += [(wt, i, 0, 0) for wt, i in ((lo, j), (hi, n - 1 - j)) if wt != 0]
-    if n % 2 and k[n // 2] != 0:
-        terms.append((k[n // 2], n // 2, 0, 0))
-    return tuple(terms)
-
-
-def _correlate1(src, k, axis, out, scratch, name):
-    """``out[i] = sum_j k[j] src[i + j]`` along ``axis`` (0 or 1), in as few NumPy calls as the
-    taps allow; intermediate results live in ``scratch`` under ``name``."""
-    n = src.shape[axis] - len(k) + 1
-    tap = (lambda j: src[j:j + n]) if axis == 0 else (lambda j: src[:, j:j + n])
-    if out is None:
-        shape = list(src.shape)
-        shape[axis] = n
-        out = scratch.get(("out", name), shape, src.dtype)
-    if len(k) > 2 and all(v == k[0] for v in k):
-        return _box_valid(src, len(k), float(k[0]), axis, out, scratch)
-    terms = _plan(tuple(float(v) for v in k))
-    view, rows = _windows(src, len(k), axis), _rows_of(out)
-    if sum(wt not in (1, -1) for wt, *_ in terms) > 1 and view is not None and rows is not None:
-        # several weights: one fused multiply-add pass over the window view (einsum's sum of
-        # products) beats an add, a multiply and an accumulate per pair of taps
-        np.einsum("j,jnm->nm", np.asarray(k, dtype=src.dtype), view, out=rows)
-        return out
-    if not terms:
-        out[...] = 0
-        return out
-    tmp = None
-    for i, (wt, a, sign, b) in enumerate(terms):
-        if i == 0:                                       # the first term is written into out
-            if sign == 0:
-                np.multiply(tap(a), wt, out=out)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=out)
-                if wt != 1:
-                    out *= wt
-        elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
-            (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
-        else:
-            if tmp is None:
-                tmp = scratch.get("tmp", out.shape, out.dtype)
-            if sign == 0:
-                np.multiply(tap(a), wt, out=tmp)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=tmp)
-                if wt != 1:
-                    tmp *= wt
-            out += tmp
-    return out
-
-
-def _windows(src: np.ndarray, length: int, axis: int) -> np.ndarray | None:
-    """A read-only view ``(length, rows, columns * C)`` of the ``(R, W, C)`` array ``src``: entry
-    ``j`` is ``src`` shifted by ``j`` along ``axis`` and cut to the 'valid' length (no copy).
-    Pixels and channels are merged into one axis so that NumPy's inner loops run long; None when
-    they cannot be (``src`` not contiguous within a row)."""
-    s0, s1, s2 = src.strides
-    if s1 != src.shape[2] * s2:
-        return None
-    r, w, c = src.shape
-    if axis == 0:
-        return as_strided(src, (length, r - length + 1, w * c), (s0, s0, s2), writeable=False)
-    return as_strided(src, (length, r, (w - length + 1) * c), (s1, s0, s2), writeable=False)
-
-
-def _rows_of(a: np.ndarray) -> np.ndarray | None:
-    """The ``(R, W, C)`` array ``a`` as a writable ``(R, W * C)`` view, or None."""
-    s0, s1, s2 = a.strides
-    if s1 != a.shape[2] * s2:
-        return None
-    return as_strided(a, (a.shape[0], a.shape[1] * a.shape[2]), (s0, s2))
-
-
-def _box_valid(src, size, weight, axis, out, scratch):
-    """``out = weight * (sum of size consecutive entries)`` along ``axis``, by doubling: sums of 2,
-    4, 8, ... entries (one add each), then the window as a sum of those (5 = 4 + 1): about
-    ``log2(size)`` adds instead of ``size - 1``."""
-    def part(a, start, length):
-        return a[start:start + length] if axis == 0 else a[:, start:start + length]
-
-    n = out.shape[axis]
-    parts = [1 << i for i in range(size.bit_length() - 1, -1, -1) if size >> i & 1]   # 5 -> [4, 1]
-    top = parts[0] if len(parts) > 1 else parts[0] // 2
-    sums = {1: src}                      # sums[m][i] = sum of entries i .. i + m - 1
-    m = 1
-    while m < top:
-        a = sums[m]
-        la = a.shape[axis]
-        shape = list(a.shape)
-        shape[axis] = la - m
-        sums[2 * m] = np.add(part(a, 0, la - m), part(a, m, la - m),
-                             out=scratch.get(("box", m), shape, a.dtype))
-        m *= 2
-    if len(parts) == 1:                  # a power of two: the last doubling is the window
-        np.add(part(sums[top], 0, n), part(sums[top], top, n), out=out)
-    else:
-        np.add(part(sums[parts[0]], 0, n), part(sums[parts[1]], parts[0], n), out=out)
-        offset = parts[0] + parts[1]
-        for b in parts[2:]:
-            out += part(sums[b], offset, n)
-            offset += b
-    if weight != 1:
-        out *= weight
-    return out
-
-
-def sep_filter(x: np.ndarray, ky: Sequence[np.ndarray], kx: Sequence[np.ndarray],
+def sep_filter(x: np.ndarray, ky: Sequence[Sequence[float]], kx: Sequence[Sequence[float]],
                mode: str, scale: float = 1.0) -> np.ndarray:
-    """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list of factors.
+    """Filter ``(H, W, C)`` ``x`` with ``scale * outer(ky, kx)``, each 1-D kernel given as a list
+    of factors (applied one after the other; ``[]`` is the identity).
 
-    A band at a time: the row pass with ``kx`` on the padded rows not yet seen, then the column
-    pass with ``ky`` over the band and its halo, into the output. The halo rows of the row pass
-    are kept for the next band (moved to the front of the band buffer), not filtered twice."""
-    (top, bottom), pads_x = kernel_span(ky), kernel_span(kx)
-    # the first term of each pass gets weight 1 (one operation fewer each), the weights taken
-    # out are multiplied into the band as it is copied in
-    kx, wx = _unit_first(kx)
-    ky, wy = _unit_first(ky)
-    scale *= wx * wy
-    halo = top + bottom
+    A band of rows at a time: the column pass with ``ky`` reads the image rows in place (the
+    first and last few rows are gathered by the border rule) into a work array, the row pass with
+    ``kx`` reads that and writes the output; the work array's first and last columns are kept for
+    the edge columns, filtered at the end. ``scale`` is folded into the column kernel; more than
+    two factors are multiplied out into one kernel (one gemv or ``einsum`` instead of an add per
+    factor, and rounding closer to OpenCV's)."""
+    ky = [np.asarray(f, dtype=np.float64) for f in ky] or [np.ones(1)]
+    kx = [np.asarray(f, dtype=np.float64) for f in kx]
+    ky[-1] = ky[-1] * scale
+    ky = [functools.reduce(np.convolve, ky)] if len(ky) > 2 else ky
+    kx = [functools.reduce(np.convolve, kx)] if len(kx) > 2 else kx
+    if x.dtype == np.float32 and np.prod([np.abs(f).sum() for f in ky + kx]) > MAX_FLOAT32_GAIN:
+        # large Sobel apertures: sums hundreds of times the pixel values would lose the last
+        # digits in float32, so they are made in float64 and rounded once
+        return sep_filter(x.astype(np.float64), ky, kx, mode).astype(np.float32)
+    ky = [tuple(map(float, f)) for f in ky]
+    kx = [tuple(map(float, f)) for f in kx]
+    (top, bottom), (left, right) = kernel_span(ky), kernel_span(kx)
     h, w, c = x.shape
-    rows = band_rows(w * c, halo)
-    reader = PaddedRows(x, ((top, bottom), pads_x), mode, rows + halo)
-    inter = np.empty((rows + halo, w, c), dtype=x.dtype)    # a band of rows after the row pass
+    row = w * c
+    edge = _EdgeColumns(w, c, left, right, mode)
+    strip = np.empty((h, edge.width, c), dtype=x.dtype)   # the row pass's input at the edges
     out = np.empty_like(x)
-    scratch = Scratch()
-    done, kept = 0, 0                                      # padded rows filtered; kept in inter
-    for r0 in range(0, h, rows):
-        r1 = min(h, r0 + rows)
-        need = r1 + halo
-        if kept:
-            inter[:kept] = inter[rows:rows + kept]         # the previous band's last rows
-        correlate_valid(reader.read(done, need, scale), kx, axis=1, out=inter[kept:kept + need - done],
-                        scratch=scratch)
-        done = need
-        correlate_valid(inter[:need - r0], ky, axis=0, out=out[r0:r1], scratch=scratch)
-        kept = halo
+    dst, scratch = out.reshape(-1), Scratch()
+    for r0, r1, rows in _row_bands(x, top, bottom, mode):
+        mid = scratch.get("mid", (r1 - r0) * row, x.dtype)
+        _passes(rows, ky, row, mid, scratch, column=True)
+        edge.gather(mid.reshape(r1 - r0, w, c), strip[r0:r1])
+        lo, hi = r0 * row + left * c, r1 * row - right * c   # the first and last columns: wrong
+        if lo < hi:
+            _passes(mid, kx, c, dst[lo:hi], scratch, column=False)
+    res = np.empty(strip.size, dtype=x.dtype)
+    _passes(strip.reshape(-1), kx, c, res[:strip.size - (left + right) * c], scratch, column=False)
+    edge.put(res.reshape(strip.shape), out)
     return out
-
-
-def _unit_first(factors: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
-    """``factors`` with the last one divided by the weight of its first term, and that weight."""
-    factors = list(factors)
-    if not factors:
-        return factors, 1.0
-    terms = _plan(tuple(float(v) for v in factors[-1]))
-    weight = terms[0][0] if terms else 1.0
-    if weight in (0, 1):
-        return factors, 1.0
-    return factors[:-1] + [np.asarray(factors[-1], dtype=np.float64) / weight], weight
 
 
 def taps_filter(x: np.ndarray, kernel: np.ndarray, mode: str) -> np.ndarray:
-    """Filter ``(H, W, C)`` ``x`` with a small 2-D kernel as shifted adds on each padded band:
-    the taps with the same weight are summed first, then scaled once (the Laplacian
-    ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is three adds, a multiply and a subtract)."""
+    """Filter ``(H, W, C)`` ``x`` with a small 2-D kernel as grouped flat taps
+    (:func:`petnet.filters.taps.correlate_taps`) over the image rows, a band at a time; the edge
+    columns at the end, from a thin padded copy of the image's first and last columns."""
     kh, kw = kernel.shape
-    pads = ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2))
-    h, w, _ = x.shape
-    groups: dict[float, list[tuple[int, int]]] = {}
-    for i in range(kh):
-        for j in range(kw):
-            if kernel[i, j] != 0:
-                groups.setdefault(float(kernel[i, j]), []).append((i, j))
-    # first a group whose weight is not -1 (no negation needed), the largest such
-    order = sorted(groups.items(), key=lambda g: (g[0] == -1, -len(g[1])))
+    (top, bottom), (left, right) = (kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2)
+    h, w, c = x.shape
+    row = w * c
     out = np.empty_like(x)
-    if not order:
-        out[...] = 0
-        return out
-    rows = band_rows(w * x.shape[2], kh)
-    reader = PaddedRows(x, pads, mode, rows + kh - 1)
-    scratch = Scratch()
-    for r0 in range(0, h, rows):
-        r1 = min(h, r0 + rows)
-        n = r1 - r0
-        band = reader.read(r0, r1 + kh - 1)
-        o = out[r0:r1]
-        tmp = scratch.get("tmp", o.shape, o.dtype) if len(order) > 1 else None
-
-        def tap(i, j):
-            return band[i:i + n, j:j + w]
-
-        for g, (wt, taps) in enumerate(order):
-            if g and len(taps) == 1 and wt in (1, -1):   # o +-= one tap
-                (np.add if wt > 0 else np.subtract)(o, tap(*taps[0]), out=o)
-                continue
-            acc = o if g == 0 else tmp
-            if len(taps) == 1:
-                np.multiply(tap(*taps[0]), wt, out=acc)
-            else:
-                np.add(tap(*taps[0]), tap(*taps[1]), out=acc)
-                for t in taps[2:]:
-                    acc += tap(*t)
-                if wt not in (1, -1) or (g == 0 and wt == -1):
-                    acc *= wt
-            if g:
-                (np.subtract if wt == -1 and len(taps) > 1 else np.add)(o, acc, out=o)
+    dst, scratch = out.reshape(-1), Scratch()
+    groups = tap_groups(kernel, row, c)
+    for r0, r1, rows in _row_bands(x, top, bottom, mode):
+        lo, hi = r0 * row + left * c, r1 * row - right * c   # the first and last columns: wrong
+        if lo < hi:
+            correlate_taps(rows, groups, dst[lo:hi], scratch)
+    edge = _EdgeColumns(w, c, left, right, mode)
+    strip = np.empty((h, edge.width, c), dtype=x.dtype)
+    edge.gather(x, strip)
+    strip = _pad_rows(strip, top, bottom, mode).reshape(-1)
+    res = np.empty(h * edge.width * c, dtype=x.dtype)
+    correlate_taps(strip, tap_groups(kernel, edge.width * c, c), res[:res.size - (left + right) * c], scratch)
+    edge.put(res.reshape(h, edge.width, c), out)
     return out
+
+
+def _row_bands(x: np.ndarray, top: int, bottom: int, mode: str):
+    """``(r0, r1, rows)`` for bands of output rows: ``rows`` is the flat run of the input rows
+    their windows need, read in place from ``x``, or gathered by the border rule for the ``top``
+    first and ``bottom`` last output rows (kept to bands of their own, so that copy stays small)."""
+    h, w, c = x.shape
+    src = x.reshape(h, w * c)
+    rows_pad = border_index(h, top, bottom, mode)
+    step = band_rows(w * c)
+    first = min(top, h)
+    starts = [0, first] + list(range(first + step, h - bottom, step)) + [max(first, h - bottom), h]
+    for r0, r1 in zip(starts, starts[1:]):
+        if r0 >= r1:
+            continue
+        if top <= r0 and r1 <= h - bottom:                # every window inside the image
+            rows = src[r0 - top:r1 + bottom]
+        else:
+            idx = rows_pad[r0:r1 + top + bottom]         # the input rows, in padded row numbers
+            rows = src.take(np.maximum(idx, 0), axis=0)
+            rows[idx < 0] = 0
+        yield r0, r1, rows.reshape(-1)
+
+
+def _pad_rows(a: np.ndarray, top: int, bottom: int, mode: str) -> np.ndarray:
+    """``a`` with ``top`` and ``bottom`` rows added by the border rule."""
+    idx = border_index(a.shape[0], top, bottom, mode)
+    padded = a.take(np.maximum(idx, 0), axis=0)
+    padded[idx < 0] = 0
+    return padded
+
+
+class _EdgeColumns:
+    """The output columns that flat taps get wrong, ``0 .. left-1`` and ``W-right .. W-1`` (all of
+    them when the image is narrower than the kernel), and the padded input columns their windows
+    need, side by side in a thin strip: ``gather`` copies them out of a band (the border rule
+    gives the padded ones), ``put`` writes the strip's filtered outputs back. Between the two
+    sides the windows straddle both, and those outputs are dropped."""
+
+    def __init__(self, w: int, c: int, left: int, right: int, mode: str):
+        self.ranges = [(0, left), (w - right, w)] if w > left + right else [(0, w)]
+        self.ranges = [(a, b) for a, b in self.ranges if a < b]
+        self.span = left + right
+        cols_pad = border_index(w, left, right, mode)
+        idx = np.concatenate([cols_pad[a:b + self.span] for a, b in self.ranges] or [cols_pad[:0]])
+        self.width = len(idx)
+        # the numbers to copy, as indices into a row of W * C numbers (-1: a zero of constant)
+        self.take = (np.maximum(idx, 0)[:, None] * c + np.arange(c)).ravel()
+        self.zeros = np.flatnonzero(np.repeat(idx, c) < 0)
+
+    def gather(self, band: np.ndarray, strip: np.ndarray) -> None:
+        """Copy the strip's columns out of the ``(R, W, C)`` ``band`` into ``(R, width, C)``."""
+        rows = strip.reshape(strip.shape[0], -1)
+        np.take(band.reshape(band.shape[0], -1), self.take, axis=1, out=rows)
+        if self.zeros.size:
+            rows[:, self.zeros] = 0
+
+    def put(self, res: np.ndarray, out: np.ndarray) -> None:
+        """Write the filtered strip ``res`` (the output at each strip column whose window starts
+        there) to the edge columns of ``out``."""
+        p = 0
+        for a, b in self.ranges:
+            out[:, a:b] = res[:, p:p + b - a]
+            p += b - a + self.span
+
+
+def _passes(src, factors, step, out, scratch, column: bool):
+    """Apply the 1-D ``factors`` one after the other to the flat ``src``, a tap ``step`` numbers
+    apart (the column pass: a row, and a gemv for kernels with several weights; the row pass:
+    ``C``), the last one into ``out``."""
+    if not factors:
+        out[...] = src[:out.size]
+        return out
+    for i, k in enumerate(factors):
+        if i == len(factors) - 1:
+            dst = out
+        else:
+            rest = sum(len(f) - 1 for f in factors[i + 1:]) * step
+            dst = scratch.get((column, i), out.size + rest, src.dtype)
+        if column and _by_gemv(k):
+            column_gemv(src.reshape(-1, step), k, dst.reshape(-1, step))
+        else:
+            correlate(src, k, step, dst, scratch, (column, i))
+        src = dst
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _by_gemv(k: tuple[float, ...]) -> bool:
+    """A column kernel worth a gemv: several weights, a scaled box, or longer than 3 taps."""
+    return several_weights(k) or (is_box(k) and k[0] != 1) or len(k) > 3

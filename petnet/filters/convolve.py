@@ -19,15 +19,16 @@ of the input; pixels beyond the border are made up by the **border mode**:
 =============  ===========================  =======================  ==============
 
 ``filter2d`` is the reference: any kernel, on the one routine shared with the CNN. The filters of
-the talk run on the fast path of :mod:`petnet.filters.bands` (bands of rows, shifted adds), and the
-tests check both against OpenCV.
+the talk run on the fast path of :mod:`petnet.filters.bands` (the image rows in bands, flat
+taps, a gemv column pass), and the tests check both against OpenCV.
 
 How the image goes through ``correlate`` (NHWC images, ``(kh, kw, C, F)`` kernels): the channels
 become the batch, ``(H, W, C) -> (C, H, W, 1)``, and the kernel becomes ``(kh, kw, 1, 1)``, so
 every channel is filtered by the same 2-D kernel. One channel at a time keeps the im2col copy at
 ``kh * kw * H * W`` numbers. A **separable** kernel ``K = ky kx^T`` (box, Gaussian, Sobel) is
-applied as two 1-D passes, a ``(1, kw)`` row pass then a ``(kh, 1)`` column pass: ``kh + kw``
-multiplications per pixel instead of ``kh * kw``, which is what makes large blurs affordable.
+applied by the fast path as two 1-D passes, a ``(kh, 1)`` column pass then a ``(1, kw)`` row pass:
+``kh + kw`` multiplications per pixel instead of ``kh * kw``, which is what makes large blurs
+affordable.
 """
 
 from __future__ import annotations
@@ -112,11 +113,11 @@ def filter2d(image, kernel, border: str = "reflect") -> np.ndarray:
 
 
 def sep_filter2d(image, ky, kx, border: str = "reflect") -> np.ndarray:
-    """Filter with the separable kernel ``outer(ky, kx)``: a row pass with ``kx``, then a column
-    pass with ``ky`` (same as ``cv2.sepFilter2D(image, -1, kx, ky, borderType=...)``).
+    """Filter with the separable kernel ``outer(ky, kx)``: a column pass with ``ky``, then a row
+    pass with ``kx`` (same as ``cv2.sepFilter2D(image, -1, kx, ky, borderType=...)``).
 
     Padding each pass along its own axis gives exactly the border of the 2-D filter, because
-    padding rows commutes with filtering along rows (for every border mode here).
+    padding the columns commutes with filtering along the columns (for every border mode here).
     """
     x = as_hwc(image)
     ky = np.asarray(ky, dtype=np.float64).ravel()

@@ -11,7 +11,7 @@ negative one), like ``cv2.Sobel(image, cv2.CV_32F, ...)``.
 
 Sobel kernels run as two 1-D passes of their factors ([1, 1] and [-1, 1], one add or subtract
 each: :func:`~petnet.filters.kernels.deriv_factors`); the 3x3 Laplacian and sharpen kernels as
-shifted adds of the padded image (:func:`petnet.filters.bands.taps_filter`).
+flat taps of the image rows (:func:`petnet.filters.bands.taps_filter`).
 """
 
 from __future__ import annotations
