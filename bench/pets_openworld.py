@@ -19,7 +19,10 @@ photos (``$PETNET_SHARED/data/pets/train``) and the 126 non-pet photos (``.../da
    with ``--low_res 96 160 256``: on every photo shrunk to that longer side;
 6. the breed head of ``retrain``'s defaults, 5-fold CV: ECE before / after temperature scaling
    (T fitted by a 4-fold CV inside each outer training part), the reliability diagram
-   (``docs/img/reliability.png``), and the "unsure" rule.
+   (``docs/img/reliability.png``), and the "unsure" rule;
+7. "unsure" on photos of breeds the head never saw (5 groups of whole breeds left out of
+   training, ``y % 5``) against seen breeds (5-fold CV): the probability rule alone and with the
+   class-similarity rule (:func:`unseen_breeds_table`), which chooses ``min_class_similarity``.
 
     python bench/pets_openworld.py [--bottleneck_dir DIR] [--no_plots] [--ensemble] [--low_res SIDE ...]
 """
@@ -134,7 +137,7 @@ def openworld_table(D, plots=True):
     dingo = (lambda P: plain_mass(P) + P[..., 273])
     t0 = time.perf_counter()
     D["species_lo_cv"] = lo_cv = species_logodds_cv(D, D["folds_p"])
-    lo_lbo = species_logodds_cv(D, D["y"] % K_FOLDS)   # 5 groups of 7-8 whole breeds
+    D["species_lo_lbo"] = lo_lbo = species_logodds_cv(D, D["y"] % K_FOLDS)   # 5 groups of 7-8 whole breeds
     t_species = time.perf_counter() - t0
     sp_all = np.array(photo_species(Pp, lo_cv))
     sp_center = np.array(photo_species(Pp[:, :1], lo_cv[:, :1]))
@@ -432,6 +435,7 @@ def calibration_and_unsure(D, plots=True):
           "with the Oxford capitalisation convention")
     psp = photo_species(D["Pp"], D["species_lo_cv"])
     right = P_cal.argmax(1) == y
+    D["P_cal"], D["label_species"], D["photo_species_cv"] = P_cal, ls, psp
     print("| min_breed_score | unsure | top-1 of sure answers | top-1 of unsure answers |")
     print("|---:|---:|---:|---:|")
     for t in sorted({0.3, 0.4, 0.5, 0.6, 0.7, DEFAULT_MIN_BREED_SCORE}):
@@ -445,6 +449,108 @@ def calibration_and_unsure(D, plots=True):
     clash = unsure(P_cal, ls, psp, 0.0)
     print(f"species clash alone (top breed's species != photo's): {int(clash.sum())} photos, "
           f"top-1 right on {int(right[clash].sum())} of them")
+
+
+SIMILARITY_THRESHOLDS = (0.5, 0.55, 0.56, 0.57, 0.58, 0.6, 0.62)
+MAX_EXTRA_FLAGGED = 0.02    # the similarity rule may flag at most 2 points more seen-breed photos
+
+
+def _calibrated_head(X, y, K, folds, kw):
+    """A head on ``X``/``y`` (retrain's defaults) and its temperature, fitted like ``retrain``
+    does: on the held-out predictions of a CV over the same photos (``folds``)."""
+    from petnet.pets.calibration import cross_validated_temperature
+    from petnet.pets.retrain import train_head
+
+    def fit_predict(itr, ite):
+        return train_head(X[itr], y[itr], K, **kw).predict_proba(X[ite][:, [0]])
+
+    return train_head(X, y, K, **kw), cross_validated_temperature(fit_predict, y, folds)
+
+
+def unseen_breeds_table(D):
+    """"Unsure" on photos of breeds the head never saw. Seen breeds: the 5-fold CV of
+    :func:`calibration_and_unsure` (calibrated probabilities, label species, species head in CV),
+    each photo's class similarity to its top class from the class features of its training folds.
+    Unseen breeds: 5 groups of whole breeds (``y % 5``, as the species measurement); per group a
+    head on the other breeds (retrain's defaults, centre view, temperature fitted by a CV inside
+    the training part as ``retrain`` does), the left-out photos' top class among the trained
+    breeds, their class similarity, their species from the species head trained without their
+    breeds. Rules: the probability rule alone (``min_breed_score``, species clash) and combined
+    with ``class_similarity < t``. The default ``min_class_similarity``: the largest ``t`` tried
+    that flags at most ``MAX_EXTRA_FLAGGED`` more seen-breed photos than the probability rule."""
+    from petnet.pets.calibration import apply_temperature, probs_to_logits
+    from petnet.pets.openworld import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY,
+                                       class_features, class_similarity, photo_species, unsure)
+    from petnet.pets.retrain import default_head_kwargs
+    X, y, K, kw, folds = D["feats_pets"][:, :1], D["y"], len(D["labels"]), default_head_kwargs(), D["folds_p"]
+    ls, P_seen = D["label_species"], D["P_cal"]
+    t0 = time.perf_counter()
+    sim_seen = np.zeros(len(y))
+    for f in range(K_FOLDS):
+        tr, te = folds != f, folds == f
+        sim_seen[te] = class_similarity(X[te], class_features(X[tr], y[tr], K), P_seen[te].argmax(1))
+    groups = y % K_FOLDS
+    p_unseen, sim_unseen = np.zeros(len(y)), np.zeros(len(y))
+    P_unseen, temps = {}, []
+    for g in range(K_FOLDS):
+        tr, te = groups != g, groups == g
+        classes = np.unique(y[tr])
+        yt = np.searchsorted(classes, y[tr])
+        head, T = _calibrated_head(X[tr], yt, len(classes), folds[tr], kw)
+        temps.append(T)
+        P = apply_temperature(probs_to_logits(head.predict_proba(X[te][:, [0]])), T)
+        P_unseen[g] = (P, [ls[c] for c in classes])
+        p_unseen[te] = P.max(1)
+        sim_unseen[te] = class_similarity(X[te], class_features(X[tr], yt, len(classes)), P.argmax(1))
+    psp_unseen = np.array(photo_species(D["Pp"], D["species_lo_lbo"]), dtype=object)
+
+    def flags(min_sim):
+        """(seen flagged, unseen flagged) booleans for the rule with ``min_sim`` (None: off)."""
+        off = min_sim is None
+        seen = unsure(P_seen, ls, D["photo_species_cv"], DEFAULT_MIN_BREED_SCORE,
+                      None if off else sim_seen, -1 if off else min_sim)
+        unseen = np.zeros(len(y), bool)
+        for g, (P, ls_g) in P_unseen.items():
+            te = groups == g
+            unseen[te] = unsure(P, ls_g, list(psp_unseen[te]), DEFAULT_MIN_BREED_SCORE,
+                                None if off else sim_unseen[te], -1 if off else min_sim)
+        return seen, unseen
+
+    right = P_seen.argmax(1) == y
+
+    def auroc(seen, unseen):
+        """P(a seen-breed photo scores higher than an unseen-breed one), ties counted half."""
+        a = np.r_[seen, unseen]
+        r = np.argsort(np.argsort(a, kind="stable"), kind="stable") + 1.0
+        for v in np.unique(a):          # average ranks over ties
+            r[a == v] = r[a == v].mean()
+        n1, n2 = len(seen), len(unseen)
+        return (r[:n1].sum() - n1 * (n1 + 1) / 2) / (n1 * n2)
+
+    print()
+    print(f"photos of breeds the head never saw ({time.perf_counter() - t0:.0f} s): 5 groups of 7-8 whole "
+          f"breeds (y % 5) left out of training, vs seen breeds (5-fold CV); min_breed_score "
+          f"{DEFAULT_MIN_BREED_SCORE}, species clash on; T per group: {', '.join(f'{t:.3f}' for t in temps)}")
+    print(f"separating seen from unseen breeds, AUROC: top-1 probability {auroc(P_seen.max(1), p_unseen):.3f}, "
+          f"class similarity {auroc(sim_seen, sim_unseen):.3f}")
+    print(f"class similarity quantiles: seen 5% / 50% {np.quantile(sim_seen, 0.05):.3f} / "
+          f"{np.quantile(sim_seen, 0.5):.3f}, unseen 50% / 95% {np.quantile(sim_unseen, 0.5):.3f} / "
+          f"{np.quantile(sim_unseen, 0.95):.3f}")
+    print("| unsure rule | seen breeds flagged | top-1 of sure answers (seen) | unseen breeds flagged |")
+    print("|---|---:|---:|---:|")
+    base, _ = flags(None)
+    chosen = None
+    for t in (None, *sorted({*SIMILARITY_THRESHOLDS, DEFAULT_MIN_CLASS_SIMILARITY})):
+        seen, unseen = flags(t)
+        if t is not None and seen.mean() <= base.mean() + MAX_EXTRA_FLAGGED + 1e-12:
+            chosen = t
+        name = (f"probability < {DEFAULT_MIN_BREED_SCORE} (or species clash) alone" if t is None else
+                f"... or class similarity < {t}{' (default)' if t == DEFAULT_MIN_CLASS_SIMILARITY else ''}")
+        print(f"| {name} | {pct(seen)} ({int(seen.sum())}/{len(seen)}) | {pct(right[~seen])} | "
+              f"{pct(unseen)} ({int(unseen.sum())}/{len(unseen)}) |")
+    print(f"largest threshold flagging at most {100 * MAX_EXTRA_FLAGGED:.0f} points more seen-breed photos "
+          f"than the probability rule: {chosen} (DEFAULT_MIN_CLASS_SIMILARITY = {DEFAULT_MIN_CLASS_SIMILARITY})")
+    return chosen
 
 
 def main(argv=None):
@@ -465,6 +571,7 @@ def main(argv=None):
         low_resolution_table(D, args.low_res, args.bottleneck_dir)
     learned_combination(D)
     calibration_and_unsure(D, plots=not args.no_plots)
+    unseen_breeds_table(D)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     return 0
 

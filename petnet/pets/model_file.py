@@ -16,10 +16,14 @@ what is needed to use it again, as plain arrays in a NumPy ``.npz`` archive:
 ``label_species``  unicode (K,): ``cat``/``dog``/``""`` per class (optional, for "unsure")
 ``settings``       unicode: JSON of the training settings (optional: learning rate, steps,
                    l2, optimizer, architecture, petnet version, seed ...)
+``class_features`` float32 or float16 (K, 1280): each class's mean training feature, unit
+                   rows (optional, for "unsure": :func:`~petnet.pets.openworld.class_features`;
+                   loaded as float32)
 =================  ==============================================================
 
-The last three entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
-them) loads with ``T = 1``, no label species and no settings, and gives the same scores as before.
+The last four entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
+them) loads with ``T = 1``, no label species, no settings and no class features, and gives the same
+scores and the same "unsure" answers as before.
 
 It is read with :func:`petnet.safe_io.load_npz`, which never unpickles: opening a model file from
 someone else can never execute code, and every entry's size is checked from its header before it
@@ -65,6 +69,7 @@ class PetModel:
     temperature: float = 1.0
     label_species: list[str | None] | None = None
     settings: dict = field(default_factory=dict)
+    class_features: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -122,6 +127,9 @@ def _model_arrays(model: PetModel) -> dict:
         arrays["temperature"] = np.array(float(model.temperature), np.float64)
     if model.label_species is not None:
         arrays["label_species"] = np.array([s or "" for s in model.label_species], dtype=str)
+    if model.class_features is not None:
+        cf = np.asarray(model.class_features)
+        arrays["class_features"] = cf if cf.dtype == np.float16 else cf.astype(np.float32)
     if model.settings:
         arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True,
                                                  default=json_default))
@@ -209,6 +217,11 @@ def load_model(path) -> PetModel:
         species = ([s or None for s in _strings(data, "label_species", what)]
                    if "label_species" in data else None)
         settings = json.loads(str(data["settings"])) if "settings" in data else {}
+        class_feats = None
+        if "class_features" in data:
+            if data["class_features"].dtype.kind != "f":
+                raise TypeError(f"class_features must be floating-point numbers, not {data['class_features'].dtype}")
+            class_feats = np.asarray(data["class_features"], np.float32)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise PetnetError(what + f"an entry is missing or malformed ({exc})") from None
     if W.ndim != 2 or b.shape != (W.shape[1],) or len(labels) != W.shape[1] or W.shape[1] < 2:
@@ -225,6 +238,12 @@ def load_model(path) -> PetModel:
     if species is not None and (len(species) != len(labels) or
                                 any(x not in (None, "cat", "dog") for x in species)):
         raise PetnetError(what + f"label_species must hold cat, dog or '' for each of the {len(labels)} labels")
+    if class_feats is not None and (class_feats.shape != (len(labels), FEATURE_DIM) or
+                                    not np.isfinite(class_feats).all()):
+        raise PetnetError(what + f"its class_features must be {len(labels)} x {FEATURE_DIM} finite numbers "
+                          f"(one mean feature per label), got shape {class_feats.shape}"
+                          f"{'' if np.isfinite(class_feats).all() else ' with NaN or infinite values'}; "
+                          "retrain it, or remove the entry")
     if any(v not in VIEWS for v in views):
         raise PetnetError(what + f"unknown test views {printable(views)}")
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
@@ -235,7 +254,7 @@ def load_model(path) -> PetModel:
         warnings.warn(f"{shown} was trained with preprocessing {printable(pid)}; this petnet uses "
                       f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
     return PetModel(W, b, labels, arch, pid, views, temperature=T, label_species=species,
-                    settings=settings if isinstance(settings, dict) else {})
+                    settings=settings if isinstance(settings, dict) else {}, class_features=class_feats)
 
 
 def _looks_like(head: bytes) -> str:

@@ -35,7 +35,8 @@ from typing import NamedTuple
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_PET_SCORE, PET_VIEWS
+from petnet.pets.openworld import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE,
+                                   PET_VIEWS)
 from petnet.safe_io import check_regular_file, check_scan_folder, printable
 from petnet.validate import check_int, check_number
 
@@ -62,8 +63,11 @@ class Prediction:
     unreadable input): ``is_pet`` (a cat or dog at all?), ``pet_score`` (0..1, the ImageNet
     cat + dog probability of the best view less its teddy-bear probability), ``species`` (``"cat"``/``"dog"``, ``None`` for a
     non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
-    with the English label, the Chinese name where known and its score) and ``unsure`` (a pet whose
-    top class is below ``min_breed_score`` or of the other species)."""
+    with the English label, the Chinese name where known and its score), ``unsure`` (a pet whose
+    top class is below ``min_breed_score``, of the other species or, with ``class_similarity``,
+    below ``min_class_similarity``) and ``class_similarity`` (the cosine similarity of the photo's
+    feature to its top class's mean training feature; ``None`` for a model without class
+    features, such as ``"imagenet"``)."""
     source: str
     top: list[Guess] = field(default_factory=list)
     error: str | None = None
@@ -72,12 +76,14 @@ class Prediction:
     species: str | None = None
     imagenet_top: Guess | None = None
     unsure: bool = False
+    class_similarity: float | None = None
 
     def to_dict(self) -> dict:
         """The ``petnet predict --json`` object: ``{"path", "top": [{"label", "name", "score"}]}``
         (scores rounded to 6 digits), then ``"is_pet"``, ``"pet_score"``, ``"species"``,
-        ``"imagenet_top": {"label", "name", "score"}`` and ``"unsure"`` when the open-world answer
-        was computed, and ``"error"`` when the input could not be read."""
+        ``"imagenet_top": {"label", "name", "score"}``, ``"unsure"`` and ``"class_similarity"``
+        (rounded to 6 digits, ``null`` when not computed) when the open-world answer was computed,
+        and ``"error"`` when the input could not be read."""
         d = {"path": self.source,
              "top": [{"label": g.label, "name": g.name, "score": round(g.score, 6)} for g in self.top]}
         if self.is_pet is not None:
@@ -86,7 +92,9 @@ class Prediction:
                      species=self.species,
                      imagenet_top=None if g is None else {"label": g.label, "name": g.name,
                                                            "score": round(float(g.score), 6)},
-                     unsure=bool(self.unsure))
+                     unsure=bool(self.unsure),
+                     class_similarity=None if self.class_similarity is None
+                     else round(float(self.class_similarity), 6))
         if self.error is not None:
             d["error"] = self.error
         return d
@@ -108,7 +116,10 @@ class Recognizer:
     ``min_pet_score`` is the threshold on the pet score (default
     :data:`~petnet.pets.openworld.DEFAULT_MIN_PET_SCORE`), ``min_breed_score`` the top-class
     probability below which a pet's answer is unsure (default
-    :data:`~petnet.pets.openworld.DEFAULT_MIN_BREED_SCORE`). The pet score comes from the same
+    :data:`~petnet.pets.openworld.DEFAULT_MIN_BREED_SCORE`), ``min_class_similarity`` the
+    similarity to the top class's training photos below which it is unsure too (default
+    :data:`~petnet.pets.openworld.DEFAULT_MIN_CLASS_SIMILARITY`; only for a model file with class
+    features, computed from the same features as the breeds). The pet score comes from the same
     backbone call as the breeds (the model's test views); only a photo below ``min_pet_score``
     there gets the other views of :data:`~petnet.pets.openworld.PET_VIEWS` (the cascade of
     docs/pets_openworld.md: the same ``is_pet`` as all 8 views; a pet costs no extra pass).
@@ -117,7 +128,8 @@ class Recognizer:
     def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
                  architecture: str = "lite2", engine: str = "auto", threads: int | None = None,
                  device: str = "cpu", min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-                 min_breed_score: float = DEFAULT_MIN_BREED_SCORE, backbone_factory=None):
+                 min_breed_score: float = DEFAULT_MIN_BREED_SCORE,
+                 min_class_similarity: float = DEFAULT_MIN_CLASS_SIMILARITY, backbone_factory=None):
         from petnet.pets.backbone import ENGINES
         from petnet.pets.backbones import arch_spec
         from petnet.pets.model_file import PetModel, load_model
@@ -126,6 +138,8 @@ class Recognizer:
         self.top = check_int("top", top, min=1, max=MAX_TOP)
         self.min_pet_score = float(check_number("min_pet_score", min_pet_score, min=0, max=1))
         self.min_breed_score = float(check_number("min_breed_score", min_breed_score, min=0, max=1))
+        self.min_class_similarity = float(check_number("min_class_similarity", min_class_similarity,
+                                                       min=-1, max=1))
         self.engine = check_choice("engine", engine, ENGINES)
         default = model is None or (isinstance(model, str) and model == "default")
         self.imagenet = isinstance(model, str) and model == "imagenet"
@@ -291,25 +305,29 @@ class Recognizer:
         """``x``: the views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo;
         ``images``: the decoded photos, for the other views of those below ``min_pet_score``."""
         from petnet.pets.names import display_name
-        from petnet.pets.openworld import unsure
+        from petnet.pets.openworld import class_similarity, unsure
         V = len(self.test_views)
         feats = self.backbone.features(x).reshape(len(sources), V, -1)
         P = self.probabilities(feats)
         answers = self._open_world(feats, images)
+        sim = None
         if self.imagenet:
             doubt = np.zeros(len(P), bool)      # ImageNet's 1000-way softmax is soft: no "unsure"
         else:
             label_species = self.model.label_species or [None] * P.shape[1]
-            doubt = unsure(P, label_species, [a.species for a in answers], self.min_breed_score)
+            if self.model.class_features is not None:
+                sim = class_similarity(feats, self.model.class_features, P.argmax(axis=1))
+            doubt = unsure(P, label_species, [a.species for a in answers], self.min_breed_score,
+                           sim, self.min_class_similarity)
         preds = []
-        for source, p, a, u in zip(sources, P, answers, doubt):
+        for i, (source, p, a, u) in enumerate(zip(sources, P, answers, doubt)):
             order = np.argsort(-p)[:self.top]
             preds.append(Prediction(
                 source, [Guess(self.labels[i], display_name(self.labels[i], self.names), float(p[i]))
                          for i in order],
                 is_pet=a.is_pet, pet_score=a.pet_score, species=a.species,
                 imagenet_top=Guess(a.imagenet_top[0], a.imagenet_top_zh, a.imagenet_top[1]),
-                unsure=bool(u and a.is_pet)))
+                unsure=bool(u and a.is_pet), class_similarity=None if sim is None else float(sim[i])))
         return preds
 
     def _open_world(self, feats: np.ndarray, images=None) -> list:
