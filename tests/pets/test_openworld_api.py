@@ -87,7 +87,9 @@ def test_recognizer_open_world_fields_and_cascade(photos):
     assert pet.unsure                                # 0.506 < 0.6, and a "cat" top class on a dog
     assert [g.label for g in pet.top] == ["cat", "dog", "bird"] and pet.top[0].score == pytest.approx(TOY[0])
     d = non.to_dict()
-    assert list(d) == ["path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure"]
+    assert list(d) == ["path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
+                       "class_similarity"]
+    assert d["class_similarity"] is None                 # the toy model has no class features
     assert d["imagenet_top"] == {"label": "espresso", "name": "意大利浓咖啡", "score": round(P_TOP, 6)}
     # a sure pet: the top class above min_breed_score and of the photo's species
     sure = Recognizer(_toy_model(label_species=("dog", "dog", None)), min_breed_score=0.5,

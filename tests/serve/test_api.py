@@ -53,7 +53,8 @@ def test_predict_answers_like_predict_json(start_server):
     assert status == 200 and [r["path"] for r in out] == ["red.png", "blue.jpg"]
     rec = s.service.recognizer   # the same photos through the library directly
     for r, data in zip(out, (photo(RED), photo(BLUE, fmt="JPEG"))):
-        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure"}
+        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
+                          "class_similarity"}
         assert len(r["top"]) == 3 and r["is_pet"] is True
         assert set(r["top"][0]) == {"label", "name", "score"}
         scores = [g["score"] for g in r["top"]]
