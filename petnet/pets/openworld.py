@@ -35,7 +35,7 @@ raccoon class: "Siamese cat"); rejected, a Sphynx ("upright piano"). See docs/pe
 unsure when its probability is below ``min_breed_score`` or when the top breed's species
 (:func:`label_species`, from the ImageNet head on the class's training photos, never from the
 spelling of its name) differs from the photo's species, or (a model with class features) when
-the photo is far from every training photo of its top breed: the cosine similarity of the photo's
+the photo is far from the training photos of its top breed: the cosine similarity of the photo's
 feature to the top class's mean training feature (:func:`class_features`,
 :func:`class_similarity`) is below ``min_class_similarity``. A breed the head never saw often gets
 a confident probability; it is rarely as close to the class's photos as the class's own photos are.
@@ -314,8 +314,9 @@ def class_features(feats, y, n_classes: int) -> np.ndarray:
     class indices), normalised again. A class without photos gets a zero row (similarity 0)."""
     F = photo_features(feats)
     y = np.asarray(y, np.int64)
-    if y.shape != (len(F),):
-        raise PetnetError(f"y must hold one class index per photo ({len(F)}), got shape {y.shape}")
+    if y.shape != (len(F),) or (y.size and not 0 <= y.min() <= y.max() < n_classes):
+        raise PetnetError(f"y must hold one class index (0..{int(n_classes) - 1}) per photo ({len(F)}), "
+                          f"got shape {y.shape}")
     M = np.zeros((int(n_classes), F.shape[1]))
     np.add.at(M, y, F)
     M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)

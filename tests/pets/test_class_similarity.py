@@ -40,8 +40,10 @@ def test_photo_and_class_features_by_hand():
     np.testing.assert_array_equal(C[2], 0)                                   # no photos: a zero row
     s = class_similarity(np.array([[1.0, 1.0, 0], [0, 0, 3.0], [0, 0, 3.0]]), C, [0, 0, 2])
     np.testing.assert_allclose(s, [1.0, 0.0, 0.0], atol=1e-6)
-    with pytest.raises(PetnetError, match="y must hold one class index per photo"):
+    with pytest.raises(PetnetError, match=r"y must hold one class index \(0..1\) per photo \(4\)"):
         class_features(X, [0, 1], 2)
+    with pytest.raises(PetnetError, match="y must hold one class index"):
+        class_features(X, [0, 1, 2, 2], 2)
     with pytest.raises(PetnetError, match=r"class features must have shape \(K, 3\)"):
         class_similarity(X, np.zeros((2, 4)), [0, 0, 1, 1])
 

@@ -225,7 +225,9 @@ def test_retrain_end_to_end_lite0(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 18
     for r in rows:
-        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure"} and len(r["top"]) == 3
+        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
+                          "class_similarity"} and len(r["top"]) == 3
+        assert -1 <= r["class_similarity"] <= 1          # retrain stored the class features
         assert {"label", "name", "score"} == set(r["top"][0])
         scores = [t["score"] for t in r["top"]]
         assert scores == sorted(scores, reverse=True) and 0.99 < sum(scores) <= 1.0 + 1e-5
