@@ -137,7 +137,8 @@ def openworld_table(D, plots=True):
     dingo = (lambda P: plain_mass(P) + P[..., 273])
     t0 = time.perf_counter()
     D["species_lo_cv"] = lo_cv = species_logodds_cv(D, D["folds_p"])
-    D["species_lo_lbo"] = lo_lbo = species_logodds_cv(D, D["y"] % K_FOLDS)   # 5 groups of 7-8 whole breeds
+    lo_lbo = species_logodds_cv(D, D["y"] % K_FOLDS)   # 5 groups of 7-8 whole breeds
+    D["species_lo_lbo"] = lo_lbo
     t_species = time.perf_counter() - t0
     sp_all = np.array(photo_species(Pp, lo_cv))
     sp_center = np.array(photo_species(Pp[:, :1], lo_cv[:, :1]))
