@@ -122,7 +122,8 @@ def register(subparsers) -> None:
                    "score}], is_pet, pet_score, species, imagenet_top: {label, name, score}, unsure, "
                    "class_similarity}")
     q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score,is_pet,pet_score,"
-                   "species,unsure,imagenet_label,imagenet_name,imagenet_score")
+                   "species,unsure,imagenet_label,imagenet_name,imagenet_score,class_similarity (empty for a model "
+                   "without class features)")
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
     q.add_argument("--architecture", default="lite2", choices=archs,
@@ -293,14 +294,15 @@ def cmd_predict(args) -> int:
 
 
 OPEN_WORLD_COLUMNS = ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
-                      "imagenet_score"]
+                      "imagenet_score", "class_similarity"]
 
 
 def _open_world_cells(pr) -> list[str]:
     """The CSV cells of :data:`OPEN_WORLD_COLUMNS` for one prediction."""
     g = pr.imagenet_top
+    sim = "" if pr.class_similarity is None else f"{pr.class_similarity:.5f}"
     return [str(bool(pr.is_pet)).lower(), f"{pr.pet_score:.5f}", pr.species or "",
-            str(bool(pr.unsure)).lower(), g.label, g.name, f"{g.score:.5f}"]
+            str(bool(pr.unsure)).lower(), g.label, g.name, f"{g.score:.5f}", sim]
 
 
 def cmd_export(args) -> int:

@@ -129,9 +129,11 @@ def test_cli_text_json_csv_of_a_non_pet_and_an_unsure_photo(photos, toy_cli, cap
     assert main(["predict", str(bright), str(dark), "--model", str(toy_cli), "--quiet", "--csv", "--top", "1"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0][5:] == ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
-                           "imagenet_score"]
-    assert rows[1][5:] == ["false", f"{non['pet_score']:.5f}", "", "false", "espresso", "意大利浓咖啡", f"{P_TOP:.5f}"]
-    assert rows[2][5:] == ["true", f"{PET_DARK:.5f}", "dog", "true", "pug", "哈巴狗、狮子狗", f"{P_TOP:.5f}"]
+                           "imagenet_score", "class_similarity"]
+    sims = [("" if d["class_similarity"] is None else f"{d['class_similarity']:.5f}") for d in (non, pet)]
+    assert rows[1][5:] == ["false", f"{non['pet_score']:.5f}", "", "false", "espresso", "意大利浓咖啡", f"{P_TOP:.5f}",
+                           sims[0]]
+    assert rows[2][5:] == ["true", f"{PET_DARK:.5f}", "dog", "true", "pug", "哈巴狗、狮子狗", f"{P_TOP:.5f}", sims[1]]
     # the thresholds from the command line: the bright photo now counts as a pet (a dog by the
     # ImageNet mass), and its "cat" top class stays unsure by the species clash alone
     assert main(["predict", str(bright), "--model", str(toy_cli), "--quiet", "--min-pet-score", "0",

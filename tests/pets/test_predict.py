@@ -102,8 +102,9 @@ def test_predict_csv_labels_and_sheet(tmp_path, capsys):
     captured = capsys.readouterr()
     rows = list(csv.reader(io.StringIO(captured.out)))
     assert rows[0] == ["path", "rank", "label", "name", "score", "is_pet", "pet_score", "species",
-                       "unsure", "imagenet_label", "imagenet_name", "imagenet_score"] and len(rows) == 3
-    assert rows[1][5:9] == ["true", rows[1][6], "dog", "false"] and float(rows[1][6]) >= 0.34
+                       "unsure", "imagenet_label", "imagenet_name", "imagenet_score", "class_similarity"]
+    assert len(rows) == 3 and rows[1][5:9] == ["true", rows[1][6], "dog", "false"] and float(rows[1][6]) >= 0.35
+    assert 0.5 < float(rows[1][12]) <= 1.0 and rows[2][12] == rows[1][12]   # the pug near its class's photos
     pug = load_model(DEFAULT_MODEL).labels.index("pug")
     assert rows[1][2] == f"L{pug}" and rows[1][3] == f"L{pug}"  # custom labels, no Chinese name
     with Image.open(sheet) as im:
