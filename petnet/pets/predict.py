@@ -61,8 +61,8 @@ class Prediction:
 
     The open-world answer (:mod:`petnet.pets.openworld`; ``None`` where not computed, e.g. an
     unreadable input): ``is_pet`` (a cat or dog at all?), ``pet_score`` (0..1, the ImageNet
-    cat + dog probability of the best view less its teddy-bear probability), ``species`` (``"cat"``/``"dog"``, ``None`` for a
-    non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
+    cat + dog probability of the best view less its teddy-bear probability), ``species``
+    (``"cat"``/``"dog"``, ``None`` for a non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
     with the English label, the Chinese name where known and its score), ``unsure`` (a pet whose
     top class is below ``min_breed_score``, of the other species or, with ``class_similarity``,
     below ``min_class_similarity``) and ``class_similarity`` (the cosine similarity of the photo's
@@ -319,15 +319,16 @@ class Recognizer:
                 sim = class_similarity(feats, self.model.class_features, P.argmax(axis=1))
             doubt = unsure(P, label_species, [a.species for a in answers], self.min_breed_score,
                            sim, self.min_class_similarity)
+        sims = [None] * len(P) if sim is None else [float(v) for v in sim]
         preds = []
-        for i, (source, p, a, u) in enumerate(zip(sources, P, answers, doubt)):
+        for source, p, a, u, s in zip(sources, P, answers, doubt, sims):
             order = np.argsort(-p)[:self.top]
             preds.append(Prediction(
                 source, [Guess(self.labels[i], display_name(self.labels[i], self.names), float(p[i]))
                          for i in order],
                 is_pet=a.is_pet, pet_score=a.pet_score, species=a.species,
                 imagenet_top=Guess(a.imagenet_top[0], a.imagenet_top_zh, a.imagenet_top[1]),
-                unsure=bool(u and a.is_pet), class_similarity=None if sim is None else float(sim[i])))
+                unsure=bool(u and a.is_pet), class_similarity=s))
         return preds
 
     def _open_world(self, feats: np.ndarray, images=None) -> list:
