@@ -5,10 +5,10 @@ drive the class-similarity rule of "unsure". ``retrain`` stores them in every mo
 model trained before them has none. This tool computes them from the photos the model was trained
 on (default: the 362 shared photos, ``$PETNET_SHARED/data/pets/train``, all of which trained the
 embedded model), from the bottleneck cache and the model's test views, and writes the model back
-atomically with the one entry added: every other entry (``W``, ``b``, ``labels``, ``test_views``
-...) is copied bit for bit, so the scores stay exactly as they were. ``--float16`` (the default)
-stores them as float16, half the size (the similarity changes by less than 1e-3; the loader
-reads them as float32).
+with :func:`petnet.pets.model_file.save_model` (atomically) with the one entry added: ``W``, ``b``,
+the labels and the views come back bit for bit (checked after writing), so the scores stay exactly
+as they were. They are stored as float16, half the size (the similarity changes by less than 1e-3;
+the loader reads them as float32); ``--float32`` keeps float32.
 
     python tools/add_class_features.py [--model petnet/pets/data/pets37.npz] [--image_dir DIR]
         [--bottleneck_dir DIR] [--float32]
@@ -27,14 +27,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None):
-    from petnet.atomic import write_atomically
+    from dataclasses import replace
+
     from petnet.paths import shared_data
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.model_file import MAX_FILE_BYTES, load_model
+    from petnet.pets.model_file import load_model, save_model
     from petnet.pets.openworld import class_features
     from petnet.pets.predict import DEFAULT_MODEL
-    from petnet.safe_io import load_npz
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(DEFAULT_MODEL), help="model file to update in place")
     ap.add_argument("--image_dir", default=None, help="the photos it was trained on (one folder per class)")
@@ -54,16 +54,15 @@ def main(argv=None):
     label_of = dict(zip(paths, ys))
     y = np.array([index[image_set.labels[label_of[p]]] for p in ok], np.int64)
     cf = class_features(feats, y, model.n_classes)
-    arrays = load_npz(args.model, "model file", MAX_FILE_BYTES)
-    arrays["class_features"] = cf if args.float32 else cf.astype(np.float16)
-    write_atomically(Path(args.model), lambda f: np.savez_compressed(f, **arrays), what="model file")
+    cf = cf if args.float32 else cf.astype(np.float16)
+    save_model(args.model, replace(model, class_features=cf))
     again = load_model(args.model)
     for name in ("W", "b"):
         if getattr(again, name).tobytes() != getattr(model, name).tobytes():
             raise SystemExit(f"error: {name} changed on writing")
     assert again.labels == model.labels and again.test_views == model.test_views
     print(f"{len(ok)} photos, {model.n_classes} classes, views {', '.join(model.test_views)}: wrote "
-          f"class_features ({arrays['class_features'].dtype}) to {args.model} "
+          f"class_features ({cf.dtype}) to {args.model} "
           f"({Path(args.model).stat().st_size / 1024:.0f} KB)")
     return 0
 
