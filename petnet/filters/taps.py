@@ -83,24 +83,23 @@ def correlate(src: np.ndarray, k: tuple[float, ...], step: int, out: np.ndarray,
     if not terms:
         out[...] = 0
         return out
+    def term(wt, a, sign, b, dst):
+        """``dst = wt * (src[a] + sign * src[b])``: a multiply, or an add/subtract and a scale."""
+        if sign == 0:
+            np.multiply(tap(a), wt, out=dst)
+        else:
+            (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=dst)
+            if wt != 1:
+                dst *= wt
+
     for i, (wt, a, sign, b) in enumerate(terms):
         if i == 0:                                       # the first term is written into out
-            if sign == 0:
-                np.multiply(tap(a), wt, out=out)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=out)
-                if wt != 1:
-                    out *= wt
+            term(wt, a, sign, b, out)
         elif sign == 0 and wt in (1, -1):                # a unit weight: add or subtract in place
             (np.add if wt > 0 else np.subtract)(out, tap(a), out=out)
         else:                                            # one weighted term (see several_weights)
             tmp = scratch.get(("tmp", name), n, out.dtype)
-            if sign == 0:
-                np.multiply(tap(a), wt, out=tmp)
-            else:
-                (np.add if sign > 0 else np.subtract)(tap(a), tap(b), out=tmp)
-                if wt != 1:
-                    tmp *= wt
+            term(wt, a, sign, b, tmp)
             out += tmp
     return out
 
