@@ -39,6 +39,7 @@ CHAPTERS = (
     "petnet.nn.cli",        # petnet nn ..., backprop   (chapters 3-4)
     "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
     "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)
+    "petnet.pets.transfer_cli",  # petnet transfer: a CNN from scratch vs the retrained last layer
     "petnet.serve.cli",     # petnet serve: the web app over chapter 6
 )
 
