@@ -1,51 +1,42 @@
-"""A measured rate with its count and a 95% interval: ``Rate`` and ``wilson_interval``.
+"""Rates with their uncertainty: the Wilson score interval of a binomial proportion.
 
-petnet reports every accuracy as ``k/n = p% [lo%, hi%]``: the count says how much evidence there
-is, the interval how far the true rate may be from the one measured. The interval is Wilson's
-score interval (Wilson 1927), which stays inside [0, 1] and behaves at 0/n and n/n, unlike the
-textbook ``p ± z·sqrt(p(1-p)/n)``::
+A rate measured on n photos is only known to within an interval; petnet reports every rate as
+``k/n = p% [lo%, hi%]``. The Wilson interval (E. B. Wilson, 1927) stays inside [0, 1] and is
+sensible at 0 and n successes, where the normal approximation collapses to a point::
 
-    centre = (p + z²/2n) / (1 + z²/n)
-    half   = z / (1 + z²/n) · sqrt(p(1-p)/n + z²/4n²)          p = k/n, z = 1.96 for 95%
+    centre = (k + z^2 / 2) / (n + z^2)
+    half   = z / (n + z^2) * sqrt(k (n - k) / n + z^2 / 4)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from petnet.validate import check_int, check_number
-
-Z95 = 1.959963984540054      # the 97.5% quantile of the standard normal distribution
+from petnet.errors import ParamError
 
 
-def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson's score interval ``(lo, hi)`` of a proportion: ``k`` successes in ``n`` trials."""
-    n = check_int("n", n, min=1)
-    k = check_int("k", k, min=0, max=n)
-    z = check_number("z", z, min=0, min_exclusive=True)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """``(low, high)``: the Wilson score interval of ``k`` successes in ``n`` trials (default
+    z: 95%). ``n = 0`` gives ``(0, 1)`` (nothing is known)."""
+    if isinstance(k, bool) or int(k) != k or isinstance(n, bool) or int(n) != n:
+        raise ParamError("k", f"and n must be whole numbers, got {k!r} and {n!r}")
+    k, n = int(k), int(n)
+    if n < 0 or not 0 <= k <= n:
+        raise ParamError("k", f"must be between 0 and n = {n}, got {k}")
+    if not z > 0:
+        raise ParamError("z", f"must be > 0, got {z!r}")
+    if n == 0:
+        return 0.0, 1.0
+    z2 = z * z
+    centre = (k + z2 / 2) / (n + z2)
+    half = z / (n + z2) * math.sqrt(k * (n - k) / n + z2 / 4)
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@dataclass(frozen=True)
-class Rate:
-    """``k`` of ``n`` (e.g. photos right of photos tested), with ``value`` and its 95% ``interval``."""
-
-    k: int
-    n: int
-
-    @property
-    def value(self) -> float:
-        return self.k / self.n
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return wilson_interval(self.k, self.n)
-
-    def __str__(self) -> str:
-        lo, hi = self.interval
-        return f"{self.k}/{self.n} = {100 * self.value:.1f}% [{100 * lo:.1f}%, {100 * hi:.1f}%]"
+def rate_text(k: int, n: int, digits: int = 1) -> str:
+    """``"99.5% (199/200) [97.2-99.9]"``: the rate, the counts and the 95% Wilson interval in
+    percent (``"- (0/0)"`` for no photos)."""
+    if n == 0:
+        return "- (0/0)"
+    lo, hi = wilson_interval(k, n)
+    return f"{100 * k / n:.{digits}f}% ({k}/{n}) [{100 * lo:.{digits}f}-{100 * hi:.{digits}f}]"

@@ -36,7 +36,6 @@ import numpy as np
 
 from petnet import nn
 from petnet.errors import ParamError, PetnetError
-from petnet.stats import Rate
 
 TASKS = ("classes", "species")
 SETS = ("training", "validation", "testing")
@@ -150,13 +149,18 @@ def train_from_scratch(x, y, x_val, y_val, n_classes: int, *, epochs: int = 40, 
     the validation loss on ``x_val``/``y_val``. Returns ``(model, best, history)``: the model with
     its **last** epoch's weights, ``best`` with ``best_epoch_`` (0-based) and ``weights_`` of the
     epoch with the lowest validation loss -- early stopping's choice (``model.set_weights(best.weights_)``)
-    -- and the ``History`` (``accuracy``, ``val_loss``, ... per epoch)."""
+    -- and the ``History`` (``accuracy``, ``val_loss``, ... per epoch). Trained on one BLAS thread,
+    so the result does not depend on the thread count."""
+    from threadpoolctl import threadpool_limits
     nn.set_seed(random_state)
     model = small_cnn(x.shape[1:], n_classes)
     model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"], lr=learning_rate)
     best = BestEpoch()
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=(x_val, y_val),
-                        augment=_flip, callbacks=[best], random_state=random_state, verbose=0)
+    # one BLAS thread: a float32 sum split over threads changes the last bits, and over 40 epochs
+    # the weights and a few test answers -- the printed numbers are the same whatever the machine
+    with threadpool_limits(1, user_api="blas"):
+        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=(x_val, y_val),
+                            augment=_flip, callbacks=[best], random_state=random_state, verbose=0)
     return model, best, history
 
 
@@ -175,10 +179,27 @@ def train_last_layer(feats, y, n_classes: int, random_state: int = 0):
 
 
 # --------------------------------------------------------------------------- the comparison
+@dataclass(frozen=True)
+class Rate:
+    """``k`` right of ``n`` test photos; printed as ``74.2% (92/124) [65.8-81.1]`` with the 95%
+    Wilson interval (:func:`petnet.stats.rate_text`)."""
+
+    k: int
+    n: int
+
+    @property
+    def value(self) -> float:
+        return self.k / self.n if self.n else float("nan")
+
+    def __str__(self) -> str:
+        from petnet.stats import rate_text
+        return rate_text(self.k, self.n)
+
+
 @dataclass
 class Arm:
     """One model's result: ``trained``: the weights it learnt on these photos (0: none), its test
-    ``accuracy`` (a :class:`~petnet.stats.Rate`), ``seconds`` of training, a ``note``."""
+    ``accuracy`` (a :class:`Rate`), ``seconds`` of training, a ``note``."""
 
     name: str
     trained: int
@@ -275,6 +296,8 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     from petnet.pets.backbones import arch_spec
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import scan_image_dir
+    from threadpoolctl import threadpool_limits
+
     from petnet.validate import check_choice, check_int, check_number
 
     t0 = time.perf_counter()
@@ -326,41 +349,42 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     def score(predict) -> Rate:
         return Rate(int((predict(te).argmax(1) == y[te]).sum()), len(te))
 
-    for task in tasks:
-        if task == "classes":
-            labels, y = list(image_set.labels), y_all
-        else:
-            sp = species_of(image_set.labels)
-            labels = sorted(set(sp))
-            y = np.array([labels.index(sp[i]) for i in y_all], np.int64)
-        K = len(labels)
-        majority = int(np.bincount(y[tr], minlength=K).argmax())
-        arms = [Arm(f"majority class ({labels[majority]}): the baseline", 0,
-                    Rate(int((y[te] == majority).sum()), len(te)))]
+    with threadpool_limits(1, user_api="blas"):     # the same numbers whatever the thread count
+        for task in tasks:
+            if task == "classes":
+                labels, y = list(image_set.labels), y_all
+            else:
+                sp = species_of(image_set.labels)
+                labels = sorted(set(sp))
+                y = np.array([labels.index(sp[i]) for i in y_all], np.int64)
+            K = len(labels)
+            majority = int(np.bincount(y[tr], minlength=K).argmax())
+            arms = [Arm(f"majority class ({labels[majority]}): the baseline", 0,
+                        Rate(int((y[te] == majority).sum()), len(te)))]
 
-        t = time.perf_counter()
-        cnn, best, history = train_from_scratch(x[tr], y[tr], x[va], y[va], K, epochs=epochs,
-                                                learning_rate=learning_rate, batch_size=batch_size,
-                                                random_state=random_state)
-        seconds = time.perf_counter() - t
-        h = history.history
-        last = score(lambda ix: cnn.predict(x[ix]))
-        cnn.set_weights(best.weights_)
-        n_w, k_best = cnn.count_params(), best.best_epoch_ + 1
-        arms.append(Arm(f"CNN from scratch, early stopping (epoch {k_best})", n_w,
-                        score(lambda ix: cnn.predict(x[ix])), seconds,
-                        f"lowest validation loss of the {epochs} epochs; training photos right: "
-                        f"{100 * h['accuracy'][k_best - 1]:.0f}%"))
-        arms.append(Arm(f"CNN from scratch, all {epochs} epochs", n_w, last, seconds,
-                        f"training photos right: {100 * h['accuracy'][-1]:.0f}%"))
-        say(f"{task}: CNN from scratch {arms[1].accuracy} (epoch {k_best}), {last} (epoch {epochs}); "
-            f"{seconds:.0f} s")
+            t = time.perf_counter()
+            cnn, best, history = train_from_scratch(x[tr], y[tr], x[va], y[va], K, epochs=epochs,
+                                                    learning_rate=learning_rate, batch_size=batch_size,
+                                                    random_state=random_state)
+            seconds = time.perf_counter() - t
+            h = history.history
+            last = score(lambda ix: cnn.predict(x[ix]))
+            cnn.set_weights(best.weights_)
+            n_w, k_best = cnn.count_params(), best.best_epoch_ + 1
+            arms.append(Arm(f"CNN from scratch, early stopping (epoch {k_best})", n_w,
+                            score(lambda ix: cnn.predict(x[ix])), seconds,
+                            f"lowest validation loss of the {epochs} epochs; training photos right: "
+                            f"{100 * h['accuracy'][k_best - 1]:.0f}%"))
+            arms.append(Arm(f"CNN from scratch, all {epochs} epochs", n_w, last, seconds,
+                            f"training photos right: {100 * h['accuracy'][-1]:.0f}%"))
+            say(f"{task}: CNN from scratch {arms[1].accuracy} (epoch {k_best}), {last} (epoch {epochs}); "
+                f"{seconds:.0f} s")
 
-        t = time.perf_counter()
-        head = train_last_layer(feats[tr], y[tr], K, random_state=random_state)
-        arms.append(Arm(f"transfer learning: {arch} features + softmax layer", int(head.W_.size + head.b_.size),
-                        score(lambda ix: head.predict_proba(feats[ix])), time.perf_counter() - t))
-        say(f"{task}: transfer learning {arms[-1].accuracy} ({arms[-1].seconds:.0f} s)")
-        result.tasks.append(TaskResult(task, labels, counts, arms, dict(h), k_best))
+            t = time.perf_counter()
+            head = train_last_layer(feats[tr], y[tr], K, random_state=random_state)
+            arms.append(Arm(f"transfer learning: {arch} features + softmax layer", int(head.W_.size + head.b_.size),
+                            score(lambda ix: head.predict_proba(feats[ix])), time.perf_counter() - t))
+            say(f"{task}: transfer learning {arms[-1].accuracy} ({arms[-1].seconds:.0f} s)")
+            result.tasks.append(TaskResult(task, labels, counts, arms, dict(h), k_best))
     result.seconds = time.perf_counter() - t0
     return result

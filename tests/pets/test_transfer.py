@@ -3,6 +3,8 @@ comparison on tiny photos with a stand-in backbone, and the real command once on
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -76,7 +78,8 @@ def test_compare_on_tiny_photos(tmp_path):
     fake = FakeBackbone()
     lines = []
     r = compare(photos, image_size=16, epochs=3, testing_percentage=30, validation_percentage=20,
-                architecture="lite0", bottleneck_dir=tmp_path / "cache", backbone_factory=lambda: fake, log=lines.append)
+                architecture="lite0", bottleneck_dir=tmp_path / "cache", backbone_factory=lambda: fake,
+                log=lines.append)
     assert [t.task for t in r.tasks] == ["classes", "species"]
     assert [p for p, _ in r.skipped] == [photos / "pug" / "pug_broken.jpg"]
     names = sorted(p.name for p in photos.glob("*/*.jpg") if "broken" not in p.name)
@@ -148,9 +151,9 @@ def test_real_command_shows_the_gap(capsys):
     for task in out.split("task: ")[1:]:
         acc = {}
         for line in task.splitlines():
-            if f"/{n_test} = " in line:
-                k = int(line.split(f"/{n_test} = ")[0].split()[-1])
-                acc[line.split("  ")[1].split(",")[0].split(" (")[0].strip()] = k / n_test
+            m = re.search(rf"\((\d+)/{n_test}\)", line)
+            if m:
+                acc[re.split(r"\s{2,}", line.strip())[0]] = int(m.group(1)) / n_test
         rows[task.split(" ")[0]] = acc
     breeds, species = rows["37"], rows["cat"]
     # transfer learning beats the CNN trained from scratch on the same photos by a wide margin
