@@ -255,10 +255,9 @@ class TransferResult:
 
     def text(self) -> str:
         """The report ``petnet transfer`` prints."""
-        from petnet.safe_io import printable
         s = self.settings
         c = self.tasks[0].counts if self.tasks else {}
-        lines = [f"{printable(self.image_dir)}: {sum(c.values())} photos, split by a stable hash of the file "
+        lines = [f"{_shown(self.image_dir)}: {sum(c.values())} photos, split by a stable hash of the file "
                  f"names into {c.get('training', 0)} training, {c.get('validation', 0)} validation (only to "
                  f"choose the CNN's epoch) and {c.get('testing', 0)} testing photos (the same for every model)"]
         for t in self.tasks:
@@ -278,6 +277,19 @@ class TransferResult:
                   "intervals: Wilson 95%. "
                   f"{len(self.skipped)} files skipped. {self.seconds:.0f} s."]
         return "\n".join(lines)
+
+
+def _shown(path) -> str:
+    """``path`` for the report: relative to the working folder when that is shorter
+    (``../shared/data/pets/train``), printable either way."""
+    import os
+
+    from petnet.safe_io import printable
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:                   # another drive (Windows)
+        rel = str(path)
+    return printable(rel if len(rel) < len(str(path)) else path)
 
 
 def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, learning_rate: float = 1e-3,
