@@ -278,3 +278,28 @@ def messages(verdict: str, top: list[Guess], species: str | None, imagenet_top: 
         why_zh, why_en = reason or ("", "")
         return (f"可能是 {zh_name}{sp_zh}，但不确定：{why_zh}", f"maybe {en_name}{sp_en}, but unsure: {why_en}")
     return f"是 {zh_name}{sp_zh}", f"{en_name}{sp_en}"
+
+
+def check_consistent(pred: Prediction) -> None:
+    """Raise ``AssertionError`` when an answer contradicts itself (the rules of
+    :mod:`petnet.pets.decision`): a non-pet has no species and is not unsure; a sure pet's species is
+    its top class's species wherever that class has one; an unsure answer says why; an unreadable
+    photo has no guesses. The test suite runs this on every answer it makes."""
+    v = pred.verdict
+    assert v in VERDICTS, f"{pred.source}: verdict {v!r}"
+    if v == "error":
+        assert pred.error is not None and not pred.top, f"{pred.source}: an error with guesses"
+        return
+    assert (pred.is_pet is False) == (v == "not_pet"), f"{pred.source}: is_pet {pred.is_pet} vs {v}"
+    assert pred.unsure == (v == "unsure"), f"{pred.source}: unsure {pred.unsure} vs {v}"
+    if v == "not_pet":
+        assert pred.species is None and pred.unsure_reason is None, f"{pred.source}: a non-pet with a species"
+        return
+    assert pred.species in SPECIES, f"{pred.source}: a pet without a species"
+    if v == "pet":
+        top = pred.top[0] if pred.top else None
+        assert top is None or top.species in (None, pred.species), (
+            f"{pred.source}: a sure {pred.species} whose top class {top.label} is a {top.species}")
+        assert pred.unsure_reason is None
+    else:
+        assert pred.unsure_reason in REASONS, f"{pred.source}: unsure without a reason"
