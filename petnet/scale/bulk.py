@@ -63,6 +63,19 @@ def make_recognizer(config, threads: int = 1):
     return Recognizer.from_config(config.replace(threads=threads))
 
 
+def gpu_request(device: str, gpus: float, workers: int) -> dict:
+    """What each Ray actor asks for besides its CPU share: ``{"num_gpus": share}`` when the
+    recognizer runs on a GPU (``cuda``, or ``auto`` on a cluster with GPUs; the cluster's ``gpus``
+    shared by the ``workers``, at most one each), else nothing. ``cuda`` on a cluster without a
+    GPU is a ``ParamError`` (the actors would wait for one forever)."""
+    if device == "cpu" or (device == "auto" and gpus <= 0):
+        return {}
+    if gpus <= 0:
+        raise ParamError("device", "is 'cuda' but the Ray cluster has no GPU; use device='cpu' "
+                         "or join GPU nodes to the cluster")
+    return {"num_gpus": min(1.0, gpus / max(1, workers))}
+
+
 class _Worker:
     """One Ray actor: holds a recognizer for its whole life, predicts a batch of paths per call."""
 
@@ -130,14 +143,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
         per_worker = max(0.01, min(1.0, cpus / (n + 0.5)))
         threads = max(1, int(per_worker))
         factory = recognizer_factory or functools.partial(make_recognizer, config, threads)
-        gpu = {}
-        if config.device != "cpu" and recognizer_factory is None:
-            gpus = float(ray.cluster_resources().get("GPU", 0))
-            if config.device == "cuda" and gpus <= 0:
-                raise ParamError("device", "is 'cuda' but the Ray cluster has no GPU; use device='cpu' "
-                                 "or join GPU nodes to the cluster")
-            if gpus > 0:
-                gpu = {"num_gpus": min(1.0, gpus / n)}
+        gpu = {} if recognizer_factory is not None else gpu_request(
+            config.device, float(ray.cluster_resources().get("GPU", 0)), n)
         seen: set[str] = set(done)
         while todo and attempts < max_attempts:
             attempts += 1

@@ -173,3 +173,31 @@ def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, c
         err = capsys.readouterr().err
         assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
     assert fifo.exists() and not (tmp_path / "m.npz").exists() and os.path.exists("/dev/null")
+
+
+def test_predict_and_serve_take_the_same_recognition_flags():
+    """One list of recognition flags (pets.cli.add_recognition_flags) for predict and serve, read
+    back into one RecognizerConfig; a bad value names the flag."""
+    from petnet.pets.cli import recognizer_config
+    from petnet.pets.config import config_fields
+    parser = build_parser()
+    subs = parser._subparsers._group_actions[0].choices
+
+    def recognition(cmd):
+        group = next(g for g in subs[cmd]._action_groups if g.title and g.title.startswith("recognition"))
+        return {o for a in group._group_actions for o in a.option_strings}
+
+    assert recognition("predict") == recognition("serve")
+    flags = ["--top", "5", "--min_pet_score", "0.3", "--min-breed-score", "0.7", "--test_views", "center,flip",
+             "--names", "n.csv", "--model", "imagenet", "--architecture", "lite0"]
+    a = recognizer_config(parser.parse_args(["predict", "x.jpg", *flags]))
+    b = recognizer_config(parser.parse_args(["serve", *flags]))
+    assert a.describe() == b.describe()
+    assert (a.top, a.min_pet_score, a.min_breed_score, a.test_views) == (5, 0.3, 0.7, ("center", "flip"))
+    assert set(a.describe()) == set(config_fields())
+
+
+def test_a_bad_recognition_flag_is_named(capsys):
+    assert main(["predict", str(ROOT / "examples" / "pug_168.jpg"), "--test_views", "center,sideways"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --test_views must be one of center") and err.count("\n") == 1
