@@ -53,6 +53,8 @@ class Prediction:
     verdict: str | None = None
     species_score: float | None = None
     unsure_reason: str | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
     message_zh: str = ""
     message_en: str = ""
 
@@ -116,6 +118,8 @@ FIELDS: tuple[Field, ...] = (
     Field("unsure_reason", "str", "why unsure: other_species (the top class is of the other species), "
           "far_from_class (the photo is unlike the top class's training photos) or low_score (the top "
           "class's probability is below min_breed_score); null when sure", choices=REASONS),
+    Field("reason_zh", "str", "why unsure, in one Chinese clause (empty when sure)", nullable=False),
+    Field("reason_en", "str", "why unsure, in one English clause (empty when sure)", nullable=False),
     Field("message_zh", "str", "the answer in one Chinese sentence (the reason included)", nullable=False),
     Field("message_en", "str", "the answer in one English sentence (the reason included)", nullable=False),
     Field("imagenet_top", "guess", "what the photo looks like to the backbone's 1000 ImageNet classes "

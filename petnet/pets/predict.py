@@ -323,6 +323,7 @@ class Recognizer:
         return Prediction(source, top, is_pet=d.is_pet, pet_score=float(ev.pet_score[i]), species=d.species,
                           imagenet_top=looks, unsure=d.unsure, class_similarity=sim, verdict=d.verdict,
                           species_score=d.species_score, unsure_reason=d.unsure_reason,
+                          reason_zh=reason[0] if reason else "", reason_en=reason[1] if reason else "",
                           message_zh=zh, message_en=en)
 
     def _evidence(self, feats: np.ndarray, images=None):
@@ -425,7 +426,7 @@ def format_text(pred: Prediction, imagenet: bool = False) -> str:
     The verdict decides what is shown (:mod:`petnet.pets.decision`): a photo that is not a cat or
     dog gets one line instead of the guesses, ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)``
     (the ImageNet head's answer); an unsure answer starts ``<path> 可能是 (不确定):`` and says why on
-    the next line. ``imagenet=True`` (the ``"imagenet"`` model, whose guesses are already what the
+    the next line (``  (原因：...)``). ``imagenet=True`` (the ``"imagenet"`` model, whose guesses are already what the
     photo looks like) lists the guesses of a non-pet too."""
     if pred.verdict == "not_pet" and not imagenet:
         from petnet.pets.answer import looks_like
@@ -434,8 +435,8 @@ def format_text(pred: Prediction, imagenet: bool = False) -> str:
                 f"{SEPARATOR}\n")
     unsure = pred.verdict == "unsure"
     lines = [f"{printable(pred.source)} {'可能是 (不确定):' if unsure else '可能是:'}"]
-    if unsure and pred.message_zh:
-        lines.append(f"  ({printable(pred.message_zh)})")
+    if unsure and pred.reason_zh:
+        lines.append(f"  (原因：{printable(pred.reason_zh)})")
     lines += [f"{printable(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

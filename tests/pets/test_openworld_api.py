@@ -98,6 +98,7 @@ def test_recognizer_open_world_fields_and_cascade(photos):
     assert d["message_en"] == "not a cat or dog (looks more like: espresso)"
     assert pet.message_zh == "可能是 cat（狗），但不确定：照片看起来是狗，而 cat 是猫的类别"
     assert pet.message_en == "maybe cat (a dog), but unsure: the photo looks like a dog, but cat is a cat class"
+    assert pet.reason_zh == "照片看起来是狗，而 cat 是猫的类别" and non.reason_zh == non.reason_en == ""
     # a sure pet: the top class above min_breed_score and of the photo's species
     sure = Recognizer(_toy_model(label_species=("dog", "dog", None)), min_breed_score=0.5,
                       backbone_factory=ToyBackbone).predict(dark)[0]
@@ -126,7 +127,7 @@ def test_cli_text_json_csv_of_a_non_pet_and_an_unsure_photo(photos, toy_cli, cap
     sep = "_" * 36
     assert capsys.readouterr().out == (
         f"{bright} 不像猫或狗 (更像: 意大利浓咖啡 espresso, score = {P_TOP:.2f})\n{sep}\n\n"
-        f"{dark} 可能是 (不确定):\n  (可能是 cat（狗），但不确定：照片看起来是狗，而 cat 是猫的类别)\n"
+        f"{dark} 可能是 (不确定):\n  (原因：照片看起来是狗，而 cat 是猫的类别)\n"
         f"cat (score = {TOY[0]:.5f})\ndog (score = {TOY[1]:.5f})\n"
         f"bird (score = {TOY[2]:.5f})\n{sep}\n\n")
     assert main(["predict", str(bright), str(dark), "--model", str(toy_cli), "--quiet", "--json"]) == 0
