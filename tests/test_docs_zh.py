@@ -159,17 +159,18 @@ def headings(text: str) -> list[int]:
 
 def tables(text: str) -> list[tuple[int, str]]:
     """Every table outside code blocks, in order: (rows without the separator, the separator row
-    with spaces removed -- its column count and alignments)."""
+    with spaces removed -- its column count and alignments). Lines starting with ``|`` without a
+    separator row are no table."""
     out = []
     rows: list[str] = []
     for line in FENCE.sub("", text).splitlines() + [""]:
         if line.lstrip().startswith("|"):
             rows.append(line.strip())
             continue
-        if rows:
-            separator = [r for r in rows if re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", r)]
-            out.append((len(rows) - len(separator), separator[0].replace(" ", "") if separator else ""))
-            rows = []
+        separator = [r for r in rows if re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", r)]
+        if separator:                  # no separator row: a line that starts with "|", not a table
+            out.append((len(rows) - len(separator), separator[0].replace(" ", "")))
+        rows = []
     return out
 
 
@@ -401,6 +402,7 @@ def test_parity_checker_catches_a_missing_section_table_row_and_changed_code():
     assert headings(zh.replace("```python\nx", "```python\n# 注释\nx")) == [1, 2, 3]   # not a heading
     assert tables(zh.replace("| 1 | 2 |\n", "")) == [(1, "|---|--:|")]
     assert tables(zh.replace("|---|--:|", "|---|---|")) == [(2, "|---|---|")]
+    assert tables("一行\n|x| 是绝对值\n") == []
     assert block_differences(zh.replace("x = 1", "x = 2"), en) == [
         "block 1 (python, English: 'x = 1  # one'): not the same Python code"]
     assert block_differences(zh.replace("petnet gd fit   # 拟合\n#", "petnet gd fit --json\n#"), en) == [
