@@ -42,6 +42,7 @@ NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+){2,}|\d{1,3}(?:[,_]\d{3})+(?:\.\d+)
                     r"|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)")
 FENCE = re.compile(r"^[ \t]*```([^\n`]*)\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+PROMPTS = ("$ ", ">>> ")          # a line of an output block that is typed, not printed
 
 
 def pairs() -> list[tuple[Path, Path]]:
@@ -89,12 +90,13 @@ def command(line: str) -> str:
 def uncopied_lines(zh_text: str, en_text: str) -> list[str]:
     """Lines of output blocks and commands of bash blocks that are not in the English text.
 
-    A ``$ command  # comment`` line of an output block is a command: its comment may be Chinese."""
+    A ``$ command  # comment`` (or ``>>> code  # comment``) line of an output block is a command: its
+    comment may be Chinese."""
     en_lines = {line.strip() for line in en_text.splitlines()}
     missing = []
     for lang, body in blocks(zh_text):
         for line in body.splitlines():
-            if lang == "" and line.lstrip().startswith("$ "):
+            if lang == "" and line.lstrip().startswith(PROMPTS):
                 cmd = command(line.strip())
                 if cmd not in en_text:
                     missing.append(cmd)
@@ -190,8 +192,9 @@ def code_tokens(body: str) -> list[tuple[int, str]]:
 
 
 def output_line(line: str) -> str:
-    """A line of an output block as it must be copied: a ``$ command`` without its comment."""
-    return command(line.strip()) if line.lstrip().startswith("$ ") else line.rstrip()
+    """A line of an output block as it must be copied: a ``$ command`` or ``>>> code`` without its
+    comment."""
+    return command(line.strip()) if line.lstrip().startswith(PROMPTS) else line.rstrip()
 
 
 def block_differences(zh_text: str, en_text: str) -> list[str]:
@@ -410,5 +413,6 @@ def test_parity_checker_catches_a_missing_section_table_row_and_changed_code():
         "instead of ['petnet gd fit']"]
     assert block_differences(zh.replace("loss 2.5", "损失 2.5"), en)[0].startswith("block 3 (output")
     assert block_differences(zh.replace("```\n$", "```text\n$"), en) == []     # a translated block
+    assert output_line(">>> f(1)   # 注释") == output_line(">>> f(1)   # a comment") == ">>> f(1)"
     assert block_differences(zh.replace("```bash\npetnet gd fit   # 拟合\n# 说明\n```\n\n", ""), en) == [
         "code blocks ['python', 'output'] instead of ['python', 'bash', 'output']"]
