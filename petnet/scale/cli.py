@@ -15,7 +15,8 @@ RAY_HELP = ("run on Ray: 'local' (a private cluster on this machine), 'auto' (th
 
 
 def add_predict_flags(parser) -> None:
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    """``--ray``, ``--out``, ``--workers`` (the recognition flags, ``--device`` among them, are
+    ``petnet predict``'s own: :func:`petnet.pets.cli.add_recognition_flags`)."""
     g = parser.add_argument_group("bulk recognition on Ray (pip install 'petnet[ray]')")
     g.add_argument("--ray", metavar="ADDRESS", default=None, help=RAY_HELP)
     g.add_argument("--out", metavar="FILE", default=None,
@@ -62,11 +63,11 @@ def cmd_predict_ray(args) -> int:
         bar.n = done
         bar.refresh()
 
+    from petnet.pets.cli import recognizer_config
+    config = recognizer_config(args)          # checked here, before Ray starts
     try:
         res = bulk_predict(args.paths, args.out, ray_address=args.ray, workers=args.workers,
-                           model=args.model, top=args.top, labels=args.labels, names=args.names,
-                           architecture=args.architecture, engine=args.engine, device=args.device,
-                           progress=report)
+                           config=config, progress=report)
     finally:
         if bar is not None:
             bar.close()
