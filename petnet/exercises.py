@@ -50,9 +50,10 @@ def check(number: int, test) -> str:
     return verdict
 
 
-def close(actual, expected, what: str, rtol: float = 1e-5, atol: float = 1e-8) -> None:
+def close(actual, expected, what: str, rtol: float = 1e-5, atol: float | None = None) -> None:
     """``AssertionError`` (in Chinese, naming ``what``) unless ``actual`` has ``expected``'s shape
-    and is within ``atol + rtol * |expected|`` of it everywhere."""
+    and is within ``atol + rtol * |expected|`` of it everywhere. ``atol`` defaults to 1e-6 times the
+    largest ``|expected|`` (at least 1e-6): float32 rounding near zero is not a mistake."""
     if actual is None:
         raise AssertionError(f"{what}：是 None，函数忘了 return 吗？")
     a = np.asarray(actual, dtype=np.float64)
@@ -61,6 +62,8 @@ def close(actual, expected, what: str, rtol: float = 1e-5, atol: float = 1e-8) -
         raise AssertionError(f"{what}：形状是 {a.shape}，应该是 {e.shape}")
     if not np.all(np.isfinite(a)):
         raise AssertionError(f"{what}：里面有 NaN 或无穷大")
+    if atol is None:
+        atol = 1e-6 * max(1.0, float(np.abs(e).max()) if e.size else 1.0)
     if not np.allclose(a, e, rtol=rtol, atol=atol):
         worst = np.unravel_index(np.argmax(np.abs(a - e)), a.shape) if a.ndim else ()
         raise AssertionError(f"{what}：和 petnet 的结果不一样，最大差 {np.abs(a - e).max():.3g}"
