@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from petnet.cli import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
+from petnet.cliutil import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:

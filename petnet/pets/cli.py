@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from petnet.cli import add_command, add_flag, check_outputs, number
+from petnet.cliutil import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)

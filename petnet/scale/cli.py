@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from petnet.cli import positive_int
+from petnet.cliutil import positive_int
 
 DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 RAY_HELP = ("run on Ray: 'local' (a private cluster on this machine), 'auto' (the cluster this "
