@@ -54,7 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in CHAPTERS:
         importlib.import_module(name).register(subparsers)
+    # what a lower chapter's command borrows from a higher one, handed down (never imported up)
+    parser.set_defaults(pet_recognizer=pet_recognizer)
     return parser
+
+
+def pet_recognizer(**kwargs):
+    """Chapter 6's recognizer (``petnet.pets.Recognizer(**kwargs)``), for the commands of lower
+    chapters that show it at work (``petnet nn pooling``: ``args.pet_recognizer(top=1)``)."""
+    from petnet.pets import Recognizer
+    return Recognizer(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
