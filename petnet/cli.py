@@ -31,6 +31,7 @@ CHAPTERS = (
     "petnet.nn.cli",        # petnet nn ..., backprop   (chapters 3-4)
     "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
     "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)
+    "petnet.scale.cli",     # --ray for predict and retrain (after pets.cli, which adds the commands)
     "petnet.serve.cli",     # petnet serve: the web app over chapter 6
 )
 

@@ -16,7 +16,8 @@ from petnet.cliutil import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
-from petnet.scale import cli as scale_cli   # --ray / --device flags (Ray imported only when used)
+
+DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 
 RETRAIN_EPILOG = """\
 example (the talk's command, petnet edition):
@@ -103,7 +104,8 @@ def register(subparsers) -> None:
     add_flag(p, "seed", type=int, default=d["random_state"],
              help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
-    scale_cli.add_retrain_flags(p)
+    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    # --ray: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- predict
     q = add_command(
@@ -141,7 +143,8 @@ def register(subparsers) -> None:
                   "this is 'unsure' too (-1..1; model files with class features; default %(default)s: "
                   "photos of breeds the model never saw flagged 55%% instead of 42%%, its own breeds' answers "
                   "15%% instead of 13%%; 5-fold CV)")
-    scale_cli.add_predict_flags(q)
+    q.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    # --ray, --out, --workers: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- export
     e = add_command(
@@ -207,7 +210,7 @@ def cmd_retrain(args) -> int:
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
         random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout,
-        backbone_factory=scale_cli.retrain_backbone_factory(args, args.architecture))
+        backbone_factory=_backbone_factory(args))
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -226,13 +229,24 @@ def cmd_retrain(args) -> int:
     return 0
 
 
+def _backbone_factory(args):
+    """What ``retrain(backbone_factory=...)`` gets: one that a higher floor put in ``args``
+    (``petnet.scale.cli`` for ``--ray``), else a backbone on ``--device`` (None: the default)."""
+    if getattr(args, "backbone_factory", None) is not None:
+        return args.backbone_factory
+    if args.device != "cpu":
+        import functools
+
+        from petnet.pets.backbone import Backbone
+        return functools.partial(Backbone, args.architecture, device=args.device)
+    return None
+
+
 def cmd_predict(args) -> int:
     from petnet.errors import PetnetError
     from petnet.pets.predict import Recognizer, collect_paths, format_text
     from petnet.safe_io import printable
 
-    if args.ray:
-        return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     check_outputs(args, pictures=("sheet",))           # a folder, no picture suffix, a FIFO: before any work
