@@ -152,7 +152,8 @@ def logistic_regression(X, y, K, C):
 def check_head(image_dir, arch="lite2", C=0.1):
     from petnet.pets.dataset import kfold_of, scan_image_dir
     from petnet.pets.head import softmax
-    from petnet.pets.retrain import default_head_kwargs, load_features, topk_hits, train_head
+    from petnet.pets.head import default_head_kwargs, train_head
+    from petnet.pets.retrain import load_features, topk_hits
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     X, paths, y, *_ = load_features(image_set, arch, ("center", "flip"), None)

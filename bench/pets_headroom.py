@@ -63,7 +63,8 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
     import hashlib
 
     from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
+    from petnet.pets.head import default_head_kwargs
+    from petnet.pets.retrain import cross_validate, load_features, topk_hits
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     kw = default_head_kwargs()
@@ -89,7 +90,8 @@ def resolution(model, image_set, imgs, y, paths, sizes):
     from PIL import Image
 
     from petnet.pets.preprocess import MEAN, STD, view_box
-    from petnet.pets.retrain import cross_validate, default_head_kwargs
+    from petnet.pets.head import default_head_kwargs
+    from petnet.pets.retrain import cross_validate
     kw = default_head_kwargs()
     cat = np.array([label[0].isupper() for label in image_set.labels])
     for size in sizes:

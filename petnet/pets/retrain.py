@@ -121,6 +121,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     parameter for a bad value, before any work; ``PetnetError`` for an unusable folder."""
     from petnet.pets.backbones import arch_spec
     from petnet.pets.dataset import scan_image_dir, split
+    from petnet.pets.head import train_head
     from petnet.pets.preprocess import preprocess_id
 
     t0 = time.perf_counter()
@@ -218,6 +219,7 @@ def calibrate(feats, y, paths, n_classes, test_view_index, log=None, **head_kwar
     from petnet.pets.calibration import (apply_temperature, cross_validated_temperature,
                                          probs_to_logits, reliability)
     from petnet.pets.dataset import kfold_of
+    from petnet.pets.head import train_head
     say = log or (lambda line: None)
     folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
     if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
@@ -285,11 +287,6 @@ def _check_params(*, max_iter, learning_rate, batch_size, l2, optimizer, validat
     check_int("random_state", random_state, min=0, max=2 ** 32 - 1)
 
 
-def default_head_kwargs() -> dict:
-    """:func:`train_head`'s keyword arguments for :func:`retrain`'s defaults (benchmarks, tests)."""
-    return {k: DEFAULTS[k] for k in ("max_iter", "learning_rate", "batch_size", "l2", "optimizer")}
-
-
 def views_for(flip_left_right=False, random_crop=False, random_scale=False, random_brightness=False):
     """``(train_views, test_views)`` for the distortion flags."""
     flags = dict(flip_left_right=flip_left_right, random_crop=random_crop,
@@ -332,18 +329,6 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
                     {lab: [p for p in ok if label_of[p] == i] for i, lab in enumerate(image_set.labels)})
     check_classes(kept)
     return feats, ok, y, cache, list(failures)
-
-
-def train_head(feats, y, n_classes, *, max_iter, learning_rate, batch_size, l2=1e-3, optimizer="adam",
-               eval_step_interval=100, val=None, log=None, quiet=True, random_state=0, scaling="global"):
-    """Fit a :class:`~petnet.pets.head.SoftmaxHead`; ``val = (feats_val, y_val)`` or None."""
-    from petnet.pets.head import SoftmaxHead
-    head = SoftmaxHead(n_classes, max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size,
-                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval,
-                       random_state=random_state,
-                       scaling=scaling)
-    Xv, yv = val if val is not None else (None, None)
-    return head.fit(feats, y, Xv, yv, log=log, quiet=quiet)
 
 
 def confusion(pred, y, k) -> np.ndarray:
@@ -513,6 +498,7 @@ def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, fo
     predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
     photo, to use another assignment than the file-name hash."""
     from petnet.pets.dataset import kfold_of
+    from petnet.pets.head import train_head
     if folds is None:
         folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
     P = np.zeros((len(y), n_classes))

@@ -4,7 +4,7 @@ ImageNet's own classes know 118 dog breeds but only 5 domestic cats, and no hair
 the shared photos, "cat mass > dog mass" over ImageNet classes 281-285 vs 151-268 gets the
 species of 95.6% of the pets right, and calls 11 of the 18 Sphynx photos dogs (the Mexican
 hairless dog is the nearest ImageNet class). A cat-vs-dog softmax layer on the 1280 features
-(retrain's own :func:`~petnet.pets.retrain.train_head` with its default settings, two classes,
+(retrain's own :func:`~petnet.pets.head.train_head` with its default settings, two classes,
 trained on the 8 views of the 362 shared photos of 37 breeds) does much better::
 
     species log-odds of one view = f . w + b          (> 0: cat)
@@ -63,7 +63,7 @@ def fit_species_head(feats, is_cat, arch: str, random_state: int = 0) -> Species
     """Train the two-class layer on ``feats`` (n, V, 1280) (every view is a training sample, as
     in ``retrain``) with labels ``is_cat`` (n,) booleans, retrain's default settings."""
     from petnet.pets.preprocess import preprocess_id
-    from petnet.pets.retrain import default_head_kwargs, train_head
+    from petnet.pets.head import default_head_kwargs, train_head
     is_cat = np.asarray(is_cat, bool)
     if is_cat.all() or not is_cat.any():
         raise PetnetError("is_cat must hold both cats and dogs to train a species head")
