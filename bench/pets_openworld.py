@@ -262,8 +262,8 @@ def learned_combination(D):
     its threshold (:func:`pets_first_threshold`) are fitted on those, then the head is retrained
     on the whole training part and applied to the held-out fold. "Leave animal_other out": the
     same, but no ``animal_other`` photo is ever in a training part (an unseen kind of non-pet)."""
-    from petnet.pets.openworld import view_pet_scores
     from petnet.pets.head import default_head_kwargs, train_head
+    from petnet.pets.openworld import view_pet_scores
     X = np.r_[D["feats_pets"], D["feats_non"]]
     M = np.r_[view_pet_scores(D["Pp"]), view_pet_scores(D["Pn"])]
     pet = np.r_[np.ones(len(D["Pp"]), bool), np.zeros(len(D["Pn"]), bool)]
@@ -388,9 +388,9 @@ def low_resolution_table(D, sides, bottleneck_dir):
 def calibration_and_unsure(D, plots=True):
     from petnet.pets.calibration import (apply_temperature, cross_validated_temperature, nll,
                                          probs_to_logits, reliability)
-    from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, label_species, photo_species, unsure
+    from petnet.pets.evaluation import cross_validate
     from petnet.pets.head import default_head_kwargs, train_head
-    from petnet.pets.retrain import cross_validate
+    from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, label_species, photo_species, unsure
     X, y, paths, labels = D["feats_pets"][:, :1], D["y"], D["pet_paths"], D["labels"]
     K, kw, folds = len(labels), default_head_kwargs(), D["folds_p"]
     t0 = time.perf_counter()

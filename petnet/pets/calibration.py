@@ -24,17 +24,24 @@ Measured on the 362 shared pet photos (5-fold CV, retrain's defaults, lite2, eac
 ``T`` fitted by a 4-fold CV inside its training folds; ``python bench/pets_openworld.py``): ECE
 3.6% before, 2.8% after, ``T`` = 0.96-1.05, NLL 0.438 / 0.440, top-1 85.9% both: retrain's head
 is already nearly calibrated (docs/pets_openworld.md).
+
+:func:`calibrate` is how :func:`~petnet.pets.retrain.retrain` gets its head's temperature: the same
+head settings trained ``K_FOLDS`` times on the other folds of the training photos, ``T`` fitted on
+their held-out predictions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from petnet.errors import PetnetError
+from petnet.pets.evaluation import K_FOLDS
 
 T_MIN, T_MAX = 0.05, 20.0
+MIN_CALIBRATION_PHOTOS = 20   # fewer training photos: no temperature for retrain's head (T = 1)
 DEFAULT_BINS = 15
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -194,3 +201,34 @@ def draw_reliability(curves: dict, out, title: str = "reliability diagram") -> o
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return finish(fig, out)
+
+
+# ----------------------------------------------------------------------------- retrain's head
+def calibrate(feats, y, paths, n_classes, test_view_index, log=None, **head_kwargs):
+    """The temperature of a head trained on ``feats``/``y`` with ``head_kwargs``: fitted on the
+    held-out predictions of a ``K_FOLDS``-fold cross-validation of the same photos (folds: the
+    stable file-name hash, :func:`~petnet.pets.dataset.kfold_of`), so no photo's own prediction
+    chooses it. Returns ``(T, {"uncalibrated": Reliability, "temperature-scaled": Reliability})``
+    of those held-out predictions; ``(1.0, {})`` with fewer than ``MIN_CALIBRATION_PHOTOS`` photos
+    or fewer than 2 folds. ``log(line)`` gets the ECE before and after."""
+    from petnet.pets.dataset import kfold_of
+    from petnet.pets.head import train_head
+    say = log or (lambda line: None)
+    folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
+    if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
+        say(f"calibration: skipped ({len(y)} training photos; it needs {MIN_CALIBRATION_PHOTOS}): "
+            "temperature 1")
+        return 1.0, {}
+    held_out = np.zeros((len(y), n_classes))
+
+    def fit_predict(tr, te):
+        h = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
+        held_out[te] = h.predict_proba(feats[te][:, test_view_index])
+        return held_out[te]
+
+    T = cross_validated_temperature(fit_predict, y, folds)
+    before = reliability(held_out, y)
+    after = reliability(apply_temperature(probs_to_logits(held_out), T), y)
+    say(f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
+        f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after")
+    return T, {"uncalibrated": before, "temperature-scaled": after}

@@ -15,7 +15,7 @@ import sys
 from petnet.cliutil import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
-from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
+from petnet.pets.retrain import DEFAULTS   # retrain's signature; light numpy only
 
 DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 
@@ -186,7 +186,8 @@ def _check_summaries_dir(text: str) -> None:
 def cmd_retrain(args) -> int:
     from petnet.atomic import check_output_path
     from petnet.pets.model_file import check_output_names
-    from petnet.pets.retrain import retrain, write_summaries
+    from petnet.pets.retrain import retrain
+    from petnet.pets.review import write_summaries
 
     check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")

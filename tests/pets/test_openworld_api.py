@@ -191,7 +191,7 @@ def test_temperature_changes_scores_never_the_order(photos):
 
 def test_retrain_calibrates_and_writes_the_review(tmp_path):
     from petnet.pets import retrain
-    from petnet.pets.retrain import draw_confusion, write_summaries
+    from petnet.pets.review import draw_confusion, write_summaries
     rng = np.random.default_rng(0)
     for k, colour in enumerate(((220, 30, 30), (30, 40, 220), (30, 200, 40))):
         d = tmp_path / "photos" / f"c{k}"
