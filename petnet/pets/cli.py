@@ -15,7 +15,7 @@ import sys
 from petnet.cliutil import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
-from petnet.pets.retrain import DEFAULTS   # retrain's signature; light numpy only
+from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
 
 DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 
