@@ -99,10 +99,10 @@ print(sorted(str(p) for p in Path("my_pets").glob("*/*"))[:4], "...")
 # names, as `retrain.py` does.
 
 # %%
-lines = []
+events = []                        # ProgressEvent(phase, step, total, message): the lines petnet retrain prints
 result = retrain("my_pets", max_iter=100, eval_step_interval=50, validation_percentage=0,
-                 testing_percentage=30, bottleneck_dir="bottlenecks", log=lines.append)
-print("\n".join(lines))
+                 testing_percentage=30, bottleneck_dir="bottlenecks", progress=events.append)
+print("\n".join(e.message for e in events if e.message))
 print(result.labels, "test accuracy", result.metrics["test_accuracy"], "on", result.metrics["test_n"], "photos")
 assert result.labels == ["Persian", "pug", "samoyed"] and result.metrics["test_accuracy"] == 1.0
 

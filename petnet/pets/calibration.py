@@ -204,31 +204,39 @@ def draw_reliability(curves: dict, out, title: str = "reliability diagram") -> o
 
 
 # ----------------------------------------------------------------------------- retrain's head
-def calibrate(feats, y, paths, n_classes, test_view_index, log=None, **head_kwargs):
+def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head_kwargs):
     """The temperature of a head trained on ``feats``/``y`` with ``head_kwargs``: fitted on the
     held-out predictions of a ``K_FOLDS``-fold cross-validation of the same photos (folds: the
     stable file-name hash, :func:`~petnet.pets.dataset.kfold_of`), so no photo's own prediction
     chooses it. Returns ``(T, {"uncalibrated": Reliability, "temperature-scaled": Reliability})``
     of those held-out predictions; ``(1.0, {})`` with fewer than ``MIN_CALIBRATION_PHOTOS`` photos
-    or fewer than 2 folds. ``log(line)`` gets the ECE before and after."""
+    or fewer than 2 folds. ``progress`` (a callable) gets a :class:`~petnet.progress.ProgressEvent`
+    of phase ``calibration`` per fold done, and one whose message gives the ECE before and after."""
     from petnet.pets.dataset import kfold_of
     from petnet.pets.head import train_head
-    say = log or (lambda line: None)
+    from petnet.progress import ProgressEvent, reporter
+    report = reporter(progress)
     folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
     if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
-        say(f"calibration: skipped ({len(y)} training photos; it needs {MIN_CALIBRATION_PHOTOS}): "
-            "temperature 1")
+        report(ProgressEvent("calibration", 0, 0, f"calibration: skipped ({len(y)} training photos; it needs "
+                                                   f"{MIN_CALIBRATION_PHOTOS}): temperature 1"))
         return 1.0, {}
     held_out = np.zeros((len(y), n_classes))
+    n_folds, done = len(np.unique(folds)), 0
+    report(ProgressEvent("calibration", 0, n_folds))
 
     def fit_predict(tr, te):
+        nonlocal done
         h = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
         held_out[te] = h.predict_proba(feats[te][:, test_view_index])
+        done += 1
+        report(ProgressEvent("calibration", done, n_folds))
         return held_out[te]
 
     T = cross_validated_temperature(fit_predict, y, folds)
     before = reliability(held_out, y)
     after = reliability(apply_temperature(probs_to_logits(held_out), T), y)
-    say(f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
-        f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after")
+    report(ProgressEvent("calibration", n_folds, n_folds,
+                         f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
+                         f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after"))
     return T, {"uncalibrated": before, "temperature-scaled": after}

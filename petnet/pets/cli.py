@@ -188,6 +188,7 @@ def cmd_retrain(args) -> int:
     from petnet.pets.model_file import check_output_names
     from petnet.pets.retrain import retrain
     from petnet.pets.review import write_summaries
+    from petnet.progress import Reporter
 
     check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")
@@ -201,6 +202,9 @@ def cmd_retrain(args) -> int:
     def whole_set(n):      # the flag's -1 means "the whole set"; other values are checked by retrain
         return None if n == -1 else n
 
+    # the lines retrain's events carry, printed; a bar per phase on a terminal
+    report = Reporter(_stdout, bars=not args.quiet, desc={"features": f"bottlenecks {args.architecture}"})
+
     result = retrain(
         args.image_dir, architecture=args.architecture, max_iter=args.how_many_training_steps,
         learning_rate=args.learning_rate, batch_size=args.train_batch_size, l2=args.l2,
@@ -210,8 +214,9 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout,
+        random_state=args.seed, review=bool(args.summaries_dir), progress=report,
         backbone_factory=_backbone_factory(args))
+    report.close()
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -224,7 +229,7 @@ def cmd_retrain(args) -> int:
     result.save(args.output_graph, args.output_labels)
     print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
     if args.summaries_dir:
-        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout,
+        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, progress=report,
                                  result=result)
         print(f"summaries in {folder}")
     return 0

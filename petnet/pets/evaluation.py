@@ -14,21 +14,26 @@ import numpy as np
 K_FOLDS = 5               # folds of the temperature fit and of the review's cross-validation
 
 
-def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, **head_kwargs):
+def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, progress=None,
+                   **head_kwargs):
     """k-fold cross-validation with stable hash folds; returns the probabilities of every photo
     predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
-    photo, to use another assignment than the file-name hash."""
+    photo, to use another assignment than the file-name hash. ``progress`` (a callable) gets a
+    :class:`~petnet.progress.ProgressEvent` of phase ``cross-validation`` per fold."""
     from petnet.pets.dataset import kfold_of
     from petnet.pets.head import train_head
+    from petnet.progress import ProgressEvent, reporter
+    report = reporter(progress)
     if folds is None:
         folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
     P = np.zeros((len(y), n_classes))
+    report(ProgressEvent("cross-validation", 0, k_folds))
     for f in range(k_folds):
         tr, te = folds != f, folds == f
-        if not te.any():
-            continue
-        head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
-        P[te] = head.predict_proba(feats[te][:, test_view_index])
+        if te.any():
+            head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
+            P[te] = head.predict_proba(feats[te][:, test_view_index])
+        report(ProgressEvent("cross-validation", f + 1, k_folds))
     return P
 
 

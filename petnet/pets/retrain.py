@@ -8,9 +8,12 @@ over it, with ``retrain.py``'s flag names)::
     -> train the new softmax layer (max_iter steps, learning_rate, batch_size)
     -> test accuracy -> RetrainResult (model, labels, metrics, history); .save(output_graph, output_labels)
 
-Every parameter is checked before any folder is scanned or any feature computed. ``log(line)``
-receives the lines ``petnet retrain`` prints while it works (skipped files, counts, the cache, the
-split, one ``Step ...`` line per ``eval_step_interval``); the results are in the returned object.
+Every parameter is checked before any folder is scanned or any feature computed. A ``progress``
+callable gets :class:`~petnet.progress.ProgressEvent` s as the work goes, in four phases:
+``features`` (photos done of those to compute), ``training`` (the step of ``max_iter``, one event
+per ``eval_step_interval``), ``calibration`` and ``review`` (folds done of 5). The lines
+``petnet retrain`` prints (skipped files, counts, the cache, the split, ``Step ...``, the
+calibration) are the events' ``message`` s; the results are in the returned object.
 
 The distortion parameters choose cached views (see :mod:`petnet.pets.preprocess`)::
 
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +37,7 @@ from petnet.errors import ParamError
 from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS, calibrate
 from petnet.pets.evaluation import K_FOLDS, confusion, cross_validate, topk_hits
 from petnet.pets.model_file import PetModel
+from petnet.progress import ProgressEvent
 from petnet.safe_io import printable
 
 MAX_ITER = 1_000_000      # training steps: ~10 minutes of work for 37 classes; more is a typo
@@ -112,7 +116,9 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     ``testing_percentage`` of the photos (by a stable hash of the file name) are held out;
     ``validation_batch_size`` / ``test_batch_size``: evaluate on only that many of them (None:
     all). ``bottleneck_dir``: the feature cache (default ``~/.cache/petnet/bottlenecks``).
-    ``progress``: None, True or ``progress(stage, done, total)``; ``log(line)``: see the module.
+    ``progress``: None (silent), True (petnet's bars) or a callable that gets every
+    :class:`~petnet.progress.ProgressEvent` (see the module); ``log(line)``: deprecated, the events'
+    messages (``progress=lambda e: e.message and print(e.message)`` does the same).
     ``random_state`` seeds the training (batches, initial weights). The head's temperature is fitted
     on 5 held-out folds of the training photos (:func:`~petnet.pets.calibration.calibrate`; 5 more
     trainings of the head); ``review``: also cross-validate over all photos for
@@ -131,20 +137,24 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                   testing_percentage=testing_percentage, eval_step_interval=eval_step_interval,
                   validation_batch_size=validation_batch_size, test_batch_size=test_batch_size,
                   random_state=random_state)
-    say = log or (lambda line: None)
+    report = _reporter(progress, log, arch)
+
+    def say(phase, line, step=0, total=0):
+        report(ProgressEvent(phase, step, total, line))
+
     image_set = scan_image_dir(image_dir)
     for p, reason in image_set.skipped:
-        say(f"skipped {p}: {reason}")
+        say("features", f"skipped {p}: {reason}")
     train_views, test_views = views_for(flip_left_right, random_crop, random_scale, random_brightness)
-    say(f"{len(image_set)} images in {len(image_set.labels)} classes; backbone {arch}; "
+    say("features", f"{len(image_set)} images in {len(image_set.labels)} classes; backbone {arch}; "
         f"views {', '.join(train_views)}")
     feats, paths, y, cache, failures = load_features(image_set, arch, train_views, bottleneck_dir,
-                                                     backbone_factory, progress=progress, log=say)
-    say(f"bottlenecks: {cache.hits} from the cache, {cache.computed} computed ({cache.folder})")
+                                                     backbone_factory, progress=report)
+    say("features", f"bottlenecks: {cache.hits} from the cache, {cache.computed} computed ({cache.folder})")
     sets = split([p.name for p in paths], validation_percentage, testing_percentage)
     tr, va, te = (np.array(sets[s], np.int64) for s in ("training", "validation", "testing"))
-    say(f"split (stable hash of file names): {len(tr)} training, {len(va)} validation, "
-        f"{len(te)} testing")
+    say("training", f"split (stable hash of file names): {len(tr)} training, {len(va)} validation, "
+        f"{len(te)} testing", 0, max_iter)
     if len(tr) == 0:
         raise ParamError("validation_percentage", "and testing_percentage leave no training images "
                          "after the split; lower them or add photos")
@@ -152,19 +162,20 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     va_eval = va if validation_batch_size is None else va[:validation_batch_size]
 
     def step_line(row):
-        say(f"Step {row['step']}: Train accuracy = {_percent(row['train_accuracy'])}, "
+        say("training", f"Step {row['step']}: Train accuracy = {_percent(row['train_accuracy'])}, "
             f"Cross entropy = {row['cross_entropy']:.4f}, "
-            f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})")
+            f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})",
+            row["step"], max_iter)
 
     head = train_head(feats[tr], y[tr], len(image_set.labels), max_iter=max_iter,
                       learning_rate=learning_rate, batch_size=batch_size, l2=l2, optimizer=optimizer,
                       eval_step_interval=eval_step_interval,
                       val=(feats[va_eval][:, ti], y[va_eval]) if len(va_eval) else None,
-                      log=step_line, quiet=progress is not True, random_state=random_state)
+                      log=step_line, quiet=True, random_state=random_state)
     K = len(image_set.labels)
     head_kwargs = dict(max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size, l2=l2,
                        optimizer=optimizer, random_state=random_state)
-    T, rel = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, log=say, **head_kwargs)
+    T, rel = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, progress=report, **head_kwargs)
     settings = {"architecture": arch, "learning_rate": learning_rate, "max_iter": max_iter,
                 "batch_size": batch_size, "l2": l2, "optimizer": optimizer, "random_state": random_state,
                 "eval_step_interval": eval_step_interval, "validation_percentage": validation_percentage,
@@ -193,12 +204,13 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     cv_proba = None
     if review and len(paths) >= MIN_CALIBRATION_PHOTOS:
         from petnet.pets.calibration import apply_temperature, probs_to_logits
-        cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs)
+        cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs,
+                                  progress=lambda e: report(replace(e, phase="review")))
         if T != 1.0:
             cv_proba = apply_temperature(probs_to_logits(cv_proba), T)
         metrics["cv_accuracy"] = float((cv_proba.argmax(1) == y).mean())
-        say(f"{K_FOLDS}-fold cross-validation over all {len(paths)} photos (for the review): "
-            f"top-1 {100 * metrics['cv_accuracy']:.1f}%")
+        say("review", f"{K_FOLDS}-fold cross-validation over all {len(paths)} photos (for the review): "
+            f"top-1 {100 * metrics['cv_accuracy']:.1f}%", K_FOLDS, K_FOLDS)
     from petnet.pets.openworld import class_features
     model = PetModel(head.W_, head.b_, image_set.labels, arch, preprocess_id(arch), test_views,
                      temperature=T, label_species=species, settings=settings,
@@ -207,6 +219,24 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     return RetrainResult(model, list(image_set.labels), metrics, head.history_,
                          list(image_set.skipped) + failures, misclassified, conf,
                          paths=list(paths), y=y, cv_proba=cv_proba, reliability=rel)
+
+
+def _reporter(progress, log, arch):
+    """The callable that gets :func:`retrain`'s events: ``progress`` (None, True: bars, or a
+    callable) and, for the deprecated ``log``, each event's message."""
+    from petnet.progress import Reporter, reporter
+    report = Reporter(desc={"features": f"bottlenecks {arch}"}) if progress is True else reporter(progress)
+    if log is None:
+        return report
+    import warnings
+    warnings.warn("retrain(log=...) is deprecated: progress= gets every line as ProgressEvent.message",
+                  DeprecationWarning, stacklevel=3)
+
+    def both(event):
+        report(event)
+        if event.message is not None:
+            log(event.message)
+    return both
 
 
 def _label_species(cache, arch, feats, y, n_classes, train_views):
@@ -272,10 +302,12 @@ def _percent(x: float | None) -> str:
 
 
 def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_factory=None,
-                  progress=None, log=None):
+                  progress=None):
     """Cached features of every photo of ``image_set``: ``(feats (n, V, 1280), paths, y, cache,
-    failures)``. Unreadable photos are skipped (each ``skipped <path>: <reason>`` goes to ``log``
-    and into ``failures``); the class-size rules are checked again afterwards."""
+    failures)``. ``progress``: None, True (a bar) or a callable that gets the cache's
+    :class:`~petnet.progress.ProgressEvent` s and, for each unreadable photo (skipped, and in
+    ``failures``), one with the message ``skipped <path>: <reason>``. The class-size rules are
+    checked again afterwards."""
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import ImageSet, check_classes
 
@@ -283,8 +315,8 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
     cache = BottleneckCache(bottleneck_dir, arch, backbone_factory=backbone_factory)
     feats, ok, failures = cache.get(paths, views=views, progress=progress)
     for p, reason in failures:
-        if log:
-            log(f"skipped {p}: {reason}")
+        if callable(progress):
+            progress(ProgressEvent("features", 0, 0, f"skipped {p}: {reason}"))
     label_of = dict(zip(paths, ys))
     y = np.array([label_of[p] for p in ok], np.int64)
     kept = ImageSet(image_set.root, image_set.labels,

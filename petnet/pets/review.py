@@ -16,14 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from petnet.errors import ParamError
+from petnet.progress import ProgressEvent
 from petnet.safe_io import printable
 
 
-def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result=None) -> Path:
+def write_summaries(summaries_dir, metrics: dict, conf, labels, progress=None, result=None) -> Path:
     """Write ``metrics.json``, ``history.csv`` and ``confusion.png`` (test set) into a **new**
     sub-folder ``run-YYYYmmdd-HHMMSS`` of ``summaries_dir`` (``retrain.py`` deleted the whole folder;
-    petnet never deletes or overwrites anything). ``log(line)`` gets a note when no font can draw
-    the class names. ``retrain(...)``'s result: ``write_summaries(folder, r.metrics, r.confusion,
+    petnet never deletes or overwrites anything). ``progress`` (a callable) gets a
+    :class:`~petnet.progress.ProgressEvent` of phase ``review`` whose message is a note when no font
+    can draw the class names. ``retrain(...)``'s result: ``write_summaries(folder, r.metrics, r.confusion,
     r.labels, result=r)``; with ``result`` also the review (:func:`write_review`)."""
     root = Path(summaries_dir).expanduser()
     if root.exists() and not root.is_dir():
@@ -44,9 +46,9 @@ def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result
         lines.append(f"{r['step']},{r['train_accuracy']:.6f},{r['cross_entropy']:.6f},{va}")
     write_text(folder / "history.csv", "\n".join(lines) + "\n")
     if conf is not None:
-        draw_confusion(conf, labels, folder / "confusion.png", "confusion matrix (test set)", log=log)
+        draw_confusion(conf, labels, folder / "confusion.png", "confusion matrix (test set)", progress=progress)
     if result is not None:
-        write_review(folder, result, log=log)
+        write_review(folder, result, progress=progress)
     return folder
 
 
@@ -55,7 +57,7 @@ MAX_COUNTS = 40             # counts written in the cells up to this many classe
 MAX_TICK_LABELS = 100       # class names on the axes up to this many classes
 
 
-def draw_confusion(C, labels, out, title: str, log=None) -> Path:
+def draw_confusion(C, labels, out, title: str, progress=None) -> Path:
     """A confusion matrix PNG: colours and (up to ``MAX_COUNTS`` classes) the count in each
     non-empty cell, a colour bar, class names on the axes (up to ``MAX_TICK_LABELS``); at most
     ``MAX_FIGURE_INCHES`` inches (2000 px) a side, so 1000 classes stay a 2000 x 2000 picture."""
@@ -67,9 +69,10 @@ def draw_confusion(C, labels, out, title: str, log=None) -> Path:
     C = np.asarray(C)
     k = len(labels)
     fp, charmap = chinese_font(size=6)
-    if log and k <= MAX_TICK_LABELS and not all(drawable(lab, charmap) for lab in labels):
-        log("note: no installed font can draw every Chinese character of the class names; the "
-            "confusion matrix shows boxes for them (install a CJK font, e.g. fonts-noto-cjk)")
+    if progress is not None and k <= MAX_TICK_LABELS and not all(drawable(lab, charmap) for lab in labels):
+        progress(ProgressEvent("review", 0, 0, "note: no installed font can draw every Chinese character "
+                                               "of the class names; the confusion matrix shows boxes for "
+                                               "them (install a CJK font, e.g. fonts-noto-cjk)"))
     side = min(MAX_FIGURE_INCHES - 1, max(4, 0.25 * k + 2))
     fig, ax = plt.subplots(figsize=bounded_figsize(side + 1, side, dpi=100))
     im = ax.imshow(C, cmap="Blues")
@@ -90,7 +93,7 @@ def draw_confusion(C, labels, out, title: str, log=None) -> Path:
     return Path(out)
 
 
-def write_review(folder, result: RetrainResult, log=None, worst: int = 16) -> list[Path]:
+def write_review(folder, result: RetrainResult, progress=None, worst: int = 16) -> list[Path]:
     """The review of a :class:`RetrainResult` in ``folder`` (what fastai users look at after
     training): ``confusion_cv.png`` (counts over all photos from the cross-validation),
     ``top_losses.png`` (the ``worst`` photos by the probability the cross-validated head gave
@@ -106,7 +109,7 @@ def write_review(folder, result: RetrainResult, log=None, worst: int = 16) -> li
         acc = np.trace(C) / max(1, C.sum())
         out.append(draw_confusion(C, result.labels, folder / "confusion_cv.png",
                                   f"confusion matrix, {K_FOLDS}-fold cross-validation over all "
-                                  f"{C.sum()} photos (top-1 {100 * acc:.1f}%)", log=log))
+                                  f"{C.sum()} photos (top-1 {100 * acc:.1f}%)", progress=progress))
         out.append(draw_top_losses(result, folder / "top_losses.png", worst))
     if result.history:
         out.append(draw_training_curve(result.history, folder / "training_curve.png"))

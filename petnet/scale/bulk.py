@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from petnet.progress import ProgressEvent
 from petnet.scale.cluster import connected
 from petnet.scale.results import ResultSet, row_from_prediction
 from petnet.scale.sources import list_photos, read_photo
@@ -100,7 +101,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
     ``workers``: actors, each holding one recognizer (default: one per CPU of the cluster).
     ``recognizer_factory``: a picklable callable returning an object with
     ``predict(inputs) -> [Prediction]`` (default: :func:`make_recognizer` with the model arguments).
-    ``progress(done, total)`` is called after every durable chunk."""
+    ``progress(event)`` gets a :class:`~petnet.progress.ProgressEvent` (phase ``photos``: photos with
+    a row of all photos found) after every durable chunk."""
     t0 = time.perf_counter()
     batch_size = check_int("batch_size", batch_size, min=1, max=4096)
     chunk_size = check_int("chunk_size", chunk_size, min=1, max=1_000_000)
@@ -134,7 +136,7 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
                 errors += sum(1 for r in buffer if r["error"])
                 buffer.clear()
                 if progress:
-                    progress(len(done) + written, len(paths))
+                    progress(ProgressEvent("photos", len(done) + written, len(paths)))
 
             ds = ray.data.from_items([{"path": p} for p in todo])
             ds = ds.map_batches(_Worker, fn_constructor_args=(factory,), batch_size=batch_size,

@@ -72,11 +72,11 @@ def cmd_predict_ray(args) -> int:
         raise PetnetError("--ray writes --out; --json, --csv, --sheet and --show are for local runs")
     bar = None
 
-    def report(done, total):
+    def report(event):                 # a ProgressEvent: photos with a row, of all photos
         nonlocal bar
         if bar is None:
-            bar = progress(total=total, desc="photos", unit="img", quiet=args.quiet)
-        bar.n = done
+            bar = progress(total=event.total, desc="photos", unit="img", quiet=args.quiet)
+        bar.n = event.step
         bar.refresh()
 
     try:
