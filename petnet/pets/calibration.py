@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.pets.evaluation import K_FOLDS
 
 T_MIN, T_MAX = 0.05, 20.0
@@ -66,21 +66,21 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
 
 def _check_temperature(temperature):
     if not np.isfinite(temperature) or temperature <= 0:
-        raise PetnetError(f"temperature must be a positive number, got {temperature}")
+        raise ParamError("temperature", f"must be a positive number, got {temperature}")
 
 
 def _check_labels(logits, y):
     z = np.asarray(logits, np.float64)
     y = np.asarray(y)
     if z.ndim != 2 or z.shape[0] == 0:
-        raise PetnetError(f"logits must have shape (n, K) with n >= 1, got {z.shape}")
+        raise ParamError("logits", f"must have shape (n, K) with n >= 1, got {z.shape}")
     if y.shape != (z.shape[0],):
-        raise PetnetError(f"y must hold one class index per row of logits ({z.shape[0]}), got shape {y.shape}")
+        raise ParamError("y", f"must hold one class index per row of logits ({z.shape[0]}), got shape {y.shape}")
     if not np.isfinite(z).all():
-        raise PetnetError("logits must be finite numbers")
+        raise ParamError("logits", "must be finite numbers")
     y = y.astype(np.int64)
     if y.min() < 0 or y.max() >= z.shape[1]:
-        raise PetnetError(f"y must hold class indices 0..{z.shape[1] - 1}, got {y.min()}..{y.max()}")
+        raise ParamError("y", f"must hold class indices 0..{z.shape[1] - 1}, got {y.min()}..{y.max()}")
     return z, y
 
 
@@ -100,7 +100,7 @@ def fit_temperature(logits, y, t_min: float = T_MIN, t_max: float = T_MAX, tol: 
     unimodal in ``log T``), to a relative precision ``tol``."""
     z, y = _check_labels(logits, y)
     if not (0 < t_min < t_max) or not np.isfinite(t_max):
-        raise PetnetError(f"t_min and t_max must satisfy 0 < t_min < t_max, got {t_min} and {t_max}")
+        raise ParamError("t_min", f"and t_max must satisfy 0 < t_min < t_max, got {t_min} and {t_max}")
     f = lambda u: nll(z, y, float(np.exp(u)))   # noqa: E731
     a, b = np.log(t_min), np.log(t_max)
     c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
@@ -126,7 +126,7 @@ def cross_validated_temperature(fit_predict, y, folds) -> float:
     y = np.asarray(y)
     folds = np.asarray(folds)
     if folds.shape != y.shape:
-        raise PetnetError(f"folds must hold one fold per photo ({len(y)}), got shape {folds.shape}")
+        raise ParamError("folds", f"must hold one fold per photo ({len(y)}), got shape {folds.shape}")
     P = None
     for f in np.unique(folds):
         te = folds == f
@@ -159,7 +159,7 @@ def reliability(P, y, n_bins: int = DEFAULT_BINS) -> Reliability:
     P = np.asarray(P, np.float64)
     _, y = _check_labels(P, y)
     if int(n_bins) != n_bins or n_bins < 1:
-        raise PetnetError(f"n_bins must be a positive whole number, got {n_bins}")
+        raise ParamError("n_bins", f"must be a positive whole number, got {n_bins}")
     n_bins = int(n_bins)
     conf = P.max(axis=1)
     correct = (P.argmax(axis=1) == y).astype(np.float64)
