@@ -43,3 +43,22 @@ def alarm():
     signal.alarm(20)
     yield
     signal.alarm(0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_answer_is_consistent():
+    """Every answer any test makes through ``Recognizer`` is checked against the rules of the one
+    decision (:func:`petnet.pets.answer.check_consistent`): not a pet => no species; a sure pet =>
+    its top class's species; unsure => a reason. A contradiction fails the test that made it."""
+    from petnet.pets.answer import check_consistent
+    from petnet.pets.predict import Recognizer
+    made = Recognizer._prediction
+
+    def checked(self, *args, **kwargs):
+        pred = made(self, *args, **kwargs)
+        check_consistent(pred)
+        return pred
+
+    Recognizer._prediction = checked
+    yield
+    Recognizer._prediction = made

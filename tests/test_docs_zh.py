@@ -20,12 +20,16 @@ The checker itself is tested on doctored copies, so a wrong number cannot slip t
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_docs_api import run_section
+from tests.test_docs_api import sections as api_sections_of
 
 ZH_DIR = ROOT / "docs" / "zh-CN"
 REQUIRED = ("gd", "filters", "nn", "backprop", "vgg", "pets", "haar", "talk_errata")
@@ -38,6 +42,7 @@ NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+){2,}|\d{1,3}(?:[,_]\d{3})+(?:\.\d+)
                     r"|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)")
 FENCE = re.compile(r"^[ \t]*```([^\n`]*)\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+PROMPTS = ("$ ", ">>> ")          # a line of an output block that is typed, not printed
 
 
 def pairs() -> list[tuple[Path, Path]]:
@@ -76,17 +81,26 @@ def blocks(text: str) -> list[tuple[str, str]]:
 
 
 def command(line: str) -> str:
-    """A shell line without its trailing ``# comment``."""
+    """A shell line without its trailing ``# comment`` (a line that is only a comment: "")."""
+    if line.lstrip().startswith("#"):
+        return ""
     return re.split(r"\s#", line, maxsplit=1)[0].strip()
 
 
 def uncopied_lines(zh_text: str, en_text: str) -> list[str]:
-    """Lines of output blocks and commands of bash blocks that are not in the English text."""
+    """Lines of output blocks and commands of bash blocks that are not in the English text.
+
+    A ``$ command  # comment`` (or ``>>> code  # comment``) line of an output block is a command: its
+    comment may be Chinese."""
     en_lines = {line.strip() for line in en_text.splitlines()}
     missing = []
     for lang, body in blocks(zh_text):
         for line in body.splitlines():
-            if lang == "":
+            if lang == "" and line.lstrip().startswith(PROMPTS):
+                cmd = command(line.strip())
+                if cmd not in en_text:
+                    missing.append(cmd)
+            elif lang == "":
                 if line.strip() and line.strip() != "..." and line.strip() not in en_lines:
                     missing.append(line)
             elif lang == "bash":
@@ -133,6 +147,89 @@ def first_commands(text: str) -> list[str]:
     return [command(line) for line in body.splitlines() if command(line)]
 
 
+# ------------------------------------------------------------ parity: the same page, in Chinese
+
+
+def english_docs() -> list[Path]:
+    return sorted((ROOT / "docs").glob("*.md"))
+
+
+def headings(text: str) -> list[int]:
+    """The level of every heading outside code blocks, in order."""
+    return [len(m.group(1)) for m in re.finditer(r"^(#{1,6}) \S", FENCE.sub("", text), flags=re.M)]
+
+
+def tables(text: str) -> list[tuple[int, str]]:
+    """Every table outside code blocks, in order: (rows without the separator, the separator row
+    with spaces removed -- its column count and alignments). Lines starting with ``|`` without a
+    separator row are no table."""
+    out = []
+    rows: list[str] = []
+    for line in FENCE.sub("", text).splitlines() + [""]:
+        if line.lstrip().startswith("|"):
+            rows.append(line.strip())
+            continue
+        separator = [r for r in rows if re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", r)]
+        if separator:                  # no separator row: a line that starts with "|", not a table
+            out.append((len(rows) - len(separator), separator[0].replace(" ", "")))
+        rows = []
+    return out
+
+
+def kind(lang: str) -> str:
+    """``text`` is a translated output-like block (a list of files, a rule): the kind of ````` ``."""
+    return "output" if lang in ("", "text") else lang
+
+
+def code_tokens(body: str) -> list[tuple[int, str]]:
+    """A Python block's tokens without comments and blank lines: the code, whatever the comments say."""
+    skip = (tokenize.COMMENT, tokenize.NL)
+    try:
+        return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(body).readline)
+                if t.type not in skip]
+    except (tokenize.TokenError, SyntaxError):
+        return [(-1, body)]
+
+
+def output_line(line: str) -> str:
+    """A line of an output block as it must be copied: a ``$ command`` or ``>>> code`` without its
+    comment."""
+    return command(line.strip()) if line.lstrip().startswith(PROMPTS) else line.rstrip()
+
+
+def block_differences(zh_text: str, en_text: str) -> list[str]:
+    """How the code blocks of the Chinese page differ from the English page's: the same blocks in
+    the same order; Python: the same code (only the comments may differ); bash: the same commands;
+    an output block: the same lines (``$`` commands without their comments), or, written as
+    ``text``, translated line for line."""
+    zh_blocks, en_blocks = blocks(zh_text), blocks(en_text)
+    zh_kinds, en_kinds = [kind(lang) for lang, _ in zh_blocks], [kind(lang) for lang, _ in en_blocks]
+    if zh_kinds != en_kinds:
+        return [f"code blocks {zh_kinds} instead of {en_kinds}"]
+    bad = []
+    for i, ((zl, zb), (el, eb)) in enumerate(zip(zh_blocks, en_blocks), 1):
+        where = f"block {i} ({el or 'output'}, English: {eb.strip().splitlines()[0][:60] if eb.strip() else ''!r})"
+        if el == "python" and code_tokens(zb) != code_tokens(eb):
+            bad.append(f"{where}: not the same Python code")
+        elif el == "bash":
+            zc = [command(x) for x in zb.splitlines() if command(x)]
+            ec = [command(x) for x in eb.splitlines() if command(x)]
+            if zc != ec:
+                bad.append(f"{where}: commands {zc} instead of {ec}")
+        elif el == "" and zl == "":
+            zlines = [output_line(x) for x in zb.splitlines()]
+            elines = [output_line(x) for x in eb.splitlines()]
+            if zlines != elines:
+                diff = [x for x in zlines if x not in elines] + [x for x in elines if x not in zlines]
+                bad.append(f"{where}: output not copied line for line: {diff[:3]}")
+        elif el == "" and zl == "text":
+            if len(zb.splitlines()) != len(eb.splitlines()):
+                bad.append(f"{where}: {len(zb.splitlines())} lines instead of {len(eb.splitlines())}")
+        elif el != zl:
+            bad.append(f"{where}: ```{zl} instead of ```{el}")
+    return bad
+
+
 # ------------------------------------------------------------------------------- the docs
 
 
@@ -168,21 +265,18 @@ def test_python_examples_are_python(zh, en):
 
 
 def api_sections() -> dict[str, str]:
-    text = (ZH_DIR / "api.md").read_text(encoding="utf-8") if (ZH_DIR / "api.md").exists() else ""
-    out = {}
-    for part in re.split(r"^## ", text, flags=re.M)[1:]:
-        code = "\n".join(body for lang, body in blocks(part) if lang == "python")
-        if code.strip():
-            out[part.split()[0]] = code
-    return out
+    return api_sections_of(ZH_DIR / "api.md")
+
+
+def test_chinese_api_page_has_the_english_sections():
+    assert sorted(api_sections()) == sorted(api_sections_of())
 
 
 @pytest.mark.parametrize("title", sorted(api_sections()))
 def test_chinese_api_examples_run(title, tmp_path, monkeypatch):
-    """docs/zh-CN/api.md's examples run, like docs/api.md's (their asserts check the numbers)."""
-    monkeypatch.chdir(tmp_path)
-    code = compile(api_sections()[title], f"docs/zh-CN/api.md ({title})", "exec")
-    exec(code, {"__name__": "docs_zh_api"})
+    """docs/zh-CN/api.md's examples run, like docs/api.md's (their asserts check the numbers; the
+    code is docs/api.md's, test_same_code_blocks checks that)."""
+    run_section(api_sections()[title], f"docs/zh-CN/api.md ({title})", tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("zh,en", pairs(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -224,6 +318,40 @@ def test_readme_links_every_chapter_doc():
     assert {f"{name}.md" for name in REQUIRED} <= linked
 
 
+def test_every_doc_has_a_chinese_twin():
+    missing = [en.name for en in english_docs() if not (ZH_DIR / en.name).is_file()]
+    assert missing == [], f"docs/zh-CN has no Chinese page for docs/{missing}"
+
+
+def twin(en: Path) -> str:
+    zh = ZH_DIR / en.name
+    if not zh.is_file():
+        pytest.fail(f"docs/zh-CN/{en.name} is missing")
+    return zh.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("en", english_docs(), ids=lambda p: p.name)
+def test_same_sections(en):
+    """The same headings: as many at each level, in the same order."""
+    zh_levels, en_levels = headings(twin(en)), headings(en.read_text(encoding="utf-8"))
+    assert zh_levels == en_levels, (
+        f"docs/zh-CN/{en.name} heading levels {zh_levels} differ from docs/{en.name}'s {en_levels}")
+
+
+@pytest.mark.parametrize("en", english_docs(), ids=lambda p: p.name)
+def test_same_tables(en):
+    """The same tables, in order: as many rows, the same columns and alignments."""
+    zh_tables, en_tables = tables(twin(en)), tables(en.read_text(encoding="utf-8"))
+    assert zh_tables == en_tables, f"docs/zh-CN/{en.name} tables (rows, columns) differ from docs/{en.name}'s"
+
+
+@pytest.mark.parametrize("en", english_docs(), ids=lambda p: p.name)
+def test_same_code_blocks(en):
+    """The same examples, outputs and commands, in order; only comments are translated."""
+    bad = block_differences(twin(en), en.read_text(encoding="utf-8"))
+    assert bad == [], f"docs/zh-CN/{en.name} vs docs/{en.name}: " + "; ".join(bad)
+
+
 # ------------------------------------------------------------------------- the checker
 
 
@@ -263,3 +391,28 @@ def test_checker_catches_a_retyped_command_and_a_broken_link(tmp_path):
     text = "[a](a.md) [b](b.md) [c](a.md#hello-world) [d](a.md#nope) [e](https://example.com) " \
            "[f](a.md#the-talks-own-settings-petnet-gd-talk)"
     assert broken_links(doc, text) == ["b.md", "a.md#nope"]
+
+
+def test_parity_checker_catches_a_missing_section_table_row_and_changed_code():
+    en = ("# T\n\n## A\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n### B\n\n```python\nx = 1  # one\n```\n\n"
+          "```bash\npetnet gd fit   # fit\n# a note\n```\n\n```\n$ petnet gd fit   # fit\nloss 2.5\n```\n")
+    zh = ("# 标题\n\n## 甲\n\n| 甲 | 乙 |\n|---|--:|\n| 1 | 2 |\n\n### 乙\n\n```python\nx = 1  # 一\n```\n\n"
+          "```bash\npetnet gd fit   # 拟合\n# 说明\n```\n\n```\n$ petnet gd fit   # 拟合\nloss 2.5\n```\n")
+    assert headings(en) == headings(zh) == [1, 2, 3]
+    assert tables(en) == tables(zh) == [(2, "|---|--:|")]
+    assert block_differences(zh, en) == []
+    assert headings(zh.replace("### 乙", "## 乙")) == [1, 2, 2]
+    assert headings(zh.replace("```python\nx", "```python\n# 注释\nx")) == [1, 2, 3]   # not a heading
+    assert tables(zh.replace("| 1 | 2 |\n", "")) == [(1, "|---|--:|")]
+    assert tables(zh.replace("|---|--:|", "|---|---|")) == [(2, "|---|---|")]
+    assert tables("一行\n|x| 是绝对值\n") == []
+    assert block_differences(zh.replace("x = 1", "x = 2"), en) == [
+        "block 1 (python, English: 'x = 1  # one'): not the same Python code"]
+    assert block_differences(zh.replace("petnet gd fit   # 拟合\n#", "petnet gd fit --json\n#"), en) == [
+        "block 2 (bash, English: 'petnet gd fit   # fit'): commands ['petnet gd fit --json'] "
+        "instead of ['petnet gd fit']"]
+    assert block_differences(zh.replace("loss 2.5", "损失 2.5"), en)[0].startswith("block 3 (output")
+    assert block_differences(zh.replace("```\n$", "```text\n$"), en) == []     # a translated block
+    assert output_line(">>> f(1)   # 注释") == output_line(">>> f(1)   # a comment") == ">>> f(1)"
+    assert block_differences(zh.replace("```bash\npetnet gd fit   # 拟合\n# 说明\n```\n\n", ""), en) == [
+        "code blocks ['python', 'output'] instead of ['python', 'bash', 'output']"]

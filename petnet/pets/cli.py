@@ -27,8 +27,9 @@ example (the talk's command, petnet edition):
 
 distortions are cached views (fast): --flip_left_right -> flip; --random_crop -> 4 corner crops;
 --random_scale -> zoom, wide; --random_brightness -> brighter, darker (x1.2, x0.8).
-The model file is a pickle-free .npz (head W, b, labels, architecture, preprocessing); a name that
-does not end in .npz (the talk's output/graph.pb) is refused.
+The model file is a pickle-free .npz archive (head W, b, labels, Chinese names, architecture,
+preprocessing) whatever its name: the talk's --output_graph output/graph.pb works, and
+'petnet predict --model output/graph.pb' reads it (TensorFlow cannot; 'petnet export' makes ONNX).
 """
 
 PREDICT_EPILOG = """\
@@ -69,7 +70,8 @@ def register(subparsers) -> None:
         params={"max_iter": "how_many_training_steps", "batch_size": "train_batch_size",
                 "random_state": "seed"})
     add_flag(p, "image_dir", required=True, help="folder with one sub-folder of photos per class")
-    add_flag(p, "output_graph", default="output/pets.npz", help="model file to write (.npz; default %(default)s)")
+    add_flag(p, "output_graph", default="output/pets.npz",
+             help="model file to write (a pickle-free .npz archive under any name; default %(default)s)")
     add_flag(p, "output_labels", default="output/labels.txt", help="labels file, one per line (default %(default)s)")
     add_flag(p, "bottleneck_dir", default=None,
              help="feature cache folder (default $PETNET_CACHE/bottlenecks or ~/.cache/petnet/bottlenecks)")
@@ -115,35 +117,17 @@ def register(subparsers) -> None:
                     "classes like the talk's script: '<path> 可能是:' then 'name (score = 0.12345)'.",
         epilog=PREDICT_EPILOG)
     q.add_argument("paths", nargs="+", metavar="PATH", help="photo files, folders or globs")
-    q.add_argument("--model", default="default",
-                   help="model .npz from 'petnet retrain', 'imagenet' (1000 classes), or default")
-    q.add_argument("--labels", default=None, help="labels file (one per line) to use instead of the model's")
-    q.add_argument("--names", default=None, help="english,中文 names file (default for the embedded model: its Chinese names)")
-    q.add_argument("--top", type=int, default=3, help="how many guesses per photo (default %(default)s)")
-    q.add_argument("--json", action="store_true", help="one JSON object per line: {path, top: [{label, name, "
-                   "score}], is_pet, pet_score, species, imagenet_top: {label, name, score}, unsure, "
-                   "class_similarity}")
-    q.add_argument("--csv", action="store_true", help="CSV rows: path,rank,label,name,score,is_pet,pet_score,"
-                   "species,unsure,imagenet_label,imagenet_name,imagenet_score,class_similarity (empty for a model "
-                   "without class features)")
+    add_recognition_flags(q)
+    q.add_argument("--json", action="store_true", help="one JSON object per line with every field of the "
+                   "answer: path, verdict, is_pet, species, species_score, pet_score, top: [{label, name, "
+                   "score, species}], unsure, unsure_reason, message_zh, message_en, imagenet_top, "
+                   "class_similarity, error (docs/pets_openworld.md)")
+    q.add_argument("--csv", action="store_true", help="CSV, one row per guess: path,rank,label,name,score,"
+                   "label_species, then the other fields of --json (imagenet_top as imagenet_label,"
+                   "imagenet_name,imagenet_score,imagenet_species)")
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
-    q.add_argument("--architecture", default="lite2", choices=archs,
-                   help="backbone for --model imagenet (a retrained model names its own)")
-    q.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
-                   help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_flag(q, "min_pet_score", type=number, default=DEFAULT_MIN_PET_SCORE,
-             help="pet score (0..1) from which a photo counts as a cat or dog (default %(default)s: "
-                  "99.2%% of non-pets rejected, 99.7%% of pets accepted, 5-fold CV)")
-    add_flag(q, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
-             help="a pet's top class below this probability is 'unsure' (default %(default)s)")
-    add_flag(q, "min_class_similarity", type=number, default=DEFAULT_MIN_CLASS_SIMILARITY,
-             help="a pet whose cosine similarity to its top class's mean training feature is below "
-                  "this is 'unsure' too (-1..1; model files with class features; default %(default)s: "
-                  "photos of breeds the model never saw flagged 55%% instead of 42%%, its own breeds' answers "
-                  "15%% instead of 13%%; 5-fold CV)")
-    q.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     # --ray, --out, --workers: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- export
@@ -158,6 +142,51 @@ def register(subparsers) -> None:
     e.add_argument("-o", "--output", required=True, help="file to write, e.g. pets.onnx")
     e.add_argument("--architecture", default="lite2", choices=archs,
                    help="backbone for --model imagenet")
+
+
+def add_recognition_flags(parser, *, model_default: str = "default") -> None:
+    """The flags of every setting that changes an answer (one
+    :class:`~petnet.pets.config.RecognizerConfig`): ``petnet predict``, ``petnet predict --ray``
+    and ``petnet serve`` take exactly these; :func:`recognizer_config` reads them back."""
+    from petnet.pets.preprocess import VIEWS
+    g = parser.add_argument_group("recognition (the same flags for predict, predict --ray and serve)")
+    g.add_argument("--model", default=model_default,
+                   help="model file from 'petnet retrain' (any name: .npz, the talk's graph.pb ...), "
+                        "'imagenet' (the 1000 ImageNet classes) or default (the embedded 37 breeds)")
+    g.add_argument("--labels", default=None, help="labels file (one per line) to use instead of the model's")
+    g.add_argument("--names", default=None,
+                   help="english,中文 names file (default: the names stored in the model file, else "
+                        "petnet's Chinese names of the 37 breeds)")
+    g.add_argument("--top", type=int, default=3, help="how many guesses per photo (default %(default)s)")
+    add_flag(g, "min_pet_score", type=number, default=DEFAULT_MIN_PET_SCORE,
+             help="pet score (0..1) from which a photo counts as a cat or dog (default %(default)s; "
+                  "measured trade-offs: docs/pets_openworld.md)")
+    add_flag(g, "min_breed_score", type=number, default=DEFAULT_MIN_BREED_SCORE,
+             help="a pet's top class below this probability is 'unsure' (default %(default)s)")
+    add_flag(g, "min_class_similarity", type=number, default=DEFAULT_MIN_CLASS_SIMILARITY,
+             help="a pet whose cosine similarity to its top class's mean training feature is below "
+                  "this is 'unsure' too (-1..1; model files with class features; default %(default)s: "
+                  "photos of breeds the model never saw flagged 55%% instead of 42%%, its own breeds' answers "
+                  "15%% instead of 13%%; 5-fold CV)")
+    add_flag(g, "test_views", default=None, metavar="VIEWS",
+             help=f"comma-separated views whose softmax is averaged (default: the model's own; "
+                  f"views: {', '.join(VIEWS)})")
+    g.add_argument("--architecture", default="lite2", choices=BACKBONES.names(),
+                   help="backbone for --model imagenet (a retrained model names its own)")
+    g.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
+                   help="auto: ONNX Runtime when installed (fastest), else PyTorch")
+    g.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+
+
+def recognizer_config(args):
+    """The :class:`~petnet.pets.config.RecognizerConfig` of :func:`add_recognition_flags`'s flags
+    (checked: a bad value is a ``ParamError`` naming the setting, which is the flag's name)."""
+    from petnet.pets.config import RecognizerConfig
+    return RecognizerConfig(model=args.model, top=args.top, labels=args.labels, names=args.names,
+                            min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score,
+                            min_class_similarity=args.min_class_similarity, test_views=args.test_views,
+                            architecture=args.architecture, engine=args.engine,
+                            device=args.device).checked()
 
 
 def _stdout(line: str) -> None:
@@ -227,7 +256,9 @@ def cmd_retrain(args) -> int:
     else:
         print("Final test accuracy = - (N=0): no testing images (--testing_percentage 0)")
     result.save(args.output_graph, args.output_labels)
+    from petnet.pets.model_file import format_note
     print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
+    print(format_note(args.output_graph))
     if args.summaries_dir:
         folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, progress=report,
                                  result=result)
@@ -264,10 +295,7 @@ def cmd_predict(args) -> int:
         print(f"note: {printable(note)}", file=sys.stderr)
     if not paths:
         raise PetnetError("no photos to recognise")
-    rec = Recognizer(args.model, top=args.top, labels=args.labels, names=args.names,
-                     architecture=args.architecture, engine=args.engine, device=args.device,
-                     min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score,
-                     min_class_similarity=args.min_class_similarity)
+    rec = Recognizer.from_config(recognizer_config(args))
     preds = rec.predict(paths, progress=not args.quiet and len(paths) >= BAR_FROM)
     for pr in preds:
         if pr.error is not None:
@@ -275,11 +303,12 @@ def cmd_predict(args) -> int:
     preds = [pr for pr in preds if pr.error is None]
     if args.csv:
         import csv
+
+        from petnet.pets.answer import csv_header, csv_rows
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["path", "rank", "label", "name", "score"] + OPEN_WORLD_COLUMNS)
+        w.writerow(csv_header())
         for pr in preds:
-            for rank, g in enumerate(pr.top, 1):
-                w.writerow([pr.source, rank, g.label, g.name, f"{g.score:.5f}"] + _open_world_cells(pr))
+            w.writerows(csv_rows(pr))
     elif args.json:
         for pr in preds:
             print(json.dumps(pr.to_dict(), ensure_ascii=False))
@@ -311,18 +340,6 @@ def cmd_predict(args) -> int:
     if not preds:
         raise PetnetError("none of the given files could be read as a photo")
     return 0
-
-
-OPEN_WORLD_COLUMNS = ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
-                      "imagenet_score", "class_similarity"]
-
-
-def _open_world_cells(pr) -> list[str]:
-    """The CSV cells of :data:`OPEN_WORLD_COLUMNS` for one prediction."""
-    g = pr.imagenet_top
-    sim = "" if pr.class_similarity is None else f"{pr.class_similarity:.5f}"
-    return [str(bool(pr.is_pet)).lower(), f"{pr.pet_score:.5f}", pr.species or "",
-            str(bool(pr.unsure)).lower(), g.label, g.name, f"{g.score:.5f}", sim]
 
 
 def cmd_export(args) -> int:

@@ -56,3 +56,15 @@ def imagenet_chinese_names() -> list[str]:
     if len(names) != 1000:  # pragma: no cover - a broken install
         raise RuntimeError(f"{path} has {len(names)} names, expected 1000")
     return names
+
+
+@lru_cache(maxsize=1)
+def imagenet_species() -> list[str | None]:
+    """The species of each of the 1000 ImageNet classes: ``dog`` for the dog breeds and the dingo
+    (:data:`DOG_CLASSES`), ``cat`` for the domestic cats (:data:`CAT_CLASSES`), else ``None``."""
+    out: list[str | None] = [None] * 1000
+    for k in DOG_CLASSES:
+        out[k] = "dog"
+    for k in CAT_CLASSES:
+        out[k] = "cat"
+    return out

@@ -19,9 +19,11 @@ what is needed to use it again, as plain arrays in a NumPy ``.npz`` archive:
 ``class_features`` float32 or float16 (K, 1280): each class's mean training feature, unit
                    rows (optional, for "unsure": :func:`~petnet.pets.openworld.class_features`;
                    loaded as float32)
+``names``          unicode (K,): each class's display name (optional: Chinese for a folder named
+                   after one of the 37 breeds, the class name itself for your own classes)
 =================  ==============================================================
 
-The last four entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
+The last five entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
 them) loads with ``T = 1``, no label species, no settings and no class features, and gives the same
 scores and the same "unsure" answers as before.
 
@@ -30,9 +32,10 @@ someone else can never execute code, and every entry's size is checked from its 
 is unpacked (a few KB cannot ask for gigabytes). Anything else (a pickle, a truncated file, a wrong layout) is
 refused with a clear ``PetnetError``. For other runtimes use ``petnet export`` (ONNX).
 
-The name must end in ``.npz``: ``output/graph.pb`` (the talk's command, for TensorFlow's frozen
-graph) is refused rather than given a NumPy archive under a TensorFlow name. A model and its
-labels file are replaced together (:func:`save_model_and_labels`).
+Model files are recognised by their content, never by their suffix: the talk's own command writes
+``--output_graph output/graph.pb``, and petnet writes its ``.npz`` archive under that name (and says
+so: TensorFlow cannot read it; ``petnet export`` makes ONNX). A model and its labels file are
+replaced together (:func:`save_model_and_labels`).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class PetModel:
     label_species: list[str | None] | None = None
     settings: dict = field(default_factory=dict)
     class_features: np.ndarray | None = None
+    names: list[str] | None = None
 
     @property
     def n_classes(self) -> int:
@@ -83,19 +87,26 @@ def check_model_path(path, param: str = "path") -> Path:
 
 
 def check_model_name(path, param: str = "path") -> Path:
-    """An output name for a model file: it ends in ``.npz`` and is not a folder, device or FIFO
-    (a ``ParamError`` naming ``param`` otherwise). Creates nothing. Returns the path."""
+    """An output name for a model file: not empty, not a folder, device or FIFO (a ``ParamError``
+    naming ``param`` otherwise). Any suffix is accepted (``output/graph.pb`` as in the talk): the file
+    is a NumPy ``.npz`` archive whatever its name (:func:`format_note`). Creates nothing."""
     if not os.fspath(path):
         raise ParamError(param, "is empty: no path was given (an unset shell variable?); give a file name "
                                 "such as pets.npz")
     path = Path(path).expanduser()
-    if path.suffix.lower() != ".npz":
-        what = " (a TensorFlow graph)" if path.suffix.lower() in (".pb", ".pbtxt") else ""
-        raise ParamError(param, f"{path}: petnet writes its model as a NumPy .npz archive, not a "
-                         f"{path.suffix or 'suffix-less'} file{what}; give a name ending in .npz such as "
-                         f"{path.with_suffix('.npz')} (for other runtimes, 'petnet export' writes ONNX)")
     _check_regular_output(path, param)
     return path
+
+
+def format_note(path) -> str:
+    """One line saying what format a model file written at ``path`` has (for the command line)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return f"{printable(path)}: petnet model (a NumPy .npz archive, no pickle)"
+    what = " (TensorFlow's frozen-graph suffix)" if path.suffix.lower() in (".pb", ".pbtxt") else ""
+    return (f"{printable(path)}: petnet model written as a NumPy .npz archive under the name you gave"
+            f"{what}; 'petnet predict --model {printable(path)}' reads it, TensorFlow cannot "
+            "('petnet export' makes ONNX)")
 
 
 def _check_regular_output(path, param: str) -> Path:
@@ -103,8 +114,8 @@ def _check_regular_output(path, param: str) -> Path:
 
 
 def check_output_names(model_path, labels_path, params: tuple[str, str] = ("output_graph", "output_labels")):
-    """The names of a model and its labels file, checked before any work and creating nothing: the
-    model's ends in ``.npz``, neither is a folder, device or FIFO, and they are not the same file
+    """The names of a model and its labels file, checked before any work and creating nothing:
+    neither is a folder, device or FIFO, and they are not the same file
     whatever the spelling (another name, a hard or symbolic link) (``ParamError`` naming
     ``params[0]`` / ``params[1]``). Returns both as paths."""
     model_path = check_model_name(model_path, params[0])
@@ -130,6 +141,8 @@ def _model_arrays(model: PetModel) -> dict:
     if model.class_features is not None:
         cf = np.asarray(model.class_features)
         arrays["class_features"] = cf if cf.dtype == np.float16 else cf.astype(np.float32)
+    if model.names is not None:
+        arrays["names"] = np.array([str(n) for n in model.names], dtype=str)
     if model.settings:
         arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True,
                                                  default=json_default))
@@ -222,6 +235,7 @@ def load_model(path) -> PetModel:
             if data["class_features"].dtype.kind != "f":
                 raise TypeError(f"class_features must be floating-point numbers, not {data['class_features'].dtype}")
             class_feats = np.asarray(data["class_features"], np.float32)
+        names = _strings(data, "names", what) if "names" in data else None
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise PetnetError(what + f"an entry is missing or malformed ({exc})") from None
     if W.ndim != 2 or b.shape != (W.shape[1],) or len(labels) != W.shape[1] or W.shape[1] < 2:
@@ -244,6 +258,8 @@ def load_model(path) -> PetModel:
                           f"(one mean feature per label), got shape {class_feats.shape}"
                           f"{'' if np.isfinite(class_feats).all() else ' with NaN or infinite values'}; "
                           "retrain it, or remove the entry")
+    if names is not None and len(names) != len(labels):
+        raise PetnetError(what + f"its names entry holds {len(names)} names for {len(labels)} labels")
     if any(v not in VIEWS for v in views):
         raise PetnetError(what + f"unknown test views {printable(views)}")
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
@@ -254,7 +270,8 @@ def load_model(path) -> PetModel:
         warnings.warn(f"{shown} was trained with preprocessing {printable(pid)}; this petnet uses "
                       f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
     return PetModel(W, b, labels, arch, pid, views, temperature=T, label_species=species,
-                    settings=settings if isinstance(settings, dict) else {}, class_features=class_feats)
+                    settings=settings if isinstance(settings, dict) else {}, class_features=class_feats,
+                    names=names)
 
 
 def _looks_like(head: bytes) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from petnet.errors import PetnetError
@@ -73,3 +74,73 @@ def display_name(label: str, names: dict[str, str] | None) -> str:
 def pretty_label(label: str) -> str:
     """``american_pit_bull_terrier`` -> ``american pit bull terrier`` (for English display)."""
     return label.replace("_", " ")
+
+
+KNOWN_NAMES = Path(__file__).resolve().parent / "data" / "labels_zh.csv"
+
+
+def known_names() -> dict[str, str]:
+    """petnet's own Chinese names of the 37 Oxford breeds (``Persian`` -> 波斯猫, ``pug`` -> 巴哥犬),
+    from ``data/labels_zh.csv`` (``english,中文,species`` lines); empty when the file is missing."""
+    return dict(_known_names()) if KNOWN_NAMES.is_file() else {}
+
+
+@lru_cache(maxsize=1)
+def _known_species() -> dict[str, str]:
+    out = {}
+    for row in csv.reader(read_text(KNOWN_NAMES, "breed names", 1 << 20).splitlines()):
+        if len(row) >= 3 and row[2].strip() in ("cat", "dog"):
+            out[retrain_key(row[0])] = row[2].strip()
+    return out
+
+
+def known_species(label: str) -> str | None:
+    """The species of a class named after one of the 37 Oxford breeds (``Persian`` -> ``cat``,
+    ``great pyrenees`` -> ``dog``; matched as :func:`retrain_key` does), else ``None``. This is
+    knowledge of the breeds, not a guess from the spelling of a name."""
+    if not KNOWN_NAMES.is_file():
+        return None
+    key = retrain_key(str(label))
+    return _known_species().get(key) if key else None
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> dict[str, str]:
+    return read_names(KNOWN_NAMES)
+
+
+def class_names(labels, given: dict[str, str] | None = None, stored=None, *, imagenet: bool = False) -> list[str]:
+    """The display name of each class, in index order.
+
+    ``given``: ``{label: name}`` from the user (``names=``), which wins; ``stored``: the names stored
+    in the model file (one per class; the user's own class names are their own names); else, for
+    ``imagenet``, the first Chinese name of the ImageNet class, otherwise petnet's Chinese name of
+    a breed the label names (:func:`known_names`, matched as :func:`display_name` does), else the
+    label itself. No door needs ``names=`` to answer in Chinese."""
+    labels = list(labels)
+    if imagenet and not given and stored is None:
+        from petnet.pets.imagenet import imagenet_chinese_names
+        zh = imagenet_chinese_names()
+        if len(labels) == len(zh):
+            return [z.split("、")[0].strip() or lab for lab, z in zip(labels, zh)]
+    known = known_names()
+    out = []
+    for i, label in enumerate(labels):
+        name = ""
+        if given:
+            name = display_name(label, given)
+            name = "" if name == label else name
+        if not name and stored is not None and i < len(stored) and stored[i]:
+            name = str(stored[i])
+        if not name:
+            name = display_name(label, known)
+        out.append(name or label)
+    return out
+
+
+def names_to_store(labels) -> list[str]:
+    """The display names ``retrain`` stores in a model file: petnet's Chinese name for a folder
+    named after one of the 37 breeds (``Persian``, ``pug``, ``great pyrenees`` ...), the folder
+    name itself for the user's own classes (``咪咪`` stays ``咪咪``)."""
+    known = known_names()
+    return [display_name(str(label), known) for label in labels]

@@ -1,4 +1,8 @@
-"""Is it a cat or a dog at all? Species, "looks more like", and unsure breed answers.
+"""Is it a cat or a dog at all? The open-world evidence: pet score, species log-odds, "looks like".
+
+This module *measures* (:class:`Evidence`: :func:`evidence`, :func:`evidence_features`); the rules
+that turn the evidence into the answer are :func:`petnet.pets.decision.decide`, the one decision
+every door calls (:func:`open_world`, :func:`open_world_paths` and ``Recognizer`` all go through it).
 
 A breed head trained on 37 breeds names a breed for every photo, a coffee cup included. The
 backbone's own 1000-way ImageNet head already knows cats and dogs: 118 dog classes (151-268) and
@@ -31,14 +35,12 @@ for ">= 0.1". The dingo and the teddy bear were added after looking at the misse
 left are photos the ImageNet head itself gets wrong: accepted, a raccoon (ImageNet-1k has no
 raccoon class: "Siamese cat"); rejected, a Sphynx ("upright piano"). See docs/pets_openworld.md.
 
-**Unsure** (:func:`unsure`): a photo that is a cat or dog gets the user's top breed marked
-unsure when its probability is below ``min_breed_score`` or when the top breed's species
-(:func:`label_species`, from the ImageNet head on the class's training photos, never from the
-spelling of its name) differs from the photo's species, or (a model with class features) when
-the photo is far from the training photos of its top breed: the cosine similarity of the photo's
-feature to the top class's mean training feature (:func:`class_features`,
-:func:`class_similarity`) is below ``min_class_similarity``. A breed the head never saw often gets
-a confident probability; it is rarely as close to the class's photos as the class's own photos are.
+**Unsure** (decided by :func:`petnet.pets.decision.decide`; :func:`unsure` is its old
+boolean form): a photo that is a cat or dog gets the user's top breed marked unsure when its
+probability is below ``min_breed_score``, when the top breed's species (:func:`label_species`,
+from the ImageNet head on the class's training photos, never from the spelling of its name)
+differs from the photo's species, or (a model with class features) when the photo is far from
+the training photos of its top breed (:func:`class_features`, :func:`class_similarity`).
 """
 
 from __future__ import annotations
@@ -53,37 +55,11 @@ from petnet.validate import check_number
 
 PET_VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br", "zoom", "wide")
 
-#: ``is_pet`` threshold on the pet score, chosen by measurement (``bench/pets_openworld.py``): the
-#: largest threshold that accepts >= 99.5% of the 362 shared pet photos (0.352, rounded). On all
-#: shared photos it rejects 125 of the 126 non-pets and accepts 361 of the 362 pets; the same
-#: choice 5-fold cross-validated: the same counts (docs/pets_openworld.md).
-DEFAULT_MIN_PET_SCORE = 0.35
-
-#: a top breed below this probability is "unsure" (see :func:`unsure`). Measured on the shared
-#: pets (5-fold CV, temperature-scaled head): answers scored 0.5-0.6 were right 12 times out of
-#: 20, 0.4-0.5 4 out of 15; with 0.6, 13.3% of the answers are unsure and the sure ones are 92.0%
-#: right (85.9% for all; 0.5: 8.0% unsure, 90.4%). 0.6 rather than 0.5 also because
-#: scikit-image's tabby ``chelsea`` (no such breed among the 37) gets Abyssinian 0.586 from the
-#: embedded model: unsure with 0.6, a confident wrong breed with 0.5.
-DEFAULT_MIN_BREED_SCORE = 0.6
-
-#: a top breed whose class similarity (:func:`class_similarity`) is below this is "unsure". Chosen
-#: by measurement (``bench/pets_openworld.py``, table "photos of breeds the head never saw"): the
-#: largest of the thresholds tried (0.5-0.62) that flags at most 2 points more seen-breed photos
-#: than the probability rule alone. On the shared pets, seen breeds 5-fold CV, unseen breeds 5
-#: groups of whole breeds left out of training: 14.9% of the seen-breed answers unsure instead of
-#: 13.3% (the sure ones 92.2% right instead of 92.0%), 55.0% of the unseen-breed photos instead
-#: of 42.3% (0.58: 15.7% / 58.8%; 0.6: 17.4% / 63.8%). The similarity separates seen from unseen
-#: breeds better than the probability does (AUROC 0.848 vs 0.762).
-DEFAULT_MIN_CLASS_SIMILARITY = 0.55
+# the thresholds belong to the one decision (petnet.pets.decision); named here too for old callers
+from petnet.pets.decision import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY,  # noqa: E402,F401
+                                  DEFAULT_MIN_PET_SCORE, SPECIES_MARGIN)
 
 SPECIES = ("cat", "dog")
-
-#: the cascade (``Recognizer``) also computes the other views of a pet whose species log-odds
-#: (:func:`weighted_species_logodds`) on its first views is closer to 0 than this: on the shared pets
-#: (5-fold CV) 1.7% of them, which brings the species from 99.4% (centre view) back to the
-#: 99.7% of all 8 views (breeds left out of training: 2.8% of the pets, 98.1% -> 98.6%).
-SPECIES_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +67,8 @@ class OpenWorldAnswer:
     """The open-world verdict on one photo (see the module docstring for each rule).
 
     ``cat_score`` / ``dog_score``: the ImageNet cat / dog mass, averaged over the views (for
-    display and debugging; ``species`` comes from the species head when there is one)."""
+    display and debugging; ``species`` comes from the species head when there is one);
+    ``cat_logodds``: the species evidence (> 0: cat) that :mod:`petnet.pets.decision` decides on."""
 
     is_pet: bool
     pet_score: float
@@ -100,6 +77,7 @@ class OpenWorldAnswer:
     dog_score: float
     imagenet_top: tuple[str, float]
     imagenet_top_zh: str = ""
+    cat_logodds: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-ready: ``is_pet``, ``pet_score``, ``species`` and ``imagenet_top``
@@ -181,50 +159,79 @@ def weighted_species_logodds(probs, species_logodds) -> np.ndarray:
     return (w * lo).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
 
 
-def photo_species(probs, species_logodds=None) -> list[str]:
-    """``cat`` or ``dog`` per photo.
+def cat_logodds(probs, species_logodds=None) -> np.ndarray:
+    """A photo's cat-vs-dog evidence, ``(n,)``, > 0: cat (what :mod:`petnet.pets.decision` decides
+    the species on).
 
-    With ``species_logodds`` ((n,) or (n, V), see :mod:`petnet.pets.species`): the sign of
-    :func:`weighted_species_logodds`. Without: the larger of the ImageNet cat and dog mass summed
-    over the views of ``probs``."""
+    With ``species_logodds`` ((n,) or (n, V), see :mod:`petnet.pets.species`):
+    :func:`weighted_species_logodds`. Without (no species head for the backbone): the log of the
+    ImageNet cat mass over the dog mass, both summed over the views of ``probs``."""
     if species_logodds is not None:
-        return ["cat" if v > 0 else "dog" for v in weighted_species_logodds(probs, species_logodds)]
+        return weighted_species_logodds(probs, species_logodds)
     cat, dog = cat_dog_mass(_as_views(probs))
-    return ["cat" if c > d else "dog" for c, d in zip(cat.sum(1), dog.sum(1))]
+    return np.log(np.maximum(cat.sum(1), 1e-300)) - np.log(np.maximum(dog.sum(1), 1e-300))
 
 
-def open_world(probs, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-               species_logodds=None) -> list[OpenWorldAnswer]:
-    """The open-world answer for each photo from its ImageNet probabilities ``probs``, shape
-    (n, 1000) for one view or (n, V, 1000) for several (any views; :data:`PET_VIEWS` measured),
-    and optionally the species head's log-odds of the same views, (n,) or (n, V)."""
-    from petnet.pets.imagenet import imagenet_chinese_names, imagenet_labels
-    t = check_score(min_pet_score, "min_pet_score")
+def photo_species(probs, species_logodds=None) -> list[str]:
+    """``cat`` or ``dog`` per photo: the sign of :func:`cat_logodds`."""
+    from petnet.pets.decision import species_of
+    return species_of(cat_logodds(probs, species_logodds))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the backbone's heads say about ``n`` photos, before any decision: ``pet_score`` (n,),
+    ``cat_logodds`` (n,), the mean ImageNet ``cat_score`` / ``dog_score`` (n,), and the ImageNet class
+    with the largest mean probability over the views, ``imagenet_index`` (n,) / ``imagenet_score`` (n,)."""
+
+    pet_score: np.ndarray
+    cat_logodds: np.ndarray
+    cat_score: np.ndarray
+    dog_score: np.ndarray
+    imagenet_index: np.ndarray
+    imagenet_score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pet_score)
+
+    def take(self, rows) -> Evidence:
+        """The evidence of the photos ``rows`` (indices or a mask)."""
+        return Evidence(*(np.asarray(a)[rows] for a in (self.pet_score, self.cat_logodds, self.cat_score,
+                                                       self.dog_score, self.imagenet_index,
+                                                       self.imagenet_score)))
+
+    def put(self, rows, other: Evidence) -> Evidence:
+        """A copy with the photos ``rows`` replaced by ``other`` (in order)."""
+        arrays = []
+        for mine, theirs in zip(self._arrays(), other._arrays()):
+            a = np.array(mine, copy=True)
+            a[rows] = theirs
+            arrays.append(a)
+        return Evidence(*arrays)
+
+    def _arrays(self):
+        return (self.pet_score, self.cat_logodds, self.cat_score, self.dog_score, self.imagenet_index,
+                self.imagenet_score)
+
+
+def evidence(probs, species_logodds=None) -> Evidence:
+    """The :class:`Evidence` of photos from their ImageNet probabilities ``probs`` ((n, 1000) or
+    (n, V, 1000)) and optionally the species head's log-odds of the same views ((n,) or (n, V))."""
     P = _as_views(probs)
     if species_logodds is not None and len(np.asarray(species_logodds)) != len(P):
         raise ParamError("species_logodds", f"must hold one row per photo ({len(P)}), "
                           f"got {len(np.asarray(species_logodds))}")
     cat, dog = cat_dog_mass(P)
-    score = pet_scores(P)
-    species = photo_species(P, species_logodds)
     mean = P.mean(axis=1)
     top = mean.argmax(axis=1)
-    labels, zh = imagenet_labels(), imagenet_chinese_names()
-    out = []
-    for i in range(len(P)):
-        is_pet = bool(score[i] >= t)
-        out.append(OpenWorldAnswer(is_pet, float(score[i]), species[i] if is_pet else None,
-                                   float(cat[i].mean()), float(dog[i].mean()),
-                                   (labels[top[i]], float(mean[i, top[i]])), zh[top[i]]))
-    return out
+    return Evidence(pet_scores(P), cat_logodds(P, species_logodds), cat.mean(1), dog.mean(1), top,
+                    mean[np.arange(len(P)), top])
 
 
-def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-                        probs=None) -> list[OpenWorldAnswer]:
-    """:func:`open_world` from bottleneck features ``feats`` (n, V, 1280) of some views (ideally
-    :data:`PET_VIEWS`), with ``backbone``'s ImageNet head (``imagenet_logits``) and the species
-    head of ``backbone.arch`` when petnet ships one. ``probs``: their ImageNet probabilities when
-    already computed (:func:`imagenet_view_probs`)."""
+def evidence_features(backbone, feats, probs=None) -> Evidence:
+    """:func:`evidence` from bottleneck features ``feats`` (n, V, 1280), with ``backbone``'s ImageNet
+    head (``imagenet_logits``) and the species head of ``backbone.arch`` when petnet ships one.
+    ``probs``: their ImageNet probabilities when already computed (:func:`imagenet_view_probs`)."""
     from petnet.pets.species import species_head
     f = np.asarray(feats, np.float32)
     if f.ndim == 2:
@@ -232,7 +239,39 @@ def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_
     if probs is None:
         probs = imagenet_view_probs(backbone.imagenet_logits, f)
     head = species_head(backbone.arch)
-    return open_world(probs, min_pet_score, None if head is None else head.logodds(f))
+    return evidence(probs, None if head is None else head.logodds(f))
+
+
+def answers(ev: Evidence, min_pet_score: float = DEFAULT_MIN_PET_SCORE) -> list[OpenWorldAnswer]:
+    """The open-world answers (no classes) of :class:`Evidence`, decided by
+    :func:`petnet.pets.decision.decide`."""
+    from petnet.pets.decision import decide
+    from petnet.pets.imagenet import imagenet_chinese_names, imagenet_labels
+    labels, zh = imagenet_labels(), imagenet_chinese_names()
+    out = []
+    for i, d in enumerate(decide(ev.pet_score, ev.cat_logodds, min_pet_score=min_pet_score)):
+        k = int(ev.imagenet_index[i])
+        out.append(OpenWorldAnswer(d.is_pet, float(ev.pet_score[i]), d.species, float(ev.cat_score[i]),
+                                   float(ev.dog_score[i]), (labels[k], float(ev.imagenet_score[i])), zh[k],
+                                   float(ev.cat_logodds[i])))
+    return out
+
+
+def open_world(probs, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
+               species_logodds=None) -> list[OpenWorldAnswer]:
+    """The open-world answer for each photo from its ImageNet probabilities ``probs``, shape
+    (n, 1000) for one view or (n, V, 1000) for several (any views; :data:`PET_VIEWS` measured),
+    and optionally the species head's log-odds of the same views, (n,) or (n, V)."""
+    check_score(min_pet_score, "min_pet_score")
+    return answers(evidence(probs, species_logodds), min_pet_score)
+
+
+def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
+                        probs=None) -> list[OpenWorldAnswer]:
+    """:func:`open_world` from bottleneck features ``feats`` (n, V, 1280) of some views (ideally
+    :data:`PET_VIEWS`): :func:`evidence_features`, then the decision."""
+    check_score(min_pet_score, "min_pet_score")
+    return answers(evidence_features(backbone, feats, probs), min_pet_score)
 
 
 def open_world_paths(backbone, paths, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
@@ -240,29 +279,29 @@ def open_world_paths(backbone, paths, min_pet_score: float = DEFAULT_MIN_PET_SCO
     """:func:`open_world_features` for photo files: ``(answers, ok_paths, failures)``; unreadable
     photos are skipped and listed in ``failures`` as ``(path, reason)``.
 
-    The 8 views cost 8 forward passes per photo. ``cascade=True`` computes the first of
-    ``views`` for every photo and the others only for photos scoring below ``min_pet_score``
-    there: ``is_pet`` is the same (the score is a maximum over views), 8x cheaper for the 95.3%
-    of the shared pets whose centre view decides, but their species then comes from the centre
-    view alone (99.4% right on the shared pets instead of 99.7%) and their ``pet_score`` is that
-    view's."""
+    The 8 views cost 8 forward passes per photo. ``cascade=True`` computes the first of ``views``
+    for every photo and the others only for the photos that
+    :func:`petnet.pets.decision.needs_more_views` picks (the same rule ``Recognizer`` follows):
+    below ``min_pet_score`` (``is_pet`` is then the same as with all views: the score is a maximum)
+    or of an undecided species."""
+    from petnet.pets.decision import needs_more_views
     t = check_score(min_pet_score, "min_pet_score")
     views = tuple(views)
     if not cascade or len(views) == 1:
         feats, ok, failures = backbone.extract(paths, views=views, quiet=quiet)
         return open_world_features(backbone, feats, t), ok, failures
     first, ok, failures = backbone.extract(paths, views=views[:1], quiet=quiet)
-    answers = open_world_features(backbone, first, t)
-    low = [i for i, a in enumerate(answers) if not a.is_pet]
-    if low:
+    ev = evidence_features(backbone, first)
+    low = np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, t))
+    if len(low):
         rest, ok2, failures2 = backbone.extract([ok[i] for i in low], views=views[1:], quiet=quiet)
         failures = failures + failures2
         row = {p: j for j, p in enumerate(ok2)}
-        for i in low:
-            if ok[i] in row:
-                both = np.concatenate([first[i:i + 1], rest[row[ok[i]]:row[ok[i]] + 1]], axis=1)
-                answers[i] = open_world_features(backbone, both, t)[0]
-    return answers, ok, failures
+        redo = [i for i in low if ok[i] in row]
+        if redo:
+            both = np.concatenate([first[redo], rest[[row[ok[i]] for i in redo]]], axis=1)
+            ev = ev.put(redo, evidence_features(backbone, both))
+    return answers(ev, t), ok, failures
 
 
 def label_species(probs, y, n_classes: int, min_pet_fraction: float = 0.5,
@@ -338,15 +377,11 @@ def class_similarity(feats, class_features_, top) -> np.ndarray:
 
 def unsure(breed_probs, label_species_, photo_species_, min_breed_score: float = DEFAULT_MIN_BREED_SCORE,
            class_similarity=None, min_class_similarity: float = DEFAULT_MIN_CLASS_SIMILARITY) -> np.ndarray:
-    """Which breed answers are unsure: ``(n,)`` booleans.
-
-    Unsure when the top class's probability (calibrated, ideally) is below ``min_breed_score``,
-    or when the top class has a species (``label_species_[k]``, see :func:`label_species`) and
-    the photo has one (``photo_species_[i]``, ``None`` for a non-pet) and they differ, or when the
-    photo's similarity to its top class (``class_similarity[i]``, see :func:`class_similarity`;
-    ``None``: this rule is off) is below ``min_class_similarity``."""
+    """Which breed answers are unsure, ``(n,)`` booleans, by the rules of
+    :func:`petnet.pets.decision.decide` for photos whose species is ``photo_species_[i]``
+    (``None``: not a pet, never unsure)."""
+    from petnet.pets.decision import decide
     t = check_score(min_breed_score, "min_breed_score")
-    t_sim = float(check_number("min_class_similarity", min_class_similarity, min=-1, max=1))
     P = np.asarray(breed_probs, np.float64)
     if P.ndim != 2 or P.shape[1] != len(label_species_):
         raise ParamError("breed_probs", f"must have shape (n, {len(label_species_)}) for "
@@ -354,13 +389,8 @@ def unsure(breed_probs, label_species_, photo_species_, min_breed_score: float =
     if len(photo_species_) != len(P):
         raise ParamError("photo_species_", f"must hold one species per photo ({len(P)}), "
                           f"got {len(photo_species_)}")
-    top = P.argmax(axis=1)
-    low = P[np.arange(len(P)), top] < t
-    clash = np.array([ls is not None and ps is not None and ls != ps
-                      for ls, ps in zip((label_species_[k] for k in top), photo_species_)], bool)
-    if class_similarity is None:
-        return low | clash
-    sim = np.asarray(class_similarity, np.float64)
-    if sim.shape != (len(P),):
-        raise ParamError("class_similarity", f"must hold one value per photo ({len(P)}), got shape {sim.shape}")
-    return low | clash | (sim < t_sim)
+    pet = np.array([s is not None for s in photo_species_], float)
+    lo = np.array([1.0 if s == "cat" else -1.0 for s in photo_species_])
+    decisions = decide(pet, lo, P, label_species_, class_similarity, min_pet_score=0.5,
+                       min_breed_score=t, min_class_similarity=min_class_similarity)
+    return np.array([d.unsure for d in decisions], bool)

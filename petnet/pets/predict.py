@@ -28,152 +28,125 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.pets.openworld import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE,
-                                   PET_VIEWS)
+from petnet.pets.answer import Guess, Prediction
+from petnet.pets.config import MAX_TOP, RecognizerConfig  # noqa: F401  (MAX_TOP: old import place)
+from petnet.pets.decision import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
+from petnet.pets.openworld import PET_VIEWS
 from petnet.safe_io import check_regular_file, check_scan_folder, printable
-from petnet.validate import check_int, check_number
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_MODEL = DATA / "pets37.npz"
 DEFAULT_NAMES = DATA / "labels_zh.csv"
 SEPARATOR = "_" * 36
-MAX_TOP = 1000          # the most classes any model here has (ImageNet)
 MAX_BATCH = 4096        # images per backbone call
 
-
-class Guess(NamedTuple):
-    """One guess: the model's ``label``, its display ``name`` (Chinese where known) and ``score``."""
-    label: str
-    name: str
-    score: float
+__all__ = ["Guess", "Prediction", "PreparedPhoto", "Recognizer", "collect_paths", "format_text"]
 
 
-@dataclass
-class Prediction:
-    """The guesses for one input, best first; ``error`` (and no guesses) for an unreadable input.
-
-    The open-world answer (:mod:`petnet.pets.openworld`; ``None`` where not computed, e.g. an
-    unreadable input): ``is_pet`` (a cat or dog at all?), ``pet_score`` (0..1, the ImageNet
-    cat + dog probability of the best view less its teddy-bear probability), ``species``
-    (``"cat"``/``"dog"``, ``None`` for a non-pet), ``imagenet_top`` (what the photo looks like to the ImageNet head: a :class:`Guess`
-    with the English label, the Chinese name where known and its score), ``unsure`` (a pet whose
-    top class is below ``min_breed_score``, of the other species or, with ``class_similarity``,
-    below ``min_class_similarity``) and ``class_similarity`` (the cosine similarity of the photo's
-    feature to its top class's mean training feature; ``None`` for a model without class
-    features, such as ``"imagenet"``)."""
-    source: str
-    top: list[Guess] = field(default_factory=list)
-    error: str | None = None
-    is_pet: bool | None = None
-    pet_score: float | None = None
-    species: str | None = None
-    imagenet_top: Guess | None = None
-    unsure: bool = False
-    class_similarity: float | None = None
-
-    def to_dict(self) -> dict:
-        """The ``petnet predict --json`` object: ``{"path", "top": [{"label", "name", "score"}]}``
-        (scores rounded to 6 digits), then ``"is_pet"``, ``"pet_score"``, ``"species"``,
-        ``"imagenet_top": {"label", "name", "score"}``, ``"unsure"`` and ``"class_similarity"``
-        (rounded to 6 digits, ``null`` when not computed) when the open-world answer was computed,
-        and ``"error"`` when the input could not be read."""
-        d = {"path": self.source,
-             "top": [{"label": g.label, "name": g.name, "score": round(g.score, 6)} for g in self.top]}
-        if self.is_pet is not None:
-            g = self.imagenet_top
-            d.update(is_pet=bool(self.is_pet), pet_score=round(float(self.pet_score), 6),
-                     species=self.species,
-                     imagenet_top=None if g is None else {"label": g.label, "name": g.name,
-                                                           "score": round(float(g.score), 6)},
-                     unsure=bool(self.unsure),
-                     class_similarity=None if self.class_similarity is None
-                     else round(float(self.class_similarity), 6))
-        if self.error is not None:
-            d["error"] = self.error
-        return d
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo made ready for :meth:`Recognizer.predict_prepared`: ``views`` (V, S, S, 3) float32 of
+    the test views, and the decoded ``image``, so that the other views of the open-world cascade can
+    be made for the photos that need them (:func:`petnet.pets.decision.needs_more_views`)."""
+    views: np.ndarray
+    image: object
 
 
 class Recognizer:
     """A backbone and a classifier head: photos in, :class:`Prediction` objects out.
 
-    ``model``: ``None``/``"default"``, a model file path, ``"imagenet"`` or a ``PetModel``.
-    ``top``: guesses per photo. ``labels``: a labels file (or list) replacing the model's class
-    names; ``names``: an ``english,中文`` file (or dict) of display names (default for the embedded
-    model: its Chinese names). ``architecture``: the backbone for ``"imagenet"`` (a retrained model
-    names its own). ``engine``: ``"auto"`` (ONNX Runtime when installed), ``"onnx"`` or ``"torch"``.
-    The backbone is loaded on first use (once, also when threads share the recognizer). A
-    recognizer pickles without its backbone (for process pools and clusters): the copy loads its
-    own on first use. ``backbone_factory`` builds a stand-in (tests).
+    The settings (``model``, ``top``, ``labels``, ``names``, the three thresholds ``min_pet_score``,
+    ``min_breed_score``, ``min_class_similarity``, ``test_views``, ``architecture``, ``engine``,
+    ``device``, ``threads``) are one :class:`~petnet.pets.config.RecognizerConfig`
+    (:attr:`config`); ``Recognizer.from_config(cfg)`` is the same as giving them here. The
+    backbone is loaded on first use (once, also when threads share the recognizer). A recognizer
+    pickles without its backbone (for process pools and clusters): the copy loads its own on first
+    use. ``backbone_factory`` builds a stand-in (tests).
 
-    Every prediction also says whether the photo is a cat or dog at all (see :class:`Prediction`):
-    ``min_pet_score`` is the threshold on the pet score (default
-    :data:`~petnet.pets.openworld.DEFAULT_MIN_PET_SCORE`), ``min_breed_score`` the top-class
-    probability below which a pet's answer is unsure (default
-    :data:`~petnet.pets.openworld.DEFAULT_MIN_BREED_SCORE`), ``min_class_similarity`` the
-    similarity to the top class's training photos below which it is unsure too (default
-    :data:`~petnet.pets.openworld.DEFAULT_MIN_CLASS_SIMILARITY`; only for a model file with class
-    features, computed from the same features as the breeds). The pet score comes from the same
-    backbone call as the breeds (the model's test views); only a photo below ``min_pet_score``
-    there gets the other views of :data:`~petnet.pets.openworld.PET_VIEWS` (the cascade of
-    docs/pets_openworld.md: the same ``is_pet`` as all 8 views; a pet costs no extra pass).
+    Every answer is decided by :func:`petnet.pets.decision.decide` (the rules:
+    docs/pets_openworld.md): a verdict (``pet``, ``unsure`` with its reason, ``not_pet``), the
+    species, and the top classes. Display names: ``names`` when given, else the names stored in
+    the model file, else petnet's Chinese names of the 37 breeds (matched by label).
     """
 
     def __init__(self, model=None, *, top: int = 3, labels=None, names=None,
                  architecture: str = "lite2", engine: str = "auto", threads: int | None = None,
                  device: str = "cpu", min_pet_score: float = DEFAULT_MIN_PET_SCORE,
                  min_breed_score: float = DEFAULT_MIN_BREED_SCORE,
-                 min_class_similarity: float = DEFAULT_MIN_CLASS_SIMILARITY, backbone_factory=None):
-        from petnet.pets.backbone import ENGINES
-        from petnet.pets.backbones import arch_spec
-        from petnet.pets.model_file import PetModel, load_model
-        from petnet.validate import check_choice
+                 min_class_similarity: float = DEFAULT_MIN_CLASS_SIMILARITY, test_views=None,
+                 backbone_factory=None):
+        self._setup(RecognizerConfig(model=model, top=top, labels=labels, names=names,
+                                     min_pet_score=min_pet_score, min_breed_score=min_breed_score,
+                                     min_class_similarity=min_class_similarity, test_views=test_views,
+                                     architecture=architecture, engine=engine, device=device,
+                                     threads=threads), backbone_factory)
 
-        self.top = check_int("top", top, min=1, max=MAX_TOP)
-        self.min_pet_score = float(check_number("min_pet_score", min_pet_score, min=0, max=1))
-        self.min_breed_score = float(check_number("min_breed_score", min_breed_score, min=0, max=1))
-        self.min_class_similarity = float(check_number("min_class_similarity", min_class_similarity,
-                                                       min=-1, max=1))
-        self.engine = check_choice("engine", engine, ENGINES)
-        default = model is None or (isinstance(model, str) and model == "default")
-        self.imagenet = isinstance(model, str) and model == "imagenet"
+    @classmethod
+    def from_config(cls, config: RecognizerConfig, backbone_factory=None) -> Recognizer:
+        """The recognizer of a :class:`~petnet.pets.config.RecognizerConfig`."""
+        if not isinstance(config, RecognizerConfig):
+            raise ParamError("config", f"must be a RecognizerConfig, got {type(config).__name__}")
+        rec = cls.__new__(cls)
+        rec._setup(config, backbone_factory)
+        return rec
+
+    def _setup(self, config: RecognizerConfig, backbone_factory) -> None:
+        from petnet.pets.backbone import resolve_device
+        from petnet.pets.model_file import PetModel, load_model
+        from petnet.pets.names import class_names
+
+        config = config.checked()
+        self.imagenet = config.is_imagenet
         if self.imagenet:
-            from petnet.pets.imagenet import imagenet_labels
+            from petnet.pets.imagenet import imagenet_labels, imagenet_species
             self.model = None
-            self.architecture = arch_spec(architecture).name
-            self.labels, self.test_views = list(imagenet_labels()), ("center",)
+            self.architecture = config.architecture
+            labels, views = list(imagenet_labels()), ("center",)
+            self.label_species = imagenet_species()
+            stored = None
         else:
+            model = config.model
             if isinstance(model, PetModel):
                 self.model = model
-            elif default:
+            elif config.is_default_model:
                 if not DEFAULT_MODEL.exists():
                     raise PetnetError(f"the embedded default model {DEFAULT_MODEL} is missing; "
                                       "reinstall petnet or give a model file")
                 self.model = load_model(DEFAULT_MODEL)
-            elif isinstance(model, (str, os.PathLike)):
+            elif isinstance(model, str):
                 self.model = load_model(model)
             else:
                 raise ParamError("model", f"must be None, 'default', 'imagenet', a model file path "
                                  f"or a PetModel, got {type(model).__name__}")
             self.architecture = self.model.arch
-            self.labels, self.test_views = list(self.model.labels), tuple(self.model.test_views)
-        if labels is not None:
-            self.labels = _labels(labels, len(self.labels))
-        if names is not None:
-            self.names = dict(names) if isinstance(names, dict) else _read_names(names)
-        elif default and DEFAULT_NAMES.exists():
-            self.names = _read_names(DEFAULT_NAMES)
-        else:
-            self.names = {}
-        from petnet.pets.backbone import resolve_device
-        self.threads = None if threads is None else check_int("threads", threads, min=1, max=1024)
-        self.device = resolve_device(device, self.engine)
+            labels, views = list(self.model.labels), tuple(self.model.test_views)
+            from petnet.pets.names import known_species
+            self.label_species = (list(self.model.label_species) if self.model.label_species is not None
+                                  else [known_species(lab) for lab in labels])
+            stored = self.model.names
+        if config.labels is not None:          # other labels: the stored names no longer apply
+            labels, stored = _labels(config.labels, len(labels)), None
+        self.labels = labels
+        self.test_views = config.test_views or views
+        given = config.names
+        if given is not None and not isinstance(given, dict):
+            given = _read_names(given)
+        self.display_names = class_names(labels, given, stored, imagenet=self.imagenet)
+        self.names = dict(zip(labels, self.display_names))     # {label: display name}
+        self.config = config.replace(architecture=self.architecture)
+        self.top = config.top
+        self.min_pet_score = config.min_pet_score
+        self.min_breed_score = config.min_breed_score
+        self.min_class_similarity = config.min_class_similarity
+        self.engine = config.engine
+        self.threads = config.threads
+        self.device = resolve_device(config.device, config.engine)
         self._factory = backbone_factory
         self._backbone = None
         self._lock = threading.Lock()
@@ -211,6 +184,12 @@ class Recognizer:
         Thread-safe and CPU-only; raises :class:`~petnet.pets.images.ImageError`."""
         return self._views(self._decode(image), self.test_views)
 
+    def prepare_photo(self, image) -> PreparedPhoto:
+        """Like :meth:`prepare`, keeping the decoded photo for the open-world cascade: give the
+        result to :meth:`predict_prepared` to get exactly :meth:`predict`'s answer."""
+        img = self._decode(image)
+        return PreparedPhoto(self._views(img, self.test_views), img)
+
     def _decode(self, image):
         from petnet.pets.inputs import open_input
         from petnet.pets.preprocess import decode_min_side
@@ -220,15 +199,12 @@ class Recognizer:
         from petnet.pets.preprocess import preprocess
         return np.stack([preprocess(img, self.architecture, v) for v in views])
 
-    def _prepare_keep(self, image):
-        img = self._decode(image)
-        return self._views(img, self.test_views), img
-
     def predict_prepared(self, prepared, sources=None) -> list[Prediction]:
-        """Predictions for arrays from :meth:`prepare`, in one backbone call. ``sources`` names
-        them in the predictions (default ``"<prepared>"``). The open-world answer comes from the
-        test views alone here (the arrays hold no other view): :meth:`predict` also looks at the
-        other views of a photo that scores below ``min_pet_score`` on them."""
+        """Predictions for photos from :meth:`prepare_photo` (or arrays from :meth:`prepare`), in one
+        backbone call (two when some photos need the cascade's other views). ``sources`` names them
+        (default ``"<prepared>"``). From :meth:`prepare_photo` the answers are :meth:`predict`'s; from
+        bare arrays the open-world answer comes from the test views alone (there is no image to make
+        the other views from)."""
         prepared = list(prepared)
         sources = ["<prepared>"] * len(prepared) if sources is None else [str(s) for s in sources]
         if len(sources) != len(prepared):
@@ -237,11 +213,18 @@ class Recognizer:
             return []
         S = self._image_size()
         want = (len(self.test_views), S, S, 3)
+        arrays, images = [], []
         for i, x in enumerate(prepared):
+            if isinstance(x, PreparedPhoto):
+                x, img = x.views, x.image
+            else:
+                img = None
             if np.shape(x) != want:
                 raise ParamError("prepared", f"item {i} has shape {np.shape(x)}; this model needs "
                                  f"{want} from Recognizer.prepare")
-        return self._predictions(np.concatenate(prepared), sources)
+            arrays.append(x)
+            images.append(img)
+        return self._predictions(np.concatenate(arrays), sources, images)
 
     def predict(self, images, *, batch_size: int = 32, progress=None) -> list[Prediction]:
         """One :class:`Prediction` per input, in order (see the module docstring for the inputs).
@@ -253,29 +236,28 @@ class Recognizer:
         from petnet.pets.backbone import decoded_ahead
         from petnet.pets.bars import bar
         from petnet.pets.inputs import source_of
+        from petnet.validate import check_int
 
         batch_size = check_int("batch_size", batch_size, min=1, max=MAX_BATCH)
         items = _as_list(images)
         out: list[Prediction | None] = [None] * len(items)
-        pending: list[tuple[int, np.ndarray, object]] = []
+        pending: list[tuple[int, PreparedPhoto]] = []
 
         def flush():
             if pending:
-                preds = self._predictions(np.concatenate([x for _, x, _ in pending]),
-                                          [source_of(items[i]) for i, _, _ in pending],
-                                          [img for _, _, img in pending])
-                for (i, _, _), pred in zip(pending, preds):
+                preds = self.predict_prepared([x for _, x in pending], [source_of(items[i]) for i, _ in pending])
+                for (i, _), pred in zip(pending, preds):
                     out[i] = pred
                 pending.clear()
 
         b = bar(progress, total=len(items), desc=f"features {self.architecture}")
         try:
-            decoded = decoded_ahead(items, self._prepare_keep, workers=2, ahead=2 * batch_size + 2)
+            decoded = decoded_ahead(items, self.prepare_photo, workers=2, ahead=2 * batch_size + 2)
             for i, (xi, reason) in enumerate(decoded):
                 if xi is None:
                     out[i] = Prediction(source_of(items[i]), [], error=reason)
                 else:
-                    pending.append((i, *xi))
+                    pending.append((i, xi))
                     if len(pending) >= batch_size:
                         flush()
                 b.update(1)
@@ -303,61 +285,67 @@ class Recognizer:
         return arch_spec(self.architecture).image_size
 
     def _predictions(self, x: np.ndarray, sources: list[str], images=None) -> list[Prediction]:
-        """``x``: the views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo;
-        ``images``: the decoded photos, for the other views of those below ``min_pet_score``."""
-        from petnet.pets.names import display_name
-        from petnet.pets.openworld import class_similarity, unsure
+        """``x``: the test views of ``len(sources)`` photos, ``(n * V, S, S, 3)``, photo by photo;
+        ``images``: the decoded photos (or ``None`` each), for the cascade's other views."""
+        from petnet.pets.decision import REASONS, decide
+        from petnet.pets.openworld import class_similarity
         V = len(self.test_views)
         feats = self.backbone.features(x).reshape(len(sources), V, -1)
         P = self.probabilities(feats)
-        answers = self._open_world(feats, images)
+        ev = self._evidence(feats, images)
         sim = None
-        if self.imagenet:
-            doubt = np.zeros(len(P), bool)      # ImageNet's 1000-way softmax is soft: no "unsure"
-        else:
-            label_species = self.model.label_species or [None] * P.shape[1]
-            if self.model.class_features is not None:
-                sim = class_similarity(feats, self.model.class_features, P.argmax(axis=1))
-            doubt = unsure(P, label_species, [a.species for a in answers], self.min_breed_score,
-                           sim, self.min_class_similarity)
-        sims = [None] * len(P) if sim is None else [float(v) for v in sim]
-        preds = []
-        for source, p, a, u, s in zip(sources, P, answers, doubt, sims):
-            order = np.argsort(-p)[:self.top]
-            preds.append(Prediction(
-                source, [Guess(self.labels[i], display_name(self.labels[i], self.names), float(p[i]))
-                         for i in order],
-                is_pet=a.is_pet, pet_score=a.pet_score, species=a.species,
-                imagenet_top=Guess(a.imagenet_top[0], a.imagenet_top_zh, a.imagenet_top[1]),
-                unsure=bool(u and a.is_pet), class_similarity=s))
-        return preds
+        if not self.imagenet and self.model.class_features is not None:
+            sim = class_similarity(feats, self.model.class_features, P.argmax(axis=1))
+        rules = ("other_species",) if self.imagenet else REASONS
+        decisions = decide(ev.pet_score, ev.cat_logodds, P, self.label_species, sim,
+                           min_pet_score=self.min_pet_score, min_breed_score=self.min_breed_score,
+                           min_class_similarity=self.min_class_similarity, rules=rules)
+        return [self._prediction(src, P[i], ev, i, decisions[i], None if sim is None else float(sim[i]))
+                for i, src in enumerate(sources)]
 
-    def _open_world(self, feats: np.ndarray, images=None) -> list:
-        """Open-world answers from the test views' features ``(n, V, 1280)``; a photo below
-        ``min_pet_score``, or a pet whose species log-odds there is within
-        :data:`~petnet.pets.openworld.SPECIES_MARGIN` of 0, gets the other :data:`PET_VIEWS` too
-        when its decoded image is in ``images`` (one more backbone call for all of them)."""
-        from petnet.pets.openworld import (SPECIES_MARGIN, imagenet_view_probs, open_world_features,
-                                           weighted_species_logodds)
-        from petnet.pets.species import species_head
+    def _guess(self, k: int, score: float) -> Guess:
+        return Guess(self.labels[k], self.display_names[k], float(score), self.label_species[k])
+
+    def _prediction(self, source, p, ev, i, d, sim) -> Prediction:
+        from petnet.pets.answer import messages, reason_text
+        from petnet.pets.imagenet import imagenet_chinese_names, imagenet_labels, imagenet_species
+        order = np.argsort(-p)[:self.top]
+        top = [self._guess(int(k), p[k]) for k in order]
+        k = int(ev.imagenet_index[i])
+        looks = Guess(imagenet_labels()[k], imagenet_chinese_names()[k], float(ev.imagenet_score[i]),
+                      imagenet_species()[k])
+        reason = None
+        if d.unsure_reason is not None:
+            best = self._guess(int(np.argmax(p)), p.max())
+            reason = reason_text(d.unsure_reason, best, d.species, similarity=sim,
+                                 min_breed_score=self.min_breed_score,
+                                 min_class_similarity=self.min_class_similarity)
+        zh, en = messages(d.verdict, top, d.species, looks, reason)
+        return Prediction(source, top, is_pet=d.is_pet, pet_score=float(ev.pet_score[i]), species=d.species,
+                          imagenet_top=looks, unsure=d.unsure, class_similarity=sim, verdict=d.verdict,
+                          species_score=d.species_score, unsure_reason=d.unsure_reason,
+                          reason_zh=reason[0] if reason else "", reason_en=reason[1] if reason else "",
+                          message_zh=zh, message_en=en)
+
+    def _evidence(self, feats: np.ndarray, images=None):
+        """The open-world :class:`~petnet.pets.openworld.Evidence` from the test views' features
+        ``(n, V, 1280)``; the photos that :func:`~petnet.pets.decision.needs_more_views` picks get
+        the other :data:`PET_VIEWS` too when their decoded image is in ``images`` (one more backbone
+        call for all of them)."""
+        from petnet.pets.decision import needs_more_views
+        from petnet.pets.openworld import evidence_features, imagenet_view_probs
         bb = self.backbone
-        probs = imagenet_view_probs(bb.imagenet_logits, feats)      # once, for both uses below
-        answers = open_world_features(bb, feats, self.min_pet_score, probs=probs)
+        ev = evidence_features(bb, feats, imagenet_view_probs(bb.imagenet_logits, feats))
         extra = [v for v in PET_VIEWS if v not in self.test_views]
         if images is None or not extra:
-            return answers
-        unsure_species = np.zeros(len(answers), bool)
-        head = species_head(bb.arch)
-        if head is not None:
-            unsure_species = np.abs(weighted_species_logodds(probs, head.logodds(feats))) < SPECIES_MARGIN
-        low = [i for i, a in enumerate(answers) if not a.is_pet or unsure_species[i]]
+            return ev
+        low = [i for i in np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, self.min_pet_score))
+               if images[i] is not None]
         if low:
             x = np.concatenate([self._views(images[i], extra) for i in low])
             more = bb.features(x).reshape(len(low), len(extra), -1)
-            again = open_world_features(bb, np.concatenate([feats[low], more], axis=1), self.min_pet_score)
-            for i, a in zip(low, again):
-                answers[i] = a
-        return answers
+            ev = ev.put(low, evidence_features(bb, np.concatenate([feats[low], more], axis=1)))
+        return ev
 
 
 def _as_list(images) -> list:
@@ -436,18 +424,20 @@ def format_text(pred: Prediction, imagenet: bool = False) -> str:
     """The talk's block: ``<path> 可能是:``, one ``name (score = 0.12345)`` line per guess, separator
     (file names and class names shown with :func:`petnet.safe_io.printable`).
 
-    A photo that is not a cat or dog (``is_pet`` False) gets one line instead of the guesses:
-    ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)`` (the ImageNet head's answer); an
-    unsure answer starts ``<path> 可能是 (不确定):``. ``imagenet=True`` (the ``"imagenet"`` model,
-    whose guesses are already what the photo looks like) always lists the guesses."""
-    if pred.is_pet is False and not imagenet:
+    The verdict decides what is shown (:mod:`petnet.pets.decision`): a photo that is not a cat or
+    dog gets one line instead of the guesses, ``<path> 不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)``
+    (the ImageNet head's answer); an unsure answer starts ``<path> 可能是 (不确定):`` and says why on
+    the next line (``  (原因：...)``). ``imagenet=True`` (the ``"imagenet"`` model, whose guesses are already what the
+    photo looks like) lists the guesses of a non-pet too."""
+    if pred.verdict == "not_pet" and not imagenet:
+        from petnet.pets.answer import looks_like
         g = pred.imagenet_top
-        zh = g.name.split("、")[0]
-        looks = f"{zh} {g.label}" if zh else g.label
-        return (f"{printable(pred.source)} 不像猫或狗 (更像: {printable(looks)}, score = {g.score:.2f})\n"
+        return (f"{printable(pred.source)} 不像猫或狗 (更像: {printable(looks_like(g)[0])}, score = {g.score:.2f})\n"
                 f"{SEPARATOR}\n")
-    head = "可能是 (不确定):" if pred.unsure else "可能是:"
-    lines = [f"{printable(pred.source)} {head}"]
+    unsure = pred.verdict == "unsure"
+    lines = [f"{printable(pred.source)} {'可能是 (不确定):' if unsure else '可能是:'}"]
+    if unsure and pred.reason_zh:
+        lines.append(f"  (原因：{printable(pred.reason_zh)})")
     lines += [f"{printable(g.name)} (score = {g.score:.5f})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

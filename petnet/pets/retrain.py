@@ -212,9 +212,11 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
         say("review", f"{K_FOLDS}-fold cross-validation over all {len(paths)} photos (for the review): "
             f"top-1 {100 * metrics['cv_accuracy']:.1f}%", K_FOLDS, K_FOLDS)
     from petnet.pets.openworld import class_features
+    from petnet.pets.names import names_to_store
     model = PetModel(head.W_, head.b_, image_set.labels, arch, preprocess_id(arch), test_views,
                      temperature=T, label_species=species, settings=settings,
-                     class_features=class_features(feats[tr][:, ti], y[tr], K))
+                     class_features=class_features(feats[tr][:, ti], y[tr], K),
+                     names=names_to_store(image_set.labels))
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     return RetrainResult(model, list(image_set.labels), metrics, head.history_,
                          list(image_set.skipped) + failures, misclassified, conf,

@@ -98,18 +98,20 @@ def has_display() -> bool:
 def verdict(pred, imagenet: bool = False):
     """The open-world note a sheet shows for a :class:`~petnet.pets.predict.Prediction`:
     ``(chinese, english, instead_of_guesses)`` for a photo that is not a cat or dog (drawn
-    instead of its guesses) or an unsure answer (drawn above them); ``None`` for a sure pet, a
-    prediction without an open-world answer, or the ``"imagenet"`` model (``imagenet=True``)."""
-    if imagenet or pred.is_pet is None:
+    instead of its guesses) or an unsure answer (drawn above them, with its reason); ``None`` for
+    a sure pet, an unreadable photo, or the ``"imagenet"`` model (``imagenet=True``)."""
+    if imagenet or pred.verdict in ("pet", "error"):
         return None
-    if not pred.is_pet:
+    if pred.verdict == "not_pet":
         g = pred.imagenet_top
         zh = g.name.split("、")[0]
         return (f"不像猫或狗\n更像: {zh or g.label} ({g.score:.2f})",
                 f"not a cat or dog\nlooks like: {g.label} ({g.score:.2f})", True)
-    if pred.unsure:
-        return "不确定:", "unsure:", False
-    return None
+    why = {"other_species": ("不确定: 物种不符", "unsure: other species"),
+           "far_from_class": ("不确定: 不像训练照片", "unsure: unlike its class"),
+           "low_score": ("不确定: 分数低", "unsure: low score")}
+    zh, en = why.get(pred.unsure_reason, ("不确定:", "unsure:"))
+    return zh, en, False
 
 
 def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
@@ -145,7 +147,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
             zh, en, instead = note
             lines.append(zh if drawable(zh.replace("\n", ""), charmap) else en)
             all_drawn &= lines[-1] == zh
-        for label, name, score in ([] if note is not None and note[2] else top[:3]):
+        for label, name, score, *_ in ([] if note is not None and note[2] else top[:3]):
             shown = name if drawable(name, charmap) else label
             all_drawn &= shown == name
             lines.append(f"{shown} ({score:.3f})")

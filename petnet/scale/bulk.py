@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from petnet.errors import ParamError
 from petnet.progress import ProgressEvent
 from petnet.scale.cluster import connected
 from petnet.scale.results import ResultSet, row_from_prediction
@@ -55,13 +56,25 @@ class BulkResult:
         return (self.written - self.first_rows) / t if t > 0 and self.written > self.first_rows else 0.0
 
 
-def make_recognizer(model=None, top=3, labels=None, names=None, architecture="lite2", engine="auto",
-                    threads=1, device="cpu"):
-    """A :class:`~petnet.pets.Recognizer` whose backbone uses ``threads`` compute threads (one worker
-    per share of the CPUs, so workers do not fight over cores) on ``device``."""
+def make_recognizer(config, threads: int = 1):
+    """The :class:`~petnet.pets.Recognizer` of ``config`` (a
+    :class:`~petnet.pets.config.RecognizerConfig`, passed whole) whose backbone uses ``threads``
+    compute threads (one worker per share of the CPUs, so workers do not fight over cores)."""
     from petnet.pets import Recognizer
-    return Recognizer(model, top=top, labels=labels, names=names, architecture=architecture,
-                      engine=engine, threads=threads, device=device)
+    return Recognizer.from_config(config.replace(threads=threads))
+
+
+def gpu_request(device: str, gpus: float, workers: int) -> dict:
+    """What each Ray actor asks for besides its CPU share: ``{"num_gpus": share}`` when the
+    recognizer runs on a GPU (``cuda``, or ``auto`` on a cluster with GPUs; the cluster's ``gpus``
+    shared by the ``workers``, at most one each), else nothing. ``cuda`` on a cluster without a
+    GPU is a ``ParamError`` (the actors would wait for one forever)."""
+    if device == "cpu" or (device == "auto" and gpus <= 0):
+        return {}
+    if gpus <= 0:
+        raise ParamError("device", "is 'cuda' but the Ray cluster has no GPU; use device='cpu' "
+                         "or join GPU nodes to the cluster")
+    return {"num_gpus": min(1.0, gpus / max(1, workers))}
 
 
 class _Worker:
@@ -79,30 +92,39 @@ class _Worker:
             except Exception as exc:  # noqa: BLE001 -- any unreadable photo becomes an error row
                 errors[i] = str(exc)
                 inputs.append(b"")
+        from petnet.pets.answer import Prediction
         preds = self.rec.predict(inputs)
         rows = []
         for i, (p, pred) in enumerate(zip(items, preds)):
-            d = pred.to_dict()
-            d["path"] = p
+            pred.source = p
             if i in errors:
-                d = {"path": p, "top": [], "error": errors[i]}
-            rows.append(json.dumps(row_from_prediction(d), ensure_ascii=False))
+                pred = Prediction(p, [], error=errors[i])
+            rows.append(json.dumps(row_from_prediction(pred.to_dict()), ensure_ascii=False))
         return {"row": rows}
 
 
 def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | None = None,
                  workers: int | None = None, batch_size: int = 16, chunk_size: int = 256,
-                 model=None, top: int = 3, labels=None, names=None, architecture: str = "lite2",
-                 engine: str = "auto", device: str = "cpu", recognizer_factory=None,
-                 max_attempts: int = 3, progress=None) -> BulkResult:
+                 config=None, recognizer_factory=None, max_attempts: int = 3, progress=None,
+                 **settings) -> BulkResult:
     """Recognise every photo of ``sources`` (files, folders, globs, or URIs pyarrow can read) on Ray
     and write one row per photo to ``out`` (``.parquet`` folder or ``.jsonl``).
 
+    ``config``: the :class:`~petnet.pets.config.RecognizerConfig` every worker builds its
+    recognizer from, whole (or give its settings as keywords: ``model=``, ``top=``,
+    ``min_pet_score=`` ...), so the rows are exactly ``petnet predict --json``'s answers. A
+    ``cuda`` device asks Ray for a GPU share per worker (``num_gpus``).
     ``workers``: actors, each holding one recognizer (default: one per CPU of the cluster).
     ``recognizer_factory``: a picklable callable returning an object with
-    ``predict(inputs) -> [Prediction]`` (default: :func:`make_recognizer` with the model arguments).
+    ``predict(inputs) -> [Prediction]`` (default: :func:`make_recognizer` of ``config``).
     ``progress(event)`` gets a :class:`~petnet.progress.ProgressEvent` (phase ``photos``: photos with
     a row of all photos found) after every durable chunk."""
+    from petnet.pets.config import RecognizerConfig
+    if config is None:
+        config = RecognizerConfig(**settings)
+    elif settings:
+        raise ParamError(sorted(settings)[0], "is given beside config=; put it in the config")
+    config = config.checked()
     t0 = time.perf_counter()
     batch_size = check_int("batch_size", batch_size, min=1, max=4096)
     chunk_size = check_int("chunk_size", chunk_size, min=1, max=1_000_000)
@@ -122,8 +144,9 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
         # for the read task (and it for them) forever
         per_worker = max(0.01, min(1.0, cpus / (n + 0.5)))
         threads = max(1, int(per_worker))
-        factory = recognizer_factory or functools.partial(
-            make_recognizer, model, top, labels, names, architecture, engine, threads, device)
+        factory = recognizer_factory or functools.partial(make_recognizer, config, threads)
+        gpu = {} if recognizer_factory is not None else gpu_request(
+            config.device, float(ray.cluster_resources().get("GPU", 0)), n)
         seen: set[str] = set(done)
         while todo and attempts < max_attempts:
             attempts += 1
@@ -140,7 +163,7 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
 
             ds = ray.data.from_items([{"path": p} for p in todo])
             ds = ds.map_batches(_Worker, fn_constructor_args=(factory,), batch_size=batch_size,
-                                compute=ray.data.ActorPoolStrategy(size=n), num_cpus=per_worker)
+                                compute=ray.data.ActorPoolStrategy(size=n), num_cpus=per_worker, **gpu)
             try:
                 for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                     if startup is None:

@@ -38,6 +38,8 @@ def register(subparsers) -> None:
 
 
 def add_predict_flags(parser) -> None:
+    """``--ray``, ``--out``, ``--workers`` (the recognition flags, ``--device`` among them, are
+    ``petnet predict``'s own: :func:`petnet.pets.cli.add_recognition_flags`)."""
     g = parser.add_argument_group("bulk recognition on Ray (pip install 'petnet[ray]')")
     g.add_argument("--ray", metavar="ADDRESS", default=None, help=RAY_HELP)
     g.add_argument("--out", metavar="FILE", default=None,
@@ -79,11 +81,11 @@ def cmd_predict_ray(args) -> int:
         bar.n = event.step
         bar.refresh()
 
+    from petnet.pets.cli import recognizer_config
+    config = recognizer_config(args)          # checked here, before Ray starts
     try:
         res = bulk_predict(args.paths, args.out, ray_address=args.ray, workers=args.workers,
-                           model=args.model, top=args.top, labels=args.labels, names=args.names,
-                           architecture=args.architecture, engine=args.engine, device=args.device,
-                           progress=report)
+                           config=config, progress=report)
     finally:
         if bar is not None:
             bar.close()

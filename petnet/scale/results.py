@@ -20,26 +20,36 @@ from pathlib import Path
 
 from petnet.atomic import write_atomically
 from petnet.errors import ParamError, PetnetError
+from petnet.pets.answer import SCHEMA_VERSION
 
-#: the columns of a row (``None`` where a value does not apply, e.g. ``error`` of a good photo)
-COLUMNS = ("path", "labels", "names", "scores", "species", "is_pet", "pet_score", "unsure", "error")
+#: the columns of a row: derived from the one answer schema (:func:`petnet.pets.answer.flat_columns`),
+#: plus ``schema``, the version of that shape (rows of another version are refused, never mixed)
+def columns() -> list[tuple[str, str]]:
+    from petnet.pets.answer import flat_columns
+    return [("schema", "int")] + flat_columns()
+
+
+COLUMNS = tuple(name for name, _ in columns())
 
 
 def row_from_prediction(d: dict) -> dict:
     """A ``Prediction.to_dict()`` (the ``petnet predict --json`` object) as a flat result row."""
-    top = d.get("top") or []
-    return {"path": d["path"], "labels": [g["label"] for g in top], "names": [g["name"] for g in top],
-            "scores": [float(g["score"]) for g in top], "species": d.get("species"),
-            "is_pet": d.get("is_pet"), "pet_score": d.get("pet_score"), "unsure": d.get("unsure"),
-            "error": d.get("error")}
+    from petnet.pets.answer import SCHEMA_VERSION, flat_row
+    return {"schema": SCHEMA_VERSION, **flat_row(d)}
 
 
 def _schema():
     import pyarrow as pa
-    return pa.schema([("path", pa.string()), ("labels", pa.list_(pa.string())),
-                      ("names", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
-                      ("species", pa.string()), ("is_pet", pa.bool_()), ("pet_score", pa.float64()),
-                      ("unsure", pa.bool_()), ("error", pa.string())])
+    kinds = {"str": pa.string(), "float": pa.float64(), "bool": pa.bool_(), "int": pa.int64(),
+             "list:str": pa.list_(pa.string()), "list:float": pa.list_(pa.float64())}
+    return pa.schema([(name, kinds[kind]) for name, kind in columns()])
+
+
+def _older(where) -> PetnetError:
+    from petnet.pets.answer import SCHEMA_VERSION
+    return PetnetError(f"{where} holds result rows of an older petnet (not schema {SCHEMA_VERSION}: other "
+                       "columns, another answer); they are not mixed with new rows: give a new --out name, "
+                       "or move the old results away to redo them")
 
 
 class ResultSet:
@@ -71,15 +81,24 @@ class ResultSet:
                 for line in f:
                     if line.endswith("\n"):
                         try:
-                            rows.append(json.loads(line))
+                            row = json.loads(line)
                         except json.JSONDecodeError:
                             raise PetnetError(f"{self.out} has a line that is not JSON; it was not written "
                                               "by petnet: give another output file") from None
+                        if not isinstance(row, dict) or row.get("schema") != SCHEMA_VERSION:
+                            raise _older(self.out)
+                        rows.append(row)
             return rows
         import pyarrow.parquet as pq
         rows = []
+        schema = _schema()
         for part in sorted(self.out.glob("part-*.parquet")):
-            rows += pq.read_table(part, schema=_schema()).to_pylist()
+            if pq.read_schema(part).names != schema.names:
+                raise _older(part)
+            table = pq.read_table(part, schema=schema)
+            if table.num_rows and set(table.column("schema").to_pylist()) != {SCHEMA_VERSION}:
+                raise _older(part)
+            rows += table.to_pylist()
         return rows
 
     def done(self) -> set[str]:
@@ -119,4 +138,5 @@ class ResultSet:
         n = len(list(self.out.glob("part-*.parquet")))
         final = self.out / f"part-{n:06d}-{uuid.uuid4().hex[:8]}.parquet"
         table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows], schema=_schema())
+        table = table.replace_schema_metadata({b"petnet_schema": str(SCHEMA_VERSION).encode()})
         write_atomically(final, lambda f: pq.write_table(table, f), what="result part")

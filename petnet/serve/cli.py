@@ -32,14 +32,12 @@ def register(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default %(default)s: this computer only)")
     p.add_argument("--port", type=positive_int, default=8000, help="default %(default)s")
-    p.add_argument("--model", default=None,
-                   help="base model .npz from 'petnet retrain' (default: the embedded 37 breeds)")
     add_flag(p, "data_dir", default=None,
              help="folder for classes, photos and models (default ~/.local/share/petnet/serve)")
     p.add_argument("--token", default=os.environ.get("PETNET_SERVE_TOKEN") or None,
                    help="require 'Authorization: Bearer TOKEN' for changes (default $PETNET_SERVE_TOKEN)")
-    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
-                   help="where the network runs: cpu (default), cuda, or auto (CUDA when usable)")
+    from petnet.pets.cli import add_recognition_flags
+    add_recognition_flags(p)     # the same recognition flags as petnet predict (--model: the base model)
 
 
 def cmd_serve(args) -> int:
@@ -56,8 +54,10 @@ def cmd_serve(args) -> int:
     from petnet.serve.service import Config, default_data_dir
 
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    config = Config(data_dir=data_dir, model=Path(args.model) if args.model else None, token=args.token,
-                    device=resolve_device(args.device))
+    from petnet.pets.cli import recognizer_config
+    recognition = recognizer_config(args)
+    config = Config(data_dir=data_dir, token=args.token, device=resolve_device(args.device, args.engine),
+                    recognition=recognition)
     sock = listen(args.host, args.port)
     app = create_app(config)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token:

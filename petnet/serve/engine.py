@@ -22,13 +22,10 @@ from petnet.image_file import ImageError
 from petnet.pets import Recognizer, load_model
 from petnet.pets import retrain as retrain_head
 from petnet.pets.backbone import Backbone
-from petnet.pets.names import read_names
-from petnet.pets.predict import DEFAULT_MODEL, DEFAULT_NAMES
+from petnet.pets.predict import DEFAULT_MODEL
 from petnet.progress import ProgressEvent
 
 __all__ = ["ImageError", "Backbones", "load_recognizer", "retrain"]
-
-TOP = 3
 
 
 class Backbones:
@@ -52,33 +49,44 @@ class Backbones:
 
 
 class _Served:
-    """A recognizer as the app uses it: predictions as the JSON objects of ``petnet predict --json``."""
+    """A recognizer as the app uses it: answers as the JSON objects of ``petnet predict --json``."""
 
     def __init__(self, rec: Recognizer):
         self.rec = rec
         self.arch, self.labels, self.test_views = rec.architecture, list(rec.labels), rec.test_views
-        self.names = {lab: rec.names[lab] for lab in self.labels if rec.names.get(lab)}
+        self.names = list(rec.display_names)
+        self.species = list(rec.label_species)
 
-    def prepare(self, data: bytes) -> np.ndarray:
-        """Decode a photo's bytes and preprocess each test view: ``(V, S, S, 3)`` float32."""
+    def prepare(self, data: bytes):
+        """Decode a photo's bytes and preprocess its test views, keeping the photo for the
+        open-world cascade (:meth:`petnet.pets.Recognizer.prepare_photo`)."""
         try:
-            return self.rec.prepare(bytes(data))
+            return self.rec.prepare_photo(bytes(data))
         except ImageError as exc:   # the message starts with "<bytes>: ": keep only the reason
             text = str(exc)
             raise ImageError(text.split(": ", 1)[1] if text.startswith("<") else text) from None
 
     def predict_prepared(self, prepared, sources) -> list[dict]:
-        """Photos prepared by :meth:`prepare` -> one ``predict --json`` object each (one backbone call)."""
+        """Photos prepared by :meth:`prepare` -> one ``predict --json`` object each: exactly the
+        answer ``Recognizer.predict`` gives for the same photo and settings."""
         return [p.to_dict() for p in self.rec.predict_prepared(list(prepared), list(sources))]
 
 
-def load_recognizer(model_path=None, *, names=None, backbones: Backbones):
-    """The recognizer of a model file (``None``: petnet's embedded 37-breed model).
-    ``names``: ``{label: display name}`` (default: the embedded model's Chinese breed names, so a
-    class named like a breed keeps its Chinese name)."""
-    model = load_model(DEFAULT_MODEL if model_path is None else model_path)
-    rec = Recognizer(model, top=TOP, names=read_names(DEFAULT_NAMES) if names is None else names,
-                     backbone_factory=lambda: backbones.get(model.arch))
+def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
+    """The recognizer of a model file (``None``: ``config.model``, by default petnet's embedded
+    37-breed model) with the recognition settings of ``config`` (a
+    :class:`~petnet.pets.config.RecognizerConfig`, the flags of ``petnet serve``; ``None``: the
+    defaults). A model file's own display names are used (Chinese for the 37 breeds)."""
+    from petnet.pets.config import RecognizerConfig
+    config = (config or RecognizerConfig()).checked()
+    if model_path is not None:        # a kept model: its own labels and names, the served settings
+        config = config.replace(model=load_model(model_path), labels=None, names=None)
+    elif config.is_default_model:
+        config = config.replace(model=load_model(DEFAULT_MODEL))
+    elif not config.is_imagenet and isinstance(config.model, str):
+        config = config.replace(model=load_model(config.model))
+    arch = config.architecture if config.is_imagenet else config.model.arch
+    rec = Recognizer.from_config(config, backbone_factory=lambda: backbones.get(arch))
     return _Served(rec)
 
 

@@ -3,22 +3,36 @@ on ``/docs``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from petnet.pets.answer import FIELDS, GUESS_FIELDS
 
 
-class Guess(BaseModel):
-    label: str = Field(description="the class label (English breed name or your class name)")
-    name: str = Field(description="display name: Chinese where known, else the label")
-    score: float = Field(description="probability, rounded to 6 decimals")
+def _model(name: str, fields, doc: str, nested=None):
+    """A pydantic model of :mod:`petnet.pets.answer`'s field list: every field named, typed and
+    described, nothing extra (``extra="forbid"``)."""
+    from typing import Literal, Optional
+    kinds = {"str": str, "float": float, "bool": bool}
+    spec = {}
+    for f in fields:
+        if f.kind == "guess":
+            t = nested
+        elif f.kind == "guesses":
+            t = list[nested]
+        elif f.choices:
+            t = Literal[f.choices]
+        else:
+            t = kinds[f.kind]
+        if f.nullable:
+            spec[f.name] = (Optional[t], Field(None, description=f.description))
+        else:
+            spec[f.name] = (t, Field(..., description=f.description))
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **spec)
 
 
-class PhotoResult(BaseModel):
-    """The object ``petnet predict --json`` prints for one photo; later answers (``is_pet``,
-    ``species``, ...) appear as extra keys."""
-    model_config = ConfigDict(extra="allow")
-    path: str = Field(description="the uploaded file name, made safe to show")
-    top: list[Guess]
-    error: str | None = Field(None, description="why this photo could not be read (top is empty)")
+Guess = _model("Guess", GUESS_FIELDS, "One class of the model (or of ImageNet) and its probability.")
+PhotoResult = _model("PhotoResult", FIELDS, "The answer for one photo: the object `petnet predict --json` "
+                     "prints, field for field (petnet.pets.answer.FIELDS). Read `verdict` first.", Guess)
 
 
 class ModelInfo(BaseModel):

@@ -39,6 +39,7 @@ class Config:
     decode_threads: int = 2
     backbone_factory: Callable | None = None   # arch -> backbone (tests); None: the real network
     device: str = "cpu"                        # the real network's device: "cpu" or "cuda"
+    recognition: object = None                 # the RecognizerConfig of the serve flags (None: defaults)
 
 
 class Service:
@@ -47,15 +48,14 @@ class Service:
         self.limits = config.limits
         self.store = Store(config.data_dir)
         self.backbones = engine.Backbones(config.backbone_factory, device=config.device)
-        self.base = engine.load_recognizer(config.model, backbones=self.backbones)
+        self.base = engine.load_recognizer(config.model, config=config.recognition, backbones=self.backbones)
         self._active = (None, self.base)     # (version, recognizer): replaced as one reference
         if self.store.active:
             try:
-                self._active = (self.store.active, engine.load_recognizer(
-                    self.store.model_file(self.store.active), backbones=self.backbones))
+                self._active = (self.store.active, self._load(self.store.model_file(self.store.active)))
             except PetnetError:   # a damaged model file: serve the base model, keep the file
                 pass
-        self.trainer = Trainer(self.store, self.backbones, self._swap_in, self.base.arch)
+        self.trainer = Trainer(self.store, self.backbones, self._swap_in, self.base.arch, load=self._load)
         self.batcher = MicroBatcher(config.max_batch, config.max_wait)
         self.decoder = ThreadPoolExecutor(max_workers=config.decode_threads,
                                           thread_name_prefix="petnet-decode")
@@ -72,6 +72,10 @@ class Service:
         self.decoder.shutdown(wait=True)
 
     # -- models --------------------------------------------------------------------------------
+    def _load(self, model_file):
+        """A kept model's recognizer, with the served recognition settings."""
+        return engine.load_recognizer(model_file, config=self.config.recognition, backbones=self.backbones)
+
     @property
     def version(self) -> str | None:
         return self._active[0]
@@ -86,12 +90,17 @@ class Service:
     def model_info(self) -> dict:
         version, rec = self._active
         return {"version": version or "base", "base": self.base_name(), "architecture": rec.arch,
-                "labels": rec.labels, "names": [rec.names.get(lab, lab) for lab in rec.labels],
+                "labels": rec.labels, "names": list(rec.names),
                 "test_views": list(rec.test_views), "previous": self.store.previous or "base",
                 "can_roll_back": self.store.previous is not None or version is not None}
 
     def base_name(self) -> str:
-        return str(self.config.model) if self.config.model else "embedded 37 breeds"
+        if self.config.model:
+            return str(self.config.model)
+        rec = self.config.recognition
+        if rec is not None and not rec.is_default_model:
+            return "imagenet (1000 classes)" if rec.is_imagenet else str(rec.model)
+        return "embedded 37 breeds"
 
     def activate(self, version: str) -> dict:
         """Serve ``version`` (``"base"``: the base model); the model served before becomes previous."""
@@ -101,7 +110,7 @@ class Service:
             self.store.set_active(None)
             self._swap_in(None, self.base)
         else:
-            rec = engine.load_recognizer(self.store.model_file(version), backbones=self.backbones)
+            rec = self._load(self.store.model_file(version))
             self.store.set_active(version)
             self._swap_in(version, rec)
         return self.model_info()
@@ -116,7 +125,7 @@ class Service:
         read gets ``{"path", "top": [], "error"}``. All unreadable: ``UploadError`` (422)."""
         rec = self.recognizer
         results = await asyncio.gather(*(self._one(rec, name, data) for name, data in uploads))
-        if all("error" in r for r in results):
+        if all(r.get("error") for r in results):
             raise UploadError("no photo could be read: " + "; ".join(f"{r['path']}: {r['error']}"
                                                                       for r in results))
         return results
@@ -126,7 +135,8 @@ class Service:
         try:
             return await self.batcher.predict(rec, preparing, name)
         except PetnetError as exc:
-            return {"path": name, "top": [], "error": str(exc)}
+            from petnet.pets.answer import Prediction
+            return Prediction(name, [], error=str(exc)).to_dict()
 
     def _prepare(self, rec, data):
         image_format(data, self.limits.max_pixels)

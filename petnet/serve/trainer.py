@@ -20,8 +20,10 @@ from petnet.serve.store import Conflict, Store
 
 
 class Trainer:
-    def __init__(self, store: Store, backbones: engine.Backbones, on_model, architecture: str = "lite2"):
+    def __init__(self, store: Store, backbones: engine.Backbones, on_model, architecture: str = "lite2",
+                 load=None):
         self.store = store
+        self.load = load or (lambda path: engine.load_recognizer(path, backbones=backbones))
         self.backbones = backbones
         self.on_model = on_model          # on_model(version, recognizer), called after the swap is stored
         self.architecture = architecture
@@ -68,7 +70,7 @@ class Trainer:
                     bottleneck_dir=self.store.bottleneck_dir, architecture=self.architecture,
                     progress=lambda e: self._set(phase=e.phase, step=e.step, total=e.total))
             self._set(phase="saving")
-            recognizer = engine.load_recognizer(folder / "model.npz", backbones=self.backbones)
+            recognizer = self.load(folder / "model.npz")
             version = self.store.commit_model(folder, {"classes": recognizer.labels, "metrics": metrics})
             folder = None
             self.store.set_active(version)

@@ -101,13 +101,18 @@ def test_one_input_and_unreadable_inputs(rec, tmp_path):
 
 
 def test_to_dict_is_the_json_of_petnet_predict():
-    p = Prediction("a.jpg", [Guess("pug", "巴哥犬", 0.123456789), Guess("boxer", "boxer", 1e-9)])
-    assert p.to_dict() == {"path": "a.jpg", "top": [{"label": "pug", "name": "巴哥犬", "score": 0.123457},
-                                                     {"label": "boxer", "name": "boxer", "score": 0.0}]}
-    bad = Prediction("<bytes>", [], error="<bytes>: not an image")
-    assert bad.to_dict() == {"path": "<bytes>", "top": [], "error": "<bytes>: not an image"}
-    label, name, score = p.top[0]                                     # a Guess unpacks like a tuple
-    assert (label, name) == ("pug", "巴哥犬")
+    from petnet.pets.answer import FIELD_NAMES
+    p = Prediction("a.jpg", [Guess("pug", "巴哥犬", 0.123456789, "dog"), Guess("boxer", "boxer", 1e-9)])
+    d = p.to_dict()
+    assert list(d) == list(FIELD_NAMES)                       # every field, always, in one order
+    assert d["top"] == [{"label": "pug", "name": "巴哥犬", "score": 0.123457, "species": "dog"},
+                        {"label": "boxer", "name": "boxer", "score": 0.0, "species": None}]
+    assert d["path"] == "a.jpg" and d["verdict"] == "pet" and d["error"] is None
+    bad = Prediction("<bytes>", [], error="<bytes>: not an image").to_dict()
+    assert (bad["path"], bad["top"], bad["error"], bad["verdict"]) == ("<bytes>", [], "<bytes>: not an image", "error")
+    assert bad["is_pet"] is None and bad["species"] is None and "not an image" in bad["message_en"]
+    label, name, score, species = p.top[0]                        # a Guess unpacks like a tuple
+    assert (label, name, species) == ("pug", "巴哥犬", "dog")
 
 
 def test_prepare_then_predict_prepared_equals_predict(rec, fake):
@@ -143,7 +148,8 @@ def test_recognizer_attributes_and_parameter_errors(fake, tmp_path):
     assert default.architecture == "lite2" and len(default.labels) == 37
     assert default.names["pug"] == "巴哥犬" and default.test_views == ("center",) and default.top == 3
     imagenet = Recognizer("imagenet", architecture="lite0", top=5)
-    assert imagenet.architecture == "lite0" and len(imagenet.labels) == 1000 and imagenet.names == {}
+    assert imagenet.architecture == "lite0" and len(imagenet.labels) == 1000
+    assert imagenet.names[imagenet.labels[281]] == "虎斑猫"             # ImageNet's own Chinese names
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\nc\n", encoding="utf-8")
     assert Recognizer(_model(), labels=labels).labels == ["a", "b", "c"]
@@ -235,11 +241,12 @@ def test_retrain_checks_every_parameter_before_any_work(tmp_path, kwargs, param)
     assert not (tmp_path / "bn").exists()
 
 
-def test_save_refuses_a_pb_name_and_keeps_the_old_pair_when_labels_fail(tmp_path, monkeypatch):
+def test_save_writes_the_talks_pb_name_and_keeps_the_old_pair_when_labels_fail(tmp_path, monkeypatch):
     r = RetrainResult(_model(), ["cat", "dog", "bird"], {}, [])
-    with pytest.raises(ParamError, match=r"^output_graph .*graph\.pb.*\.npz archive.*TensorFlow graph.*graph\.npz"):
-        r.save(tmp_path / "output" / "graph.pb", tmp_path / "output" / "labels.txt")
-    assert not (tmp_path / "output" / "graph.pb").exists()
+    pb, pb_labels = r.save(tmp_path / "output" / "graph.pb", tmp_path / "output" / "labels.txt")
+    assert pb.name == "graph.pb" and pb.read_bytes()[:2] == b"PK"          # an .npz archive by content
+    back = load_model(pb)
+    assert back.labels == ["cat", "dog", "bird"] and np.array_equal(back.W, _model().W)
     with pytest.raises(ParamError, match="^output_labels .*same file"):
         r.save(tmp_path / "m.npz", tmp_path / "m.npz")
     graph, labels = r.save(tmp_path / "m.npz", tmp_path / "labels.txt")
@@ -257,7 +264,7 @@ def test_save_refuses_a_pb_name_and_keeps_the_old_pair_when_labels_fail(tmp_path
                                           ".*labels.txt; nothing was changed"):
         r2.save(graph, labels)
     assert (graph.read_bytes(), labels.read_bytes()) == before
-    assert sorted(os.listdir(tmp_path)) == ["labels.txt", "m.npz"]    # no temporary file left
+    assert sorted(os.listdir(tmp_path)) == ["labels.txt", "m.npz", "output"]    # no temporary file left
 
 
 def test_backbones_registry_is_the_one_list():

@@ -130,7 +130,9 @@ def test_recognizer_class_similarity_from_the_same_features(tmp_path):
     assert blue.class_similarity < DEFAULT_MIN_CLASS_SIMILARITY
     assert red.is_pet and not red.unsure and blue.unsure
     d = blue.to_dict()
-    assert list(d)[-2:] == ["unsure", "class_similarity"] and d["class_similarity"] == round(blue.class_similarity, 6)
+    assert d["unsure"] is True and d["verdict"] == "unsure" and d["unsure_reason"] == "far_from_class"
+    assert d["class_similarity"] == round(blue.class_similarity, 6)
+    assert "相似度" in d["message_zh"] and "similarity" in d["message_en"]
     lenient = Recognizer(_model(cf), backbone_factory=FakeBackbone, min_pet_score=0.0, min_class_similarity=-1)
     assert not lenient.predict(photos[1])[0].unsure
     # a model without class features: no similarity, and the answers of before

@@ -133,19 +133,31 @@ def test_retrain_checks_numbers_before_the_folder(tmp_path, capsys):
     assert "no images" in capsys.readouterr().err
 
 
-def test_retrain_refuses_the_talks_graph_pb_name(tmp_path, capsys):
-    """The talk's --output_graph output/graph.pb: refused before any work, saying what to give."""
-    from tests.pets.test_retrain import _synthetic_folder
-    photos = _synthetic_folder(tmp_path / "p")
-    out = tmp_path / "output"
-    assert main(["retrain", "--image_dir", str(photos), "--bottleneck_dir", str(tmp_path / "bn"),
-                 "--output_graph", str(out / "graph.pb"), "--output_labels", str(out / "labels.txt")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: --output_graph {out / 'graph.pb'}: petnet writes its model as a NumPy "
-                          ".npz archive, not a .pb file (a TensorFlow graph); give a name ending in .npz "
-                          f"such as {out / 'graph.npz'}")
-    assert err.count("\n") == 1
-    assert not (tmp_path / "bn").exists() and not out.exists()          # nothing made, not even the folder
+@pytest.mark.slow
+def test_the_talks_retrain_command_runs_as_typed_and_predict_answers_in_chinese(tmp_path, monkeypatch, capsys):
+    """The talk's own retrain line, with ``petnet retrain`` for the script: ``output/graph.pb`` is
+    written (petnet's .npz archive under that name, said in one line), and ``petnet predict --model
+    output/graph.pb`` answers with the Chinese breed name, no ``--names`` needed."""
+    import shutil
+
+    from tests.conftest import shared_path
+    train = shared_path("data", "pets", "train")
+    images = tmp_path / "images"
+    for breed in ("pug", "Persian", "samoyed"):
+        (images / breed).mkdir(parents=True)
+        for photo in sorted((train / breed).glob("*.jpg"))[:5]:
+            shutil.copy(photo, images / breed / photo.name)
+    monkeypatch.chdir(tmp_path)
+    assert main(["retrain", "--bottleneck_dir", "bottleneck", "--how_many_training_steps", "200",
+                 "--model_dir", "inception", "--output_graph", "output/graph.pb",
+                 "--output_labels", "output/labels.txt", "--image_dir", "images/", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "output/graph.pb: petnet model written as a NumPy .npz archive" in out and "TensorFlow cannot" in out
+    assert (tmp_path / "output" / "graph.pb").read_bytes()[:2] == b"PK"
+    assert (tmp_path / "output" / "labels.txt").read_text(encoding="utf-8").split() == ["Persian", "pug", "samoyed"]
+    assert main(["predict", str(ROOT / "examples" / "pug_168.jpg"), "--model", "output/graph.pb"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("巴哥犬 (score = ")
 
 
 def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, capsys):
@@ -161,3 +173,31 @@ def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, c
         err = capsys.readouterr().err
         assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
     assert fifo.exists() and not (tmp_path / "m.npz").exists() and os.path.exists("/dev/null")
+
+
+def test_predict_and_serve_take_the_same_recognition_flags():
+    """One list of recognition flags (pets.cli.add_recognition_flags) for predict and serve, read
+    back into one RecognizerConfig; a bad value names the flag."""
+    from petnet.pets.cli import recognizer_config
+    from petnet.pets.config import config_fields
+    parser = build_parser()
+    subs = parser._subparsers._group_actions[0].choices
+
+    def recognition(cmd):
+        group = next(g for g in subs[cmd]._action_groups if g.title and g.title.startswith("recognition"))
+        return {o for a in group._group_actions for o in a.option_strings}
+
+    assert recognition("predict") == recognition("serve")
+    flags = ["--top", "5", "--min_pet_score", "0.3", "--min-breed-score", "0.7", "--test_views", "center,flip",
+             "--names", "n.csv", "--model", "imagenet", "--architecture", "lite0"]
+    a = recognizer_config(parser.parse_args(["predict", "x.jpg", *flags]))
+    b = recognizer_config(parser.parse_args(["serve", *flags]))
+    assert a.describe() == b.describe()
+    assert (a.top, a.min_pet_score, a.min_breed_score, a.test_views) == (5, 0.3, 0.7, ("center", "flip"))
+    assert set(a.describe()) == set(config_fields())
+
+
+def test_a_bad_recognition_flag_is_named(capsys):
+    assert main(["predict", str(ROOT / "examples" / "pug_168.jpg"), "--test_views", "center,sideways"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --test_views must be one of center") and err.count("\n") == 1

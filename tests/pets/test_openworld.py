@@ -196,7 +196,7 @@ def test_features_without_a_species_head_fall_back_to_imagenet():
 
 def test_cascade_computes_more_views_only_below_the_threshold():
     low, pet = view(0.0, 0.1), view(0.1, 0.5)
-    scenes = {"a.jpg": {"center": view(0.2, 0.4), "zoom": view(0.3, 0.4)},   # the centre decides
+    scenes = {"a.jpg": {"center": view(0.02, 0.58), "zoom": view(0.3, 0.4)},  # the centre decides: a dog
               "b.jpg": {"center": low, "crop_br": pet},                     # a pet in a corner
               "c.jpg": {}}                                                   # never a pet
     calls = []

@@ -21,6 +21,7 @@ from PIL import Image
 from petnet.cli import main
 from petnet.errors import ParamError
 from petnet.pets import PetModel, Recognizer, load_model
+from petnet.pets.answer import FIELD_NAMES, csv_header
 from petnet.pets.backbones import FEATURE_DIM
 from petnet.pets.model_file import save_model
 from petnet.pets.preprocess import preprocess_id
@@ -86,15 +87,23 @@ def test_recognizer_open_world_fields_and_cascade(photos):
     assert pet.is_pet is True and pet.species == "dog" and pet.pet_score == pytest.approx(PET_DARK)
     assert pet.unsure                                # 0.506 < 0.6, and a "cat" top class on a dog
     assert [g.label for g in pet.top] == ["cat", "dog", "bird"] and pet.top[0].score == pytest.approx(TOY[0])
+    assert pet.verdict == "unsure" and pet.unsure_reason == "other_species"     # the clash is said first
+    assert non.verdict == "not_pet" and non.unsure_reason is None
     d = non.to_dict()
-    assert list(d) == ["path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
-                       "class_similarity"]
+    assert list(d) == list(FIELD_NAMES)
     assert d["class_similarity"] is None                 # the toy model has no class features
-    assert d["imagenet_top"] == {"label": "espresso", "name": "意大利浓咖啡", "score": round(P_TOP, 6)}
+    assert d["imagenet_top"] == {"label": "espresso", "name": "意大利浓咖啡", "score": round(P_TOP, 6),
+                                 "species": None}
+    assert d["message_zh"] == "不像猫或狗（更像：意大利浓咖啡 espresso）"
+    assert d["message_en"] == "not a cat or dog (looks more like: espresso)"
+    assert pet.message_zh == "可能是 cat（狗），但不确定：照片看起来是狗，而 cat 是猫的类别"
+    assert pet.message_en == "maybe cat (a dog), but unsure: the photo looks like a dog, but cat is a cat class"
+    assert pet.reason_zh == "照片看起来是狗，而 cat 是猫的类别" and non.reason_zh == non.reason_en == ""
     # a sure pet: the top class above min_breed_score and of the photo's species
     sure = Recognizer(_toy_model(label_species=("dog", "dog", None)), min_breed_score=0.5,
                       backbone_factory=ToyBackbone).predict(dark)[0]
-    assert sure.is_pet and not sure.unsure
+    assert sure.is_pet and not sure.unsure and sure.verdict == "pet"
+    assert sure.species == sure.top[0].species == "dog" and sure.message_zh == "是 cat（狗）"
     # min_pet_score 0: everything is a pet, no extra views; predict_prepared agrees with predict
     fake0 = ToyBackbone()
     rec0 = Recognizer(_toy_model(), min_pet_score=0.0, backbone_factory=lambda: fake0)
@@ -118,7 +127,8 @@ def test_cli_text_json_csv_of_a_non_pet_and_an_unsure_photo(photos, toy_cli, cap
     sep = "_" * 36
     assert capsys.readouterr().out == (
         f"{bright} 不像猫或狗 (更像: 意大利浓咖啡 espresso, score = {P_TOP:.2f})\n{sep}\n\n"
-        f"{dark} 可能是 (不确定):\ncat (score = {TOY[0]:.5f})\ndog (score = {TOY[1]:.5f})\n"
+        f"{dark} 可能是 (不确定):\n  (原因：照片看起来是狗，而 cat 是猫的类别)\n"
+        f"cat (score = {TOY[0]:.5f})\ndog (score = {TOY[1]:.5f})\n"
         f"bird (score = {TOY[2]:.5f})\n{sep}\n\n")
     assert main(["predict", str(bright), str(dark), "--model", str(toy_cli), "--quiet", "--json"]) == 0
     non, pet = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -128,12 +138,18 @@ def test_cli_text_json_csv_of_a_non_pet_and_an_unsure_photo(photos, toy_cli, cap
     assert pet["pet_score"] == round(PET_DARK, 6)
     assert main(["predict", str(bright), str(dark), "--model", str(toy_cli), "--quiet", "--csv", "--top", "1"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0][5:] == ["is_pet", "pet_score", "species", "unsure", "imagenet_label", "imagenet_name",
-                           "imagenet_score", "class_similarity"]
-    sims = [("" if d["class_similarity"] is None else f"{d['class_similarity']:.5f}") for d in (non, pet)]
-    assert rows[1][5:] == ["false", f"{non['pet_score']:.5f}", "", "false", "espresso", "意大利浓咖啡", f"{P_TOP:.5f}",
-                           sims[0]]
-    assert rows[2][5:] == ["true", f"{PET_DARK:.5f}", "dog", "true", "pug", "哈巴狗、狮子狗", f"{P_TOP:.5f}", sims[1]]
+    assert rows[0] == csv_header() and rows[0][:6] == ["path", "rank", "label", "name", "score", "label_species"]
+    cells = [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert [c["path"] for c in cells] == [str(bright), str(dark)] and [c["rank"] for c in cells] == ["1", "1"]
+    assert [c["label"] for c in cells] == ["cat", "cat"] and cells[0]["label_species"] == "cat"
+    assert [c["verdict"] for c in cells] == ["not_pet", "unsure"]
+    assert [c["is_pet"] for c in cells] == ["false", "true"] and [c["species"] for c in cells] == ["", "dog"]
+    assert cells[0]["pet_score"] == f"{non['pet_score']:.5f}" and cells[1]["pet_score"] == f"{PET_DARK:.5f}"
+    assert [c["unsure"] for c in cells] == ["false", "true"] and cells[1]["unsure_reason"] == "other_species"
+    assert [(c["imagenet_label"], c["imagenet_name"], c["imagenet_species"]) for c in cells] == [
+        ("espresso", "意大利浓咖啡", ""), ("pug", "哈巴狗、狮子狗", "dog")]
+    assert cells[0]["imagenet_score"] == f"{P_TOP:.5f}" and cells[1]["class_similarity"] == ""
+    assert cells[1]["message_en"] == pet["message_en"]
     # the thresholds from the command line: the bright photo now counts as a pet (a dog by the
     # ImageNet mass), and its "cat" top class stays unsure by the species clash alone
     assert main(["predict", str(bright), "--model", str(toy_cli), "--quiet", "--min-pet-score", "0",

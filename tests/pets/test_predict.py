@@ -101,12 +101,15 @@ def test_predict_csv_labels_and_sheet(tmp_path, capsys):
                  "--sheet", str(sheet), "--quiet"]) == 0
     captured = capsys.readouterr()
     rows = list(csv.reader(io.StringIO(captured.out)))
-    assert rows[0] == ["path", "rank", "label", "name", "score", "is_pet", "pet_score", "species",
-                       "unsure", "imagenet_label", "imagenet_name", "imagenet_score", "class_similarity"]
-    assert len(rows) == 3 and rows[1][5:9] == ["true", rows[1][6], "dog", "false"] and float(rows[1][6]) >= 0.35
-    assert 0.5 < float(rows[1][12]) <= 1.0 and rows[2][12] == rows[1][12]   # the pug near its class's photos
+    from petnet.pets.answer import csv_header
+    assert rows[0] == csv_header()
+    a, b = (dict(zip(rows[0], r)) for r in rows[1:])
+    assert len(rows) == 3 and (a["rank"], b["rank"]) == ("1", "2")
+    assert (a["verdict"], a["is_pet"], a["species"], a["unsure"]) == ("pet", "true", "dog", "false")
+    assert float(a["pet_score"]) >= 0.35 and a["label_species"] == "dog"
+    assert 0.5 < float(a["class_similarity"]) <= 1.0 and b["class_similarity"] == a["class_similarity"]
     pug = load_model(DEFAULT_MODEL).labels.index("pug")
-    assert rows[1][2] == f"L{pug}" and rows[1][3] == f"L{pug}"  # custom labels, no Chinese name
+    assert a["label"] == f"L{pug}" and a["name"] == f"L{pug}"  # custom labels, no Chinese name
     with Image.open(sheet) as im:
         assert im.size[0] > 100
     bad = tmp_path / "bad.txt"

@@ -7,6 +7,8 @@ import pickle
 
 import numpy as np
 import pytest
+
+from petnet.pets.answer import FIELD_NAMES
 from PIL import Image
 
 from petnet.cli import main
@@ -239,10 +241,10 @@ def test_retrain_end_to_end_lite0(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 18
     for r in rows:
-        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
-                          "class_similarity"} and len(r["top"]) == 3
+        assert list(r) == list(FIELD_NAMES) and len(r["top"]) == 3
         assert -1 <= r["class_similarity"] <= 1          # retrain stored the class features
-        assert {"label", "name", "score"} == set(r["top"][0])
+        assert {"label", "name", "score", "species"} == set(r["top"][0])
+        assert r["top"][0]["name"] == r["top"][0]["label"]    # the user's own class names are their names
         scores = [t["score"] for t in r["top"]]
         assert scores == sorted(scores, reverse=True) and 0.99 < sum(scores) <= 1.0 + 1e-5
     true = {"red": "red", "蓝色": "蓝色", "green": "green"}

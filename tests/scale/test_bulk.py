@@ -119,3 +119,50 @@ def test_a_line_cut_short_by_a_kill_is_dropped(tmp_path):
     assert [r["path"] for r in rs.rows()] == ["a"]
     rs.write([row_from_prediction({"path": "c", "top": []})])
     assert [r["path"] for r in ResultSet(out).rows()] == ["a", "c"]
+
+
+def test_older_result_rows_are_refused_not_mixed(tmp_path):
+    """Rows written before the one answer schema (no ``schema`` column, other columns) are refused
+    with a message that says what to do, in both formats."""
+    import json as _json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    old = tmp_path / "old.jsonl"
+    old.write_text(_json.dumps({"path": "a.jpg", "labels": ["pug"], "names": ["巴哥犬"], "scores": [0.9],
+                                "species": "dog", "is_pet": True, "pet_score": 0.9, "unsure": False,
+                                "error": None}) + "\n", encoding="utf-8")
+    with pytest.raises(PetnetError, match="older petnet .*new --out name"):
+        ResultSet(old).rows()
+    folder = tmp_path / "old.parquet"
+    folder.mkdir()
+    pq.write_table(pa.table({"path": ["a.jpg"], "labels": [["pug"]], "error": [None]}),
+                   folder / "part-000000-deadbeef.parquet")
+    with pytest.raises(PetnetError, match="older petnet"):
+        ResultSet(folder).rows()
+    with pytest.raises(PetnetError, match="older petnet"):
+        bulk_predict([str(tmp_path)], folder, recognizer_factory=make_fake)
+
+
+def test_a_gpu_device_asks_ray_for_a_gpu_share():
+    from petnet.scale.bulk import gpu_request
+    assert gpu_request("cpu", 4, 2) == {}
+    assert gpu_request("auto", 0, 2) == {}
+    assert gpu_request("cuda", 1, 4) == {"num_gpus": 0.25}
+    assert gpu_request("auto", 8, 2) == {"num_gpus": 1.0}
+    with pytest.raises(ParamError, match="^device .*no GPU"):
+        gpu_request("cuda", 0, 2)
+
+
+def test_the_recognition_settings_travel_whole_to_the_workers(cluster, tmp_path):
+    """Every setting of the config reaches the recognizer each worker builds (no setting copied
+    by hand and forgotten)."""
+    from petnet.pets.config import RecognizerConfig
+    from petnet.scale.bulk import make_recognizer
+    cfg = RecognizerConfig(top=7, min_pet_score=0.21, min_breed_score=0.71, min_class_similarity=0.31,
+                           test_views=("center", "flip"))
+    rec = make_recognizer(cfg, threads=1)
+    assert (rec.top, rec.min_pet_score, rec.min_breed_score, rec.min_class_similarity) == (7, 0.21, 0.71, 0.31)
+    assert rec.test_views == ("center", "flip") and rec.threads == 1
+    with pytest.raises(ParamError, match="^top "):
+        bulk_predict([str(tmp_path)], tmp_path / "r.jsonl", config=cfg, top=3)

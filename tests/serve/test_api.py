@@ -8,6 +8,8 @@ import threading
 
 import numpy as np
 import pytest
+
+from petnet.pets.answer import FIELD_NAMES
 from PIL import Image
 
 from .conftest import photo
@@ -20,6 +22,8 @@ def assert_same(a, b, tol=2e-6):
     assert a["path"] == b["path"] and set(a) == set(b)
     assert [(g["label"], g["name"]) for g in a["top"]] == [(g["label"], g["name"]) for g in b["top"]]
     assert np.allclose([g["score"] for g in a["top"]], [g["score"] for g in b["top"]], atol=tol)
+    for key in ("verdict", "is_pet", "species", "unsure", "unsure_reason"):
+        assert a[key] == b[key], key
 
 
 def test_health_model_page_and_docs(start_server):
@@ -53,13 +57,13 @@ def test_predict_answers_like_predict_json(start_server):
     assert status == 200 and [r["path"] for r in out] == ["red.png", "blue.jpg"]
     rec = s.service.recognizer   # the same photos through the library directly
     for r, data in zip(out, (photo(RED), photo(BLUE, fmt="JPEG"))):
-        assert set(r) == {"path", "top", "is_pet", "pet_score", "species", "imagenet_top", "unsure",
-                          "class_similarity"}
+        assert list(r) == list(FIELD_NAMES)
         assert len(r["top"]) == 3 and r["is_pet"] is True
-        assert set(r["top"][0]) == {"label", "name", "score"}
+        assert set(r["top"][0]) == {"label", "name", "score", "species"}
         scores = [g["score"] for g in r["top"]]
         assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
         assert_same(r, rec.predict_prepared([rec.prepare(data)], [r["path"]])[0])
+        assert_same(r, rec.rec.predict(data)[0].to_dict() | {"path": r["path"]})   # = Recognizer.predict
 
 
 def test_photos_users_really_have_are_read(start_server):

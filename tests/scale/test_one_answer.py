@@ -1,0 +1,106 @@
+"""One answer for a photo, whatever door it comes in by (issue 15/19).
+
+The same photos -- pets of the 37 breeds, everyday cats and dogs of other breeds, photos with no cat
+or dog -- through ``petnet predict --json``, ``Recognizer(...).predict``, ``POST /api/predict`` of
+``petnet serve`` and ``petnet predict --ray local``, each given the same NON-default ``--top``,
+``--min_pet_score``, ``--min_breed_score`` and ``--min_class_similarity``: the same verdict,
+``is_pet``, ``species``, ``unsure`` (and its reason), the same top labels and names, and scores
+equal to 1e-5. All four run the real network.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from petnet.cli import main
+from petnet.pets import Recognizer
+from petnet.pets.config import RecognizerConfig
+from tests.conftest import shared_path
+
+pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'petnet[ray]'")
+
+SETTINGS = dict(top=5, min_pet_score=0.3, min_breed_score=0.7, min_class_similarity=0.5)
+FLAGS = ["--top", "5", "--min_pet_score", "0.3", "--min_breed_score", "0.7", "--min_class_similarity", "0.5"]
+SAME = ("verdict", "is_pet", "species", "unsure", "unsure_reason", "error")
+
+
+def _photos(folder):
+    """Copies of a fixed choice of shared photos (names prefixed by their data set)."""
+    data = shared_path("data")
+    chosen = []
+    for breed in ("Sphynx", "pug", "Bengal", "chihuahua", "Persian"):
+        chosen.append(("pets", sorted((data / "pets" / "train" / breed).glob("*.jpg"))[0]))
+    for species in ("cat", "dog"):
+        chosen += [("catdog", p) for p in sorted((data / "catdog" / species).glob("*.jpg"))[:3]]
+    chosen += [("nonpet", p) for p in sorted((data / "nonpet").rglob("*.jpg"))[::40][:3]]
+    for name in ("n02115641_dingo.jpg", "n01877812_wallaby.jpg", "n02356798_fox_squirrel.jpg",
+                 "n07920052_espresso.jpg"):
+        chosen.append(("imagenet_nonpet", data / "imagenet_nonpet" / name))
+    folder.mkdir()
+    out = []
+    for tag, src in chosen:
+        dst = folder / f"{tag}__{src.name}"
+        shutil.copy(src, dst)
+        out.append(dst)
+    return sorted(out)
+
+
+def _check_same(a: dict, b: dict, where: str):
+    for key in SAME:
+        assert a[key] == b[key], f"{where}: {key} {a[key]!r} != {b[key]!r} ({a['path']})"
+    assert [(g["label"], g["name"], g["species"]) for g in a["top"]] == \
+        [(g["label"], g["name"], g["species"]) for g in b["top"]], where
+    np.testing.assert_allclose([g["score"] for g in a["top"]], [g["score"] for g in b["top"]], atol=1e-5,
+                               err_msg=where)
+    if a["pet_score"] is not None:
+        assert abs(a["pet_score"] - b["pet_score"]) <= 1e-5, where
+    assert (a["imagenet_top"] or {}).get("label") == (b["imagenet_top"] or {}).get("label"), where
+
+
+@pytest.mark.slow
+def test_cli_python_web_and_ray_give_one_answer(cluster, tmp_path, capsys):
+    from petnet.scale.results import ResultSet
+    from tests.serve.conftest import Server, real_backbone
+
+    photos = _photos(tmp_path / "photos")
+    # 1. petnet predict --json
+    assert main(["predict", str(tmp_path / "photos"), "--json", "--quiet", *FLAGS]) == 0
+    cli = {json.loads(line)["path"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    # 2. Recognizer(...).predict
+    py = {p.source: p.to_dict() for p in Recognizer(**SETTINGS).predict([str(p) for p in photos])}
+    # 3. POST /api/predict of petnet serve, started with the same settings
+    server = Server(tmp_path / "serve", recognition=RecognizerConfig(**SETTINGS),
+                    backbone_factory=real_backbone).start()
+    try:
+        status, _, answers = server.predict(*[(p.name, p.read_bytes()) for p in photos])
+    finally:
+        server.stop()
+    assert status == 200
+    web = {str(tmp_path / "photos" / a["path"]): a for a in answers}
+    # 4. petnet predict --ray local
+    out = tmp_path / "results.jsonl"
+    assert main(["predict", str(tmp_path / "photos"), "--ray", "local", "--out", str(out), "--workers", "2",
+                 "--quiet", *FLAGS]) == 0
+    from petnet.pets.answer import FIELDS, GUESS_FIELDS
+    ray_rows = {}
+    for r in ResultSet(out).rows():                # flat rows back into the answer's shape
+        d = {f.name: r.get(f.name) for f in FIELDS if f.kind not in ("guess", "guesses")}
+        d["top"] = [{"label": lab, "name": n, "score": s, "species": sp} for lab, n, s, sp in
+                    zip(r["labels"], r["names"], r["scores"], r["label_species"])]
+        d["imagenet_top"] = {g.name: r[f"imagenet_{g.name}"] for g in GUESS_FIELDS}
+        ray_rows[r["path"]] = d
+
+    assert sorted(cli) == sorted(py) == sorted(web) == sorted(ray_rows) == [str(p) for p in photos]
+    verdicts = set()
+    for path in cli:
+        a = cli[path]
+        assert len(a["top"]) == 5
+        verdicts.add(a["verdict"])
+        _check_same(a, py[path], "Recognizer")
+        _check_same(a, {**web[path], "path": path}, "petnet serve")
+        _check_same(a, ray_rows[path], "--ray")
+    assert {"pet", "not_pet"} <= verdicts               # the choice of photos covers both answers
