@@ -47,7 +47,7 @@ def test_predict_with_ray_goes_to_the_bulk_job(monkeypatch, tmp_path):
         main(["predict", "a.jpg", "b/", "--ray", "local", "--out", str(tmp_path / "r.jsonl"), "--workers", "3",
               "--top", "2"])
     assert seen["sources"] == ["a.jpg", "b/"] and seen["ray_address"] == "local"
-    assert seen["workers"] == 3 and seen["top"] == 2 and seen["out"] == str(tmp_path / "r.jsonl")
+    assert seen["workers"] == 3 and seen["config"].top == 2 and seen["out"] == str(tmp_path / "r.jsonl")
 
 
 def test_predict_with_ray_refuses_local_outputs(capsys):
