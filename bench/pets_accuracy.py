@@ -31,8 +31,9 @@ from petnet.paths import shared_data  # noqa: E402  (after the sys.path line)
 
 def evaluate(image_dir, arch, flip=False, bottleneck_dir=None, k=5):
     from petnet.pets.dataset import scan_image_dir, split
-    from petnet.pets.retrain import (DEFAULTS, cross_validate, default_head_kwargs, load_features, topk_hits,
-                                     train_head)
+    from petnet.pets.evaluation import cross_validate, topk_hits
+    from petnet.pets.head import default_head_kwargs, train_head
+    from petnet.pets.retrain import DEFAULTS, load_features
     image_set = scan_image_dir(image_dir)
     views = ("center", "flip") if flip else ("center",)
     t0 = time.perf_counter()

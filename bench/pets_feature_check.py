@@ -85,9 +85,9 @@ def check_preprocessing(image_dir, arch="lite2", per_breed=5):
     from PIL import Image
 
     from petnet.pets.backbone import Backbone
-    from petnet.pets.images import load_image
-    from petnet.pets.imagenet import imagenet_labels
     from petnet.pets.backbones import arch_spec
+    from petnet.pets.imagenet import imagenet_labels
+    from petnet.pets.images import load_image
     from petnet.pets.preprocess import preprocess
     names = [n.lower().replace(" ", "_").replace("-", "_") for n in imagenet_labels()]
     paths, y = [], []
@@ -151,8 +151,10 @@ def logistic_regression(X, y, K, C):
 
 def check_head(image_dir, arch="lite2", C=0.1):
     from petnet.pets.dataset import kfold_of, scan_image_dir
+    from petnet.pets.evaluation import topk_hits
+    from petnet.pets.head import default_head_kwargs, train_head
     from petnet.pets.head import softmax
-    from petnet.pets.retrain import default_head_kwargs, load_features, topk_hits, train_head
+    from petnet.pets.retrain import load_features
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     X, paths, y, *_ = load_features(image_set, arch, ("center", "flip"), None)

@@ -53,7 +53,7 @@ def _images(image_dir):
 
 
 def _scores(P, y, cat):
-    from petnet.pets.retrain import topk_hits
+    from petnet.pets.evaluation import topk_hits
     return (f"top-1 {100 * topk_hits(P, y, 1).mean():.1f}%  top-3 {100 * topk_hits(P, y, 3).mean():.1f}%  "
             f"cat-vs-dog {100 * (cat[P.argmax(1)] == cat[y]).mean():.1f}%")
 
@@ -63,7 +63,9 @@ def scaling(image_dir, archs=("lite0", "lite1", "lite2"), repeats=5, bottleneck_
     import hashlib
 
     from petnet.pets.dataset import scan_image_dir
-    from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
+    from petnet.pets.evaluation import cross_validate, topk_hits
+    from petnet.pets.head import default_head_kwargs
+    from petnet.pets.retrain import load_features
     image_set = scan_image_dir(image_dir)
     K = len(image_set.labels)
     kw = default_head_kwargs()
@@ -88,8 +90,9 @@ def resolution(model, image_set, imgs, y, paths, sizes):
     import torch
     from PIL import Image
 
+    from petnet.pets.evaluation import cross_validate
+    from petnet.pets.head import default_head_kwargs
     from petnet.pets.preprocess import MEAN, STD, view_box
-    from petnet.pets.retrain import cross_validate, default_head_kwargs
     kw = default_head_kwargs()
     cat = np.array([label[0].isupper() for label in image_set.labels])
     for size in sizes:

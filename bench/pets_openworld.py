@@ -262,8 +262,8 @@ def learned_combination(D):
     its threshold (:func:`pets_first_threshold`) are fitted on those, then the head is retrained
     on the whole training part and applied to the held-out fold. "Leave animal_other out": the
     same, but no ``animal_other`` photo is ever in a training part (an unseen kind of non-pet)."""
+    from petnet.pets.head import default_head_kwargs, train_head
     from petnet.pets.openworld import view_pet_scores
-    from petnet.pets.retrain import default_head_kwargs, train_head
     X = np.r_[D["feats_pets"], D["feats_non"]]
     M = np.r_[view_pet_scores(D["Pp"]), view_pet_scores(D["Pn"])]
     pet = np.r_[np.ones(len(D["Pp"]), bool), np.zeros(len(D["Pn"]), bool)]
@@ -388,8 +388,9 @@ def low_resolution_table(D, sides, bottleneck_dir):
 def calibration_and_unsure(D, plots=True):
     from petnet.pets.calibration import (apply_temperature, cross_validated_temperature, nll,
                                          probs_to_logits, reliability)
+    from petnet.pets.evaluation import cross_validate
+    from petnet.pets.head import default_head_kwargs, train_head
     from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, label_species, photo_species, unsure
-    from petnet.pets.retrain import cross_validate, default_head_kwargs, train_head
     X, y, paths, labels = D["feats_pets"][:, :1], D["y"], D["pet_paths"], D["labels"]
     K, kw, folds = len(labels), default_head_kwargs(), D["folds_p"]
     t0 = time.perf_counter()
@@ -460,7 +461,7 @@ def _calibrated_head(X, y, K, folds, kw):
     """A head on ``X``/``y`` (retrain's defaults) and its temperature, fitted like ``retrain``
     does: on the held-out predictions of a CV over the same photos (``folds``)."""
     from petnet.pets.calibration import cross_validated_temperature
-    from petnet.pets.retrain import train_head
+    from petnet.pets.head import train_head
 
     def fit_predict(itr, ite):
         return train_head(X[itr], y[itr], K, **kw).predict_proba(X[ite][:, [0]])
@@ -482,7 +483,7 @@ def unseen_breeds_table(D):
     from petnet.pets.calibration import apply_temperature, probs_to_logits
     from petnet.pets.openworld import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY,
                                        class_features, class_similarity, photo_species, unsure)
-    from petnet.pets.retrain import default_head_kwargs
+    from petnet.pets.head import default_head_kwargs
     X, y, K, kw, folds = D["feats_pets"][:, :1], D["y"], len(D["labels"]), default_head_kwargs(), D["folds_p"]
     ls, P_seen = D["label_species"], D["P_cal"]
     t0 = time.perf_counter()

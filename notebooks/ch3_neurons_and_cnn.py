@@ -40,6 +40,7 @@ from petnet.nn import dropout_demo, pooling_demo, vanishing
 from petnet.nn.activations import ACTIVATIONS
 from petnet.nn.perceptron import AND, OR, XOR, Perceptron
 from petnet.paths import ROOT, shared_data
+from petnet.pets import Recognizer
 from petnet.plotting import finish, pyplot
 
 FAST = os.environ.get("PETNET_FAST") == "1"
@@ -164,7 +165,8 @@ show(fig, "conv_is_filter.png")
 
 # %%
 factors = (1, 5, 32, 64) if FAST else pooling_demo.FACTORS
-pooled = pooling_demo.pooling_pyramid(ROOT / "examples" / "pug_168.jpg", factors=factors)
+pooled = pooling_demo.pooling_pyramid(ROOT / "examples" / "pug_168.jpg", factors=factors,
+                                      recognizer=Recognizer(top=1))
 print(pooling_demo.format_result(pooled))
 display(Image(pooling_demo.plot_pooling(pooled, "pooling.png")))
 talk_size = [r for r in pooled.rows if r.side == 204]

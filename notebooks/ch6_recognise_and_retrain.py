@@ -116,10 +116,10 @@ print(sorted(str(p) for p in Path("my_pets").glob("*/*"))[:4], "...")
 # weights, 3 biases) is trained; 30% of the photos are held out by a stable hash of the file names.
 
 # %%
-lines = []
+events = []                        # ProgressEvent(phase, step, total, message)：petnet retrain 打印的那些行
 result = retrain("my_pets", max_iter=100, eval_step_interval=50, validation_percentage=0,
-                 testing_percentage=30, bottleneck_dir="bottlenecks", log=lines.append)
-print("\n".join(lines))
+                 testing_percentage=30, bottleneck_dir="bottlenecks", progress=events.append)
+print("\n".join(e.message for e in events if e.message))
 print(result.labels, "test accuracy", result.metrics["test_accuracy"], "on", result.metrics["test_n"], "photos")
 assert result.labels == ["Persian", "pug", "samoyed"] and result.metrics["test_accuracy"] == 1.0
 

@@ -1,34 +1,26 @@
 """The ``petnet`` command: a thin shell over the library, one sub-command group per chapter.
 
 Each chapter owns its sub-commands in ``petnet/<chapter>/cli.py``, which defines
-``register(subparsers)`` with the helpers below. The conventions, the same everywhere:
+``register(subparsers)`` with the helpers of :mod:`petnet.cliutil` (the conventions are written
+there). This module, the top floor of ``docs/architecture.md``, only wires them: it calls every
+chapter's ``register`` and runs the command. A ``PetnetError`` -- a mistake the user can fix -- is
+printed as one ``error:`` line with exit status 2, never a traceback; a ``ParamError`` is reworded
+with the flag that fed it (:func:`petnet.cliutil.flag_for`).
 
-* a command is added with :func:`add_command` and handled by ``cmd_<name>(args)`` in that
-  chapter's ``cli.py``, which turns flags into keyword arguments of the chapter's Python API,
-  calls it, and prints what it returns;
-* a group (``petnet gd``, ``petnet nn``, ...) is added with :func:`add_group`; bare, it prints its
-  help and exits 2;
-* numeric flags use the ``type=`` checkers below (a bad value is argparse's one-line usage error);
-* a ``PetnetError`` -- a mistake the user can fix -- is printed as one ``error:`` line with exit
-  status 2, never a traceback. A ``ParamError`` names the library's parameter (``max_iter``); it is
-  reworded with the flag that fed it (``--how_many_training_steps``), from the command's
-  ``params={"max_iter": "how_many_training_steps"}`` map or, by default, the flag whose ``dest`` is
-  the parameter's name.
-
-Only the chapters' ``cli.py`` modules import argparse. Heavy libraries (torch, matplotlib,
-onnxruntime) are imported inside the handlers, and chapter APIs lazily, so ``petnet --help``
-stays fast.
+Only the ``cli.py`` modules (and :mod:`petnet.cliutil`) import argparse. Heavy libraries (torch,
+matplotlib, onnxruntime) are imported inside the handlers, and chapter APIs lazily, so
+``petnet --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import os
 import sys
 
 from petnet import __version__
+from petnet.cliutil import RAW, flag_for
 from petnet.errors import ParamError, PetnetError
 
 # chapter modules, in the order of the talk
@@ -40,6 +32,7 @@ CHAPTERS = (
     "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
     "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)
     "petnet.pets.transfer_cli",  # petnet transfer: a CNN from scratch vs the retrained last layer
+    "petnet.scale.cli",     # --ray for predict and retrain (after pets.cli, which adds the commands)
     "petnet.serve.cli",     # petnet serve: the web app over chapter 6
 )
 
@@ -49,126 +42,6 @@ main job:  petnet predict examples/          recognise pets (top 3, Chinese and 
 chapters:  petnet gd fit | petnet filter | petnet nn gradcheck | petnet backprop | petnet vgg summary
 Run 'petnet COMMAND --help' for the options of each command.
 """
-
-RAW = argparse.RawDescriptionHelpFormatter
-
-
-# --------------------------------------------------------------------------- type= checkers
-def positive_int(text: str) -> int:
-    """A whole number >= 1."""
-    v = _int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
-
-
-def nonneg_int(text: str) -> int:
-    """A whole number >= 0."""
-    v = _int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
-
-
-def number(text: str) -> float:
-    """A finite number."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return v
-
-
-def positive_number(text: str) -> float:
-    """A finite number > 0."""
-    v = number(text)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return v
-
-
-def nonneg_number(text: str) -> float:
-    """A finite number >= 0."""
-    v = number(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return v
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-
-
-# --------------------------------------------------------------------------- building commands
-def add_group(subparsers, name: str, *, help: str, description: str, epilog: str | None = None):
-    """A command group (``petnet gd ...``); returns the sub-parsers to add its commands to.
-    The bare group prints its help and exits 2."""
-    group = subparsers.add_parser(name, help=help, description=description, epilog=epilog,
-                                  formatter_class=RAW)
-    group.set_defaults(func=lambda args: (group.print_help(), 2)[1], _parser=group, _params={})
-    return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
-
-
-def add_command(subparsers, name: str, handler, *, help: str, description: str | None = None,
-                epilog: str | None = None, params: dict[str, str] | None = None):
-    """A command handled by ``handler(args) -> exit status``; returns its parser.
-
-    ``params`` maps library parameter names to the ``dest`` of the flag that feeds them where the
-    two differ, so a ``ParamError`` is reported with the flag the user typed."""
-    p = subparsers.add_parser(name, help=help, description=description or help, epilog=epilog,
-                              formatter_class=RAW)
-    p.set_defaults(func=handler, _parser=p, _params=dict(params or {}))
-    return p
-
-
-def add_flag(parser, name: str, **kw) -> None:
-    """``--name_with_underscores`` plus the dashed alias ``--name-with-underscores`` (retrain.py's
-    spelling and the usual one)."""
-    flags = [f"--{name}"]
-    if "_" in name:
-        flags.append(f"--{name.replace('_', '-')}")
-    kw.setdefault("dest", name)
-    parser.add_argument(*flags, **kw)
-
-
-def flag_for(args, param: str) -> str | None:
-    """The command-line spelling of the library parameter ``param`` for the parsed command."""
-    parser = getattr(args, "_parser", None)
-    if parser is None:
-        return None
-    dest = getattr(args, "_params", {}).get(param, param)
-    for action in parser._actions:
-        if action.dest == dest:
-            return action.option_strings[0] if action.option_strings else action.metavar or dest
-    return None
-
-
-def check_outputs(args, *, pictures=(), inputs=()) -> None:
-    """Refuse, before any work, picture paths that are almost certainly a mistake (a folder, a name
-    ending in ``/``, a FIFO or device, no picture extension, an empty path) and outputs that would
-    overwrite an input or each other, however spelled. ``pictures`` / ``inputs`` name flag dests of
-    ``args``; unset ones are skipped. Messages name the flags."""
-    from petnet.plotting import check_picture_path
-    from petnet.safe_io import check_distinct
-
-    def given(dests):
-        named = {}
-        for dest in dests:
-            value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
-            if value == "":        # "$OUT" with OUT unset: not "no output", a mistake
-                raise PetnetError(f"{flag} is empty: no path was given (an unset shell variable?); give a path")
-            if value is not None:
-                named[flag] = value
-        return named
-    outs = given(pictures)
-    for flag, path in outs.items():
-        check_picture_path(path, flag)
-    check_distinct(given(inputs), outs)
 
 
 # --------------------------------------------------------------------------- main
@@ -183,7 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in CHAPTERS:
         importlib.import_module(name).register(subparsers)
+    # what a lower chapter's command borrows from a higher one, handed down (never imported up)
+    parser.set_defaults(pet_recognizer=pet_recognizer)
     return parser
+
+
+def pet_recognizer(**kwargs):
+    """Chapter 6's recognizer (``petnet.pets.Recognizer(**kwargs)``), for the commands of lower
+    chapters that show it at work (``petnet nn pooling``: ``args.pet_recognizer(top=1)``)."""
+    from petnet.pets import Recognizer
+    return Recognizer(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
@@ -36,9 +36,9 @@ def pair(v, name: str = "value") -> tuple[int, int]:
     try:
         a, b = (int(t) for t in v)
     except (TypeError, ValueError):
-        raise PetnetError(f"{name} must be an int or a pair of ints, got {v!r}") from None
+        raise ParamError(name, f"must be an int or a pair of ints, got {v!r}") from None
     if a < 1 or b < 1:
-        raise PetnetError(f"{name} must be positive, got {v!r}")
+        raise ParamError(name, f"must be positive, got {v!r}")
     return a, b
 
 
@@ -59,12 +59,12 @@ def resolve_padding(padding, in_hw: tuple[int, int], k_hw: tuple[int, int],
         if p == "same":
             return (same_padding(in_hw[0], k_hw[0], strides[0]),
                     same_padding(in_hw[1], k_hw[1], strides[1]))
-        raise PetnetError(f"padding must be 'valid' or 'same', got {padding!r}")
+        raise ParamError("padding", f"must be 'valid' or 'same', got {padding!r}")
     try:
         (t, b), (l, r) = padding
         return (int(t), int(b)), (int(l), int(r))
     except (TypeError, ValueError):
-        raise PetnetError(f"padding must be 'valid', 'same' or ((top, bottom), (left, right)), got {padding!r}") from None
+        raise ParamError("padding", f"must be 'valid', 'same' or ((top, bottom), (left, right)), got {padding!r}") from None
 
 
 def output_size(size: int, k: int, stride: int, pad_before: int, pad_after: int) -> int:

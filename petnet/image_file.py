@@ -27,7 +27,7 @@ import os
 import warnings
 from pathlib import Path
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.safe_io import open_regular, printable
 
 FORMATS = "JPEG, PNG, WebP, BMP, TIFF, GIF"
@@ -48,7 +48,7 @@ def max_pixels_default() -> int:
     except ValueError:
         limit = 0
     if limit < 1:
-        raise PetnetError(f"PETNET_MAX_IMAGE_PIXELS must be a positive whole number of pixels, got {value!r}")
+        raise ParamError("PETNET_MAX_IMAGE_PIXELS", f"must be a positive whole number of pixels, got {value!r}")
     return limit
 
 

@@ -185,7 +185,7 @@ def test_names_with_dollars_and_escapes_are_drawn_literally(tmp_path):
     out, _ = contact_sheet([(str(p), [("a$\\x$", "b$\\y$", 0.5)])], tmp_path / "sheet.png")
     with Image.open(out) as im:
         assert im.size[0] > 100
-    from petnet.pets.retrain import draw_confusion
+    from petnet.pets.review import draw_confusion
     draw_confusion(np.eye(2, dtype=int), ["$\\q$", "ok"], tmp_path / "c.png", "t")
     assert (tmp_path / "c.png").stat().st_size > 1000
 

@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from petnet.cli import add_command, flag_for
+from petnet.cliutil import add_command, flag_for
 from petnet.errors import ParamError, PetnetError
 from petnet.validate import check_choice, check_int, check_number, renamed
 

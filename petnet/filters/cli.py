@@ -7,7 +7,7 @@ The ``--kernel`` choices and their help come from the registry ``petnet.filters.
 
 from __future__ import annotations
 
-from petnet.cli import add_command, check_outputs, number, positive_number
+from petnet.cliutil import add_command, check_outputs, number, positive_number
 
 EPILOG = """\
 examples:

@@ -51,7 +51,7 @@ def median_filter(image, size: int = 3, border: str = "reflect") -> np.ndarray:
     ``border`` as in :data:`petnet.filters.BORDERS`. Returns a float array of the image's shape."""
     size = check_int("size", size, min=1, max=MAX_MEDIAN_SIZE)
     if size % 2 == 0:
-        raise PetnetError(f"size must be odd (the window needs a centre pixel), got {size}")
+        raise ParamError("size", f"must be odd (the window needs a centre pixel), got {size}")
     mode = BORDERS[check_border(border)]
     x = as_hwc(image)
     r = size // 2

@@ -15,7 +15,7 @@ import json
 import warnings
 
 from petnet import optim
-from petnet.cli import add_command, add_group, check_outputs, nonneg_int, number, positive_int
+from petnet.cliutil import add_command, add_group, check_outputs, nonneg_int, number, positive_int
 
 #: flags whose names differ from the library's parameters (for the reworded ParamErrors)
 PARAMS = {"learning_rate": "lr", "random_state": "seed", "path": "data"}
@@ -225,7 +225,7 @@ def cmd_fit(args) -> int:
 
 def cmd_compare(args) -> int:
     import numpy as np
-    from petnet.cli import flag_for
+    from petnet.cliutil import flag_for
     from petnet.errors import ParamError, PetnetError
     from petnet.gd.compare import compare
     from petnet.gd.errors import AdviceError

@@ -120,15 +120,15 @@ def check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
-        raise PetnetError("X and y must contain numbers only (found something that is not a number)") from None
+        raise ParamError("X", "and y must contain numbers only (found something that is not a number)") from None
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
-        raise PetnetError(f"X must be a table (n_samples, n_features); got an array of shape {X.shape}")
+        raise ParamError("X", f"must be a table (n_samples, n_features); got an array of shape {X.shape}")
     if y.ndim != 1:
         y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
         if y.ndim != 1:
-            raise PetnetError(f"y must be one number per sample; got an array of shape {y.shape}")
+            raise ParamError("y", f"must be one number per sample; got an array of shape {y.shape}")
     if X.shape[0] == 0 or y.shape[0] == 0:
         raise PetnetError("no samples: X and y are empty; give at least one sample")
     if X.shape[1] == 0:

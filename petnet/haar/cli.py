@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from petnet.cli import add_command, add_group, nonneg_int, positive_int, positive_number
+from petnet.cliutil import add_command, add_group, nonneg_int, positive_int, positive_number
 
 DESCRIPTION = """\
 Early face detection (talk, section 3.1.2): Viola-Jones' cascade of Haar-like features.
@@ -111,7 +111,7 @@ def register(subparsers) -> None:
 def run_detect(args) -> int:
     from petnet.haar.api import detect_files, image_paths
 
-    from petnet.cli import check_outputs
+    from petnet.cliutil import check_outputs
     from petnet.safe_io import check_distinct, printable
 
     check_outputs(args, pictures=("out",))          # a folder, no extension, a FIFO: before any work

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from petnet.cli import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
+from petnet.cliutil import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
 
 BACKPROP_EPILOG = """\
 examples:
@@ -137,7 +137,9 @@ def cmd_dropout(args) -> int:
 def cmd_pooling(args) -> int:
     from petnet.nn import pooling_demo
 
-    r = pooling_demo.pooling_pyramid(args.photo, size=args.size, factors=args.factors, predict=not args.no_predict)
+    # the pets recognizer lives above petnet.nn: the top-level command hands down its factory
+    recognizer = None if args.no_predict else args.pet_recognizer(top=1)
+    r = pooling_demo.pooling_pyramid(args.photo, size=args.size, factors=args.factors, recognizer=recognizer)
     print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False) if args.json else pooling_demo.format_result(r))
     if args.plot or args.show:
         pooling_demo.plot_pooling(r, out=args.plot, show=args.show)

@@ -17,7 +17,7 @@ padding (the odd extra pixel goes to the bottom/right). The kernel routines live
 from __future__ import annotations
 
 from petnet import conv
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.nn import activations, initializers
 from petnet.nn.layer import Layer
 
@@ -36,7 +36,7 @@ class Conv2D(Layer):
         self.kernel_size = conv.pair(kernel_size, "kernel_size")
         self.strides = conv.pair(strides, "strides")
         if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise PetnetError(f"padding must be 'valid' or 'same', got {padding!r}")
+            raise ParamError("padding", f"must be 'valid' or 'same', got {padding!r}")
         self.padding = padding.lower()
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

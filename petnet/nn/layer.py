@@ -28,7 +28,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 _NAME_COUNTS: dict[str, int] = defaultdict(int)
 _RNG = np.random.default_rng()
@@ -74,7 +74,7 @@ def as_float(x, dtype=None) -> np.ndarray:
     if x.dtype in (np.float32, np.float64):
         return x
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise PetnetError(f"inputs must be numbers, got an array of dtype {x.dtype}")
+        raise ParamError("inputs", f"must be numbers, got an array of dtype {x.dtype}")
     return x.astype(np.float32)
 
 

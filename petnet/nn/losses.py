@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.registry import Registry
 
 EPSILON = 1e-7   # Keras' clip for probabilities
@@ -50,7 +50,7 @@ def _as_targets(y, n: int, k: int, dtype) -> np.ndarray:
         if y.shape != (n, k):
             raise PetnetError(f"one-hot labels of shape {y.shape} do not match the {n} x {k} outputs")
         return y.astype(dtype, copy=False)
-    raise PetnetError(f"labels must be class ids (N,) or one-hot rows (N, K), got shape {y.shape}")
+    raise ParamError("labels", f"must be class ids (N,) or one-hot rows (N, K), got shape {y.shape}")
 
 
 class Loss:

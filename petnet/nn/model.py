@@ -404,7 +404,7 @@ class Model:
             try:
                 vx, vy = validation_data
             except (TypeError, ValueError):
-                raise PetnetError("validation_data must be a pair (x_val, y_val)") from None
+                raise ParamError("validation_data", "must be a pair (x_val, y_val)") from None
         rng = np.random.default_rng(random_state)
         history = History()
         cbs = [history] + ([ProgressBar(log)] if verbose else []) + list(callbacks or [])

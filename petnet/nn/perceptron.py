@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.nn.activations import hardlim
 from petnet.validate import check_int, check_number, renamed
 
@@ -49,14 +49,14 @@ class Perceptron:
     def _check(X, t=None):
         X = np.asarray(X, dtype=float)
         if X.ndim != 2:
-            raise PetnetError(f"inputs must be a 2-D array (samples, features), got shape {X.shape}")
+            raise ParamError("inputs", f"must be a 2-D array (samples, features), got shape {X.shape}")
         if t is None:
             return X
         t = np.asarray(t)
         if t.shape != (len(X),):
             raise PetnetError(f"{len(X)} samples but targets of shape {t.shape}; give one 0/1 target per sample")
         if not np.isin(t, (0, 1)).all():
-            raise PetnetError("targets must be 0 or 1 (hardlim's two outputs)")
+            raise ParamError("targets", "must be 0 or 1 (hardlim's two outputs)")
         return X, t.astype(float)
 
     def fit(self, X, t) -> "Perceptron":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from petnet import conv
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.nn.layer import Layer
 
 
@@ -26,7 +26,7 @@ class _Pooling2D(Layer):
         self.pool_size = conv.pair(pool_size, "pool_size")
         self.strides = conv.pair(strides if strides is not None else self.pool_size, "strides")
         if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise PetnetError(f"padding must be 'valid' or 'same', got {padding!r}")
+            raise ParamError("padding", f"must be 'valid' or 'same', got {padding!r}")
         self.padding = padding.lower()
         super().__init__(**kwargs)
 

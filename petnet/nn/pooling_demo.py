@@ -5,8 +5,10 @@ A photo's centre square, resized to ``size`` x ``size`` (the talk's 1024), is ma
 average-pooled with the engine's ``MaxPooling2D`` / ``AveragePooling2D`` by windows of f x f
 (stride f), f = 1, 2, 4, 5, 8, 16, 32, 64: 1024 -> 512 -> 256 -> 204 -> 128 -> 64 -> 32 -> 16 pixels
 a side (a smaller photo is enlarged to 1024 first).
-Each pooled image goes to the pet recognizer (``petnet.pets.Recognizer``), which says which breed
-it still sees.
+Each pooled image goes to a pet recognizer, which says which breed it still sees. The recognizer is
+chapter 6's (``petnet.pets.Recognizer``), two floors above ``petnet.nn`` (``docs/architecture.md``),
+so it is an argument: ``pooling_pyramid(photo, recognizer=Recognizer(top=1))``; ``petnet nn
+pooling`` gets it from the top-level command.
 """
 
 from __future__ import annotations
@@ -96,13 +98,18 @@ class PoolingResult:
 
 
 def pooling_pyramid(photo, *, size: int = 1024, factors=FACTORS, modes=tuple(MODES),
-                    recognizer=None, predict: bool = True) -> PoolingResult:
+                    recognizer=None) -> PoolingResult:
     """Pool ``photo`` (see :func:`square_photo`) by every factor in ``factors`` with every mode in
-    ``modes`` and, if ``predict``, ask ``recognizer`` (default: ``petnet.pets.Recognizer(top=1)``,
-    the embedded 37 breeds) for the breed of each pooled image."""
+    ``modes`` and, given a ``recognizer`` (e.g. ``petnet.pets.Recognizer(top=1)``, the embedded 37
+    breeds: anything whose ``predict(list of uint8 arrays)`` returns predictions with a ``top``
+    list of ``label``/``name``/``score`` guesses), ask it for the breed of each pooled image.
+    Without one, only the pictures."""
     size = check_int("size", size, min=1, max=8192)
     factors = [check_int("factors", f, min=1, max=size) for f in factors]
     modes = [check_choice("modes", m, MODES) for m in modes]
+    if recognizer is not None and not callable(getattr(recognizer, "predict", None)):
+        raise ParamError("recognizer", f"must have a predict method (e.g. petnet.pets.Recognizer(top=1)), "
+                         f"got {type(recognizer).__name__}")
     img, source = _to_pil(photo)
     square = square_photo(img, size)
     result = PoolingResult(source, size, img.size)
@@ -110,10 +117,7 @@ def pooling_pyramid(photo, *, size: int = 1024, factors=FACTORS, modes=tuple(MOD
         for f in factors:
             pooled = np.clip(np.rint(pool(square, f, mode)), 0, 255).astype(np.uint8)
             result.rows.append(Pooled(mode, f, pooled))
-    if predict:
-        if recognizer is None:
-            from petnet.pets import Recognizer
-            recognizer = Recognizer(top=1)
+    if recognizer is not None:
         for row, p in zip(result.rows, recognizer.predict([r.image for r in result.rows])):
             if p.top:
                 row.label, row.name, row.score = p.top[0].label, p.top[0].name, float(p.top[0].score)

@@ -11,7 +11,9 @@ your own pet classes. The Python API (``petnet predict``/``retrain`` are thin sh
     Recognizer("output/pets.npz").predict("test.jpg")
 
 Modules: ``predict`` (``Recognizer``, ``Prediction``, ``Guess``), ``retrain`` (``retrain``,
-``RetrainResult``), ``model_file`` (``load_model``, ``save_model``), ``backbones``
+``RetrainResult``: the workflow), ``head`` (the softmax layer, ``train_head``), ``calibration``
+(temperature, ``calibrate``), ``evaluation`` (cross-validation, top-k, confusion), ``review``
+(``write_summaries`` and its pictures), ``model_file`` (``load_model``, ``save_model``), ``backbones``
 (``BACKBONES``), ``inputs`` (what counts as a photo), ``images`` (robust loading),
 ``preprocess`` (crop/resize/scale), ``efficientnet`` (the network), ``backbone`` (fast feature
 extraction), ``bottleneck`` (the feature cache), ``onnx_export``. The names below are imported

@@ -103,7 +103,8 @@ class BottleneckCache:
 
         Returns ``(feats, ok_paths, failures)`` like ``Backbone.extract``; missing entries
         are computed in batches of 32 photos, each batch saved before the next starts.
-        ``progress``: None (silent), True (a bar on a terminal) or ``progress(stage, done, total)``."""
+        ``progress``: None (silent), True (a bar on a terminal) or ``progress(event)`` (a
+        :class:`~petnet.progress.ProgressEvent`: phase ``features``, photos done of those to compute)."""
         from petnet.pets.bars import bar as progress_bar
 
         views = tuple(views)

@@ -24,17 +24,24 @@ Measured on the 362 shared pet photos (5-fold CV, retrain's defaults, lite2, eac
 ``T`` fitted by a 4-fold CV inside its training folds; ``python bench/pets_openworld.py``): ECE
 3.6% before, 2.8% after, ``T`` = 0.96-1.05, NLL 0.438 / 0.440, top-1 85.9% both: retrain's head
 is already nearly calibrated (docs/pets_openworld.md).
+
+:func:`calibrate` is how :func:`~petnet.pets.retrain.retrain` gets its head's temperature: the same
+head settings trained ``K_FOLDS`` times on the other folds of the training photos, ``T`` fitted on
+their held-out predictions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
+from petnet.pets.evaluation import K_FOLDS
 
 T_MIN, T_MAX = 0.05, 20.0
+MIN_CALIBRATION_PHOTOS = 20   # fewer training photos: no temperature for retrain's head (T = 1)
 DEFAULT_BINS = 15
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -59,21 +66,21 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
 
 def _check_temperature(temperature):
     if not np.isfinite(temperature) or temperature <= 0:
-        raise PetnetError(f"temperature must be a positive number, got {temperature}")
+        raise ParamError("temperature", f"must be a positive number, got {temperature}")
 
 
 def _check_labels(logits, y):
     z = np.asarray(logits, np.float64)
     y = np.asarray(y)
     if z.ndim != 2 or z.shape[0] == 0:
-        raise PetnetError(f"logits must have shape (n, K) with n >= 1, got {z.shape}")
+        raise ParamError("logits", f"must have shape (n, K) with n >= 1, got {z.shape}")
     if y.shape != (z.shape[0],):
-        raise PetnetError(f"y must hold one class index per row of logits ({z.shape[0]}), got shape {y.shape}")
+        raise ParamError("y", f"must hold one class index per row of logits ({z.shape[0]}), got shape {y.shape}")
     if not np.isfinite(z).all():
-        raise PetnetError("logits must be finite numbers")
+        raise ParamError("logits", "must be finite numbers")
     y = y.astype(np.int64)
     if y.min() < 0 or y.max() >= z.shape[1]:
-        raise PetnetError(f"y must hold class indices 0..{z.shape[1] - 1}, got {y.min()}..{y.max()}")
+        raise ParamError("y", f"must hold class indices 0..{z.shape[1] - 1}, got {y.min()}..{y.max()}")
     return z, y
 
 
@@ -93,7 +100,7 @@ def fit_temperature(logits, y, t_min: float = T_MIN, t_max: float = T_MAX, tol: 
     unimodal in ``log T``), to a relative precision ``tol``."""
     z, y = _check_labels(logits, y)
     if not (0 < t_min < t_max) or not np.isfinite(t_max):
-        raise PetnetError(f"t_min and t_max must satisfy 0 < t_min < t_max, got {t_min} and {t_max}")
+        raise ParamError("t_min", f"and t_max must satisfy 0 < t_min < t_max, got {t_min} and {t_max}")
     f = lambda u: nll(z, y, float(np.exp(u)))   # noqa: E731
     a, b = np.log(t_min), np.log(t_max)
     c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
@@ -119,7 +126,7 @@ def cross_validated_temperature(fit_predict, y, folds) -> float:
     y = np.asarray(y)
     folds = np.asarray(folds)
     if folds.shape != y.shape:
-        raise PetnetError(f"folds must hold one fold per photo ({len(y)}), got shape {folds.shape}")
+        raise ParamError("folds", f"must hold one fold per photo ({len(y)}), got shape {folds.shape}")
     P = None
     for f in np.unique(folds):
         te = folds == f
@@ -152,7 +159,7 @@ def reliability(P, y, n_bins: int = DEFAULT_BINS) -> Reliability:
     P = np.asarray(P, np.float64)
     _, y = _check_labels(P, y)
     if int(n_bins) != n_bins or n_bins < 1:
-        raise PetnetError(f"n_bins must be a positive whole number, got {n_bins}")
+        raise ParamError("n_bins", f"must be a positive whole number, got {n_bins}")
     n_bins = int(n_bins)
     conf = P.max(axis=1)
     correct = (P.argmax(axis=1) == y).astype(np.float64)
@@ -194,3 +201,42 @@ def draw_reliability(curves: dict, out, title: str = "reliability diagram") -> o
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return finish(fig, out)
+
+
+# ----------------------------------------------------------------------------- retrain's head
+def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head_kwargs):
+    """The temperature of a head trained on ``feats``/``y`` with ``head_kwargs``: fitted on the
+    held-out predictions of a ``K_FOLDS``-fold cross-validation of the same photos (folds: the
+    stable file-name hash, :func:`~petnet.pets.dataset.kfold_of`), so no photo's own prediction
+    chooses it. Returns ``(T, {"uncalibrated": Reliability, "temperature-scaled": Reliability})``
+    of those held-out predictions; ``(1.0, {})`` with fewer than ``MIN_CALIBRATION_PHOTOS`` photos
+    or fewer than 2 folds. ``progress`` (a callable) gets a :class:`~petnet.progress.ProgressEvent`
+    of phase ``calibration`` per fold done, and one whose message gives the ECE before and after."""
+    from petnet.pets.dataset import kfold_of
+    from petnet.pets.head import train_head
+    from petnet.progress import ProgressEvent, reporter
+    report = reporter(progress)
+    folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
+    if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
+        report(ProgressEvent("calibration", 0, 0, f"calibration: skipped ({len(y)} training photos; it needs "
+                                                   f"{MIN_CALIBRATION_PHOTOS}): temperature 1"))
+        return 1.0, {}
+    held_out = np.zeros((len(y), n_classes))
+    n_folds, done = len(np.unique(folds)), 0
+    report(ProgressEvent("calibration", 0, n_folds))
+
+    def fit_predict(tr, te):
+        nonlocal done
+        h = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
+        held_out[te] = h.predict_proba(feats[te][:, test_view_index])
+        done += 1
+        report(ProgressEvent("calibration", done, n_folds))
+        return held_out[te]
+
+    T = cross_validated_temperature(fit_predict, y, folds)
+    before = reliability(held_out, y)
+    after = reliability(apply_temperature(probs_to_logits(held_out), T), y)
+    report(ProgressEvent("calibration", n_folds, n_folds,
+                         f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
+                         f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after"))
+    return T, {"uncalibrated": before, "temperature-scaled": after}

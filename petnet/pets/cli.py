@@ -12,11 +12,12 @@ import json
 import os
 import sys
 
-from petnet.cli import add_command, add_flag, check_outputs, number
+from petnet.cliutil import add_command, add_flag, check_outputs, number
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
-from petnet.scale import cli as scale_cli   # --ray / --device flags (Ray imported only when used)
+
+DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 
 RETRAIN_EPILOG = """\
 example (the talk's command, petnet edition):
@@ -105,7 +106,8 @@ def register(subparsers) -> None:
     add_flag(p, "seed", type=int, default=d["random_state"],
              help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
-    scale_cli.add_retrain_flags(p)
+    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    # --ray: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- predict
     q = add_command(
@@ -126,7 +128,7 @@ def register(subparsers) -> None:
     q.add_argument("--sheet", default=None, metavar="PNG", help="write a contact sheet (photo + top 3)")
     q.add_argument("--show", action="store_true", help="show the contact sheet in a window")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
-    scale_cli.add_predict_flags(q)
+    # --ray, --out, --workers: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- export
     e = add_command(
@@ -173,8 +175,7 @@ def add_recognition_flags(parser, *, model_default: str = "default") -> None:
                    help="backbone for --model imagenet (a retrained model names its own)")
     g.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
-    g.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
-                   help="cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)")
+    g.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
 
 
 def recognizer_config(args):
@@ -214,7 +215,9 @@ def _check_summaries_dir(text: str) -> None:
 def cmd_retrain(args) -> int:
     from petnet.atomic import check_output_path
     from petnet.pets.model_file import check_output_names
-    from petnet.pets.retrain import retrain, write_summaries
+    from petnet.pets.retrain import retrain
+    from petnet.pets.review import write_summaries
+    from petnet.progress import Reporter
 
     check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")
@@ -228,6 +231,9 @@ def cmd_retrain(args) -> int:
     def whole_set(n):      # the flag's -1 means "the whole set"; other values are checked by retrain
         return None if n == -1 else n
 
+    # the lines retrain's events carry, printed; a bar per phase on a terminal
+    report = Reporter(_stdout, bars=not args.quiet, desc={"features": f"bottlenecks {args.architecture}"})
+
     result = retrain(
         args.image_dir, architecture=args.architecture, max_iter=args.how_many_training_steps,
         learning_rate=args.learning_rate, batch_size=args.train_batch_size, l2=args.l2,
@@ -237,8 +243,9 @@ def cmd_retrain(args) -> int:
         test_batch_size=whole_set(args.test_batch_size), flip_left_right=args.flip_left_right,
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
-        random_state=args.seed, review=bool(args.summaries_dir), progress=not args.quiet, log=_stdout,
-        backbone_factory=scale_cli.retrain_backbone_factory(args, args.architecture))
+        random_state=args.seed, review=bool(args.summaries_dir), progress=report,
+        backbone_factory=_backbone_factory(args))
+    report.close()
     m = result.metrics
     if "test_accuracy" in m:
         print(f"Final test accuracy = {100 * m['test_accuracy']:.1f}% (N={m['test_n']})")
@@ -253,10 +260,23 @@ def cmd_retrain(args) -> int:
     print(f"saved the model to {args.output_graph} and the labels to {args.output_labels}")
     print(format_note(args.output_graph))
     if args.summaries_dir:
-        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, log=_stdout,
+        folder = write_summaries(args.summaries_dir, m, result.confusion, result.labels, progress=report,
                                  result=result)
         print(f"summaries in {folder}")
     return 0
+
+
+def _backbone_factory(args):
+    """What ``retrain(backbone_factory=...)`` gets: one that a higher floor put in ``args``
+    (``petnet.scale.cli`` for ``--ray``), else a backbone on ``--device`` (None: the default)."""
+    if getattr(args, "backbone_factory", None) is not None:
+        return args.backbone_factory
+    if args.device != "cpu":
+        import functools
+
+        from petnet.pets.backbone import Backbone
+        return functools.partial(Backbone, args.architecture, device=args.device)
+    return None
 
 
 def cmd_predict(args) -> int:
@@ -264,8 +284,6 @@ def cmd_predict(args) -> int:
     from petnet.pets.predict import Recognizer, collect_paths, format_text
     from petnet.safe_io import printable
 
-    if args.ray:
-        return scale_cli.cmd_predict_ray(args)
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
     check_outputs(args, pictures=("sheet",))           # a folder, no picture suffix, a FIFO: before any work

@@ -179,3 +179,20 @@ def predict_proba(W, b, X) -> np.ndarray:
     if X.ndim == 2:
         return softmax(X @ W + b)
     return np.mean([softmax(X[:, v] @ W + b) for v in range(X.shape[1])], axis=0)
+
+
+def train_head(feats, y, n_classes, *, max_iter, learning_rate, batch_size, l2=1e-3, optimizer="adam",
+               eval_step_interval=100, val=None, log=None, quiet=True, random_state=0, scaling="global"):
+    """Fit a :class:`SoftmaxHead`; ``val = (feats_val, y_val)`` or None."""
+    head = SoftmaxHead(n_classes, max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size,
+                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval,
+                       random_state=random_state,
+                       scaling=scaling)
+    Xv, yv = val if val is not None else (None, None)
+    return head.fit(feats, y, Xv, yv, log=log, quiet=quiet)
+
+
+def default_head_kwargs() -> dict:
+    """:func:`train_head`'s keyword arguments for :func:`petnet.pets.retrain`'s defaults (the species
+    head, benchmarks, tests; ``tests/pets/test_retrain.py`` checks that the two agree)."""
+    return {"max_iter": 1000, "learning_rate": 0.001, "batch_size": 100, "l2": 1e-3, "optimizer": "adam"}

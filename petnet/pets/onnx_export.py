@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from petnet.atomic import check_output_path, write_atomically
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.pets.backbones import FEATURE_DIM, arch_spec
 from petnet.pets.preprocess import preprocess_id
 
@@ -111,7 +111,7 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
     else:
         W, b = (np.asarray(a, np.float32) for a in head)
         if W.ndim != 2 or W.shape[0] != FEATURE_DIM or b.shape != (W.shape[1],):
-            raise PetnetError(f"head must be (W of shape ({FEATURE_DIM}, K), b of shape (K,)); "
+            raise ParamError("head", f"must be (W of shape ({FEATURE_DIM}, K), b of shape (K,)); "
                               f"got {W.shape} and {b.shape}")
     K = W.shape[1]
     if {"logits", "probabilities"} & set(outputs):

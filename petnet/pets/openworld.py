@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.pets.imagenet import CAT_CLASSES, DOG_CLASSES, TOY_CLASSES
 from petnet.validate import check_number
 
@@ -90,13 +90,13 @@ class OpenWorldAnswer:
 
 
 def check_score(value, name: str) -> float:
-    """``value`` as a float in [0, 1] or a ``PetnetError`` naming ``name``."""
+    """``value`` as a float in [0, 1] or a ``ParamError`` naming ``name``."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise PetnetError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+        raise ParamError(name, f"must be a number between 0 and 1, got {value!r}") from None
     if not 0.0 <= v <= 1.0:
-        raise PetnetError(f"{name} must be between 0 and 1, got {value:g}")
+        raise ParamError(name, f"must be between 0 and 1, got {value:g}")
     return v
 
 
@@ -153,7 +153,7 @@ def weighted_species_logodds(probs, species_logodds) -> np.ndarray:
     cat, dog = cat_dog_mass(_as_views(probs))
     lo = np.asarray(species_logodds, np.float64).reshape(len(cat), -1)
     if lo.shape != cat.shape:
-        raise PetnetError(f"species_logodds must have one value per photo and view {cat.shape}, "
+        raise ParamError("species_logodds", f"must have one value per photo and view {cat.shape}, "
                           f"got {np.shape(species_logodds)}")
     w = cat + dog
     return (w * lo).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
@@ -219,7 +219,7 @@ def evidence(probs, species_logodds=None) -> Evidence:
     (n, V, 1000)) and optionally the species head's log-odds of the same views ((n,) or (n, V))."""
     P = _as_views(probs)
     if species_logodds is not None and len(np.asarray(species_logodds)) != len(P):
-        raise PetnetError(f"species_logodds must hold one row per photo ({len(P)}), "
+        raise ParamError("species_logodds", f"must hold one row per photo ({len(P)}), "
                           f"got {len(np.asarray(species_logodds))}")
     cat, dog = cat_dog_mass(P)
     mean = P.mean(axis=1)
@@ -318,7 +318,7 @@ def label_species(probs, y, n_classes: int, min_pet_fraction: float = 0.5,
     P = _as_views(probs)
     y = np.asarray(y, np.int64)
     if y.shape != (len(P),):
-        raise PetnetError(f"y must hold one class index per photo ({len(P)}), got shape {y.shape}")
+        raise ParamError("y", f"must hold one class index per photo ({len(P)}), got shape {y.shape}")
     pet = pet_scores(P) >= DEFAULT_MIN_PET_SCORE
     sp = np.array(photo_species(P, species_logodds))
     out: list[str | None] = []
@@ -341,7 +341,7 @@ def photo_features(feats) -> np.ndarray:
     if F.ndim == 2:
         F = F[:, None, :]
     if F.ndim != 3:
-        raise PetnetError(f"features must have shape (n, D) or (n, views, D), got {np.shape(feats)}")
+        raise ParamError("features", f"must have shape (n, D) or (n, views, D), got {np.shape(feats)}")
     F = F / np.maximum(np.linalg.norm(F, axis=-1, keepdims=True), 1e-12)
     F = F.mean(axis=1)
     return F / np.maximum(np.linalg.norm(F, axis=-1, keepdims=True), 1e-12)
@@ -354,7 +354,7 @@ def class_features(feats, y, n_classes: int) -> np.ndarray:
     F = photo_features(feats)
     y = np.asarray(y, np.int64)
     if y.shape != (len(F),) or (y.size and not 0 <= y.min() <= y.max() < n_classes):
-        raise PetnetError(f"y must hold one class index (0..{int(n_classes) - 1}) per photo ({len(F)}), "
+        raise ParamError("y", f"must hold one class index (0..{int(n_classes) - 1}) per photo ({len(F)}), "
                           f"got shape {y.shape}")
     M = np.zeros((int(n_classes), F.shape[1]))
     np.add.at(M, y, F)
@@ -384,10 +384,10 @@ def unsure(breed_probs, label_species_, photo_species_, min_breed_score: float =
     t = check_score(min_breed_score, "min_breed_score")
     P = np.asarray(breed_probs, np.float64)
     if P.ndim != 2 or P.shape[1] != len(label_species_):
-        raise PetnetError(f"breed_probs must have shape (n, {len(label_species_)}) for "
+        raise ParamError("breed_probs", f"must have shape (n, {len(label_species_)}) for "
                           f"{len(label_species_)} label species, got {P.shape}")
     if len(photo_species_) != len(P):
-        raise PetnetError(f"photo_species_ must hold one species per photo ({len(P)}), "
+        raise ParamError("photo_species_", f"must hold one species per photo ({len(P)}), "
                           f"got {len(photo_species_)}")
     pet = np.array([s is not None for s in photo_species_], float)
     lo = np.array([1.0 if s == "cat" else -1.0 for s in photo_species_])

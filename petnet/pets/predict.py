@@ -230,7 +230,8 @@ class Recognizer:
         """One :class:`Prediction` per input, in order (see the module docstring for the inputs).
 
         ``images``: one input or a list of them. ``batch_size``: photos per backbone call.
-        ``progress``: None (silent), True (a bar on a terminal) or ``progress(stage, done, total)``.
+        ``progress``: None (silent), True (a bar on a terminal) or ``progress(event)`` (a
+        :class:`~petnet.progress.ProgressEvent`: phase ``features``, photos done of the total).
         Unreadable inputs give ``Prediction(source, [], error=...)``; the others go on."""
         from petnet.pets.backbone import decoded_ahead
         from petnet.pets.bars import bar

@@ -8,9 +8,12 @@ over it, with ``retrain.py``'s flag names)::
     -> train the new softmax layer (max_iter steps, learning_rate, batch_size)
     -> test accuracy -> RetrainResult (model, labels, metrics, history); .save(output_graph, output_labels)
 
-Every parameter is checked before any folder is scanned or any feature computed. ``log(line)``
-receives the lines ``petnet retrain`` prints while it works (skipped files, counts, the cache, the
-split, one ``Step ...`` line per ``eval_step_interval``); the results are in the returned object.
+Every parameter is checked before any folder is scanned or any feature computed. A ``progress``
+callable gets :class:`~petnet.progress.ProgressEvent` s as the work goes, in four phases:
+``features`` (photos done of those to compute), ``training`` (the step of ``max_iter``, one event
+per ``eval_step_interval``), ``calibration`` and ``review`` (folds done of 5). The lines
+``petnet retrain`` prints (skipped files, counts, the cache, the split, ``Step ...``, the
+calibration) are the events' ``message`` s; the results are in the returned object.
 
 The distortion parameters choose cached views (see :mod:`petnet.pets.preprocess`)::
 
@@ -24,21 +27,21 @@ over ``center`` and (with ``flip_left_right``) ``flip``.
 from __future__ import annotations
 
 import inspect
-import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from petnet.errors import ParamError
+from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS, calibrate
+from petnet.pets.evaluation import K_FOLDS, confusion, cross_validate, topk_hits
 from petnet.pets.model_file import PetModel
+from petnet.progress import ProgressEvent
 from petnet.safe_io import printable
 
 MAX_ITER = 1_000_000      # training steps: ~10 minutes of work for 37 classes; more is a typo
 MAX_BATCH = 1_000_000     # photos per step (a batch larger than the training set uses all of it)
-K_FOLDS = 5               # folds of the temperature fit and of the review's cross-validation
-MIN_CALIBRATION_PHOTOS = 20   # fewer training photos: no temperature (T = 1)
 
 DISTORTION_VIEWS = {
     "flip_left_right": ("flip",),
@@ -60,7 +63,7 @@ class RetrainResult:
     not used; ``misclassified``: ``(path, predicted label)`` of the test photos it got wrong;
     ``confusion``: ``C[true, predicted]`` counts on the test set (None without one).
 
-    Review (:func:`write_summaries` draws it): ``paths`` and ``y`` of every photo used,
+    Review (:func:`~petnet.pets.review.write_summaries` draws it): ``paths`` and ``y`` of every photo used,
     ``cv_proba``: the probabilities of every photo from a ``K_FOLDS``-fold cross-validation of the
     same head settings (each photo predicted by a head that did not see it; calibrated with the
     model's temperature), ``reliability``: ``{"uncalibrated": Reliability, "temperature-scaled":
@@ -113,14 +116,18 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     ``testing_percentage`` of the photos (by a stable hash of the file name) are held out;
     ``validation_batch_size`` / ``test_batch_size``: evaluate on only that many of them (None:
     all). ``bottleneck_dir``: the feature cache (default ``~/.cache/petnet/bottlenecks``).
-    ``progress``: None, True or ``progress(stage, done, total)``; ``log(line)``: see the module.
+    ``progress``: None (silent), True (petnet's bars) or a callable that gets every
+    :class:`~petnet.progress.ProgressEvent` (see the module); ``log(line)``: deprecated, the events'
+    messages (``progress=lambda e: e.message and print(e.message)`` does the same).
     ``random_state`` seeds the training (batches, initial weights). The head's temperature is fitted
-    on 5 held-out folds of the training photos (:func:`calibrate`; 5 more trainings of the head);
-    ``review``: also cross-validate over all photos for :func:`write_review` (``cv_proba``; 5 more).
+    on 5 held-out folds of the training photos (:func:`~petnet.pets.calibration.calibrate`; 5 more
+    trainings of the head); ``review``: also cross-validate over all photos for
+    :func:`~petnet.pets.review.write_review` (``cv_proba``; 5 more).
     ``backbone_factory`` builds a stand-in backbone (tests). Raises ``ParamError`` naming the
     parameter for a bad value, before any work; ``PetnetError`` for an unusable folder."""
     from petnet.pets.backbones import arch_spec
     from petnet.pets.dataset import scan_image_dir, split
+    from petnet.pets.head import train_head
     from petnet.pets.preprocess import preprocess_id
 
     t0 = time.perf_counter()
@@ -130,20 +137,24 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                   testing_percentage=testing_percentage, eval_step_interval=eval_step_interval,
                   validation_batch_size=validation_batch_size, test_batch_size=test_batch_size,
                   random_state=random_state)
-    say = log or (lambda line: None)
+    report = _reporter(progress, log, arch)
+
+    def say(phase, line, step=0, total=0):
+        report(ProgressEvent(phase, step, total, line))
+
     image_set = scan_image_dir(image_dir)
     for p, reason in image_set.skipped:
-        say(f"skipped {p}: {reason}")
+        say("features", f"skipped {p}: {reason}")
     train_views, test_views = views_for(flip_left_right, random_crop, random_scale, random_brightness)
-    say(f"{len(image_set)} images in {len(image_set.labels)} classes; backbone {arch}; "
+    say("features", f"{len(image_set)} images in {len(image_set.labels)} classes; backbone {arch}; "
         f"views {', '.join(train_views)}")
     feats, paths, y, cache, failures = load_features(image_set, arch, train_views, bottleneck_dir,
-                                                     backbone_factory, progress=progress, log=say)
-    say(f"bottlenecks: {cache.hits} from the cache, {cache.computed} computed ({cache.folder})")
+                                                     backbone_factory, progress=report)
+    say("features", f"bottlenecks: {cache.hits} from the cache, {cache.computed} computed ({cache.folder})")
     sets = split([p.name for p in paths], validation_percentage, testing_percentage)
     tr, va, te = (np.array(sets[s], np.int64) for s in ("training", "validation", "testing"))
-    say(f"split (stable hash of file names): {len(tr)} training, {len(va)} validation, "
-        f"{len(te)} testing")
+    say("training", f"split (stable hash of file names): {len(tr)} training, {len(va)} validation, "
+        f"{len(te)} testing", 0, max_iter)
     if len(tr) == 0:
         raise ParamError("validation_percentage", "and testing_percentage leave no training images "
                          "after the split; lower them or add photos")
@@ -151,19 +162,20 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     va_eval = va if validation_batch_size is None else va[:validation_batch_size]
 
     def step_line(row):
-        say(f"Step {row['step']}: Train accuracy = {_percent(row['train_accuracy'])}, "
+        say("training", f"Step {row['step']}: Train accuracy = {_percent(row['train_accuracy'])}, "
             f"Cross entropy = {row['cross_entropy']:.4f}, "
-            f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})")
+            f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})",
+            row["step"], max_iter)
 
     head = train_head(feats[tr], y[tr], len(image_set.labels), max_iter=max_iter,
                       learning_rate=learning_rate, batch_size=batch_size, l2=l2, optimizer=optimizer,
                       eval_step_interval=eval_step_interval,
                       val=(feats[va_eval][:, ti], y[va_eval]) if len(va_eval) else None,
-                      log=step_line, quiet=progress is not True, random_state=random_state)
+                      log=step_line, quiet=True, random_state=random_state)
     K = len(image_set.labels)
     head_kwargs = dict(max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size, l2=l2,
                        optimizer=optimizer, random_state=random_state)
-    T, rel = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, log=say, **head_kwargs)
+    T, rel = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, progress=report, **head_kwargs)
     settings = {"architecture": arch, "learning_rate": learning_rate, "max_iter": max_iter,
                 "batch_size": batch_size, "l2": l2, "optimizer": optimizer, "random_state": random_state,
                 "eval_step_interval": eval_step_interval, "validation_percentage": validation_percentage,
@@ -192,12 +204,13 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     cv_proba = None
     if review and len(paths) >= MIN_CALIBRATION_PHOTOS:
         from petnet.pets.calibration import apply_temperature, probs_to_logits
-        cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs)
+        cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs,
+                                  progress=lambda e: report(replace(e, phase="review")))
         if T != 1.0:
             cv_proba = apply_temperature(probs_to_logits(cv_proba), T)
         metrics["cv_accuracy"] = float((cv_proba.argmax(1) == y).mean())
-        say(f"{K_FOLDS}-fold cross-validation over all {len(paths)} photos (for the review): "
-            f"top-1 {100 * metrics['cv_accuracy']:.1f}%")
+        say("review", f"{K_FOLDS}-fold cross-validation over all {len(paths)} photos (for the review): "
+            f"top-1 {100 * metrics['cv_accuracy']:.1f}%", K_FOLDS, K_FOLDS)
     from petnet.pets.openworld import class_features
     from petnet.pets.names import names_to_store
     model = PetModel(head.W_, head.b_, image_set.labels, arch, preprocess_id(arch), test_views,
@@ -210,35 +223,22 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                          paths=list(paths), y=y, cv_proba=cv_proba, reliability=rel)
 
 
-def calibrate(feats, y, paths, n_classes, test_view_index, log=None, **head_kwargs):
-    """The temperature of a head trained on ``feats``/``y`` with ``head_kwargs``: fitted on the
-    held-out predictions of a ``K_FOLDS``-fold cross-validation of the same photos (folds: the
-    stable file-name hash, :func:`~petnet.pets.dataset.kfold_of`), so no photo's own prediction
-    chooses it. Returns ``(T, {"uncalibrated": Reliability, "temperature-scaled": Reliability})``
-    of those held-out predictions; ``(1.0, {})`` with fewer than ``MIN_CALIBRATION_PHOTOS`` photos
-    or fewer than 2 folds. ``log(line)`` gets the ECE before and after."""
-    from petnet.pets.calibration import (apply_temperature, cross_validated_temperature,
-                                         probs_to_logits, reliability)
-    from petnet.pets.dataset import kfold_of
-    say = log or (lambda line: None)
-    folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
-    if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
-        say(f"calibration: skipped ({len(y)} training photos; it needs {MIN_CALIBRATION_PHOTOS}): "
-            "temperature 1")
-        return 1.0, {}
-    held_out = np.zeros((len(y), n_classes))
+def _reporter(progress, log, arch):
+    """The callable that gets :func:`retrain`'s events: ``progress`` (None, True: bars, or a
+    callable) and, for the deprecated ``log``, each event's message."""
+    from petnet.progress import Reporter, reporter
+    report = Reporter(desc={"features": f"bottlenecks {arch}"}) if progress is True else reporter(progress)
+    if log is None:
+        return report
+    import warnings
+    warnings.warn("retrain(log=...) is deprecated: progress= gets every line as ProgressEvent.message",
+                  DeprecationWarning, stacklevel=3)
 
-    def fit_predict(tr, te):
-        h = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
-        held_out[te] = h.predict_proba(feats[te][:, test_view_index])
-        return held_out[te]
-
-    T = cross_validated_temperature(fit_predict, y, folds)
-    before = reliability(held_out, y)
-    after = reliability(apply_temperature(probs_to_logits(held_out), T), y)
-    say(f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
-        f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after")
-    return T, {"uncalibrated": before, "temperature-scaled": after}
+    def both(event):
+        report(event)
+        if event.message is not None:
+            log(event.message)
+    return both
 
 
 def _label_species(cache, arch, feats, y, n_classes, train_views):
@@ -287,11 +287,6 @@ def _check_params(*, max_iter, learning_rate, batch_size, l2, optimizer, validat
     check_int("random_state", random_state, min=0, max=2 ** 32 - 1)
 
 
-def default_head_kwargs() -> dict:
-    """:func:`train_head`'s keyword arguments for :func:`retrain`'s defaults (benchmarks, tests)."""
-    return {k: DEFAULTS[k] for k in ("max_iter", "learning_rate", "batch_size", "l2", "optimizer")}
-
-
 def views_for(flip_left_right=False, random_crop=False, random_scale=False, random_brightness=False):
     """``(train_views, test_views)`` for the distortion flags."""
     flags = dict(flip_left_right=flip_left_right, random_crop=random_crop,
@@ -308,17 +303,13 @@ def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def topk_hits(P: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Boolean per row: is the true class among the ``k`` most probable?"""
-    top = np.argsort(-P, axis=1)[:, :k]
-    return (top == np.asarray(y)[:, None]).any(axis=1)
-
-
 def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_factory=None,
-                  progress=None, log=None):
+                  progress=None):
     """Cached features of every photo of ``image_set``: ``(feats (n, V, 1280), paths, y, cache,
-    failures)``. Unreadable photos are skipped (each ``skipped <path>: <reason>`` goes to ``log``
-    and into ``failures``); the class-size rules are checked again afterwards."""
+    failures)``. ``progress``: None, True (a bar) or a callable that gets the cache's
+    :class:`~petnet.progress.ProgressEvent` s and, for each unreadable photo (skipped, and in
+    ``failures``), one with the message ``skipped <path>: <reason>``. The class-size rules are
+    checked again afterwards."""
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import ImageSet, check_classes
 
@@ -326,202 +317,11 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
     cache = BottleneckCache(bottleneck_dir, arch, backbone_factory=backbone_factory)
     feats, ok, failures = cache.get(paths, views=views, progress=progress)
     for p, reason in failures:
-        if log:
-            log(f"skipped {p}: {reason}")
+        if callable(progress):
+            progress(ProgressEvent("features", 0, 0, f"skipped {p}: {reason}"))
     label_of = dict(zip(paths, ys))
     y = np.array([label_of[p] for p in ok], np.int64)
     kept = ImageSet(image_set.root, image_set.labels,
                     {lab: [p for p in ok if label_of[p] == i] for i, lab in enumerate(image_set.labels)})
     check_classes(kept)
     return feats, ok, y, cache, list(failures)
-
-
-def train_head(feats, y, n_classes, *, max_iter, learning_rate, batch_size, l2=1e-3, optimizer="adam",
-               eval_step_interval=100, val=None, log=None, quiet=True, random_state=0, scaling="global"):
-    """Fit a :class:`~petnet.pets.head.SoftmaxHead`; ``val = (feats_val, y_val)`` or None."""
-    from petnet.pets.head import SoftmaxHead
-    head = SoftmaxHead(n_classes, max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size,
-                       l2=l2, optimizer=optimizer, eval_step_interval=eval_step_interval,
-                       random_state=random_state,
-                       scaling=scaling)
-    Xv, yv = val if val is not None else (None, None)
-    return head.fit(feats, y, Xv, yv, log=log, quiet=quiet)
-
-
-def confusion(pred, y, k) -> np.ndarray:
-    """``C[i, j]`` = number of photos of class ``i`` predicted as class ``j``."""
-    C = np.zeros((k, k), np.int64)
-    np.add.at(C, (np.asarray(y), np.asarray(pred)), 1)
-    return C
-
-
-def write_summaries(summaries_dir, metrics: dict, conf, labels, log=None, result=None) -> Path:
-    """Write ``metrics.json``, ``history.csv`` and ``confusion.png`` (test set) into a **new**
-    sub-folder ``run-YYYYmmdd-HHMMSS`` of ``summaries_dir`` (``retrain.py`` deleted the whole folder;
-    petnet never deletes or overwrites anything). ``log(line)`` gets a note when no font can draw
-    the class names. ``retrain(...)``'s result: ``write_summaries(folder, r.metrics, r.confusion,
-    r.labels, result=r)``; with ``result`` also the review (:func:`write_review`)."""
-    root = Path(summaries_dir).expanduser()
-    if root.exists() and not root.is_dir():
-        raise ParamError("summaries_dir", f"{printable(root)} is a file; give a folder")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = root / f"run-{stamp}"
-    n = 1
-    while folder.exists():
-        n += 1
-        folder = root / f"run-{stamp}-{n}"
-    folder.mkdir(parents=True)
-    from petnet.atomic import write_text
-    from petnet.pets.model_file import json_default
-    write_text(folder / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False, default=json_default))
-    lines = ["step,train_accuracy,cross_entropy,validation_accuracy"]
-    for r in metrics["history"]:
-        va = "" if r["validation_accuracy"] is None else f"{r['validation_accuracy']:.6f}"
-        lines.append(f"{r['step']},{r['train_accuracy']:.6f},{r['cross_entropy']:.6f},{va}")
-    write_text(folder / "history.csv", "\n".join(lines) + "\n")
-    if conf is not None:
-        draw_confusion(conf, labels, folder / "confusion.png", "confusion matrix (test set)", log=log)
-    if result is not None:
-        write_review(folder, result, log=log)
-    return folder
-
-
-MAX_FIGURE_INCHES = 20      # pictures at most 2000 x 2000 pixels (dpi 100), whatever the classes
-MAX_COUNTS = 40             # counts written in the cells up to this many classes
-MAX_TICK_LABELS = 100       # class names on the axes up to this many classes
-
-
-def draw_confusion(C, labels, out, title: str, log=None) -> Path:
-    """A confusion matrix PNG: colours and (up to ``MAX_COUNTS`` classes) the count in each
-    non-empty cell, a colour bar, class names on the axes (up to ``MAX_TICK_LABELS``); at most
-    ``MAX_FIGURE_INCHES`` inches (2000 px) a side, so 1000 classes stay a 2000 x 2000 picture."""
-    import warnings
-
-    from petnet.pets.sheet import chinese_font, drawable
-    from petnet.plotting import bounded_figsize, finish, pyplot
-    plt = pyplot()
-    C = np.asarray(C)
-    k = len(labels)
-    fp, charmap = chinese_font(size=6)
-    if log and k <= MAX_TICK_LABELS and not all(drawable(lab, charmap) for lab in labels):
-        log("note: no installed font can draw every Chinese character of the class names; the "
-            "confusion matrix shows boxes for them (install a CJK font, e.g. fonts-noto-cjk)")
-    side = min(MAX_FIGURE_INCHES - 1, max(4, 0.25 * k + 2))
-    fig, ax = plt.subplots(figsize=bounded_figsize(side + 1, side, dpi=100))
-    im = ax.imshow(C, cmap="Blues")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="photos")
-    if k <= MAX_COUNTS:
-        for i, j in zip(*np.nonzero(C)):
-            ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=5,
-                    color="white" if C[i, j] > C.max() / 2 else "black")
-    if k <= MAX_TICK_LABELS:
-        ax.set_xticks(range(k), labels, rotation=90, fontsize=6, fontproperties=fp)
-        ax.set_yticks(range(k), labels, fontsize=6, fontproperties=fp)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)   # missing CJK glyphs (noted above)
-        finish(fig, out, dpi=100)
-    return Path(out)
-
-
-def write_review(folder, result: RetrainResult, log=None, worst: int = 16) -> list[Path]:
-    """The review of a :class:`RetrainResult` in ``folder`` (what fastai users look at after
-    training): ``confusion_cv.png`` (counts over all photos from the cross-validation),
-    ``top_losses.png`` (the ``worst`` photos by the probability the cross-validated head gave
-    their true class, like fastai's ``plot_top_losses``), ``training_curve.png`` (from the
-    history) and ``reliability.png`` (before/after temperature scaling). Returns the files."""
-    from petnet.pets.calibration import draw_reliability
-    folder = Path(folder)
-    out = []
-    if result.cv_proba is not None:
-        k = len(result.labels)
-        C = confusion(result.cv_proba.argmax(1), result.y, k)
-        acc = np.trace(C) / max(1, C.sum())
-        out.append(draw_confusion(C, result.labels, folder / "confusion_cv.png",
-                                  f"confusion matrix, {K_FOLDS}-fold cross-validation over all "
-                                  f"{C.sum()} photos (top-1 {100 * acc:.1f}%)", log=log))
-        out.append(draw_top_losses(result, folder / "top_losses.png", worst))
-    if result.history:
-        out.append(draw_training_curve(result.history, folder / "training_curve.png"))
-    if result.reliability:
-        out.append(Path(draw_reliability(result.reliability, folder / "reliability.png",
-                                         title="held-out training photos")))
-    return out
-
-
-def draw_top_losses(result: RetrainResult, out, worst: int = 16) -> Path:
-    """The ``worst`` photos by cross-validated probability of their true class, each titled
-    ``true -> predicted`` with both probabilities (4 columns, thumbnails of at most 300 px)."""
-    import math
-    import warnings
-
-    from petnet.pets.images import ImageError, load_image
-    from petnet.pets.sheet import chinese_font
-    from petnet.plotting import finish, pyplot
-    plt = pyplot()
-    P, y = result.cv_proba, result.y
-    p_true = P[np.arange(len(y)), y]
-    order = np.argsort(p_true, kind="stable")[:worst]
-    cols = min(4, len(order))
-    rows = math.ceil(len(order) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.3 * rows), squeeze=False)
-    fp, _ = chinese_font(size=7)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), order):
-        try:
-            img = load_image(result.paths[i])
-            img.thumbnail((300, 300))
-            ax.imshow(img)
-        except ImageError:
-            pass
-        guess = int(P[i].argmax())
-        ax.set_title(f"{Path(result.paths[i]).name}\n{result.labels[y[i]]} {p_true[i]:.2f} -> "
-                     f"{result.labels[guess]} {P[i, guess]:.2f}", fontsize=7, fontproperties=fp)
-    fig.suptitle("worst-scored photos (cross-validated): true class p -> predicted p", fontsize=9)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        finish(fig, out, dpi=90)
-    return Path(out)
-
-
-def draw_training_curve(history, out) -> Path:
-    """Training and validation accuracy and the cross entropy over the steps of ``history``."""
-    from petnet.plotting import finish, pyplot
-    plt = pyplot()
-    steps = [r["step"] for r in history]
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.plot(steps, [100 * r["train_accuracy"] for r in history], label="train accuracy")
-    val = [(r["step"], 100 * r["validation_accuracy"]) for r in history if r["validation_accuracy"] is not None]
-    if val:
-        ax.plot(*zip(*val), label="validation accuracy")
-    ax.set_xlabel("step")
-    ax.set_ylabel("accuracy (%)")
-    ax2 = ax.twinx()
-    ax2.plot(steps, [r["cross_entropy"] for r in history], color="C3", linestyle="--", label="cross entropy")
-    ax2.set_ylabel("cross entropy")
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="center right", fontsize=8)
-    ax.set_title("training curve")
-    finish(fig, out, dpi=100)
-    return Path(out)
-
-
-def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, **head_kwargs):
-    """k-fold cross-validation with stable hash folds; returns the probabilities of every photo
-    predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
-    photo, to use another assignment than the file-name hash."""
-    from petnet.pets.dataset import kfold_of
-    if folds is None:
-        folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
-    P = np.zeros((len(y), n_classes))
-    for f in range(k_folds):
-        tr, te = folds != f, folds == f
-        if not te.any():
-            continue
-        head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
-        P[te] = head.predict_proba(feats[te][:, test_view_index])
-    return P

@@ -4,7 +4,7 @@ ImageNet's own classes know 118 dog breeds but only 5 domestic cats, and no hair
 the shared photos, "cat mass > dog mass" over ImageNet classes 281-285 vs 151-268 gets the
 species of 95.6% of the pets right, and calls 11 of the 18 Sphynx photos dogs (the Mexican
 hairless dog is the nearest ImageNet class). A cat-vs-dog softmax layer on the 1280 features
-(retrain's own :func:`~petnet.pets.retrain.train_head` with its default settings, two classes,
+(retrain's own :func:`~petnet.pets.head.train_head` with its default settings, two classes,
 trained on the 8 views of the 362 shared photos of 37 breeds) does much better::
 
     species log-odds of one view = f . w + b          (> 0: cat)
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import PetnetError
+from petnet.errors import ParamError
 
 DATA = Path(__file__).parent / "data"
 
@@ -47,7 +47,7 @@ class SpeciesHead:
         """Features (n, 1280) -> (n,) or (n, V, 1280) -> (n, V): log P(cat) / P(dog) per view."""
         f = np.asarray(feats, np.float32)
         if f.shape[-1] != self.w.shape[0] or f.ndim not in (2, 3):
-            raise PetnetError(f"feats must have shape (n, {self.w.shape[0]}) or (n, views, "
+            raise ParamError("feats", f"must have shape (n, {self.w.shape[0]}) or (n, views, "
                               f"{self.w.shape[0]}), got {f.shape}")
         return (f.astype(np.float64) @ self.w.astype(np.float64)) + self.b
 
@@ -63,10 +63,10 @@ def fit_species_head(feats, is_cat, arch: str, random_state: int = 0) -> Species
     """Train the two-class layer on ``feats`` (n, V, 1280) (every view is a training sample, as
     in ``retrain``) with labels ``is_cat`` (n,) booleans, retrain's default settings."""
     from petnet.pets.preprocess import preprocess_id
-    from petnet.pets.retrain import default_head_kwargs, train_head
+    from petnet.pets.head import default_head_kwargs, train_head
     is_cat = np.asarray(is_cat, bool)
     if is_cat.all() or not is_cat.any():
-        raise PetnetError("is_cat must hold both cats and dogs to train a species head")
+        raise ParamError("is_cat", "must hold both cats and dogs to train a species head")
     head = train_head(np.asarray(feats, np.float32), is_cat.astype(np.int64), 2, random_state=random_state,
                       **default_head_kwargs())
     W, b = head.W_.astype(np.float64), head.b_.astype(np.float64)

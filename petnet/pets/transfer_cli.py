@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from petnet.cli import add_command, add_flag, nonneg_number, positive_int, positive_number
+from petnet.cliutil import add_command, add_flag, nonneg_number, positive_int, positive_number
 from petnet.pets.backbones import BACKBONES
 
 EPILOG = """\

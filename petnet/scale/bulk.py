@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from petnet.errors import ParamError
+from petnet.progress import ProgressEvent
 from petnet.scale.cluster import connected
 from petnet.scale.results import ResultSet, row_from_prediction
 from petnet.scale.sources import list_photos, read_photo
@@ -116,7 +117,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
     ``workers``: actors, each holding one recognizer (default: one per CPU of the cluster).
     ``recognizer_factory``: a picklable callable returning an object with
     ``predict(inputs) -> [Prediction]`` (default: :func:`make_recognizer` of ``config``).
-    ``progress(done, total)`` is called after every durable chunk."""
+    ``progress(event)`` gets a :class:`~petnet.progress.ProgressEvent` (phase ``photos``: photos with
+    a row of all photos found) after every durable chunk."""
     from petnet.pets.config import RecognizerConfig
     if config is None:
         config = RecognizerConfig(**settings)
@@ -157,7 +159,7 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
                 errors += sum(1 for r in buffer if r["error"])
                 buffer.clear()
                 if progress:
-                    progress(len(done) + written, len(paths))
+                    progress(ProgressEvent("photos", len(done) + written, len(paths)))
 
             ds = ray.data.from_items([{"path": p} for p in todo])
             ds = ds.map_batches(_Worker, fn_constructor_args=(factory,), batch_size=batch_size,

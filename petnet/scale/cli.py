@@ -1,17 +1,40 @@
-"""The ``--ray`` and ``--device`` flags of ``petnet predict`` and ``petnet retrain`` (issue: beyond
-one machine). ``petnet/pets/cli.py`` adds them with :func:`add_predict_flags` /
-:func:`add_retrain_flags` and hands ``--ray`` runs to :func:`cmd_predict_ray`; Ray itself is only
-imported when ``--ray`` is given, so the single-machine path works without the extra."""
+"""The ``--ray`` flags of ``petnet predict`` and ``petnet retrain`` (issue: beyond one machine).
+
+``petnet.pets`` is a floor below ``petnet.scale`` (``docs/architecture.md``) and never imports it:
+:func:`register`, called by the top-level command after ``petnet.pets.cli`` registered the two
+commands, adds the flags to them (:func:`add_predict_flags` / :func:`add_retrain_flags`) and routes
+their ``--ray`` runs: ``predict --ray`` to :func:`cmd_predict_ray`, ``retrain --ray`` to the
+retrain command with a :class:`~petnet.scale.features.RayBackbone` as its backbone. Ray itself is
+only imported when ``--ray`` is given, so the single-machine path works without the extra."""
 
 from __future__ import annotations
 
 import sys
 
-from petnet.cli import positive_int
+from petnet.cliutil import positive_int
 
-DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 RAY_HELP = ("run on Ray: 'local' (a private cluster on this machine), 'auto' (the cluster this "
             "machine joined with 'ray start'), or ray://HOST:10001")
+
+
+def register(subparsers) -> None:
+    """Add the Ray flags to ``petnet predict`` and ``petnet retrain`` (already registered by
+    ``petnet.pets.cli``) and route their ``--ray`` runs here; without ``--ray`` each runs as before."""
+    predict, retrain = subparsers.choices["predict"], subparsers.choices["retrain"]
+    add_predict_flags(predict)
+    add_retrain_flags(retrain)
+    local_predict, local_retrain = predict.get_default("func"), retrain.get_default("func")
+
+    def cmd_predict(args) -> int:
+        return cmd_predict_ray(args) if args.ray else local_predict(args)
+
+    def cmd_retrain(args) -> int:
+        if args.ray:
+            args.backbone_factory = retrain_backbone_factory(args, args.architecture)
+        return local_retrain(args)
+
+    predict.set_defaults(func=cmd_predict)
+    retrain.set_defaults(func=cmd_retrain)
 
 
 def add_predict_flags(parser) -> None:
@@ -27,21 +50,16 @@ def add_predict_flags(parser) -> None:
 
 
 def add_retrain_flags(parser) -> None:
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
     parser.add_argument("--ray", metavar="ADDRESS", default=None,
                         help="compute the missing bottleneck features on Ray (" + RAY_HELP + ")")
 
 
 def retrain_backbone_factory(args, architecture: str):
-    """What ``retrain(backbone_factory=...)`` gets for ``--ray`` / ``--device`` (None: the default)."""
+    """What ``retrain(backbone_factory=...)`` gets for ``--ray``: the cluster's backbone on ``--device``."""
     import functools
-    if args.ray:
-        from petnet.scale.features import RayBackbone
-        return functools.partial(RayBackbone, architecture, args.ray, device=args.device)
-    if args.device != "cpu":
-        from petnet.pets.backbone import Backbone
-        return functools.partial(Backbone, architecture, device=args.device)
-    return None
+
+    from petnet.scale.features import RayBackbone
+    return functools.partial(RayBackbone, architecture, args.ray, device=args.device)
 
 
 def cmd_predict_ray(args) -> int:
@@ -56,11 +74,11 @@ def cmd_predict_ray(args) -> int:
         raise PetnetError("--ray writes --out; --json, --csv, --sheet and --show are for local runs")
     bar = None
 
-    def report(done, total):
+    def report(event):                 # a ProgressEvent: photos with a row, of all photos
         nonlocal bar
         if bar is None:
-            bar = progress(total=total, desc="photos", unit="img", quiet=args.quiet)
-        bar.n = done
+            bar = progress(total=event.total, desc="photos", unit="img", quiet=args.quiet)
+        bar.n = event.step
         bar.refresh()
 
     from petnet.pets.cli import recognizer_config

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from petnet.cli import add_command, add_flag, positive_int
+from petnet.cliutil import add_command, add_flag, positive_int
 from petnet.errors import PetnetError
 
 EPILOG = """\

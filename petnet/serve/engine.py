@@ -13,7 +13,6 @@ Backbones are loaded once per architecture and shared by every model and by trai
 
 from __future__ import annotations
 
-import re
 import threading
 
 import numpy as np
@@ -24,6 +23,7 @@ from petnet.pets import Recognizer, load_model
 from petnet.pets import retrain as retrain_head
 from petnet.pets.backbone import Backbone
 from petnet.pets.predict import DEFAULT_MODEL
+from petnet.progress import ProgressEvent
 
 __all__ = ["ImageError", "Backbones", "load_recognizer", "retrain"]
 
@@ -91,26 +91,18 @@ def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
 
 
 def retrain(image_dir, output_graph, output_labels, *, backbones: Backbones, bottleneck_dir,
-            architecture: str = "lite2", log=None) -> dict:
+            architecture: str = "lite2", progress=None) -> dict:
     """Retrain a head on ``image_dir`` (one sub-folder per class, all photos used for training, with
-    the mirrored view) and write ``output_graph`` + ``output_labels`` together. ``log(phase, step,
-    total)`` reports progress. Returns ``{"classes", "images", "skipped", "train_accuracy",
+    the mirrored view) and write ``output_graph`` + ``output_labels`` together. ``progress`` gets
+    :func:`petnet.pets.retrain`'s :class:`~petnet.progress.ProgressEvent` s (phases ``features``,
+    ``training``, ``calibration``). Returns ``{"classes", "images", "skipped", "train_accuracy",
     "cross_entropy", "temperature"}``. Raises ``PetnetError`` (too few classes or photos, training
     diverged)."""
-    log = log or (lambda phase, step, total: None)
-
-    steps = 1000                                            # retrain's default max_iter
-
-    def step_line(line: str):                               # "Step 200: Train accuracy = ..."
-        m = re.match(r"Step (\d+):", line)
-        if m:
-            log("training", int(m.group(1)), steps)
-
-    log("features", 0, 0)
-    result = retrain_head(image_dir, architecture=architecture, max_iter=steps, flip_left_right=True,
+    progress = progress or (lambda event: None)
+    progress(ProgressEvent("features", 0, 0))
+    result = retrain_head(image_dir, architecture=architecture, max_iter=1000, flip_left_right=True,
                           validation_percentage=0, testing_percentage=0, bottleneck_dir=bottleneck_dir,
-                          review=False, random_state=0, log=step_line,
-                          progress=lambda stage, done, total: log("features", done, total),
+                          review=False, random_state=0, progress=progress,
                           backbone_factory=lambda: backbones.get(architecture))
     result.save(output_graph, output_labels)
     last = result.history[-1]

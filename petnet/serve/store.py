@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from petnet.atomic import write_atomically
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 
 MAX_NAME = 40
 MAX_CLASSES = 200
@@ -51,18 +51,19 @@ class Conflict(PetnetError):
 
 
 def check_class_name(name) -> str:
-    """The cleaned class name (NFC, stripped) or a ``PetnetError`` saying what is wrong with it."""
+    """The cleaned class name (NFC, stripped) or a ``ParamError`` (``name ...``) saying what is wrong
+    with it."""
     if not isinstance(name, str):
-        raise PetnetError("name must be text")
+        raise ParamError("name", "must be text")
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
-        raise PetnetError("name is empty; give the class a name, e.g. 咪咪 or Persian")
+        raise ParamError("name", "is empty; give the class a name, e.g. 咪咪 or Persian")
     if len(name) > MAX_NAME:
-        raise PetnetError(f"name is {len(name)} characters long; at most {MAX_NAME}")
+        raise ParamError("name", f"is {len(name)} characters long; at most {MAX_NAME}")
     if not name.isprintable() or any(c in name for c in "/\\"):
-        raise PetnetError("name may not contain control characters, line breaks or slashes")
+        raise ParamError("name", "may not contain control characters, line breaks or slashes")
     if name.startswith("."):
-        raise PetnetError("name may not start with a dot")
+        raise ParamError("name", "may not start with a dot")
     return name
 
 

@@ -1,7 +1,8 @@
 """The training job: retrain on the taught classes in a background thread, then swap the model in.
 
 One job at a time. ``status()`` is what the page polls: ``state`` (``idle``, ``running``, ``done``,
-``failed``), ``phase`` (``features``, ``training``, ``saving``), ``step``/``total``, and when done
+``failed``), ``phase`` (``features``, ``training``, ``calibration``, ``saving``), ``step``/``total``
+(read from retrain's :class:`~petnet.progress.ProgressEvent` s, never from its log text), and when done
 the new ``version`` (or the ``error``). The new model is written into a temporary folder of the
 store, loaded once to check it, named (an atomic rename), made active in ``state.json`` and only
 then handed to ``on_model``; a failure at any point leaves the serving model untouched.
@@ -67,7 +68,7 @@ class Trainer:
                 metrics = engine.retrain(
                     image_dir, folder / "model.npz", folder / "labels.txt", backbones=self.backbones,
                     bottleneck_dir=self.store.bottleneck_dir, architecture=self.architecture,
-                    log=lambda phase, step, total: self._set(phase=phase, step=step, total=total))
+                    progress=lambda e: self._set(phase=e.phase, step=e.step, total=e.total))
             self._set(phase="saving")
             recognizer = self.load(folder / "model.npz")
             version = self.store.commit_model(folder, {"classes": recognizer.labels, "metrics": metrics})

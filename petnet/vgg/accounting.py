@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from petnet.conv import output_size
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.vgg.configs import conv_spec, resolve
 
 BYTES_PER_FLOAT = 4
@@ -61,11 +61,11 @@ def vgg_layers(config="D", input_shape=(224, 224, 3), include_top: bool = True, 
     try:
         h, w, c = (int(v) for v in input_shape)
     except (TypeError, ValueError):
-        raise PetnetError(f"input_shape must be (height, width, channels), got {input_shape!r}") from None
+        raise ParamError("input_shape", f"must be (height, width, channels), got {input_shape!r}") from None
     if min(h, w, c) < 1:
-        raise PetnetError(f"input_shape must be positive, got {input_shape!r}")
+        raise ParamError("input_shape", f"must be positive, got {input_shape!r}")
     if pooling not in (None, "avg", "max"):
-        raise PetnetError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
+        raise ParamError("pooling", f"must be None, 'avg' or 'max', got {pooling!r}")
     layers: list[LayerInfo] = []
     block, conv_in_block = 1, 0
     rf, jump = 1, 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from petnet.cli import add_command, add_group
+from petnet.cliutil import add_command, add_group
 from petnet.errors import PetnetError
 
 SUMMARY_DESC = """\

@@ -15,7 +15,7 @@ accounting alone use ``petnet.vgg.accounting`` / ``petnet vgg summary``, which a
 from __future__ import annotations
 
 from petnet import nn
-from petnet.errors import PetnetError
+from petnet.errors import ParamError, PetnetError
 from petnet.vgg.configs import conv_spec, resolve
 from petnet.vgg.lrn import LocalResponseNormalization
 
@@ -32,9 +32,9 @@ def VGG(config="D", include_top: bool = True, input_shape=(224, 224, 3), pooling
     """
     key, items = resolve(config)
     if pooling not in (None, "avg", "max"):
-        raise PetnetError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
+        raise ParamError("pooling", f"must be None, 'avg' or 'max', got {pooling!r}")
     if include_top and int(classes) < 1:
-        raise PetnetError(f"classes must be positive, got {classes!r}")
+        raise ParamError("classes", f"must be positive, got {classes!r}")
     inputs = nn.Input(shape=tuple(input_shape), name="input")
     x = inputs
     block, i = 1, 0

@@ -97,7 +97,7 @@ def test_bad_parameters():
         denoise(img, noise_sigma=0)
     with pytest.raises(ParamError, match="^size must be at most 15"):
         median_filter(img, 99)
-    with pytest.raises(PetnetError, match="size must be odd"):
+    with pytest.raises(ParamError, match="^size must be odd"):
         median_filter(img, 4)
     with pytest.raises(ParamError, match="^methods has 'wiener'"):
         denoise(img, methods=["wiener"])

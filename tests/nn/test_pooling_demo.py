@@ -59,7 +59,7 @@ def test_bad_values_are_named():
 
 
 def test_no_recognizer_needed_for_the_pictures():
-    r = pooling_demo.pooling_pyramid(PUG, size=64, factors=(1, 2, 4), predict=False)
+    r = pooling_demo.pooling_pyramid(PUG, size=64, factors=(1, 2, 4))
     assert [row.side for row in r.rows] == [64, 32, 16] * 2 and r.original_size == (225, 300)
     assert all(row.label is None for row in r.rows) and "pug_168.jpg" in pooling_demo.format_result(r)
 
@@ -67,7 +67,8 @@ def test_no_recognizer_needed_for_the_pictures():
 def test_the_pug_is_still_a_pug_at_32_pixels():
     """Measured on the five examples/ photos: every breed is top-1 down to 64x64 with both poolings,
     the pug down to 32x32 (0.90 max, 0.90 average); 204x204 -- the talk's "200 pixels" -- scores >= 0.97."""
-    r = pooling_demo.pooling_pyramid(PUG, factors=(1, 5, 32, 64))
+    from petnet.pets import Recognizer
+    r = pooling_demo.pooling_pyramid(PUG, factors=(1, 5, 32, 64), recognizer=Recognizer(top=1))
     rows = {(row.mode, row.side): row for row in r.rows}
     for mode in pooling_demo.MODES:
         for side in (1024, 204, 32):
@@ -86,5 +87,9 @@ def test_command_line(capsys, tmp_path):
     d = json.loads(capsys.readouterr().out)
     assert [(r["mode"], r["side"]) for r in d["rows"]] == [("max", 64), ("max", 16), ("average", 64), ("average", 16)]
     assert out.stat().st_size > 1000
+    # with the recognizer that the top-level command hands down (petnet.pets is above petnet.nn)
+    assert main(["nn", "pooling", str(PUG), "--size", "256", "--factors", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["label"], r["name"]) for r in rows] == [("pug", "巴哥犬")] * 2 and min(r["score"] for r in rows) > 0.9
     assert main(["nn", "pooling", str(PUG), "--factors", "2000"]) == 2
     assert "error: --factors must be at most 1024, got 2000" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from petnet.errors import ParamError, PetnetError
 from petnet.pets import (BACKBONES, FEATURE_DIM, Guess, PetModel, Prediction, Recognizer, RetrainResult,
                          load_model, retrain)
 from petnet.pets.preprocess import preprocess_id
+from petnet.progress import ProgressEvent
 from tests.pets.test_bottleneck import FakeBackbone
 from tests.pets.test_retrain import _synthetic_folder
 
@@ -137,8 +138,8 @@ def test_prepare_then_predict_prepared_equals_predict(rec, fake):
 
 def test_progress_callback(rec):
     seen = []
-    rec.predict([PUG, PUG, b"x"], progress=lambda stage, done, total: seen.append((stage, done, total)))
-    assert seen == [("features lite0", 1, 3), ("features lite0", 2, 3), ("features lite0", 3, 3)]
+    rec.predict([PUG, PUG, b"x"], progress=seen.append)
+    assert seen == [ProgressEvent("features", k, 3) for k in range(4)]      # from 0 of 3 to 3 of 3
 
 
 def test_recognizer_attributes_and_parameter_errors(fake, tmp_path):
@@ -170,10 +171,11 @@ def test_recognizer_attributes_and_parameter_errors(fake, tmp_path):
 # ----------------------------------------------------------------------------- retrain
 def test_retrain_result_save_and_load(tmp_path):
     photos = _synthetic_folder(tmp_path / "photos")
-    lines = []
+    events = []
     r = retrain(photos, architecture="lite0", max_iter=40, eval_step_interval=20, validation_percentage=20,
-                testing_percentage=20, flip_left_right=True, bottleneck_dir=tmp_path / "bn", log=lines.append,
+                testing_percentage=20, flip_left_right=True, bottleneck_dir=tmp_path / "bn", progress=events.append,
                 backbone_factory=FakeBackbone)
+    lines = [e.message for e in events if e.message is not None]
     assert isinstance(r, RetrainResult) and r.labels == sorted(["red", "蓝色", "green"])
     assert repr(r).startswith("RetrainResult(3 classes, lite0, ") and len(repr(r)) < 200
     assert r.model.labels == r.labels and r.model.arch == "lite0" and r.model.test_views == ("center", "flip")
@@ -184,9 +186,15 @@ def test_retrain_result_save_and_load(tmp_path):
     assert 0 <= r.metrics["test_accuracy"] <= 1 and r.metrics["test_n"] == r.metrics["testing"]
     assert len(r.misclassified) == round((1 - r.metrics["test_accuracy"]) * r.metrics["test_n"])
     assert r.confusion.sum() == r.metrics["test_n"]
-    # the log gets retrain's lines, in order, and never a flag
-    steps = [line for line in lines if line.startswith("Step ")]     # the training lines, in order
-    assert steps[-2].startswith("Step 20: Train accuracy = ") and steps[-1].startswith("Step 40: ")
+    # the events carry retrain's lines, in order, and never a flag; the numbers need no parsing
+    assert all(isinstance(e, ProgressEvent) and 0 <= e.step <= e.total or e.total == 0 for e in events)
+    phases = [e.phase for e in events]
+    assert phases == sorted(phases, key=["features", "training", "calibration", "review"].index)  # in order
+    features = [(e.step, e.total) for e in events if e.phase == "features" and e.message is None]
+    assert features[0] == (0, 19) and features[-1] == (19, 19) and features == sorted(features)  # 1 unreadable
+    steps = [e for e in events if e.phase == "training" and e.message.startswith("Step ")]
+    assert [(e.step, e.total) for e in steps] == [(20, 40), (40, 40)]
+    assert steps[-2].message.startswith("Step 20: Train accuracy = ") and steps[-1].message.startswith("Step 40: ")
     assert lines[-1].startswith(f"calibration: skipped ({r.metrics['training']} training photos; it needs 20)")
     assert any(line.startswith("skipped ") and "notes.txt" in line for line in lines)
     assert any(line == "19 images in 3 classes; backbone lite0; views center, flip" for line in lines)
@@ -205,9 +213,10 @@ def test_retrain_result_save_and_load(tmp_path):
 def test_retrain_batch_sizes_limit_the_evaluated_photos(tmp_path):
     photos = _synthetic_folder(tmp_path / "photos")
     lines = []
-    r = retrain(photos, architecture="lite0", max_iter=5, eval_step_interval=5, validation_percentage=30,
-                testing_percentage=30, validation_batch_size=2, test_batch_size=1,
-                bottleneck_dir=tmp_path / "bn", log=lines.append, backbone_factory=FakeBackbone)
+    with pytest.deprecated_call(match="progress= gets every line"):        # log= still works, for now
+        r = retrain(photos, architecture="lite0", max_iter=5, eval_step_interval=5, validation_percentage=30,
+                    testing_percentage=30, validation_batch_size=2, test_batch_size=1,
+                    bottleneck_dir=tmp_path / "bn", log=lines.append, backbone_factory=FakeBackbone)
     assert r.metrics["validation"] > 2 and r.metrics["testing"] > 1
     assert [line for line in lines if line.startswith("Step ")][-1].endswith("(N=2)") and r.metrics["test_n"] == 1
 

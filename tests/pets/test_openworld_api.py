@@ -207,7 +207,7 @@ def test_temperature_changes_scores_never_the_order(photos):
 
 def test_retrain_calibrates_and_writes_the_review(tmp_path):
     from petnet.pets import retrain
-    from petnet.pets.retrain import draw_confusion, write_summaries
+    from petnet.pets.review import draw_confusion, write_summaries
     rng = np.random.default_rng(0)
     for k, colour in enumerate(((220, 30, 30), (30, 40, 220), (30, 200, 40))):
         d = tmp_path / "photos" / f"c{k}"
@@ -215,10 +215,19 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
         for i in range(12):
             arr = np.clip(np.array(colour)[None, None] + rng.normal(0, 60, (48, 64, 3)), 0, 255)
             Image.fromarray(arr.astype(np.uint8)).save(d / f"p{k}_{i}.png")
-    lines = []
+    events = []
     r = retrain(tmp_path / "photos", architecture="lite0", max_iter=30, eval_step_interval=10,
-                bottleneck_dir=tmp_path / "bn", random_state=3, log=lines.append,
+                bottleneck_dir=tmp_path / "bn", random_state=3, progress=events.append,
                 backbone_factory=FakeBackbone)
+    lines = [e.message for e in events if e.message is not None]
+    # the folds of the temperature fit (those the training photos fall in) and of the review's
+    # cross-validation (all 5), counted as they are done, then the line with the result
+    for phase, start in (("calibration", "calibration (5-fold"), ("review", "5-fold cross-validation over all 36")):
+        seen = [e for e in events if e.phase == phase]
+        n = seen[0].total
+        assert [(e.step, e.total) for e in seen] == [(k, n) for k in range(n + 1)] + [(n, n)]
+        assert [e.message is None for e in seen] == [True] * (n + 1) + [False] and seen[-1].message.startswith(start)
+        assert 2 <= n <= 5 and (phase == "calibration" or n == 5)
     cal = r.metrics["calibration"]
     assert r.model.temperature == cal["temperature"] != 1.0 and cal["photos"] == r.metrics["training"]
     assert 0 <= cal["ece_after"] <= 1 and 0 <= cal["ece_before"] <= 1

@@ -138,7 +138,9 @@ def test_real_pets_accuracy_lite0(tmp_path):
     bench/pets_accuracy.py."""
     from tests.conftest import shared_path
     from petnet.pets.dataset import ImageSet, scan_image_dir
-    from petnet.pets.retrain import cross_validate, default_head_kwargs, load_features, topk_hits
+    from petnet.pets.evaluation import cross_validate, topk_hits
+    from petnet.pets.head import default_head_kwargs
+    from petnet.pets.retrain import load_features
     full = scan_image_dir(shared_path("data", "pets", "train"))
     labels = full.labels[::2]
     image_set = ImageSet(full.root, labels, {label: full.files[label] for label in labels})

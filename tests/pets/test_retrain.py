@@ -52,6 +52,20 @@ def test_head_learns_and_folding_is_exact():
     np.testing.assert_allclose(P, (softmax(X @ head.W_ + head.b_) + softmax(X[:, ::-1] @ head.W_ + head.b_)) / 2)
 
 
+def test_the_default_head_settings_are_retrains_defaults():
+    """``default_head_kwargs`` (the species head, benchmarks) lives in ``head.py`` so that nothing below
+    ``retrain`` imports it; its values must stay those of ``retrain``'s signature."""
+    from petnet.pets.head import default_head_kwargs, train_head
+    from petnet.pets.retrain import DEFAULTS
+    kw = default_head_kwargs()
+    assert kw == {k: DEFAULTS[k] for k in kw} and set(kw) == {"max_iter", "learning_rate", "batch_size", "l2",
+                                                              "optimizer"}
+    X, y = blobs(n_per=8)
+    a = train_head(X, y, 3, **kw)
+    b = SoftmaxHead(3, **kw).fit(X, y)
+    np.testing.assert_array_equal(a.W_, b.W_)
+
+
 def test_a_diverging_learning_rate_is_an_error_not_a_model():
     X, y = blobs(n_per=10)
     head = SoftmaxHead(3, max_iter=300).fit(X, y)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from petnet.errors import ParamError, PetnetError
+from petnet.progress import ProgressEvent
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'petnet[ray]'")
 
@@ -51,7 +52,10 @@ def test_a_rerun_skips_what_is_done_and_an_interrupted_run_resumes(cluster, tmp_
     paths = photos(tmp_path / "in", 30)
     out = tmp_path / "r.parquet"
 
-    def stop_after_first_chunk(done, total):
+    seen = []
+
+    def stop_after_first_chunk(event):
+        seen.append(event)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -59,6 +63,7 @@ def test_a_rerun_skips_what_is_done_and_an_interrupted_run_resumes(cluster, tmp_
                      progress=stop_after_first_chunk)
     first = ResultSet(out).rows()
     assert 6 <= len(first) < 30                                      # the first chunk was kept
+    assert seen == [ProgressEvent("photos", len(first), 30)]          # photos with a row, of all
     res = bulk_predict(paths, out, workers=2, batch_size=3, chunk_size=6, recognizer_factory=make_fake)
     rows = ResultSet(out).rows()
     assert res.already_done == len(first) and res.written == 30 - len(first)

@@ -1,0 +1,50 @@
+"""How well a head does: k-fold cross-validation, top-k hits and the confusion matrix.
+
+The folds are the stable hash of each photo's file name (:func:`~petnet.pets.dataset.kfold_of`), so
+a photo stays in its fold whatever else is added; ``K_FOLDS`` is the number of folds of
+:func:`~petnet.pets.retrain.retrain`'s temperature fit and of its review's cross-validation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+K_FOLDS = 5               # folds of the temperature fit and of the review's cross-validation
+
+
+def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, progress=None,
+                   **head_kwargs):
+    """k-fold cross-validation with stable hash folds; returns the probabilities of every photo
+    predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
+    photo, to use another assignment than the file-name hash. ``progress`` (a callable) gets a
+    :class:`~petnet.progress.ProgressEvent` of phase ``cross-validation`` per fold."""
+    from petnet.pets.dataset import kfold_of
+    from petnet.pets.head import train_head
+    from petnet.progress import ProgressEvent, reporter
+    report = reporter(progress)
+    if folds is None:
+        folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
+    P = np.zeros((len(y), n_classes))
+    report(ProgressEvent("cross-validation", 0, k_folds))
+    for f in range(k_folds):
+        tr, te = folds != f, folds == f
+        if te.any():
+            head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
+            P[te] = head.predict_proba(feats[te][:, test_view_index])
+        report(ProgressEvent("cross-validation", f + 1, k_folds))
+    return P
+
+
+def topk_hits(P: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Boolean per row: is the true class among the ``k`` most probable?"""
+    top = np.argsort(-P, axis=1)[:, :k]
+    return (top == np.asarray(y)[:, None]).any(axis=1)
+
+
+def confusion(pred, y, k) -> np.ndarray:
+    """``C[i, j]`` = number of photos of class ``i`` predicted as class ``j``."""
+    C = np.zeros((k, k), np.int64)
+    np.add.at(C, (np.asarray(y), np.asarray(pred)), 1)
+    return C
