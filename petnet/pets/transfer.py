@@ -14,13 +14,15 @@ folder and one split::
                                               every model) | validation | training
     majority class     : always answer the most frequent training class (the simplest baseline)
     CNN from scratch   : petnet.nn, 3 conv blocks on image_size x image_size photos, Adam, random
-                         left-right flips, early stopping on the validation photos (best epoch kept)
+                         left-right flips, ``epochs`` epochs; scored twice: with the weights of the
+                         epoch of lowest validation loss (early stopping's choice) and of the last
     transfer (frozen)  : the backbone's features of the training photos + a softmax layer trained
                          with ``petnet retrain``'s default settings (SoftmaxHead, Adam, 1000 steps)
 
-Both models learn from the same training photos; the validation photos only stop the CNN (the
-softmax layer uses ``retrain``'s fixed defaults and needs none). Every accuracy is printed as
-``k/n = p% [95% Wilson interval]``. Tasks: ``"classes"`` (the folder's sub-folders: the 37 breeds of
+Both models learn from the same training photos; the validation photos only choose the CNN's epoch
+(the softmax layer uses ``retrain``'s fixed defaults and needs none). Every accuracy is printed as
+``p% (k/n) [95% Wilson interval]`` (:func:`petnet.stats.rate_text`). The training runs on one BLAS
+thread, so the numbers do not depend on the thread count. Tasks: ``"classes"`` (the folder's sub-folders: the 37 breeds of
 the shared photos) and ``"species"`` (cat vs dog, by the Oxford-IIIT naming rule: cat breeds are
 capitalised, dog breeds lower-case).
 """
@@ -151,14 +153,14 @@ def train_from_scratch(x, y, x_val, y_val, n_classes: int, *, epochs: int = 40, 
     epoch with the lowest validation loss -- early stopping's choice (``model.set_weights(best.weights_)``)
     -- and the ``History`` (``accuracy``, ``val_loss``, ... per epoch). Trained on one BLAS thread,
     so the result does not depend on the thread count."""
-    from threadpoolctl import threadpool_limits
+    from petnet.blas import one_blas_thread
     nn.set_seed(random_state)
     model = small_cnn(x.shape[1:], n_classes)
     model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"], lr=learning_rate)
     best = BestEpoch()
     # one BLAS thread: a float32 sum split over threads changes the last bits, and over 40 epochs
     # the weights and a few test answers -- the printed numbers are the same whatever the machine
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=(x_val, y_val),
                             augment=_flip, callbacks=[best], random_state=random_state, verbose=0)
     return model, best, history
@@ -308,8 +310,7 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     from petnet.pets.backbones import arch_spec
     from petnet.pets.bottleneck import BottleneckCache
     from petnet.pets.dataset import scan_image_dir
-    from threadpoolctl import threadpool_limits
-
+    from petnet.blas import one_blas_thread
     from petnet.validate import check_choice, check_int, check_number
 
     t0 = time.perf_counter()
@@ -361,7 +362,7 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     def score(predict) -> Rate:
         return Rate(int((predict(te).argmax(1) == y[te]).sum()), len(te))
 
-    with threadpool_limits(1, user_api="blas"):     # the same numbers whatever the thread count
+    with one_blas_thread():     # the same numbers whatever the thread count
         for task in tasks:
             if task == "classes":
                 labels, y = list(image_set.labels), y_all
