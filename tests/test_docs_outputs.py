@@ -1,5 +1,5 @@
 """Every output the docs show for a ``$ petnet ...`` command is what the command prints now, at one
-BLAS thread and at two: each line of docs/*.md's output block is a line of a fresh run, in order
+BLAS thread and at two: each line of the output block in README.md or docs/*.md is a line of a fresh run, in order
 (a doc may leave lines out: an excerpt, ``...``). Times (``0.41 s``) are the only thing masked.
 
 The numbers of the demos that train networks depend on the order in which BLAS adds float32
@@ -31,11 +31,12 @@ PATH_OPTIONS = ("--plot", "--out", "-o", "--contour", "--sheet", "--figure")
 
 #: commands not run here: (a piece of the command, why)
 SKIP = (
+    ("|", "its output is piped through another program"),
     ("cat.jpg", "cat.jpg is the reader's own photo (the repository has none)"),
     ("petnet nn mnist --data .", "needs a broken train-images file in the current folder "
                                  "(tests/nn/test_mnist.py makes one)"),
     ("petnet vgg mnist", "trains VGG on MNIST for minutes"),
-    ("petnet predict astronaut.png", "astronaut.png, chelsea.png, coffee.png are scikit-image's sample "
+    ("coffee.png", "astronaut.png, chelsea.png, coffee.png are scikit-image's sample "
                                      "photos saved by the reader"),
 )
 
@@ -59,7 +60,8 @@ def doc_runs(text: str) -> list[tuple[str, list[str]]]:
         waiting, current = None, None
         for line in lines:
             if line.startswith("$ "):
-                current = None if "$ " in line[2:] else (line[2:].split(" #")[0].strip(), [])
+                command = re.sub(r"\s{2,}\(.*\)$", "", line[2:].split(" #")[0]).strip()   # a note
+                current = None if "$ " in command else (command, [])
                 if current:
                     runs.append(current)
             elif line.startswith(">>>"):
@@ -88,7 +90,7 @@ def missing_lines(doc: list[str], printed: str) -> list[str]:
 
 def documented() -> list:
     cases = []
-    for doc in sorted(DOCS.glob("*.md")):
+    for doc in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         for command, output in doc_runs(doc.read_text(encoding="utf-8")):
             if not command.startswith("petnet ") or not output:
                 continue
@@ -128,7 +130,7 @@ def test_the_docs_show_what_the_command_prints(doc, command, output, threads, tm
     if " nn vanishing" in command or " nn dropout" in command:
         shared_path("data", "mnist")
     missing = missing_lines(output, run_documented(command, threads, tmp_path))
-    assert not missing, (f"docs/{doc}: `{command}` with {threads} BLAS thread(s) does not print these "
+    assert not missing, (f"{doc}: `{command}` with {threads} BLAS thread(s) does not print these "
                          f"documented lines:\n" + "\n".join(missing))
 
 
@@ -145,6 +147,7 @@ def test_the_checker_finds_a_changed_digit():
     assert missing_lines(["layer 1   0.3030", "...", "wrote x (9.99 s)"], printed) == []
     assert missing_lines(["layer 1   0.3031"], printed) == ["layer 1   0.3031"]
     assert missing_lines(["layer 2   0.1260", "layer 1   0.3030"], printed) == ["layer 1   0.3030"]   # order
-    text = "```\n$ petnet a --plot p.png\nout\n\n$ petnet b   # note\nx\n>>> py()\ny\n```\n```bash\n$ petnet c\n```\n"
-    assert doc_runs(text) == [("petnet a --plot p.png", ["out", ""]), ("petnet b", ["x"])]
+    text = ("```\n$ petnet a --plot p.png\nout\n\n$ petnet b   # note\nx\n>>> py()\ny\n$ petnet c    (first lines)\nz\n"
+            "```\n```bash\n$ petnet d\n```\n")
+    assert doc_runs(text) == [("petnet a --plot p.png", ["out", ""]), ("petnet b", ["x"]), ("petnet c", ["z"])]
     assert doc_runs("```\n$ petnet d\n```\n\n```\nout d\n```\n") == [("petnet d", ["out d"])]
