@@ -86,7 +86,7 @@ assert np.abs(blurred - reference).max() < 1e-5
 
 # %%
 edges = apply(photo.mean(axis=2), "sobel")
-smooth = apply(photo, "bilateral", size=9, sigma_space=3.0)     # sigma_color：默认值
+smooth = apply(photo, "bilateral", size=9, sigma_color=25.5, sigma_space=3.0)   # sigma_color：灰度级 0..255
 show([photo, blurred, edges / edges.max(), smooth],
      ["photo", "Gaussian 5x5", "Sobel gradient magnitude", "bilateral"], "filters.png")
 print(FILTERS.names())

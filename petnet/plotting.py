@@ -12,7 +12,10 @@ machines without a display; only ``show=True`` (the commands' ``--show``) asks f
   fits, and :func:`finish` lowers the resolution of any figure that would not (a 1000-class
   confusion matrix asked for 25 200 x 25 200 pixels and 20 GB).
 * Pictures are written atomically (:mod:`petnet.atomic`): a full disk never leaves half a PNG.
-* Text is drawn literally: names from files or folders with ``$...$`` are not parsed as math.
+* Text that comes from the user -- a file, folder, class or column name -- goes through
+  :func:`literal`, so ``cat$\\x$.jpg`` is drawn as written instead of being parsed as TeX math (an
+  error at drawing time). Math text itself stays on: matplotlib writes the tick labels of log axes
+  as ``$\\mathdefault{10^{-2}}$`` and must parse them to draw 10⁻².
 """
 
 from __future__ import annotations
@@ -36,11 +39,17 @@ def pyplot(show: bool = False):
     import matplotlib
     if not show:
         matplotlib.use("Agg")
-    # text in pictures is literal: a file, folder or column name such as "cat$\\x$.jpg" must not be
-    # parsed as TeX math (an error at drawing time); no petnet figure uses math text
-    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
+
+
+def literal(text) -> str:
+    """``text`` (any object, as ``str``) escaped so that matplotlib draws it character for
+    character: every ``$`` becomes ``\\$``, so a name such as ``cat$\\x$.jpg`` is never read as
+    TeX math, while the figure's own math text (the ``10^{-2}`` ticks of a log axis) still is.
+    For every title, label, tick label or legend entry built from user data (file, folder,
+    class or column names)."""
+    return str(text).replace("$", "\\$")
 
 
 def check_picture_path(path, what: str = "picture") -> Path:

@@ -74,7 +74,9 @@ def cmd_gradcheck(args) -> int:
 
 
 def cmd_perceptron(args) -> int:
-    from petnet.nn.perceptron import AND, OR, XOR, Perceptron
+    from dataclasses import asdict
+
+    from petnet.nn.perceptron import AND, OR, XOR, Perceptron, gradient_descent
 
     sets = {"and": AND, "or": OR, "xor": XOR}
     names = list(sets) if args.gate == "all" else [args.gate]
@@ -86,13 +88,21 @@ def cmd_perceptron(args) -> int:
                                  "b": p.intercept_, "accuracy": p.score(X, t), "mistakes_per_epoch": p.errors_,
                                  "predictions": p.predict(X).tolist(), "targets": t.tolist(),
                                  "report": p.report(X, t, name.upper())}
+    # the contrast: the same neuron trained by backpropagation instead, on the first truth table
+    gd = gradient_descent(*sets[names[0]], learning_rate=args.lr, max_iter=args.max_epochs)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({**results, "gradient_descent": {"gate": names[0].upper(), **asdict(gd),
+                                                          "report": gd.report(names[0].upper())}}, indent=2))
     else:
         print("a = hardlim(w . p + b); perceptron rule: e = t - a, w <- w + lr*e*p, b <- b + lr*e")
         for name, r in results.items():
             print(f"  {r['report']}")
             print(f"    inputs (0,0) (0,1) (1,0) (1,1) -> {r['predictions']} (targets {r['targets']})")
+        print(f"backpropagation instead: the engine's Dense(1, activation=\"hardlim\"), gradient descent on the "
+              f"mean squared error, lr {args.lr:g}, from random w, b (N(0, 1), seed 0)")
+        print(f"  {gd.report(names[0].upper())}")
+        print("  hardlim'(n) = 0 wherever it exists: the chain rule multiplies every gradient by it; "
+              "the perceptron rule needs no gradient")
     return 0
 
 
@@ -147,6 +157,17 @@ def cmd_pooling(args) -> int:
 
 
 # --------------------------------------------------------------------------- parsers
+def worked_activation(value: str) -> str:
+    """``--activation`` of ``petnet backprop``: an activation that gradients cannot train (hardlim)
+    is refused with the reason, before argparse's list of choices."""
+    import argparse
+
+    from petnet.nn.activations import ACTIVATIONS
+    if value in ACTIVATIONS.names() and ACTIVATIONS.get(value).not_trainable:
+        raise argparse.ArgumentTypeError(f"{value} {ACTIVATIONS.get(value).not_trainable}")
+    return value
+
+
 def register(subparsers) -> None:
     from petnet.nn.backprop import worked_activations   # the engine registry's names (NumPy only)
     from petnet.optim import OPTIMIZERS
@@ -166,7 +187,7 @@ def register(subparsers) -> None:
                     help="the three weights (default: 0.5 -0.4 0.8)")
     bp.add_argument("--b", type=number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
                     help="the three biases (default: 0.1 0.2 -0.3)")
-    bp.add_argument("--activation", default="sigmoid",
+    bp.add_argument("--activation", default="sigmoid", type=worked_activation,
                     choices=worked_activations(),
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
     bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
