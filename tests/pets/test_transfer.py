@@ -13,7 +13,7 @@ from petnet.cli import main
 from petnet.errors import ParamError, PetnetError
 from petnet.pets.dataset import which_set
 from petnet.pets.transfer import compare, held_out_split, load_pixels, small_cnn, species_of
-from tests.conftest import shared_path
+from tests.conftest import ROOT, shared_path
 from tests.pets.test_bottleneck import FakeBackbone
 
 # Oxford-IIIT naming: cat breeds capitalised, dog breeds in small letters; one colour per breed
@@ -140,11 +140,24 @@ def test_command_help_and_flag_errors(capsys):
     assert "--image_dir" in capsys.readouterr().err
 
 
+def documented_output() -> list[str]:
+    """The output block under ``petnet transfer`` in docs/pets.md (and its Chinese twin's)."""
+    for doc in (ROOT / "docs" / "pets.md", ROOT / "docs" / "zh-CN" / "pets.md"):
+        m = re.search(r"```bash\npetnet transfer  .*?```\n\n```\n(.*?)```\n", doc.read_text(encoding="utf-8"), re.S)
+        assert m, f"{doc} shows no output of petnet transfer"
+        yield m.group(1).rstrip("\n").split("\n")
+
+
 @pytest.mark.slow
-def test_real_command_shows_the_gap(capsys):
+def test_real_command_prints_the_documented_numbers_and_the_gap(capsys, monkeypatch):
     photos = shared_path("data", "pets", "train")
-    assert main(["transfer", "--image_dir", str(photos)]) == 0
+    monkeypatch.chdir(ROOT)                      # the report shows ../shared/data/pets/train, as the docs
+    assert main(["transfer"]) == 0              # the command of docs/pets.md, defaults only
     out = capsys.readouterr().out
+    seconds = re.compile(r"\d+ s\.$")
+    printed = [seconds.sub("<t> s.", line) for line in out.rstrip("\n").split("\n")]
+    for doc in documented_output():             # every line, every digit; only the time differs
+        assert [seconds.sub("<t> s.", line) for line in doc] == printed
     n_test = sum(which_set(p.name, 0, 30) == "testing" for p in photos.glob("*/*.jpg"))
     assert f"{n_test} testing photos" in out
     rows = {}
