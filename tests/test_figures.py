@@ -133,7 +133,8 @@ def test_chapter3_nn_demos(tmp_path, figures):
 
 def test_chapter6_pets(tmp_path, figures):
     from petnet.pets.calibration import reliability
-    from petnet.pets.retrain import RetrainResult, draw_confusion, write_review
+    from petnet.pets.retrain import RetrainResult
+    from petnet.pets.review import draw_confusion, write_review
     from petnet.pets.sheet import contact_sheet
 
     labels = ["Persian", "pug", "Siamese"]
@@ -155,7 +156,7 @@ def test_chapter6_pets(tmp_path, figures):
 def test_names_with_dollars_are_drawn_as_written(tmp_path, figures):
     """File, folder, class and column names with '$' (even TeX that does not parse) in every figure
     that draws one: drawn literally, no error, no raw markup."""
-    from petnet.pets.retrain import draw_confusion
+    from petnet.pets.review import draw_confusion
     from petnet.pets.sheet import contact_sheet
 
     table = tmp_path / "houses.csv"
