@@ -11,9 +11,9 @@ unbounded memory and without clobbering: the checks every petnet reader and writ
   :func:`load_npy` / :func:`load_npz` check every array's declared size against a budget before
   allocating it (a 137 KB archive cannot ask for 20 GB) and never unpickle.
 * An **output** path that exists must be a regular file (:func:`check_output_file`): as root,
-  replacing ``/dev/null`` with a file, or writing "into" a FIFO or a folder, is refused. Outputs
-  never overwrite inputs or each other, whatever the spelling (:func:`same_file`,
-  :func:`check_distinct`: another name, ``..``, a symlink, a hard link).
+  replacing ``/dev/null`` with a file, or writing "into" a FIFO or a folder, is refused. That
+  outputs never overwrite inputs, each other or a photo, whatever the spelling, is the output
+  guard's job (:mod:`petnet.output_guard`).
 * Text taken from files or folder names is shown with :func:`printable`: control characters and
   terminal escape sequences are escaped, everything else (Chinese names included) is kept.
 """
@@ -25,14 +25,13 @@ import os
 import stat
 import unicodedata
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from petnet.errors import PetnetError
 
 __all__ = ["check_regular_file", "check_scan_folder", "open_regular", "read_bytes", "read_text", "read_gzip", "load_npy", "load_npz",
-           "check_output_file", "same_file", "check_distinct", "as_written", "printable", "file_kind"]
+           "check_output_file", "as_written", "printable", "file_kind"]
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
@@ -292,51 +291,11 @@ def check_output_file(path, what: str = "output file", *, error=PetnetError) -> 
     return path
 
 
-def _identity(path):
-    try:
-        st = os.stat(path)
-        return ("inode", st.st_dev, st.st_ino)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(os.path.expanduser(os.fspath(path)))))
-
-
-def same_file(a, b) -> bool:
-    """True when ``a`` and ``b`` are the same file whatever the spelling: when both exist, the same
-    device and inode (another name, ``..``, a symlink, a hard link); otherwise the same resolved path."""
-    return _identity(a) == _identity(b)
-
-
 def as_written(path, suffix: str) -> Path:
     """The path a library that appends ``suffix`` when it is missing really writes
-    (``np.savez("model", ...)`` writes ``model.npz``): pass that to :func:`check_distinct`."""
+    (``np.savez("model", ...)`` writes ``model.npz``): pass that to :func:`petnet.output_guard.guard`."""
     path = Path(path)
     return path if path.name.endswith(suffix) else path.with_name(path.name + suffix)
-
-
-def _named(items) -> list[tuple[str, object]]:
-    if isinstance(items, Mapping):
-        return [(str(k), v) for k, v in items.items() if v is not None]
-    return [(printable(os.fspath(p)), p) for p in items if p is not None]
-
-
-def check_distinct(inputs, outputs, *, error=PetnetError) -> None:
-    """Refuse a run in which an output would overwrite one of its inputs or another output.
-
-    ``inputs`` / ``outputs``: iterables of paths, or mappings ``{name: path}`` (the names, e.g. the
-    parameters, appear in the message). Files are compared with :func:`same_file`."""
-    seen_in = {}
-    for name, p in _named(inputs):
-        seen_in.setdefault(_identity(p), name)
-    seen_out = {}
-    for name, p in _named(outputs):
-        key = _identity(p)
-        if key in seen_in:
-            raise error(f"the output {name} ({printable(os.fspath(p))}) is the same file as the input "
-                        f"{seen_in[key]}; writing it would destroy the input: choose another output path")
-        if key in seen_out:
-            raise error(f"the outputs {seen_out[key]} and {name} are the same file "
-                        f"({printable(os.fspath(p))}); one would overwrite the other: give them different paths")
-        seen_out[key] = name
 
 
 # --------------------------------------------------------------------------- display

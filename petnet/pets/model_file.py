@@ -49,7 +49,8 @@ import numpy as np
 
 from petnet.atomic import check_output_path, write_atomically, write_text, write_together
 from petnet.errors import ParamError, PetnetError
-from petnet.safe_io import check_output_file, load_npz, open_regular, printable, same_file
+from petnet.output_guard import same_file
+from petnet.safe_io import check_output_file, load_npz, open_regular, printable
 
 FORMAT = "petnet-pets-head"
 VERSION = 1
