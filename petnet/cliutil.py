@@ -141,8 +141,9 @@ def flag_for(args, param: str) -> str | None:
         return None
     dest = getattr(args, "_params", {}).get(param, param)
     for action in parser._actions:
-        if action.dest == dest:
-            return action.option_strings[0] if action.option_strings else action.metavar or dest
+        if action.dest == dest:        # the long spelling (--output rather than -o)
+            long = [o for o in action.option_strings if o.startswith("--")]
+            return (long or action.option_strings)[0] if action.option_strings else action.metavar or dest
     return None
 
 

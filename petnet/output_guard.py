@@ -110,12 +110,19 @@ def _stat(path) -> os.stat_result | None:
         return None
 
 
+def _stat_resolved(path) -> os.stat_result | None:
+    """``os.stat`` of ``path``, or of its resolved form: ``new/../in.png`` fails to stat while
+    ``new`` is missing, but writing it (after making ``new``) writes ``in.png``."""
+    return _stat(path) or _stat(os.path.realpath(os.path.expanduser(os.fspath(path))))
+
+
 def _resolved(path) -> str:
     return os.path.normcase(os.path.realpath(os.path.expanduser(os.fspath(path))))
 
 
 def _identity(path, st=None):
-    st = st if st is not None else _stat(path)
+    if st is None:
+        st = _stat_resolved(path)
     if st is not None:
         return ("inode", st.st_dev, st.st_ino)
     return ("path", _resolved(path))
@@ -352,7 +359,7 @@ def _check_output(name: str, kind: str, path, example: str | None, error) -> Non
     if not text:
         raise error(f"{name} is empty: no path was given (an unset shell variable?); give a path")
     target = Path(os.path.expanduser(text))
-    st = _stat(target)
+    st = _stat_resolved(target)
     if kind == "folder":
         if st is not None and not stat.S_ISDIR(st.st_mode):
             raise error(f"{name} {printable(text)} is {file_kind(st.st_mode)}, not a folder; give a folder")
