@@ -194,9 +194,10 @@ def read_gzip(path, what: str = "file", max_bytes: int = 256 << 20, *, error=Pet
 
 
 # --------------------------------------------------------------------------- NumPy files
-def _read_npy(f, label: str, max_bytes: int, error):
-    """One ``.npy`` stream: header checked (no object dtype, size within ``max_bytes``), then
-    exactly the declared bytes read. Returns ``(array, nbytes)``."""
+def _read_npy(f, label: str, max_bytes: int, error, check=None):
+    """One ``.npy`` stream: header checked (no object dtype, size within ``max_bytes``, and
+    ``check(shape, dtype)`` when given: False skips the array, unread), then exactly the declared
+    bytes read. Returns ``(array, nbytes)``, or ``(None, 0)`` for a skipped array."""
     import numpy as np
     from numpy.lib import format as npformat
     try:
@@ -213,6 +214,8 @@ def _read_npy(f, label: str, max_bytes: int, error):
         raise error(f"{label} holds pickled Python objects, which petnet never loads")
     if any(int(n) < 0 for n in shape):
         raise error(f"{label} is not a valid NumPy array file (negative dimension in {tuple(shape)})")
+    if check is not None and not check(tuple(int(n) for n in shape), dtype):
+        return None, 0
     count = 1
     for n in shape:
         count *= int(n)
@@ -240,10 +243,14 @@ def load_npy(path, what: str = "array file", max_bytes: int = 256 << 20, *, erro
             raise error(f"{_label(what, path)} cannot be read: {exc.strerror or exc}") from None
 
 
-def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=PetnetError) -> dict:
+def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=PetnetError, check=None) -> dict:
     """The arrays of a ``.npz`` archive as ``{name: array}``, safely: a regular file, no pickles,
     at most ``max_bytes`` of data in all (the declared sizes are checked before decompressing, so a
-    zip bomb is refused as one), any damage one ``error`` naming the file."""
+    zip bomb is refused as one), an entry name at most once, any damage one ``error`` naming the file.
+
+    ``check(name, shape, dtype)``, when given, sees every entry's header before its data is read:
+    it raises to refuse the file, or returns False to leave the entry out unread (a reader's schema:
+    :func:`petnet.pets.model_file.load_model`)."""
     label = _label(what, path)
     with open_regular(path, what, error=error) as f:
         try:
@@ -254,11 +261,18 @@ def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=P
                     raise error(f"{label} unpacks to {_size(declared)}, more than the {_size(max_bytes)} "
                                 "allowed (a zip bomb, or not meant for petnet)")
                 out, budget = {}, max_bytes
+                seen = set()
                 for info in infos:
                     name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                    if name in seen:
+                        raise error(f"{label} holds the entry {printable(name)!r} twice; the file is damaged "
+                                    "or was made to mislead")
+                    seen.add(name)
+                    hook = None if check is None else (lambda shape, dtype, name=name: check(name, shape, dtype))
                     with z.open(info) as member:
-                        arr, nbytes = _read_npy(member, f"{label} (entry {printable(name)!r})", budget, error)
-                    out[name] = arr
+                        arr, nbytes = _read_npy(member, f"{label} (entry {printable(name)!r})", budget, error, hook)
+                    if arr is not None:
+                        out[name] = arr
                     budget -= nbytes
                 return out
         except PetnetError:
