@@ -131,6 +131,9 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
         # checks it again (load_model's schema, petnet.pets.model_file.check_model)
         from petnet.pets.model_file import load_model
         config = config.replace(model=load_model(config.model))
+    elif config.model is not None and not isinstance(config.model, str):
+        from petnet.pets.model_file import check_model
+        check_model(config.model)
     t0 = time.perf_counter()
     batch_size = check_int("batch_size", batch_size, min=1, max=4096)
     chunk_size = check_int("chunk_size", chunk_size, min=1, max=1_000_000)
