@@ -304,3 +304,19 @@ def test_the_embedded_model_passes_the_schema():
     model = load_model(DEFAULT_MODEL)            # it lacks the optional entries but names, settings ...
     assert model.n_classes == 37 and model.test_views == ("center",) and model.class_features.shape == (37, 1280)
     assert check_model(model) is model
+
+
+@pytest.mark.parametrize("doc", ["docs/pets.md", "docs/zh-CN/pets.md"])
+def test_the_docs_table_is_the_schema(doc):
+    """docs/pets.md's model-file table (and its Chinese twin) lists SCHEMA's entries, in order, with
+    their shapes, whether they are required and their longest strings: the page cannot drift."""
+    from tests.conftest import ROOT
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if re.match(r"^\| `(\w+)` \|", line) and line.count("|") == 7]
+    assert [r[0].strip("`") for r in rows] == list(SCHEMA), doc
+    for row, entry in zip(rows, SCHEMA.values()):
+        shape = "(" + ", ".join(entry.shape) + ("," if len(entry.shape) == 1 else "") + ")"
+        assert row[2] in ((shape,) if entry.shape else ("one value", "一个值")), (doc, row)
+        assert row[3].startswith(("yes", "是") if entry.required else ("no", "否")), (doc, row)
+        assert row[5].replace(",", "") == (str(entry.max_chars) if entry.max_chars else ""), (doc, row)
