@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from petnet.errors import PetnetError
-from petnet.safe_io import check_output_file, check_scan_folder, file_kind, printable
+from petnet.safe_io import check_output_file, check_scan_folder, file_kind, open_regular, printable
 
 __all__ = ["Input", "Output", "INPUT_KINDS", "OUTPUT_KINDS", "PHOTO_SUFFIXES", "PICTURE_FORMATS", "guard",
            "check_picture_path", "image_kind", "same_file"]
@@ -152,9 +152,9 @@ def image_kind(path) -> str | None:
     if st is None or not stat.S_ISREG(st.st_mode):
         return None
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, "") as f:         # non-blocking, the opened file checked again
             head = f.read(32)
-    except OSError:
+    except (OSError, PetnetError):
         return None
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"
@@ -210,6 +210,8 @@ class _Inputs:
 
     def add(self, value, name: str, kind: str, error, single: bool = True) -> None:
         """Add the input ``value`` of the flag ``name`` (one of several values: ``single=False``)."""
+        if not isinstance(value, (str, os.PathLike)):   # not a path (names given as a dict, ...)
+            return
         text = os.fspath(value)
         if not text:
             raise error(f"{name} is empty: no path was given (an unset shell variable?); give a path")
