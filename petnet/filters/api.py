@@ -27,7 +27,7 @@ from petnet.filters.edges import gradient_magnitude, laplacian, sharpen, sobel
 from petnet.filters.figure import compare_figure
 from petnet.filters.image_io import check_output, load_image, save_image
 from petnet.plotting import check_picture_path
-from petnet.safe_io import check_distinct
+from petnet.output_guard import guard
 from petnet.filters.kernels import MAX_AMOUNT, MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
 from petnet.filters.smoothing import gaussian_blur, mean_blur
 from petnet.registry import Registry
@@ -221,7 +221,7 @@ def filter_file(image, out, kernel: str = "gaussian", *, compare=None, **params)
     if compare:
         fig = out.with_name(out.stem + "_compare.png") if compare is True else Path(compare)
         fig = check_picture_path(fig, "compare")
-    check_distinct({"image": src}, {"out": out, "compare": fig})
+    guard({"out": out, "compare": fig}, {"image": src}, kinds={"image": "file", "out": "image", "compare": "picture"})
     spec = FILTERS.get(kernel, param="kernel")
     run = prepare(spec.name, **params)
     pic = load_image(src)

@@ -7,7 +7,17 @@ The ``--kernel`` choices and their help come from the registry ``petnet.filters.
 
 from __future__ import annotations
 
-from petnet.cliutil import add_command, check_outputs, number, positive_number
+from petnet.cliutil import add_command, number, positive_number
+from petnet.output_guard import Output
+
+
+def _compare_path(args):
+    """The figure ``--compare`` writes: its value, or ``OUT_compare.png`` when given alone."""
+    from pathlib import Path
+    if args.compare != "auto" or not args.out:
+        return args.compare
+    out = Path(args.out)
+    return out.with_name(out.stem + "_compare.png")
 
 EPILOG = """\
 examples:
@@ -34,7 +44,9 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 """
     color = FILTERS.get("bilateral").defaults["sigma_color"]
     space = FILTERS.get("bilateral").defaults["sigma_space"]
-    p = add_command(subparsers, "filter", cmd_filter,
+    p = add_command(subparsers, "filter", cmd_filter, inputs=("image",),
+                    outputs=(Output("out", "image", example="filtered.png"),
+                             Output("compare", "picture", value=_compare_path)),
                     help="filter an image (mean, Gaussian, Sobel, Laplacian, sharpen, bilateral)",
                     description=description, epilog=EPILOG)
     p.add_argument("image", metavar="IMAGE",
@@ -56,7 +68,7 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 
     d = add_command(
-        subparsers, "denoise", cmd_denoise,
+        subparsers, "denoise", cmd_denoise, inputs=("photo",), outputs=(Output("plot", "picture"),),
         help="add Gaussian and salt-and-pepper noise to a photo, clean it, measure PSNR/SSIM",
         description="Talk 3.1.1, 'mean and Gaussian filters remove noise', measured: the photo gets Gaussian "
                     "noise and salt-and-pepper noise, each is cleaned by the mean, Gaussian, median and "
@@ -81,12 +93,11 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 def cmd_filter(args) -> int:
     from petnet.filters.api import FILTERS, filter_file
-    from petnet.safe_io import check_distinct, printable
+    from petnet.safe_io import printable
 
     spec = FILTERS.get(args.kernel)
     params = {name: getattr(args, name) for name in spec.defaults if getattr(args, name) is not None}
     compare = True if args.compare == "auto" else args.compare
-    check_distinct({"IMAGE": args.image}, {"--out": args.out, "--compare": compare if compare is not True else None})
     done = filter_file(args.image, args.out, args.kernel, compare=compare, **params)
     print(f"wrote {printable(done.out)} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
           f"{done.seconds:.2f} s)")
@@ -102,7 +113,6 @@ def cmd_denoise(args) -> int:
     from petnet.filters.image_io import check_output
     if args.plot:                        # a figure that cannot be written is refused before any work
         check_output(args.plot, "plot")
-    check_outputs(args, pictures=("plot",), inputs=("photo",))
     if args.sigma_color is not None:     # refused before the photo is read
         check_sigma_color(args.sigma_color)
     photo = load_photo(args.photo, args.max_side)

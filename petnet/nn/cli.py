@@ -18,6 +18,10 @@ import json
 import sys
 
 from petnet.cliutil import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
+from petnet.output_guard import Input, Output
+
+DATA = Input("data", "folder")     # the MNIST folder: its idx files are read
+PLOT = Output("plot", "picture")
 
 BACKPROP_EPILOG = """\
 examples:
@@ -173,7 +177,7 @@ def register(subparsers) -> None:
     from petnet.optim import OPTIMIZERS
 
     bp = add_command(
-        subparsers, "backprop", cmd_backprop,
+        subparsers, "backprop", cmd_backprop, inputs=(), outputs=(),
         help="section 4.2: backpropagation worked by hand, every gradient printed",
         description="The talk's section 4.2: a 3-layer single-input network x -> Y1 -> Y2 -> Y3 with "
                     "E = (Y3 - t)^2 / 2. Prints the forward values, the local gradients "
@@ -205,7 +209,7 @@ def register(subparsers) -> None:
                "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.")
 
     gc = add_command(
-        sub, "gradcheck", cmd_gradcheck, help="check every layer's backward against central differences",
+        sub, "gradcheck", cmd_gradcheck, inputs=(), outputs=(), help="check every layer's backward against central differences",
         description="For every layer type of petnet.nn (and a small conv net end to end), the maximum "
                     "relative error between the hand-written backward pass and a central-difference "
                     "numerical gradient, in float64. Exit status 1 if any layer is over the tolerance.",
@@ -215,7 +219,7 @@ def register(subparsers) -> None:
     gc.add_argument("--json", action="store_true", help="print {\"layers\": {...}, \"max_rel_error\": ...}")
 
     pc = add_command(
-        sub, "perceptron", cmd_perceptron, help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
+        sub, "perceptron", cmd_perceptron, inputs=(), outputs=(), help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
         description="One neuron a = hardlim(w . p + b) (section 3.2.1) trained by the perceptron rule "
                     "e = t - a, w <- w + lr*e*p, b <- b + lr*e on the truth tables of AND, OR and XOR. "
                     "AND and OR are linearly separable and converge; XOR is not, and never does.",
@@ -228,7 +232,7 @@ def register(subparsers) -> None:
     pc.add_argument("--json", action="store_true", help="print one JSON object")
 
     mn = add_command(
-        sub, "mnist", cmd_mnist, help="train a small CNN on MNIST and report test accuracy",
+        sub, "mnist", cmd_mnist, inputs=(DATA,), outputs=("save",), help="train a small CNN on MNIST and report test accuracy",
         description="Train Conv2D(32,3,relu)-MaxPool-Conv2D(64,3,relu)-MaxPool-Flatten-Dense(128,relu)-Dropout(0.5)-Dense(10) "
                     "with Adam on the MNIST training images (idx .gz files) using the NumPy engine, then report "
                     "the accuracy on the 10,000 test images.",
@@ -253,7 +257,7 @@ def register(subparsers) -> None:
                     help="print one JSON object: test_accuracy, epochs, seconds, cpu_seconds, ...")
 
     va = add_command(
-        sub, "vanishing", cmd_vanishing,
+        sub, "vanishing", cmd_vanishing, inputs=(DATA,), outputs=(PLOT,),
         help="section 3.2.2: vanishing gradients in a deep sigmoid net, and ResNet's skip connections",
         description="Per-layer gradient norms ||dL/dW|| at initialisation of three networks of the same "
                     "depth on MNIST digits (784 pixels in, 10 logits out): sigmoid layers, ReLU layers, and "
@@ -279,7 +283,7 @@ def register(subparsers) -> None:
     va.add_argument("--json", action="store_true", help="print one JSON object: norms, first_over_last, history")
 
     do = add_command(
-        sub, "dropout", cmd_dropout, help="section 3.3.4: dropout against overfitting on 1000 MNIST digits",
+        sub, "dropout", cmd_dropout, inputs=(DATA,), outputs=(PLOT,), help="section 3.3.4: dropout against overfitting on 1000 MNIST digits",
         description="The same network 784-Dense(512, relu)-Dense(512, relu)-Dense(10) trained twice with "
                     "Adam on a small MNIST subset, from the same weights and batches: without dropout, and "
                     "with Dropout(input-rate) on the pixels and Dropout(rate) after each hidden layer. "
@@ -304,7 +308,7 @@ def register(subparsers) -> None:
     do.add_argument("--json", action="store_true", help="print one JSON object: curves, accuracy_gap, loss_gap")
 
     po = add_command(
-        sub, "pooling", cmd_pooling,
+        sub, "pooling", cmd_pooling, inputs=("photo",), outputs=(PLOT,),
         help="section 3.3.2: a photo max/average-pooled from 1024 to 16 pixels, and the breed at each size",
         description="The photo's centre square, resized to SIZE x SIZE (the talk's 1024), max-pooled and "
                     "average-pooled with the engine's MaxPooling2D / AveragePooling2D by f x f windows "

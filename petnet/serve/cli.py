@@ -24,7 +24,10 @@ restart. With --token (or $PETNET_SERVE_TOKEN), changes need 'Authorization: Bea
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "serve", cmd_serve,
+    from petnet.output_guard import Output
+    from petnet.pets.cli import RECOGNITION_INPUTS, add_recognition_flags
+    p = add_command(subparsers, "serve", cmd_serve, inputs=RECOGNITION_INPUTS,
+                    outputs=(Output("data_dir", "folder"),),
                     help="web app: recognise pets in the browser and teach petnet your own",
                     description="Serve a page (drop photos, see the top 3; teach your own classes and "
                                 "retrain) and a JSON API, on a local port.",
@@ -36,7 +39,6 @@ def register(subparsers) -> None:
              help="folder for classes, photos and models (default ~/.local/share/petnet/serve)")
     p.add_argument("--token", default=os.environ.get("PETNET_SERVE_TOKEN") or None,
                    help="require 'Authorization: Bearer TOKEN' for changes (default $PETNET_SERVE_TOKEN)")
-    from petnet.pets.cli import add_recognition_flags
     add_recognition_flags(p)     # the same recognition flags as petnet predict (--model: the base model)
 
 
