@@ -761,6 +761,32 @@ def round2_tradeoff(D, held, head, dev_idx, out=None):
     print(f"wrote {out.relative_to(ROOT)}")
 
 
+SHIFTS = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+
+
+def round2_shift_table(D, idx, probs4, head, title):
+    """The new cascade with both thresholds moved by ``shift`` in log-odds (0: the recommended
+    ones): each data set's rate. ``probs4 = (p_first, q_first, p_all, q_all)``."""
+    from petnet.pets.openworld import PET_VIEWS
+    from petnet.pets.openworld_data import DATASETS
+    from petnet.pets.petness import logit, sigmoid
+    ph = D["photos"]
+    t1, t8 = head.min_pet_probability(("center",)), head.min_pet_probability(PET_VIEWS)
+    print(f"\n{title}: the new rule with both thresholds moved by a shift in log-odds")
+    print("| shift | thresholds (centre / 8 views) | " + " | ".join(
+        f"{d} {'accepted' if d in ('catdog', 'pets') else 'rejected'}" for d in DATASETS) + " |")
+    print("|---:|---|" + "---:|" * len(DATASETS))
+    for shift in SHIFTS:
+        a, b = float(sigmoid(logit(t1) + shift)), float(sigmoid(logit(t8) + shift))
+        acc, _, _ = cascade(probs4[0], probs4[1], probs4[2], probs4[3], a, b)
+        cells = []
+        for d in DATASETS:
+            m = ph.dataset[idx] == d
+            k = acc[m].sum() if d in ("catdog", "pets") else (~acc[m]).sum()
+            cells.append(_cell(k, m.sum()))
+        print(f"| {shift:+.0f} | {a:.3f} / {b:.3f} | " + " | ".join(cells) + " |")
+
+
 def round2_failures(D, idx, acc, species, q, out=None):
     """List (and draw) the evaluation failures of the new rule: pets rejected or of the wrong
     species, non-pets accepted."""
@@ -817,9 +843,17 @@ def round2(bottleneck_dir, plots=True, evaluate=True):
     assert [p.name for p in dev_photos.paths] == [ph.paths[i].name for i in dev_idx]
     parts = [("development part (new rule: held-out scores; thresholds chosen here)", dev_idx,
               new_rule_heldout(held, head, dev_idx))]
+    from petnet.pets.openworld import PET_VIEWS
+    from petnet.pets.petness import sigmoid
+    c = ("center",)
+    shifts = [("development part, held-out", dev_idx,
+               tuple(sigmoid(held[k][v]) for v in (c, PET_VIEWS) for k in ("pet", "cat")))]
     if evaluate:
         ev_idx = np.flatnonzero(~ph.dev)
         parts.append(("evaluation part (chooses nothing; the shipped head)", ev_idx, new_rule(D, ev_idx, shipped)))
+        F, P = D["feats"][ev_idx], D["probs"][ev_idx]
+        shifts.append(("evaluation part (shown to judge the trade-off; not used to choose)", ev_idx,
+                       (*shipped.scores(F[:, :1], P[:, :1], c), *shipped.scores(F, P, PET_VIEWS))))
     for title, idx, (acc, sp, more, q) in parts:
         print(f"\n### {title}")
         rules = {f"plain ImageNet: centre cat+dog >= {PLAIN_THRESHOLD}": plain_rule(D, idx),
@@ -832,6 +866,8 @@ def round2(bottleneck_dir, plots=True, evaluate=True):
         round2_failures(D, idx, acc, sp, q, img if plots and idx is not dev_idx else None)
     round2_tradeoff(D, held, head, dev_idx,
                     ROOT / "docs" / "img" / "openworld_round2_tradeoff.png" if plots else None)
+    for title, idx, probs4 in shifts:
+        round2_shift_table(D, idx, probs4, shipped, title)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

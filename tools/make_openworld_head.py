@@ -7,6 +7,7 @@ photos are never read. Features come from the normal bottleneck cache (computed 
 Deterministic: the same data give the same file (Newton's method, no random start).
 
     python tools/make_openworld_head.py [--arch lite2] [--bottleneck_dir DIR] [--out FILE]
+    python tools/make_openworld_head.py --select     # the held-out NLL behind petness.LAYER_L2 (~10 min)
 """
 
 from __future__ import annotations
@@ -48,8 +49,17 @@ def main(argv=None):
     ap.add_argument("--arch", default="lite2")
     ap.add_argument("--bottleneck_dir", default=None)
     ap.add_argument("--out", default=None, help="default: petnet/pets/data/openworld_<arch>.npz")
+    ap.add_argument("--select", action="store_true",
+                    help="print the held-out NLL of each layer penalty of petness.LAYER_L2_GRID, write nothing")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.select:
+        from petnet.pets.petness import LAYER_L2, layer_l2_table
+        photos, feats, _ = development_arrays(args.arch, args.bottleneck_dir)
+        for (task, l2), v in layer_l2_table(feats, photos.is_pet, photos.species == "cat", photos.fold).items():
+            print(f"{task} layer, l2 {l2:g}: held-out NLL {v:.4f}{'  (LAYER_L2)' if LAYER_L2[task] == l2 else ''}")
+        print(f"({time.perf_counter() - t0:.0f} s)")
+        return 0
     head, _, _ = build(args.arch, args.bottleneck_dir)
     out = head.save(Path(args.out) if args.out else DATA / f"openworld_{args.arch}.npz")
     for k, v in sorted(head.thresholds.items()):

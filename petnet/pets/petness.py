@@ -52,9 +52,9 @@ _EPS = 1e-6
 
 #: L2 penalties of the learned layers (on standardised features, summed over the 8 views of every
 #: development photo), chosen by the held-out NLL of a 5-fold CV inside the development photos
-#: (``python bench/pets_openworld.py --select``): pet 3 / 10 / 30 / 100 -> 0.0355 / **0.0348** /
-#: 0.0363 / 0.0423 (mean log-odds of 8 views); cat 10 / 30 / 100 / 300 -> 0.0183 / **0.0179** /
-#: 0.0193 / 0.0242.
+#: (``python tools/make_openworld_head.py --select``, :func:`layer_l2_table`): pet 3 / 10 / 30 /
+#: 100 -> 0.0355 / **0.0348** / 0.0363 / 0.0423 (mean log-odds of the 8 views); cat 10 / 30 / 100
+#: / 300 -> 0.0183 / **0.0179** / 0.0193 / 0.0242.
 LAYER_L2 = {"pet": 10.0, "cat": 30.0}
 #: L2 penalties tried for each combination; the one with the lowest held-out NLL is kept
 STACK_L2_GRID = (0.1, 1.0)
@@ -441,3 +441,27 @@ def species_with_breed(cat_probability, breed_species, breed_sure, fix: bool = T
     other = known & (bs != scorer)
     species = np.where(fix & sure & known, bs, scorer)
     return species, other
+
+
+LAYER_L2_GRID = {"pet": (3.0, 10.0, 30.0, 100.0), "cat": (10.0, 30.0, 100.0, 300.0)}
+
+
+def layer_l2_table(feats, is_pet, is_cat, folds, grid=None) -> dict:
+    """The held-out NLL of each learned layer for each L2 penalty of ``grid`` (default
+    :data:`LAYER_L2_GRID`): ``{("pet" or "cat", l2): nll}``, the photo's log-odds being the mean
+    over its views, each fold scored by a layer fitted on the others (cat: pets only)."""
+    F = np.asarray(feats, np.float32)
+    pet = np.asarray(is_pet, bool)
+    cat = np.asarray(is_cat, bool) & pet
+    folds = np.asarray(folds)
+    out = {}
+    for task, l2s in (grid or LAYER_L2_GRID).items():
+        base = pet if task == "cat" else np.ones(len(F), bool)
+        y = (cat if task == "cat" else pet).astype(np.float64)
+        for l2 in l2s:
+            z = np.zeros(len(F))
+            for f in np.unique(folds[base]):
+                tr, te = base & (folds != f), base & (folds == f)
+                z[te] = _layer_logodds(F[te], _fit_layer(F[tr], y[tr], l2)).mean(1)
+            out[(task, l2)] = _nll(z[base], y[base])
+    return out

@@ -199,3 +199,21 @@ def test_fit_openworld_head_on_made_up_features():
         assert 0 < head.min_pet_probability(views) < 1
     with pytest.raises(ParamError, match="^is_pet "):
         fit_openworld_head(F, probs, np.ones(n, bool), cat, folds)
+
+
+def test_layer_l2_table_by_hand():
+    from petnet.pets.petness import layer_l2_table
+    rng = np.random.default_rng(5)
+    n = 40
+    pet = np.arange(n) % 2 == 0
+    cat = pet & (np.arange(n) % 4 == 0)
+    F = rng.normal(size=(n, 2, 3)).astype(np.float32)
+    F[:, :, 0] += 2 * pet[:, None]
+    folds = np.arange(n) % 4
+    table = layer_l2_table(F, pet, cat, folds, grid={"pet": (1.0,), "cat": (2.0,)})
+    z = np.zeros(n)
+    for f in range(4):
+        c, b = fit_logistic(F[folds != f].reshape(-1, 3), np.repeat(pet[folds != f], 2).astype(float), 1.0)
+        z[folds == f] = (F[folds == f].astype(np.float64) @ c + b).mean(1)
+    assert table[("pet", 1.0)] == pytest.approx(np.mean(np.logaddexp(0, z) - pet * z))
+    assert set(table) == {("pet", 1.0), ("cat", 2.0)} and np.isfinite(table[("cat", 2.0)])
