@@ -24,7 +24,16 @@ photos (``$PETNET_SHARED/data/pets/train``) and the 126 non-pet photos (``.../da
    training, ``y % 5``) against seen breeds (5-fold CV): the probability rule alone and with the
    class-similarity rule (:func:`unseen_breeds_table`), which chooses ``min_class_similarity``.
 
+8. with ``--round2`` (issue 21, only this): the four data sets of
+   :mod:`petnet.pets.openworld_data`, each apart, development part (held-out scores of
+   :func:`petnet.pets.petness.fit_openworld_head`, refitted here and compared with the shipped
+   file) and evaluation part (the shipped head; ``--dev_only`` leaves it out): the plain ImageNet
+   rule, today's rule and the new cascade with counts and 95% Wilson intervals, species with the
+   breed, the failures (``docs/img/openworld_eval_failures.png``), the trade-off on development
+   photos (``docs/img/openworld_round2_tradeoff.png``) and the thresholds shifted.
+
     python bench/pets_openworld.py [--bottleneck_dir DIR] [--no_plots] [--ensemble] [--low_res SIDE ...]
+    python bench/pets_openworld.py --round2 [--dev_only] [--no_plots]
 """
 
 from __future__ import annotations
