@@ -825,6 +825,10 @@ def round2_failures(D, idx, acc, species, q, out=None):
                             what[1] + f"\nImageNet: {top}\nbreed: {breed}", True))
                    for p, what, top, breed in rows]
         contact_sheet(results, out, columns=4)
+        from PIL import Image                 # 256 colours: a third of the size, photos still clear
+        with Image.open(out) as im:
+            small = im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+        small.save(out, optimize=True)
         print(f"wrote {out.relative_to(ROOT)}")
     return rows
 
