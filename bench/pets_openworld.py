@@ -139,7 +139,7 @@ def plain_mass(P):
 
 
 def openworld_table(D, plots=True):
-    from petnet.pets.openworld import DEFAULT_MIN_PET_SCORE, PET_VIEWS, photo_species, view_pet_scores
+    from petnet.pets.openworld import MIN_PET_MASS as DEFAULT_MIN_PET_SCORE, PET_VIEWS, photo_species, view_pet_scores
     Pp, Pn = D["Pp"], D["Pn"]
     mp, mn = view_pet_scores(Pp), view_pet_scores(Pn)          # petnet's score of each view
     bp, bn = plain_mass(Pp), plain_mass(Pn)                     # the plain rule's
@@ -217,7 +217,7 @@ def openworld_table(D, plots=True):
 def tradeoff_plot(bp, bn, mp, mn, out):
     """Pets accepted vs non-pets rejected over the threshold: the plain rule's centre-view mass
     (``bp``, ``bn``) and petnet's per-view score (``mp``, ``mn``), max over the views."""
-    from petnet.pets.openworld import DEFAULT_MIN_PET_SCORE
+    from petnet.pets.openworld import MIN_PET_MASS as DEFAULT_MIN_PET_SCORE
     from petnet.plotting import finish, pyplot
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
@@ -364,7 +364,7 @@ def low_resolution_table(D, sides, bottleneck_dir):
     from PIL import Image
 
     from petnet.pets.bottleneck import BottleneckCache
-    from petnet.pets.openworld import DEFAULT_MIN_PET_SCORE, PET_VIEWS, imagenet_view_probs, view_pet_scores
+    from petnet.pets.openworld import MIN_PET_MASS as DEFAULT_MIN_PET_SCORE, PET_VIEWS, imagenet_view_probs, view_pet_scores
     cache = BottleneckCache(bottleneck_dir, "lite2")
     t = DEFAULT_MIN_PET_SCORE
     print()
@@ -599,7 +599,7 @@ def today_rule(D, idx):
     """petnet's rule of issue 10 as ``Recognizer`` applies it (test view ``center`` first; the other
     7 views for a photo below ``min_pet_score`` or whose species log-odds is within
     ``SPECIES_MARGIN`` of 0): ``(accepted, species, second_look)``."""
-    from petnet.pets.openworld import (DEFAULT_MIN_PET_SCORE, SPECIES_MARGIN, pet_scores,
+    from petnet.pets.openworld import (MIN_PET_MASS as DEFAULT_MIN_PET_SCORE, SPECIES_MARGIN, pet_scores,
                                        weighted_species_logodds)
     from petnet.pets.species import species_head
     P, F = D["probs"][idx], D["feats"][idx]
@@ -834,7 +834,7 @@ def round2_failures(D, idx, acc, species, q, out=None):
     return rows
 
 
-def round2(bottleneck_dir, plots=True, evaluate=True):
+def round2(bottleneck_dir, plots=True, evaluate=True, recognizer=False):
     """Issue 21: the rules on every data set, development part (held-out scores of the fit) and
     evaluation part (the shipped head), side by side with the plain ImageNet rule and today's."""
     from petnet.pets.petness import openworld_head
@@ -882,6 +882,47 @@ def round2(bottleneck_dir, plots=True, evaluate=True):
                     ROOT / "docs" / "img" / "openworld_round2_tradeoff.png" if plots else None)
     for title, idx, probs4 in shifts:
         round2_shift_table(D, idx, probs4, shipped, title)
+    if evaluate and recognizer:
+        through_recognizer(D, parts[-1][1], parts[-1][2])
+
+def through_recognizer(D, idx, expected):
+    """The evaluation photos through ``Recognizer().predict`` itself (the one decision every door
+    calls): its accept / species answers against the cascade computed above from cached features
+    (``expected`` = ``(accepted, species, ...)``), and its own rates. The two can differ only by
+    float rounding at a threshold (features of a photo computed alone or in another batch)."""
+    from petnet.pets import Recognizer
+    ph = D["photos"]
+    paths = [str(ph.paths[i]) for i in idx]
+    t0 = time.perf_counter()
+    preds = Recognizer().predict(paths, batch_size=32)
+    dt = time.perf_counter() - t0
+    acc = np.array([p.is_pet for p in preds])
+    sp = np.array([p.species or "" for p in preds], dtype=object)
+    same_acc = int((acc == expected[0]).sum())
+    same_sp = int(((sp == np.asarray(expected[1], dtype=object)) | ~acc).sum())
+    print(f"
+### the evaluation part through Recognizer().predict ({len(idx)} photos, {dt:.0f} s, "
+          f"{len(idx) / dt:.1f} photos/s with decoding): the same is_pet as the cascade above for "
+          f"{same_acc}/{len(idx)} photos, the same species for {same_sp}/{len(idx)}")
+    verdicts = np.array([p.verdict for p in preds])
+    reasons = np.array([p.unsure_reason or "" for p in preds])
+    print("| data set | accepted / rejected | species right | unsure (other_species) |")
+    print("|---|---:|---:|---:|")
+    from petnet.pets.openworld_data import DATASETS
+    for name in DATASETS:
+        m = ph.dataset[idx] == name
+        if not m.any():
+            continue
+        truth = ph.species[idx][m]
+        if ph.is_pet[idx][m].all():
+            right = acc[m] & (sp[m] == truth)
+            other = (verdicts[m] == "unsure") & (reasons[m] == "other_species")
+            print(f"| {name} | {_cell(acc[m].sum(), m.sum())} accepted | {_cell(right.sum(), m.sum())} | "
+                  f"{_cell(other.sum(), m.sum())} |")
+        else:
+            print(f"| {name} | {_cell((~acc[m]).sum(), m.sum())} rejected | - | - |")
+    return preds
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -894,10 +935,13 @@ def main(argv=None):
     ap.add_argument("--round2", action="store_true",
                     help="issue 21 only: every data set, development and evaluation parts")
     ap.add_argument("--dev_only", action="store_true", help="with --round2: leave the evaluation part out")
+    ap.add_argument("--through_recognizer", action="store_true",
+                    help="with --round2: also send the evaluation photos through Recognizer().predict")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.round2:
-        round2(args.bottleneck_dir, plots=not args.no_plots, evaluate=not args.dev_only)
+        round2(args.bottleneck_dir, plots=not args.no_plots, evaluate=not args.dev_only,
+               recognizer=args.through_recognizer)
         print(f"\ntotal {time.perf_counter() - t0:.0f} s")
         return 0
     D = load(args.bottleneck_dir)

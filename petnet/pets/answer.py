@@ -278,9 +278,9 @@ def messages(verdict: str, top: list[Guess], species: str | None, imagenet_top: 
     zh_name, en_name = g.name or g.label, pretty(g.label)
     sp_zh = f"（{SPECIES_ZH[species]}）" if species in SPECIES_ZH else ""
     sp_en = f" (a {species})" if species in SPECIES_ZH else ""
-    if verdict == "unsure":
+    if verdict == "unsure":             # the species is in the reason where it matters
         why_zh, why_en = reason or ("", "")
-        return (f"可能是 {zh_name}{sp_zh}，但不确定：{why_zh}", f"maybe {en_name}{sp_en}, but unsure: {why_en}")
+        return f"可能是 {zh_name}，但不确定：{why_zh}", f"maybe {en_name}, but unsure: {why_en}"
     return f"是 {zh_name}{sp_zh}", f"{en_name}{sp_en}"
 
 

@@ -30,8 +30,12 @@ import numpy as np
 
 from petnet.errors import ParamError
 
-#: ``is_pet`` threshold on the pet score (docs/pets_openworld.md: how it was chosen and measured)
-DEFAULT_MIN_PET_SCORE = 0.35
+#: ``is_pet`` threshold on the pet score. The pet score (:class:`petnet.pets.openworld.Evidence`) is
+#: 0.5 at the scorer's own recommended threshold for the views it looked at (the learned scorer's,
+#: chosen on development photos, docs/pets_openworld.md; the ImageNet-mass rule's 0.35), so the
+#: default is 0.5 for every backbone and every set of views; raising it by one unit of log-odds
+#: (0.73) accepts fewer photos as cats or dogs (the shift table of docs/pets_openworld.md)
+DEFAULT_MIN_PET_SCORE = 0.5
 
 #: a top class below this probability is unsure (``low_score``). Measured on the shared pets (5-fold
 #: CV, temperature-scaled head): answers scored 0.5-0.6 were right 12 times out of 20, 0.4-0.5 4 out
@@ -88,15 +92,18 @@ def species_probability(cat_logodds) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-lo))
 
 
-def needs_more_views(pet_score, cat_logodds, min_pet_score: float = DEFAULT_MIN_PET_SCORE) -> np.ndarray:
+def needs_more_views(pet_score, cat_logodds, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
+                     species_margin: float = SPECIES_MARGIN) -> np.ndarray:
     """Which photos get the other views of :data:`~petnet.pets.openworld.PET_VIEWS` after their first
-    ones: those below ``min_pet_score`` there (the pet score is a maximum over views, so more views
-    can only raise it) and those whose species is within :data:`SPECIES_MARGIN` of undecided. A
-    photo that is clearly a pet of a clear species costs no extra backbone pass."""
+    ones: those below ``min_pet_score`` there (a pet that fills only one crop counts: the score
+    looks at every view) and those whose species log-odds is within ``species_margin`` of 0 (the
+    scorer's :attr:`~petnet.pets.openworld.Evidence.species_margin`: 0 for the learned scorer,
+    whose species from the first views was measured as it is; :data:`SPECIES_MARGIN` for the
+    ImageNet-mass rule). A photo that is clearly a pet costs no extra backbone pass."""
     t = check_score("min_pet_score", min_pet_score)
     score = np.asarray(pet_score, np.float64).reshape(-1)
     lo = np.asarray(cat_logodds, np.float64).reshape(-1)
-    return (score < t) | (np.abs(lo) < SPECIES_MARGIN)
+    return (score < t) | (np.abs(lo) < float(species_margin))
 
 
 def decide(pet_score, cat_logodds, breed_probs=None, label_species=None, class_similarity=None, *,

@@ -15,6 +15,8 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 CAT_CLASSES = range(281, 286)   # tabby, tiger cat, Persian, Siamese, Egyptian Mau
 #: the 118 breeds Chihuahua ... Mexican hairless, and the dingo: a domestic dog gone wild (Canis
 #: familiaris dingo), the class where ImageNet puts Shiba Inu- and Basenji-like dogs; the wolves,
@@ -68,3 +70,20 @@ def imagenet_species() -> list[str | None]:
     for k in CAT_CLASSES:
         out[k] = "cat"
     return out
+
+
+def cat_dog_mass(probs) -> tuple[np.ndarray, np.ndarray]:
+    """``(cat, dog)``: ImageNet probability summed over the cat classes 281-285 and the dog
+    classes 151-268 and 273 (:data:`~petnet.pets.imagenet.DOG_CLASSES`), of any array of
+    probabilities (..., 1000)."""
+    P = np.asarray(probs, np.float64)
+    return P[..., list(CAT_CLASSES)].sum(-1), P[..., list(DOG_CLASSES)].sum(-1)
+
+
+def view_pet_scores(probs) -> np.ndarray:
+    """Pet score of each view: its cat + dog mass less its teddy-bear mass
+    (:data:`~petnet.pets.imagenet.TOY_CLASSES`), clipped to [0, 1]. A plush toy takes its cat or
+    dog mass from looking like one; the network's own belief that it is a toy counts against it."""
+    P = np.asarray(probs, np.float64)
+    cat, dog = cat_dog_mass(P)
+    return np.clip(cat + dog - P[..., list(TOY_CLASSES)].sum(-1), 0.0, 1.0)

@@ -50,10 +50,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.pets.imagenet import CAT_CLASSES, DOG_CLASSES, TOY_CLASSES
 from petnet.validate import check_number
 
-PET_VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br", "zoom", "wide")
+# the ImageNet masses and the views looked at live below this module (petness builds on them too)
+from petnet.pets.imagenet import cat_dog_mass, view_pet_scores  # noqa: E402,F401
+from petnet.pets.preprocess import PET_VIEWS  # noqa: E402,F401
 
 # the thresholds belong to the one decision (petnet.pets.decision); named here too for old callers
 from petnet.pets.decision import (DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY,  # noqa: E402,F401
@@ -123,23 +124,6 @@ def imagenet_view_probs(imagenet_logits, feats) -> np.ndarray:
     return imagenet_softmax(imagenet_logits(feats.reshape(n * V, -1))).reshape(n, V, -1)
 
 
-def cat_dog_mass(probs) -> tuple[np.ndarray, np.ndarray]:
-    """``(cat, dog)``: ImageNet probability summed over the cat classes 281-285 and the dog
-    classes 151-268 and 273 (:data:`~petnet.pets.imagenet.DOG_CLASSES`), of any array of
-    probabilities (..., 1000)."""
-    P = np.asarray(probs, np.float64)
-    return P[..., list(CAT_CLASSES)].sum(-1), P[..., list(DOG_CLASSES)].sum(-1)
-
-
-def view_pet_scores(probs) -> np.ndarray:
-    """Pet score of each view: its cat + dog mass less its teddy-bear mass
-    (:data:`~petnet.pets.imagenet.TOY_CLASSES`), clipped to [0, 1]. A plush toy takes its cat or
-    dog mass from looking like one; the network's own belief that it is a toy counts against it."""
-    P = np.asarray(probs, np.float64)
-    cat, dog = cat_dog_mass(P)
-    return np.clip(cat + dog - P[..., list(TOY_CLASSES)].sum(-1), 0.0, 1.0)
-
-
 def pet_scores(probs) -> np.ndarray:
     """Pet score of each photo: the largest :func:`view_pet_scores` over its views. ``probs``:
     (n, 1000) or (n, V, 1000) ImageNet probabilities -> (n,) in [0, 1]."""
@@ -180,9 +164,17 @@ def photo_species(probs, species_logodds=None) -> list[str]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the backbone's heads say about ``n`` photos, before any decision: ``pet_score`` (n,),
-    ``cat_logodds`` (n,), the mean ImageNet ``cat_score`` / ``dog_score`` (n,), and the ImageNet class
-    with the largest mean probability over the views, ``imagenet_index`` (n,) / ``imagenet_score`` (n,)."""
+    """What the backbone's heads say about ``n`` photos, before any decision.
+
+    ``pet_score`` (n,): 0..1, **0.5 at the scorer's recommended threshold** for the views looked at
+    (``sigmoid`` of the pet log-odds less the threshold's, :func:`evidence_features`), so one
+    ``min_pet_score`` (default 0.5) means the same for every backbone and every set of views;
+    ``cat_logodds`` (n,): the species evidence, > 0 cat (a calibrated log-odds with the learned
+    scorer); the mean ImageNet ``cat_score`` / ``dog_score`` (n,); the ImageNet class with the
+    largest mean probability over the views, ``imagenet_index`` / ``imagenet_score`` (n,);
+    ``species_margin``: how close to 0 a photo's ``cat_logodds`` must be to get more views
+    (:func:`petnet.pets.decision.needs_more_views`); ``scorer``: ``"petness"`` (the learned
+    scorer of :mod:`petnet.pets.petness`) or ``"imagenet"`` (the ImageNet-mass rule of issue 10)."""
 
     pet_score: np.ndarray
     cat_logodds: np.ndarray
@@ -190,15 +182,19 @@ class Evidence:
     dog_score: np.ndarray
     imagenet_index: np.ndarray
     imagenet_score: np.ndarray
+    species_margin: float = SPECIES_MARGIN
+    scorer: str = "imagenet"
 
     def __len__(self) -> int:
         return len(self.pet_score)
 
+    def _arrays(self):
+        return (self.pet_score, self.cat_logodds, self.cat_score, self.dog_score, self.imagenet_index,
+                self.imagenet_score)
+
     def take(self, rows) -> Evidence:
         """The evidence of the photos ``rows`` (indices or a mask)."""
-        return Evidence(*(np.asarray(a)[rows] for a in (self.pet_score, self.cat_logodds, self.cat_score,
-                                                       self.dog_score, self.imagenet_index,
-                                                       self.imagenet_score)))
+        return Evidence(*(np.asarray(a)[rows] for a in self._arrays()), self.species_margin, self.scorer)
 
     def put(self, rows, other: Evidence) -> Evidence:
         """A copy with the photos ``rows`` replaced by ``other`` (in order)."""
@@ -207,16 +203,25 @@ class Evidence:
             a = np.array(mine, copy=True)
             a[rows] = theirs
             arrays.append(a)
-        return Evidence(*arrays)
+        return Evidence(*arrays, self.species_margin, self.scorer)
 
-    def _arrays(self):
-        return (self.pet_score, self.cat_logodds, self.cat_score, self.dog_score, self.imagenet_index,
-                self.imagenet_score)
+
+#: the ImageNet-mass rule's threshold on the pet mass (issue 10: the largest threshold that accepts
+#: >= 99.5% of the 362 shared pets); its :class:`Evidence` ``pet_score`` is 0.5 there
+MIN_PET_MASS = 0.35
+
+
+def _shifted(p, threshold) -> np.ndarray:
+    """``sigmoid(logit(p) - logit(threshold))``: 0.5 where ``p`` is the threshold, monotone."""
+    from petnet.pets.petness import logit, sigmoid
+    return sigmoid(logit(p) - logit(threshold))
 
 
 def evidence(probs, species_logodds=None) -> Evidence:
-    """The :class:`Evidence` of photos from their ImageNet probabilities ``probs`` ((n, 1000) or
-    (n, V, 1000)) and optionally the species head's log-odds of the same views ((n,) or (n, V))."""
+    """The :class:`Evidence` of photos by the ImageNet-mass rule (issue 10) from their ImageNet
+    probabilities ``probs`` ((n, 1000) or (n, V, 1000)) and optionally the species head's
+    log-odds of the same views ((n,) or (n, V)): the pet mass's maximum over the views, shifted so
+    that :data:`MIN_PET_MASS` is 0.5."""
     P = _as_views(probs)
     if species_logodds is not None and len(np.asarray(species_logodds)) != len(P):
         raise ParamError("species_logodds", f"must hold one row per photo ({len(P)}), "
@@ -224,22 +229,49 @@ def evidence(probs, species_logodds=None) -> Evidence:
     cat, dog = cat_dog_mass(P)
     mean = P.mean(axis=1)
     top = mean.argmax(axis=1)
-    return Evidence(pet_scores(P), cat_logodds(P, species_logodds), cat.mean(1), dog.mean(1), top,
-                    mean[np.arange(len(P)), top])
+    return Evidence(_shifted(pet_scores(P), MIN_PET_MASS), cat_logodds(P, species_logodds), cat.mean(1),
+                    dog.mean(1), top, mean[np.arange(len(P)), top])
 
 
-def evidence_features(backbone, feats, probs=None) -> Evidence:
-    """:func:`evidence` from bottleneck features ``feats`` (n, V, 1280), with ``backbone``'s ImageNet
-    head (``imagenet_logits``) and the species head of ``backbone.arch`` when petnet ships one.
-    ``probs``: their ImageNet probabilities when already computed (:func:`imagenet_view_probs`)."""
+def scorer_views(head, views) -> tuple[tuple[str, ...], list[int]] | None:
+    """The view set of the learned ``head`` to score ``views`` with, and the positions of its views
+    in ``views``: all 8 :data:`PET_VIEWS` when they are all there, else centre + mirror, else the
+    centre alone; ``None`` when ``views`` has no view set the head was fitted for."""
+    views = list(views)
+    for vset in sorted(head.stacks, key=len, reverse=True):
+        if all(v in views for v in vset):
+            return vset, [views.index(v) for v in vset]
+    return None
+
+
+def evidence_features(backbone, feats, probs=None, views=None) -> Evidence:
+    """The :class:`Evidence` of photos from their bottleneck features ``feats`` (n, V, 1280) of
+    ``views`` (their names, in order), with ``backbone``'s ImageNet head (``imagenet_logits``).
+    ``probs``: their ImageNet probabilities when already computed (:func:`imagenet_view_probs`).
+
+    With the learned scorer of ``backbone.arch`` (:func:`petnet.pets.petness.openworld_head`,
+    shipped for lite2) and views it was fitted for: its calibrated pet and cat log-odds, the pet
+    score shifted so that the head's recommended threshold for those views is 0.5, and no species
+    margin (the species comes from the views that decided, as measured). Otherwise (lite0/lite1,
+    or ``views=None``): the ImageNet-mass rule (:func:`evidence`) with the species head of
+    :mod:`petnet.pets.species` where petnet ships one."""
+    from petnet.pets.petness import logit, openworld_head, sigmoid
     from petnet.pets.species import species_head
     f = np.asarray(feats, np.float32)
     if f.ndim == 2:
         f = f[:, None, :]
     if probs is None:
         probs = imagenet_view_probs(backbone.imagenet_logits, f)
-    head = species_head(backbone.arch)
-    return evidence(probs, None if head is None else head.logodds(f))
+    head = openworld_head(backbone.arch) if views is not None else None
+    chosen = None if head is None else scorer_views(head, views)
+    if chosen is not None:
+        vset, idx = chosen
+        pet_lo, cat_lo = head.logodds(f[:, idx], probs[:, idx], vset)
+        base = evidence(probs)
+        return Evidence(sigmoid(pet_lo - logit(head.min_pet_probability(vset))), cat_lo, base.cat_score,
+                        base.dog_score, base.imagenet_index, base.imagenet_score, 0.0, "petness")
+    sp = species_head(backbone.arch)
+    return evidence(probs, None if sp is None else sp.logodds(f))
 
 
 def answers(ev: Evidence, min_pet_score: float = DEFAULT_MIN_PET_SCORE) -> list[OpenWorldAnswer]:
@@ -257,70 +289,78 @@ def answers(ev: Evidence, min_pet_score: float = DEFAULT_MIN_PET_SCORE) -> list[
     return out
 
 
-def open_world(probs, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-               species_logodds=None) -> list[OpenWorldAnswer]:
-    """The open-world answer for each photo from its ImageNet probabilities ``probs``, shape
-    (n, 1000) for one view or (n, V, 1000) for several (any views; :data:`PET_VIEWS` measured),
-    and optionally the species head's log-odds of the same views, (n,) or (n, V)."""
-    check_score(min_pet_score, "min_pet_score")
-    return answers(evidence(probs, species_logodds), min_pet_score)
+def open_world(probs, min_pet_score: float = MIN_PET_MASS, species_logodds=None) -> list[OpenWorldAnswer]:
+    """The ImageNet-mass rule of issue 10 (the baseline the benchmarks print beside the learned
+    scorer) for each photo from its ImageNet probabilities ``probs``, shape (n, 1000) for one view
+    or (n, V, 1000) for several, and optionally the species head's log-odds of the same views, (n,)
+    or (n, V). ``min_pet_score`` and the answers' ``pet_score`` are on the pet mass's own scale
+    (:func:`pet_scores`, 0.35 by default), decided by :func:`petnet.pets.decision.decide`."""
+    import dataclasses
+    t = check_score(min_pet_score, "min_pet_score")
+    P = _as_views(probs)
+    raw = pet_scores(P)
+    out = answers(evidence(P, species_logodds), float(_shifted(t, MIN_PET_MASS)))
+    return [dataclasses.replace(a, pet_score=float(r)) for a, r in zip(out, raw)]
 
 
 def open_world_features(backbone, feats, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-                        probs=None) -> list[OpenWorldAnswer]:
-    """:func:`open_world` from bottleneck features ``feats`` (n, V, 1280) of some views (ideally
-    :data:`PET_VIEWS`): :func:`evidence_features`, then the decision."""
+                        probs=None, views=None) -> list[OpenWorldAnswer]:
+    """:func:`open_world` from bottleneck features ``feats`` (n, V, 1280) of ``views`` (their names;
+    ideally :data:`PET_VIEWS`): :func:`evidence_features`, then the decision."""
     check_score(min_pet_score, "min_pet_score")
-    return answers(evidence_features(backbone, feats, probs), min_pet_score)
+    return answers(evidence_features(backbone, feats, probs, views), min_pet_score)
 
 
 def open_world_paths(backbone, paths, min_pet_score: float = DEFAULT_MIN_PET_SCORE,
-                     views=PET_VIEWS, cascade: bool = False, quiet: bool = True):
+                     views=PET_VIEWS, cascade: bool = False, quiet: bool = True, first=("center",)):
     """:func:`open_world_features` for photo files: ``(answers, ok_paths, failures)``; unreadable
     photos are skipped and listed in ``failures`` as ``(path, reason)``.
 
-    The 8 views cost 8 forward passes per photo. ``cascade=True`` computes the first of ``views``
-    for every photo and the others only for the photos that
-    :func:`petnet.pets.decision.needs_more_views` picks (the same rule ``Recognizer`` follows):
-    below ``min_pet_score`` (``is_pet`` is then the same as with all views: the score is a maximum)
-    or of an undecided species."""
+    The 8 views cost 8 forward passes per photo. ``cascade=True`` computes the ``first`` views for
+    every photo and the others of ``views`` only for the photos that
+    :func:`petnet.pets.decision.needs_more_views` picks (the same rule ``Recognizer`` follows)."""
     from petnet.pets.decision import needs_more_views
     t = check_score(min_pet_score, "min_pet_score")
     views = tuple(views)
-    if not cascade or len(views) == 1:
+    first = tuple(v for v in first if v in views) or views[:1]
+    rest_views = tuple(v for v in views if v not in first)
+    if not cascade or not rest_views:
         feats, ok, failures = backbone.extract(paths, views=views, quiet=quiet)
-        return open_world_features(backbone, feats, t), ok, failures
-    first, ok, failures = backbone.extract(paths, views=views[:1], quiet=quiet)
-    ev = evidence_features(backbone, first)
-    low = np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, t))
+        return open_world_features(backbone, feats, t, views=views), ok, failures
+    feats1, ok, failures = backbone.extract(paths, views=first, quiet=quiet)
+    ev = evidence_features(backbone, feats1, views=first)
+    low = np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, t, ev.species_margin))
     if len(low):
-        rest, ok2, failures2 = backbone.extract([ok[i] for i in low], views=views[1:], quiet=quiet)
+        rest, ok2, failures2 = backbone.extract([ok[i] for i in low], views=rest_views, quiet=quiet)
         failures = failures + failures2
         row = {p: j for j, p in enumerate(ok2)}
         redo = [i for i in low if ok[i] in row]
         if redo:
-            both = np.concatenate([first[redo], rest[[row[ok[i]] for i in redo]]], axis=1)
-            ev = ev.put(redo, evidence_features(backbone, both))
+            both = np.concatenate([feats1[redo], rest[[row[ok[i]] for i in redo]]], axis=1)
+            ev = ev.put(redo, evidence_features(backbone, both, views=first + rest_views))
     return answers(ev, t), ok, failures
 
 
 def label_species(probs, y, n_classes: int, min_pet_fraction: float = 0.5,
-                  species_logodds=None) -> list[str | None]:
-    """Species of each of the user's classes from the ImageNet head on its training photos.
+                  species_logodds=None, ev: Evidence | None = None) -> list[str | None]:
+    """Species of each of the user's classes from what the backbone says of its training photos.
 
-    ``probs`` (n, 1000) or (n, V, 1000) of the training photos, ``y`` their class indices. A class
-    is ``cat`` or ``dog`` by majority of :func:`photo_species` (with ``species_logodds`` of the
-    same photos when given) over its photos that are pets
-    (pet score >= :data:`DEFAULT_MIN_PET_SCORE`); ``None`` when fewer than ``min_pet_fraction``
-    of its photos are pets (a class of cars or a mix) or on a tie. Folder names are never used:
-    ``Abyssinian`` vs ``beagle`` capitalisation is an Oxford convention, not the user's."""
+    ``probs`` (n, 1000) or (n, V, 1000) of the training photos (with ``species_logodds`` of the
+    same photos when given), or their :class:`Evidence` ``ev`` (:func:`evidence_features`: the
+    learned scorer where petnet ships one); ``y`` their class indices. A class is ``cat`` or
+    ``dog`` by majority of its photos that are pets (``pet_score >= DEFAULT_MIN_PET_SCORE``) and
+    their species; ``None`` when fewer than ``min_pet_fraction`` of its photos are pets (a class of
+    cars or a mix) or on a tie. Folder names are never used: ``Abyssinian`` vs ``beagle``
+    capitalisation is an Oxford convention, not the user's."""
+    from petnet.pets.decision import species_of
     check_score(min_pet_fraction, "min_pet_fraction")
-    P = _as_views(probs)
+    if ev is None:
+        ev = evidence(probs, species_logodds)
     y = np.asarray(y, np.int64)
-    if y.shape != (len(P),):
-        raise ParamError("y", f"must hold one class index per photo ({len(P)}), got shape {y.shape}")
-    pet = pet_scores(P) >= DEFAULT_MIN_PET_SCORE
-    sp = np.array(photo_species(P, species_logodds))
+    if y.shape != (len(ev),):
+        raise ParamError("y", f"must hold one class index per photo ({len(ev)}), got shape {y.shape}")
+    pet = np.asarray(ev.pet_score) >= DEFAULT_MIN_PET_SCORE
+    sp = np.array(species_of(ev.cat_logodds))
     out: list[str | None] = []
     for k in range(int(n_classes)):
         mine = y == k

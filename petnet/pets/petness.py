@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.pets.openworld import PET_VIEWS
+from petnet.pets.preprocess import PET_VIEWS
 
 DATA = Path(__file__).parent / "data"
 
@@ -137,7 +137,7 @@ def pet_inputs(learned_logodds, probs) -> np.ndarray:
     learned layer's log-odds ``(n, V)`` and the ImageNet probabilities ``(n, V, 1000)`` of the same
     views: the learned log-odds, the logit of the view's pet mass (cat + dog less teddy bear), the
     logit of its cat mass and the logit of its dog mass."""
-    from petnet.pets.openworld import cat_dog_mass, view_pet_scores
+    from petnet.pets.imagenet import cat_dog_mass, view_pet_scores
     cat, dog = cat_dog_mass(probs)
     return np.stack([np.asarray(learned_logodds, np.float64), logit(view_pet_scores(probs)),
                      logit(cat), logit(dog)], axis=-1)
@@ -148,7 +148,7 @@ def species_inputs(learned_logodds, probs, weights=None) -> np.ndarray:
     log-odds of the views ``(n, V)`` averaged with ``weights`` ``(n, V)`` (default equal; petnet
     weighs each view by its pet probability, so views that miss the pet hardly count), and
     log(cat mass / dog mass) of the ImageNet probabilities summed over the views."""
-    from petnet.pets.openworld import cat_dog_mass
+    from petnet.pets.imagenet import cat_dog_mass
     lo = np.asarray(learned_logodds, np.float64)
     w = np.ones_like(lo) if weights is None else np.asarray(weights, np.float64)
     if w.shape != lo.shape:

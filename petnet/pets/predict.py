@@ -335,16 +335,19 @@ class Recognizer:
         from petnet.pets.decision import needs_more_views
         from petnet.pets.openworld import evidence_features, imagenet_view_probs
         bb = self.backbone
-        ev = evidence_features(bb, feats, imagenet_view_probs(bb.imagenet_logits, feats))
-        extra = [v for v in PET_VIEWS if v not in self.test_views]
+        views = tuple(self.test_views)
+        ev = evidence_features(bb, feats, imagenet_view_probs(bb.imagenet_logits, feats), views)
+        extra = tuple(v for v in PET_VIEWS if v not in views)
         if images is None or not extra:
             return ev
-        low = [i for i in np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, self.min_pet_score))
+        low = [i for i in np.flatnonzero(needs_more_views(ev.pet_score, ev.cat_logodds, self.min_pet_score,
+                                                         ev.species_margin))
                if images[i] is not None]
         if low:
             x = np.concatenate([self._views(images[i], extra) for i in low])
             more = bb.features(x).reshape(len(low), len(extra), -1)
-            ev = ev.put(low, evidence_features(bb, np.concatenate([feats[low], more], axis=1)))
+            ev = ev.put(low, evidence_features(bb, np.concatenate([feats[low], more], axis=1),
+                                               views=views + extra))
         return ev
 
 

@@ -41,6 +41,10 @@ _VERSION = 2   # bump whenever the pixels produced here change (it invalidates f
 VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br",
                           "zoom", "wide", "brighter", "darker")
 
+#: the views the open-world answer looks at (petnet.pets.openworld): centre, mirrored, four corner
+#: crops, zoomed in, the whole shorter side
+PET_VIEWS: tuple[str, ...] = ("center", "flip", "crop_tl", "crop_tr", "crop_bl", "crop_br", "zoom", "wide")
+
 _CORNER = 0.8    # side of the corner crops, relative to the centre square
 _ZOOM = 0.75     # side of the zoom crop, relative to the centre square
 _BRIGHT = {"brighter": 1.2, "darker": 0.8}

@@ -243,10 +243,12 @@ def _reporter(progress, log, arch):
 
 def _label_species(cache, arch, feats, y, n_classes, train_views):
     """:func:`~petnet.pets.openworld.label_species` of the classes from their training photos'
-    views that are among :data:`~petnet.pets.openworld.PET_VIEWS` (the backbone's ImageNet head,
-    and petnet's species head where it ships one)."""
-    from petnet.pets.openworld import PET_VIEWS, imagenet_view_probs, label_species
-    from petnet.pets.species import species_head
+    views that are among :data:`~petnet.pets.openworld.PET_VIEWS`, by the same evidence the answers
+    are decided on (:func:`~petnet.pets.openworld.evidence_features`: the learned scorer where
+    petnet ships one for the backbone)."""
+    from types import SimpleNamespace
+
+    from petnet.pets.openworld import PET_VIEWS, evidence_features, imagenet_view_probs, label_species
     keep = [i for i, v in enumerate(train_views) if v in PET_VIEWS]
     F = np.asarray(feats[:, keep], np.float32)
     imagenet_logits = getattr(cache.backbone, "imagenet_logits", None)
@@ -254,8 +256,9 @@ def _label_species(cache, arch, feats, y, n_classes, train_views):
         from petnet.pets.backbone import Backbone
         imagenet_logits = Backbone(arch).imagenet_logits
     probs = imagenet_view_probs(imagenet_logits, F)
-    sp = species_head(arch)
-    return label_species(probs, y, n_classes, species_logodds=None if sp is None else sp.logodds(F))
+    heads = SimpleNamespace(arch=arch, imagenet_logits=imagenet_logits)
+    ev = evidence_features(heads, F, probs, views=[train_views[i] for i in keep])
+    return label_species(None, y, n_classes, ev=ev)
 
 
 def _version() -> str:

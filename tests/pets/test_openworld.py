@@ -26,6 +26,12 @@ CATS = [281, 282, 283, 284, 285]
 DINGO, TEDDY = 273, 850
 
 
+def shifted(mass, at=0.35):
+    """The pet score of the ImageNet-mass rule: 0.5 at its threshold (by hand)."""
+    z = np.log(mass / (1 - mass)) - np.log(at / (1 - at))
+    return 1 / (1 + np.exp(-z))
+
+
 def view(cat=0.0, dog=0.0, top=None, top_p=0.0, rng=np.random.default_rng(0)):
     """One view's 1000 probabilities with the given cat and dog mass (and optionally one
     non-pet class ``top`` holding ``top_p``), the rest spread at random."""
@@ -188,7 +194,7 @@ def test_features_without_a_species_head_fall_back_to_imagenet():
 
     probs = np.stack([[view(0.05, 0.6), view(0.0, 0.2)], [view(0.0, 0.0, 504, 0.5)] * 2])
     dog, mug = open_world_features(FakeBackbone(), probs)
-    assert dog.is_pet and dog.species == "dog" and dog.pet_score == pytest.approx(0.65)
+    assert dog.is_pet and dog.species == "dog" and dog.pet_score == pytest.approx(shifted(0.65))
     assert not mug.is_pet and mug.imagenet_top[0] == imagenet_labels()[504] and mug.imagenet_top_zh == "咖啡杯"
     names = imagenet_chinese_names()
     assert len(names) == 1000 and names[281] == "虎斑猫" and all(names)
@@ -218,6 +224,7 @@ def test_cascade_computes_more_views_only_below_the_threshold():
     fast, ok, failures = open_world_paths(FakeBackbone(), paths, cascade=True)
     assert calls == [(paths, ("center",)), (["b.jpg", "c.jpg"], PET_VIEWS[1:])]
     assert [a.is_pet for a in fast] == [a.is_pet for a in full] == [True, True, False]
-    assert full[0].pet_score == pytest.approx(0.7) and fast[0].pet_score == pytest.approx(0.6)
-    assert fast[1].pet_score == full[1].pet_score == pytest.approx(0.6)
+    # lite0 has no learned scorer: the ImageNet mass, 0.5 at MIN_PET_MASS (0.35)
+    assert full[0].pet_score == pytest.approx(shifted(0.7)) and fast[0].pet_score == pytest.approx(shifted(0.6))
+    assert fast[1].pet_score == full[1].pet_score == pytest.approx(shifted(0.6))
     assert ok == paths and failures == []
