@@ -11,7 +11,6 @@ body (checked before parsing), and headers that keep every page to the server's 
 
 from __future__ import annotations
 
-import json
 import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,10 +25,11 @@ from starlette.exceptions import HTTPException
 from petnet import __version__
 from petnet.errors import ParamError, PetnetError
 from petnet.serve.docs import DOCS_URL, add_docs
-from petnet.serve.messages import ServeError, language_of_scope, pick_language
+from petnet.serve.messages import BadParam, ServeError, UploadError, language_of_scope, pick_language
 from petnet.serve.routes import health_router, router
 from petnet.serve.security import LINGER_BYTES, Guard, answer, drain
 from petnet.serve.service import Config, Service
+from petnet.serve.store import MAX_NAME
 from petnet.serve.uploads import human_size
 
 STATIC = Path(__file__).resolve().parent / "data"
@@ -112,6 +112,21 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def validation_error(errors) -> ServeError:
+    """A request FastAPI could not parse, as the catalogue's message: no files sent, a class name
+    that is not text or is too long, else ``bad_request`` with pydantic's words."""
+    for e in errors:
+        loc, kind = tuple(str(p) for p in e.get("loc", ())), e.get("type", "")
+        if loc in (("body", "files"), ("body", "file")) and kind == "missing":
+            return UploadError("no_files")
+        if loc == ("body", "name") and kind in ("string_type", "missing"):
+            return BadParam("name_not_text", "name")
+        if loc == ("body", "name") and kind == "string_too_long":
+            return BadParam("name_too_long", "name", length=len(str(e.get("input", ""))), max=MAX_NAME)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+    return ServeError("bad_request", problems=problems)
+
+
 def create_app(config: Config) -> FastAPI:
     """The app over a :class:`Service` made from ``config`` (the model is loaded here)."""
     service = Service(config)
@@ -155,8 +170,7 @@ def create_app(config: Config) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error(request, ServeError("bad_request", problems=problems))
+        return error(request, validation_error(exc.errors()))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):

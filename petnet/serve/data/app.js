@@ -34,7 +34,7 @@ const T = {
     no_camera: e => `打不开摄像头：${e}（需要 localhost 或 https，并允许使用摄像头）`,
     ready: "每个类别的照片都够了，可以训练",
     ready_but: (need, n) => `每个类别的照片都够了，可以训练；不过要看留出验证的结果，一共至少需要 ${need} 张照片（现在 ${n} 张）`,
-    more_photos: n => `…还有 ${n} 张`, item: (name, msg) => `${name}：${msg}`,
+    more_photos: n => `…还有 ${n} 张`, item: (name, msg) => `${name}：${msg}`, sep: "；",
     judge: "它学得怎么样", judge_hint: "5 折交叉验证：每张照片都由没见过它的模型来认（同样的训练设置），所以这是在新照片上大概的表现。",
     judge_summary: (v, k, n, lo, hi) => `模型 ${v}：留出准确率 ${pct(k / n)}（${k}/${n}，95% 区间 ${pct(lo)}–${pct(hi)}）`,
     judge_missing: (v, n, need) => `模型 ${v}：只有 ${n} 张照片，至少 ${need} 张才能给出留出验证的结果`,
@@ -81,7 +81,7 @@ const T = {
     no_camera: e => `Cannot open the webcam: ${e} (it needs localhost or https, and your permission)`,
     ready: "Every class has enough photos: ready to train",
     ready_but: (need, n) => `Every class has enough photos: ready to train. Held-out results need at least ${need} photos in all (now ${n})`,
-    more_photos: n => `…and ${n} more`, item: (name, msg) => `${name}: ${msg}`,
+    more_photos: n => `…and ${n} more`, item: (name, msg) => `${name}: ${msg}`, sep: "; ",
     judge: "How good is it?", judge_hint: "5-fold cross-validation: each photo is judged by a model that did not see it (same training settings), so this is roughly how it does on new photos.",
     judge_summary: (v, k, n, lo, hi) => `Model ${v}: held-out accuracy ${pct(k / n)} (${k}/${n}, 95% interval ${pct(lo)}–${pct(hi)})`,
     judge_missing: (v, n, need) => `Model ${v}: only ${n} photos; held-out results need at least ${need}`,
@@ -107,7 +107,7 @@ const EXAMPLES = [
   { src: "/static/examples/shiba_inu.jpg", name: "shiba_inu.jpg" },
 ];
 
-let lang = localStorage.getItem("petnet-lang") || ((navigator.language || "zh").startsWith("zh") ? "zh" : "en");
+let lang = localStorage.getItem("petnet-lang") || "zh";     // Chinese first; the switch is remembered
 let classes = [], models = [], model = null, trainState = null;
 const classStatus = {};            // class id -> status function
 const selection = {};              // class id -> Set of photo ids
@@ -495,8 +495,8 @@ function addedStatus(added, c) {
   const ok = added.filter(a => !a.error).length;
   const bad = added.filter(a => a.error);
   return {
-    fn: () => [t("added", ok, c.name), ...(bad.length ? [t("refused", bad.length)] : []),
-               ...bad.map(a => t("item", a.path, a[`error_${lang}`] || a.error))].join(" "),
+    fn: () => t("added", ok, c.name) + (bad.length ? t("sep") + t("refused", bad.length) +
+               bad.map(a => t("item", a.path, a[`error_${lang}`] || a.error)).join(t("sep")) : ""),
     bad: bad.length > 0,
   };
 }
@@ -693,6 +693,7 @@ function renderJudge() {
   const r = m.review;
   const summary = $("#judge-summary"), perClass = $("#per-class"), conf = $("#confusion"), hard = $("#hard");
   perClass.replaceChildren(); conf.replaceChildren(); hard.replaceChildren();
+  $("#judge-details").hidden = !r.available;
   if (!r.available) { summary.textContent = t("judge_missing", m.version, r.photos, r.needed); return; }
   const a = r.accuracy;
   summary.textContent = t("judge_summary", m.version, a.correct, a.n, a.low, a.high);
@@ -762,8 +763,9 @@ function renderModels() {
     const name = m.version === "base" ? t("base_model") : m.version;
     const first = cell("td", name);
     first.append(cell("div", (T[lang].source[m.source] || m.source), "muted small"));
-    const shown = m.classes.slice(0, 6).join("、") + (m.classes.length > 6 ? "…" : "");
-    const cls = cell("td", `${t("n_classes", m.classes.length)}：${shown}`);
+    const names = lang === "zh" && m.names && m.names.length === m.classes.length ? m.names : m.classes;
+    const shown = names.slice(0, 6).join(lang === "zh" ? "、" : ", ") + (names.length > 6 ? "…" : "");
+    const cls = cell("td", t("item", t("n_classes", m.classes.length), shown));
     const acc = m.review && m.review.available ? `${pct(m.review.accuracy.rate)}（${m.review.accuracy.correct}/${m.review.accuracy.n}）` : "–";
     const actions = document.createElement("td");
     actions.className = "actions";
