@@ -176,7 +176,7 @@ class Server:
         assert status == 202, job
         deadline = time.monotonic() + timeout
         while True:
-            _, _, s = self.request("GET", "/api/train")
+            _, _, s = self.request("GET", "/api/train", headers=headers)
             if s["state"] != "running":
                 return s
             assert time.monotonic() < deadline, "training did not finish in time"
