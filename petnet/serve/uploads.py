@@ -105,6 +105,5 @@ def check_model_archive(name: str, data: bytes, limits: Limits) -> None:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return       # not a zip archive: load_model says what it is
     if unpacked > limits.max_model_unpacked:
-        raise UploadError("model_file_invalid", name=name,
-                          detail=f"its entries unpack to {human_size(unpacked)}, more than "
-                                 f"{human_size(limits.max_model_unpacked)} (a zip bomb?)")
+        raise UploadError("model_unpacks_too_large", name=name, size=human_size(unpacked),
+                          limit=human_size(limits.max_model_unpacked))

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,6 +21,15 @@ from petnet.paths import ROOT
 from petnet.serve.messages import MESSAGES, pick_language, render
 
 from .conftest import photo
+from .test_models import _arrays, _npz
+
+
+def _zip_bomb() -> bytes:
+    import zipfile
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("W.npy", b"\0" * (100 * 2**20))
+    return bomb.getvalue()
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LANG = {"zh": {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}, "en": {"Accept-Language": "en-GB,en;q=0.9"}}
@@ -146,6 +156,15 @@ def test_every_message_in_both_languages(start_server, tmp_path, monkeypatch):
         seen.answer("model_file_too_large", lang, req(s, "POST", "/api/models",
                                                       files=[("file", "huge.npz", b"PK" + b"x" * 1_000_100)]))
         seen.answer("model_file_invalid", lang, req(s, "POST", "/api/models", files=[("file", "m.npz", b"not a model")]))
+        good = _arrays(model_file)
+        for key, bad in (("model_unpacks_too_large", None),
+                         ("model_views_empty", {"test_views": np.array([], dtype="<U6")}),
+                         ("model_views_repeated", {"test_views": np.array(["center"] * 200)}),
+                         ("model_labels_repeated", {"labels": np.array(["a", "a"])}),
+                         ("model_label_empty", {"labels": np.array(["a", ""])}),
+                         ("model_label_too_long", {"labels": np.array(["a", "b" * 201])})):
+            data = _zip_bomb() if bad is None else _npz({**good, **bad})
+            seen.answer(key, lang, req(s, "POST", "/api/models", files=[("file", "m.npz", data)]))
         with monkeypatch.context() as m:
             m.setattr(s.service, "base_model_file", lambda: None)
             seen.answer("no_model_file", lang, req(s, "GET", "/api/models/base/model.npz"))
