@@ -34,7 +34,7 @@ const T = {
     no_camera: e => `打不开摄像头：${e}（需要 localhost 或 https，并允许使用摄像头）`,
     ready: "每个类别的照片都够了，可以训练",
     ready_but: (need, n) => `每个类别的照片都够了，可以训练；不过要看留出验证的结果，一共至少需要 ${need} 张照片（现在 ${n} 张）`,
-    more_photos: n => `…还有 ${n} 张`, item: (name, msg) => `${name}：${msg}`, sep: "；",
+    rate: r => `${pct(r.rate)}（${r.correct}/${r.n}）`, more_photos: n => `…还有 ${n} 张`, item: (name, msg) => `${name}：${msg}`, sep: "；",
     judge: "它学得怎么样", judge_hint: "5 折交叉验证：每张照片都由没见过它的模型来认（同样的训练设置），所以这是在新照片上大概的表现。",
     judge_summary: (v, k, n, lo, hi) => `模型 ${v}：留出准确率 ${pct(k / n)}（${k}/${n}，95% 区间 ${pct(lo)}–${pct(hi)}）`,
     judge_missing: (v, n, need) => `模型 ${v}：只有 ${n} 张照片，至少 ${need} 张才能给出留出验证的结果`,
@@ -45,11 +45,11 @@ const T = {
     keep: "模型", upload_model: "上传模型文件", version: "模型", date: "时间", classes: "类别",
     held_out: "留出准确率", activate: "启用", active: "使用中", delete: "删除", download: "下载",
     base_model: "内置 37 个品种", source: { base: "基础模型", trained: "在这里训练", uploaded: "上传的" },
-    n_classes: n => `${n} 类`, activated: v => `已启用 ${v === "base" ? "基础模型" : v}`,
+    n_classes: n => `${n} 类`, activated: v => (v === "base" ? "已启用基础模型" : `已启用 ${v}`),
     deleted_model: v => `已删除模型 ${v}`, confirm_delete_model: v => `删除模型 ${v}？`,
     exporting: v => `正在导出 ${v} 的 ONNX（要几秒钟）…`, downloaded: f => `已下载 ${f}`,
     uploaded: (v, n) => `已保存为模型 ${v}（${n} 类）；点“启用”使用它`, uploading: "正在检查模型文件…",
-    rolled_back: v => `已退回到 ${v === "base" ? "基础模型" : v}`,
+    rolled_back: v => (v === "base" ? "已退回到基础模型" : `已退回到 ${v}`),
     network: e => `连不上服务器：${e}`,
   },
   en: {
@@ -81,7 +81,7 @@ const T = {
     no_camera: e => `Cannot open the webcam: ${e} (it needs localhost or https, and your permission)`,
     ready: "Every class has enough photos: ready to train",
     ready_but: (need, n) => `Every class has enough photos: ready to train. Held-out results need at least ${need} photos in all (now ${n})`,
-    more_photos: n => `…and ${n} more`, item: (name, msg) => `${name}: ${msg}`, sep: "; ",
+    rate: r => `${pct(r.rate)} (${r.correct}/${r.n})`, more_photos: n => `…and ${n} more`, item: (name, msg) => `${name}: ${msg}`, sep: "; ",
     judge: "How good is it?", judge_hint: "5-fold cross-validation: each photo is judged by a model that did not see it (same training settings), so this is roughly how it does on new photos.",
     judge_summary: (v, k, n, lo, hi) => `Model ${v}: held-out accuracy ${pct(k / n)} (${k}/${n}, 95% interval ${pct(lo)}–${pct(hi)})`,
     judge_missing: (v, n, need) => `Model ${v}: only ${n} photos; held-out results need at least ${need}`,
@@ -471,7 +471,7 @@ async function flushRecording() {
   try {
     const added = await api("POST", `/api/classes/${encodeURIComponent(id)}/photos`, form);
     recAdded += added.filter(a => !a.error).length;
-    classStatus[id] = addedStatus(added, c);
+    classStatus[id] = addedStatus(added, c, recAdded);     // the whole recording so far
   } catch (e) { classStatus[id] = { fn: () => errText(e), bad: true }; }
   recUploading = null;
   renderRecorder();
@@ -491,8 +491,8 @@ async function loadClasses() {
 }
 
 function reportAdded(el, added, c) { const s = addedStatus(added, c); status(el, s.fn, s.bad); }
-function addedStatus(added, c) {
-  const ok = added.filter(a => !a.error).length;
+function addedStatus(added, c, total) {
+  const ok = total == null ? added.filter(a => !a.error).length : total;
   const bad = added.filter(a => a.error);
   return {
     fn: () => t("added", ok, c.name) + (bad.length ? t("sep") + t("refused", bad.length) +
@@ -634,7 +634,9 @@ function renderReady() {
   const el = $("#ready");
   const s = trainState;
   if (!s) return;
-  if (!s.ready && s.missing) { status(el, () => s.missing[`message_${lang}`], true); return; }
+  if (!s.ready && s.missing) { status(el, () => s.missing[`message_${lang}`]); return; }
+  const refused = $("#train-status");                 // a refusal for what is no longer missing
+  if (refused._msg && refused._msg.bad && s.state !== "failed") status(refused, null);
   const n = classes.reduce((sum, c) => sum + c.photos, 0);
   if (n < s.review_photos) status(el, () => t("ready_but", s.review_photos, n));
   else status(el, () => t("ready"));
@@ -766,7 +768,7 @@ function renderModels() {
     const names = lang === "zh" && m.names && m.names.length === m.classes.length ? m.names : m.classes;
     const shown = names.slice(0, 6).join(lang === "zh" ? "、" : ", ") + (names.length > 6 ? "…" : "");
     const cls = cell("td", t("item", t("n_classes", m.classes.length), shown));
-    const acc = m.review && m.review.available ? `${pct(m.review.accuracy.rate)}（${m.review.accuracy.correct}/${m.review.accuracy.n}）` : "–";
+    const acc = m.review && m.review.available ? t("rate", m.review.accuracy) : "–";
     const actions = document.createElement("td");
     actions.className = "actions";
     if (m.active) actions.append(cell("span", t("active"), "badge"));
@@ -777,6 +779,7 @@ function renderModels() {
     }
     if (!m.active && m.version !== "base") actions.append(button(t("delete"), () => deleteModel(m.version), "delete-model"));
     tr.append(first, cell("td", when(m.created)), cls, cell("td", acc, "num"), actions);
+    ["version", "date", "classes", "held_out", ""].forEach((k, i) => { tr.children[i].dataset.label = k ? t(k) : ""; });
     table.append(tr);
   }
 }
