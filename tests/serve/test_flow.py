@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -248,7 +247,7 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
         assert shown == review["confusion"]
         assert page.locator("#hard figure").count() == len(review["hard"]) > 0
         a = review["accuracy"]
-        assert f.text("#judge-summary").startswith(f.say(f"模型 m0001：留出准确率", "Model m0001: held-out accuracy"))
+        assert f.text("#judge-summary").startswith(f.say("模型 m0001：留出准确率", "Model m0001: held-out accuracy"))
         assert f"{a['correct']}/{a['n']}" in f.text("#judge-summary")
         if real:
             assert a["correct"] >= 0.9 * a["n"], review                # Bombay cats and pugs: easy

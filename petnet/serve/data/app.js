@@ -226,7 +226,9 @@ async function recognise(files) {
 function addCard(file, parent) {
   const card = $("#result-tpl").content.firstElementChild.cloneNode(true);
   card._file = file;
-  card.querySelector(".thumb").src = URL.createObjectURL(file);
+  const thumb = card.querySelector(".thumb");
+  thumb.addEventListener("error", () => { thumb.hidden = true; });     // not a picture: no broken icon
+  thumb.src = URL.createObjectURL(file);
   card.querySelector(".file").textContent = file.name || "";
   for (const el of card.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   card.querySelector(".fix-go").addEventListener("click", () => fix(card));
