@@ -103,7 +103,9 @@ class Guard:
             host = headers.get("host", "").strip().lower()
             allowed = allowed_hosts(scope, self.host)
             if host not in allowed:
-                return Forbidden("foreign_host", host=host or "(none)", allowed=", ".join(sorted(allowed)))
+                names = sorted(allowed)
+                return Forbidden("foreign_host", host=host or "(none)",
+                                 allowed={"zh": "、".join(names), "en": ", ".join(names)})
         if scope["method"] in CHANGING:
             origin = headers.get("origin")
             if origin is not None and not _same_origin(origin, headers.get("host", "")):
@@ -148,7 +150,7 @@ async def drain(receive, limit: int = LINGER_BYTES) -> None:
 
 async def answer(send, error: ServeError, lang: str, extra_headers=()) -> None:
     """Send ``error`` as the app's JSON error answer."""
-    body = json.dumps(error.body(lang), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(error.body(lang), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": error.status, "headers": headers + list(extra_headers)})
     await send({"type": "http.response.body", "body": body})
