@@ -108,7 +108,7 @@ def _file_handle(page, data: bytes, name: str):
 
 RUNS = {
     "zh-desktop-real": dict(lang="zh", viewport=DESKTOP, real=True, names=("咪咪", "旺财")),
-    "en-phone-tiny": dict(lang="en", viewport=PHONE, real=False, names=("Mimi", "Rex")),
+    "en-phone-tiny": dict(lang="en", viewport=PHONE, real=False, names=("Mimi", "Rex"), first="Kitty"),
 }
 
 
@@ -166,10 +166,15 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
         assert f.text("#use-status") == f.say("已清空结果", "Results cleared")
 
         # 2. two classes; photos of the first by files (at phone size: a folder)
-        for name in (a_name, b_name):
+        for name in (cfg.get("first", a_name), b_name):
             page.fill("#class-name", name)
             page.click("#new-class button[type=submit]")
             page.wait_for_selector(f"#classes .class-card .name:text-is('{name}')")
+        if "first" in cfg:     # renamed (the browser's prompt answered)
+            page.once("dialog", lambda d: d.accept(a_name))
+            f.card(cfg["first"]).locator("button.rename").click()
+            page.wait_for_selector(f"#classes .class-card .name:text-is('{a_name}')")
+            assert [c["name"] for c in s.request("GET", "/api/classes")[2]] == [a_name, b_name]
         assert f.text("#class-status") == f.say(f"已新建类别 “{b_name}”", f'Created the class "{b_name}"')
         kind = "label.add-folder input" if f.phone else "label.add-photos input"
         f.card(a_name).locator(kind).set_input_files(str(folder) if f.phone else [str(p) for p in a_photos])
@@ -195,6 +200,21 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
             # the same photo again: refused, said next to the class
             f.card(b_name).locator("label.add-photos input").set_input_files([str(p) for p in b_first])
             f.until(lambda: "same bytes" in f.card(b_name).locator(".status").text_content(), "the duplicate refused")
+            # select a photo, move it to A; select it there and delete it
+            tile = f.card(b_name).locator(".tile").first
+            moved = tile.get_attribute("data-photo")
+            tile.click()
+            assert f.card(b_name).locator(".selection").text_content().startswith("1 selected")
+            f.card(b_name).locator("select.move-to").select_option(label=a_name)
+            f.until(lambda: f.count(a_name) == 10 and f.count(b_name) == 2, "the photo moved")
+            assert f.card(b_name).locator(".status").text_content() == f'Moved 1 photo(s) to "{a_name}"'
+            f.card(a_name).locator(f'.tile[data-photo="{moved}"]').click()
+            f.card(a_name).locator("button.delete-selected").click()
+            f.until(lambda: f.count(a_name) == 9, "the photo deleted")
+            assert f.card(a_name).locator(".status").text_content() == "Deleted 1 photo(s)"
+            assert moved not in s.request("GET", f"/api/classes/{s.request('GET', '/api/classes')[2][0]['id']}/photos")[2]
+            f.card(b_name).dispatch_event("drop", {"dataTransfer": _file_handle(page, photo((30, 60, 220), noise=30, seed=53), "again.png")})
+            f.until(lambda: f.count(b_name) == 3, "one more photo for B")
 
         # 4. hold to record from the webcam into B
         before = f.count(b_name)
@@ -280,6 +300,16 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
         else:
             from petnet.pets import load_model
             assert sorted(load_model(npz).labels) == sorted([a_name, b_name])
+            # bring it back in (upload), then delete the copy
+            page.set_input_files("#model-input", str(npz))
+            f.until(lambda: f.row("m0002").count() == 1, "the uploaded model listed")
+            assert f.text("#keep-status") == 'Kept as model m0002 (2 classes); press "Activate" to use it'
+            assert "uploaded" in f.row("m0002").text_content()
+            page.once("dialog", lambda d: d.accept())
+            f.row("m0002").locator("button.delete-model").click()
+            f.until(lambda: f.row("m0002").count() == 0, "the copy deleted")
+            assert f.text("#keep-status") == "Deleted the model m0002"
+            assert [m["version"] for m in s.request("GET", "/api/models")[2]] == ["base", "m0001"]
 
         # 8. the base model, then the new one again
         f.row("base").locator("button.activate").click()
