@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from petnet.errors import PetnetError
-from petnet.safe_io import check_distinct, check_output_file, printable
+from petnet.output_guard import guard
+from petnet.safe_io import check_output_file, printable
 
 Writer = Callable[[BinaryIO], None]
 
@@ -125,7 +126,7 @@ def write_together(writers: dict, *, what: str = "output file") -> list[Path]:
     a writer, Ctrl-C) every temporary file is removed and none of the old files has changed.
     Two paths that are the same file (however spelled) are refused. Returns the paths."""
     paths = [check_output_file(p, what) for p in writers]
-    check_distinct((), {printable(p): p for p in paths})
+    guard({printable(p): p for p in paths})
     done: list[tuple[str, Path]] = []
     try:
         for path, write in zip(paths, writers.values()):

@@ -5,7 +5,8 @@ Each chapter owns its sub-commands in ``petnet/<chapter>/cli.py``, which defines
 there). This module, the top floor of ``docs/architecture.md``, only wires them: it calls every
 chapter's ``register`` and runs the command. A ``PetnetError`` -- a mistake the user can fix -- is
 printed as one ``error:`` line with exit status 2, never a traceback; a ``ParamError`` is reworded
-with the flag that fed it (:func:`petnet.cliutil.flag_for`).
+with the flag that fed it (:func:`petnet.cliutil.flag_for`). Before a command runs, its declared
+inputs and outputs go through the output guard (:func:`petnet.cliutil.guard_command`).
 
 Only the ``cli.py`` modules (and :mod:`petnet.cliutil`) import argparse. Heavy libraries (torch,
 matplotlib, onnxruntime) are imported inside the handlers, and chapter APIs lazily, so
@@ -20,7 +21,7 @@ import os
 import sys
 
 from petnet import __version__
-from petnet.cliutil import RAW, flag_for
+from petnet.cliutil import RAW, flag_for, guard_command
 from petnet.errors import ParamError, PetnetError
 
 # chapter modules, in the order of the talk
@@ -31,6 +32,7 @@ CHAPTERS = (
     "petnet.nn.cli",        # petnet nn ..., backprop   (chapters 3-4)
     "petnet.vgg.cli",       # petnet vgg ...            (chapter 5)
     "petnet.pets.cli",      # petnet retrain / predict / export (chapter 6)
+    "petnet.pets.transfer_cli",  # petnet transfer: a CNN from scratch vs the retrained last layer
     "petnet.scale.cli",     # --ray for predict and retrain (after pets.cli, which adds the commands)
     "petnet.serve.cli",     # petnet serve: the web app over chapter 6
 )
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     try:
+        guard_command(args)          # every declared output against every input, before any work
         status = args.func(args)
     except ParamError as exc:
         flag = flag_for(args, exc.param)

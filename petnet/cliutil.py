@@ -13,7 +13,12 @@ Each chapter owns its sub-commands in ``petnet/<chapter>/cli.py``, which defines
 * a ``ParamError`` names the library's parameter (``max_iter``); :func:`flag_for` finds the flag
   that fed it (``--how_many_training_steps``), from the command's
   ``params={"max_iter": "how_many_training_steps"}`` map or, by default, the flag whose ``dest`` is
-  the parameter's name.
+  the parameter's name;
+* every command declares the files it reads and writes (``inputs=`` / ``outputs=``, required:
+  :class:`~petnet.output_guard.Input`, :class:`~petnet.output_guard.Output` or a flag's ``dest``),
+  and :func:`guard_command` -- called by the top-level command before the handler -- hands them all
+  to :func:`petnet.output_guard.guard`: an output that would destroy an input, another output or a
+  photo is refused before anything is written (``tests/test_output_guard.py`` walks every command).
 
 This module is a base module (``docs/architecture.md``): it imports no chapter, so every chapter's
 ``cli.py`` can import it without running back up to :mod:`petnet.cli`.
@@ -25,6 +30,7 @@ import argparse
 import math
 
 from petnet.errors import PetnetError
+from petnet.output_guard import Input, Output, guard
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -86,20 +92,36 @@ def add_group(subparsers, name: str, *, help: str, description: str, epilog: str
     The bare group prints its help and exits 2."""
     group = subparsers.add_parser(name, help=help, description=description, epilog=epilog,
                                   formatter_class=RAW)
-    group.set_defaults(func=lambda args: (group.print_help(), 2)[1], _parser=group, _params={})
+    group.set_defaults(func=lambda args: (group.print_help(), 2)[1], _parser=group, _params={},
+                       _inputs=(), _outputs=())
     return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
 
-def add_command(subparsers, name: str, handler, *, help: str, description: str | None = None,
+def add_command(subparsers, name: str, handler, *, help: str, inputs, outputs, description: str | None = None,
                 epilog: str | None = None, params: dict[str, str] | None = None):
     """A command handled by ``handler(args) -> exit status``; returns its parser.
 
-    ``params`` maps library parameter names to the ``dest`` of the flag that feeds them where the
-    two differ, so a ``ParamError`` is reported with the flag the user typed."""
+    ``inputs`` / ``outputs`` (required, ``()`` for none): every file the command reads and writes,
+    as :class:`~petnet.output_guard.Input` / :class:`~petnet.output_guard.Output` or a flag's
+    ``dest`` (an input file / an output file); :func:`guard_command` checks them before the handler
+    runs. ``params`` maps library parameter names to the ``dest`` of the flag that feeds them where
+    the two differ, so a ``ParamError`` is reported with the flag the user typed."""
     p = subparsers.add_parser(name, help=help, description=description or help, epilog=epilog,
                               formatter_class=RAW)
-    p.set_defaults(func=handler, _parser=p, _params=dict(params or {}))
+    p.set_defaults(func=handler, _parser=p, _params=dict(params or {}), _inputs=(), _outputs=())
+    declare(p, inputs=inputs, outputs=outputs)
     return p
+
+
+def declare(parser, *, inputs=(), outputs=()) -> None:
+    """Add inputs and outputs to a command's declaration (a floor above adds its flags' files:
+    ``petnet.scale.cli`` declares ``petnet predict --out``)."""
+    def specs(items, cls):
+        if isinstance(items, (str, Input, Output)):
+            raise TypeError(f"give a tuple of {cls.__name__}s or dests, got {items!r}")
+        return tuple(item if isinstance(item, cls) else cls(item) for item in items)
+    parser.set_defaults(_inputs=parser.get_default("_inputs") + specs(inputs, Input),
+                        _outputs=parser.get_default("_outputs") + specs(outputs, Output))
 
 
 def add_flag(parser, name: str, **kw) -> None:
@@ -119,29 +141,24 @@ def flag_for(args, param: str) -> str | None:
         return None
     dest = getattr(args, "_params", {}).get(param, param)
     for action in parser._actions:
-        if action.dest == dest:
-            return action.option_strings[0] if action.option_strings else action.metavar or dest
+        if action.dest == dest:        # the long spelling (--output rather than -o)
+            long = [o for o in action.option_strings if o.startswith("--")]
+            return (long or action.option_strings)[0] if action.option_strings else action.metavar or dest
     return None
 
 
-def check_outputs(args, *, pictures=(), inputs=()) -> None:
-    """Refuse, before any work, picture paths that are almost certainly a mistake (a folder, a name
-    ending in ``/``, a FIFO or device, no picture extension, an empty path) and outputs that would
-    overwrite an input or each other, however spelled. ``pictures`` / ``inputs`` name flag dests of
-    ``args``; unset ones are skipped. Messages name the flags."""
-    from petnet.plotting import check_picture_path
-    from petnet.safe_io import check_distinct
-
-    def given(dests):
-        named = {}
-        for dest in dests:
-            value, flag = getattr(args, dest, None), flag_for(args, dest) or dest
-            if value == "":        # "$OUT" with OUT unset: not "no output", a mistake
-                raise PetnetError(f"{flag} is empty: no path was given (an unset shell variable?); give a path")
-            if value is not None:
-                named[flag] = value
-        return named
-    outs = given(pictures)
-    for flag, path in outs.items():
-        check_picture_path(path, flag)
-    check_distinct(given(inputs), outs)
+def guard_command(args) -> None:
+    """:func:`petnet.output_guard.guard` of every declared input and output of the parsed command,
+    named by their flags (``--out``, ``IMAGE``): a ``PetnetError`` before anything is written."""
+    outputs, inputs, kinds, examples = {}, {}, {}, {}
+    for spec in getattr(args, "_inputs", ()):
+        name = flag_for(args, spec.dest) or spec.dest
+        inputs[name] = spec.value(args) if spec.value else getattr(args, spec.dest, None)
+        kinds[name] = spec.kind
+    for spec in getattr(args, "_outputs", ()):
+        name = flag_for(args, spec.dest) or spec.dest
+        outputs[name] = spec.value(args) if spec.value else getattr(args, spec.dest, None)
+        kinds[name] = spec.kind
+        if spec.example:
+            examples[name] = spec.example
+    guard(outputs, inputs, kinds=kinds, examples=examples)

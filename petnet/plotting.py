@@ -3,7 +3,8 @@
 Figures are written to picture files with the non-interactive Agg backend, so they work on
 machines without a display; only ``show=True`` (the commands' ``--show``) asks for a window.
 
-* The path of a picture is checked before any work (:func:`check_picture_path`): a folder, a name
+* The path of a picture is checked before any work (:func:`check_picture_path`, from
+  :mod:`petnet.output_guard`): a folder, a name
   ending in ``/``, a name without an extension or with one matplotlib cannot write is refused with
   a message that names the problem (matplotlib would otherwise write ``dir/.png`` for ``dir/`` and
   ``dir.png`` for ``dir``).
@@ -12,7 +13,10 @@ machines without a display; only ``show=True`` (the commands' ``--show``) asks f
   fits, and :func:`finish` lowers the resolution of any figure that would not (a 1000-class
   confusion matrix asked for 25 200 x 25 200 pixels and 20 GB).
 * Pictures are written atomically (:mod:`petnet.atomic`): a full disk never leaves half a PNG.
-* Text is drawn literally: names from files or folders with ``$...$`` are not parsed as math.
+* Text that comes from the user -- a file, folder, class or column name -- goes through
+  :func:`literal`, so ``cat$\\x$.jpg`` is drawn as written instead of being parsed as TeX math (an
+  error at drawing time). Math text itself stays on: matplotlib writes the tick labels of log axes
+  as ``$\\mathdefault{10^{-2}}$`` and must parse them to draw 10⁻².
 """
 
 from __future__ import annotations
@@ -21,14 +25,11 @@ import math
 import os
 from pathlib import Path
 
-from petnet.errors import PetnetError
-from petnet.safe_io import check_output_file, printable
+from petnet.output_guard import PICTURE_FORMATS, check_picture_path  # noqa: F401  (checked by the output guard too)
+from petnet.safe_io import printable
 
 MAX_PICTURE_PIXELS = 40_000_000
 MAX_SIDE_PIXELS = 65_000          # Agg cannot draw 2**16 pixels or more a side
-PICTURE_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg", ".svgz": "svgz", ".jpg": "jpg",
-                   ".jpeg": "jpeg", ".webp": "webp", ".tif": "tif", ".tiff": "tiff", ".eps": "eps",
-                   ".ps": "ps"}
 
 
 def pyplot(show: bool = False):
@@ -36,32 +37,17 @@ def pyplot(show: bool = False):
     import matplotlib
     if not show:
         matplotlib.use("Agg")
-    # text in pictures is literal: a file, folder or column name such as "cat$\\x$.jpg" must not be
-    # parsed as TeX math (an error at drawing time); no petnet figure uses math text
-    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
 
 
-def check_picture_path(path, what: str = "picture") -> Path:
-    """Refuse, before any work, a picture path that cannot be what the user meant: a folder (or a
-    name ending in ``/``), a FIFO or device, a name with no extension or an extension that is not
-    a picture format. ``what`` names it in the message. Returns ``Path(path)``."""
-    text = os.fspath(path)
-    shown = printable(text)
-    formats = ", ".join(PICTURE_FORMATS)
-    if text.endswith(("/", os.sep)) or Path(text).expanduser().is_dir():
-        raise PetnetError(f"{what} {shown} is a folder; give a file name such as "
-                          f"{printable(Path(text) / 'plot.png')}")
-    path = check_output_file(text, what)
-    suffix = path.suffix.lower()
-    if not suffix:
-        raise PetnetError(f"{what} {shown} has no extension, so its format is unknown; "
-                          f"add one, e.g. {shown}.png ({formats})")
-    if suffix not in PICTURE_FORMATS:
-        raise PetnetError(f"{what} {shown}: {suffix!r} is not a picture format petnet can write; "
-                          f"use .png, .pdf or .svg ({formats})")
-    return path
+def literal(text) -> str:
+    """``text`` (any object, as ``str``) escaped so that matplotlib draws it character for
+    character: every ``$`` becomes ``\\$``, so a name such as ``cat$\\x$.jpg`` is never read as
+    TeX math, while the figure's own math text (the ``10^{-2}`` ticks of a log axis) still is.
+    For every title, label, tick label or legend entry built from user data (file, folder,
+    class or column names)."""
+    return str(text).replace("$", "\\$")
 
 
 def bounded_figsize(width: float, height: float, dpi: float = 100,

@@ -11,9 +11,9 @@ unbounded memory and without clobbering: the checks every petnet reader and writ
   :func:`load_npy` / :func:`load_npz` check every array's declared size against a budget before
   allocating it (a 137 KB archive cannot ask for 20 GB) and never unpickle.
 * An **output** path that exists must be a regular file (:func:`check_output_file`): as root,
-  replacing ``/dev/null`` with a file, or writing "into" a FIFO or a folder, is refused. Outputs
-  never overwrite inputs or each other, whatever the spelling (:func:`same_file`,
-  :func:`check_distinct`: another name, ``..``, a symlink, a hard link).
+  replacing ``/dev/null`` with a file, or writing "into" a FIFO or a folder, is refused. That
+  outputs never overwrite inputs, each other or a photo, whatever the spelling, is the output
+  guard's job (:mod:`petnet.output_guard`).
 * Text taken from files or folder names is shown with :func:`printable`: control characters and
   terminal escape sequences are escaped, everything else (Chinese names included) is kept.
 """
@@ -25,14 +25,13 @@ import os
 import stat
 import unicodedata
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from petnet.errors import PetnetError
 
 __all__ = ["check_regular_file", "check_scan_folder", "open_regular", "read_bytes", "read_text", "read_gzip", "load_npy", "load_npz",
-           "check_output_file", "same_file", "check_distinct", "as_written", "printable", "file_kind"]
+           "check_output_file", "as_written", "printable", "file_kind"]
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
@@ -195,9 +194,10 @@ def read_gzip(path, what: str = "file", max_bytes: int = 256 << 20, *, error=Pet
 
 
 # --------------------------------------------------------------------------- NumPy files
-def _read_npy(f, label: str, max_bytes: int, error):
-    """One ``.npy`` stream: header checked (no object dtype, size within ``max_bytes``), then
-    exactly the declared bytes read. Returns ``(array, nbytes)``."""
+def _read_npy(f, label: str, max_bytes: int, error, check=None):
+    """One ``.npy`` stream: header checked (no object dtype, size within ``max_bytes``, and
+    ``check(shape, dtype)`` when given: False skips the array, unread), then exactly the declared
+    bytes read. Returns ``(array, nbytes)``, or ``(None, 0)`` for a skipped array."""
     import numpy as np
     from numpy.lib import format as npformat
     try:
@@ -214,6 +214,8 @@ def _read_npy(f, label: str, max_bytes: int, error):
         raise error(f"{label} holds pickled Python objects, which petnet never loads")
     if any(int(n) < 0 for n in shape):
         raise error(f"{label} is not a valid NumPy array file (negative dimension in {tuple(shape)})")
+    if check is not None and not check(tuple(int(n) for n in shape), dtype):
+        return None, 0
     count = 1
     for n in shape:
         count *= int(n)
@@ -241,10 +243,14 @@ def load_npy(path, what: str = "array file", max_bytes: int = 256 << 20, *, erro
             raise error(f"{_label(what, path)} cannot be read: {exc.strerror or exc}") from None
 
 
-def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=PetnetError) -> dict:
+def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=PetnetError, check=None) -> dict:
     """The arrays of a ``.npz`` archive as ``{name: array}``, safely: a regular file, no pickles,
     at most ``max_bytes`` of data in all (the declared sizes are checked before decompressing, so a
-    zip bomb is refused as one), any damage one ``error`` naming the file."""
+    zip bomb is refused as one), an entry name at most once, any damage one ``error`` naming the file.
+
+    ``check(name, shape, dtype)``, when given, sees every entry's header before its data is read:
+    it raises to refuse the file, or returns False to leave the entry out unread (a reader's schema:
+    :func:`petnet.pets.model_file.load_model`)."""
     label = _label(what, path)
     with open_regular(path, what, error=error) as f:
         try:
@@ -255,11 +261,18 @@ def load_npz(path, what: str = "archive", max_bytes: int = 256 << 20, *, error=P
                     raise error(f"{label} unpacks to {_size(declared)}, more than the {_size(max_bytes)} "
                                 "allowed (a zip bomb, or not meant for petnet)")
                 out, budget = {}, max_bytes
+                seen = set()
                 for info in infos:
                     name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                    if name in seen:
+                        raise error(f"{label} holds the entry {printable(name)!r} twice; the file is damaged "
+                                    "or was made to mislead")
+                    seen.add(name)
+                    hook = None if check is None else (lambda shape, dtype, name=name: check(name, shape, dtype))
                     with z.open(info) as member:
-                        arr, nbytes = _read_npy(member, f"{label} (entry {printable(name)!r})", budget, error)
-                    out[name] = arr
+                        arr, nbytes = _read_npy(member, f"{label} (entry {printable(name)!r})", budget, error, hook)
+                    if arr is not None:
+                        out[name] = arr
                     budget -= nbytes
                 return out
         except PetnetError:
@@ -292,51 +305,11 @@ def check_output_file(path, what: str = "output file", *, error=PetnetError) -> 
     return path
 
 
-def _identity(path):
-    try:
-        st = os.stat(path)
-        return ("inode", st.st_dev, st.st_ino)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(os.path.expanduser(os.fspath(path)))))
-
-
-def same_file(a, b) -> bool:
-    """True when ``a`` and ``b`` are the same file whatever the spelling: when both exist, the same
-    device and inode (another name, ``..``, a symlink, a hard link); otherwise the same resolved path."""
-    return _identity(a) == _identity(b)
-
-
 def as_written(path, suffix: str) -> Path:
     """The path a library that appends ``suffix`` when it is missing really writes
-    (``np.savez("model", ...)`` writes ``model.npz``): pass that to :func:`check_distinct`."""
+    (``np.savez("model", ...)`` writes ``model.npz``): pass that to :func:`petnet.output_guard.guard`."""
     path = Path(path)
     return path if path.name.endswith(suffix) else path.with_name(path.name + suffix)
-
-
-def _named(items) -> list[tuple[str, object]]:
-    if isinstance(items, Mapping):
-        return [(str(k), v) for k, v in items.items() if v is not None]
-    return [(printable(os.fspath(p)), p) for p in items if p is not None]
-
-
-def check_distinct(inputs, outputs, *, error=PetnetError) -> None:
-    """Refuse a run in which an output would overwrite one of its inputs or another output.
-
-    ``inputs`` / ``outputs``: iterables of paths, or mappings ``{name: path}`` (the names, e.g. the
-    parameters, appear in the message). Files are compared with :func:`same_file`."""
-    seen_in = {}
-    for name, p in _named(inputs):
-        seen_in.setdefault(_identity(p), name)
-    seen_out = {}
-    for name, p in _named(outputs):
-        key = _identity(p)
-        if key in seen_in:
-            raise error(f"the output {name} ({printable(os.fspath(p))}) is the same file as the input "
-                        f"{seen_in[key]}; writing it would destroy the input: choose another output path")
-        if key in seen_out:
-            raise error(f"the outputs {seen_out[key]} and {name} are the same file "
-                        f"({printable(os.fspath(p))}); one would overwrite the other: give them different paths")
-        seen_out[key] = name
 
 
 # --------------------------------------------------------------------------- display

@@ -101,7 +101,7 @@ def test_a_param_error_keeps_the_parameter():
             if param == "min_pet_score":            # as petnet predict reports it
                 import argparse
                 sub = argparse.ArgumentParser().add_subparsers()
-                p = add_command(sub, "predict", None, help="x")
+                p = add_command(sub, "predict", None, help="x", inputs=(), outputs=())
                 p.add_argument("--min_pet_score", "--min-pet-score", dest="min_pet_score")
                 args = p.parse_args([])
                 assert exc.renamed(flag_for(args, exc.param)) == "--min_pet_score must be between 0 and 1, got 2"

@@ -96,10 +96,11 @@ def test_a_zip_bomb_is_called_one_not_pickled_objects(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("entry, value, message", [
-    ("labels", np.array("cba"), "'labels' entry is not a list of names"),   # not split into c, b, a
-    ("labels", np.array([1, 2, 3]), "'labels' entry is not a list of names"),
-    ("W", np.full((1280, 3), "1.0"), "W and b must be floating-point numbers"),
-    ("settings", np.array("[" * 100_000 + "]" * 100_000), "malformed"),     # RecursionError in json
+    ("labels", np.array("cba"), r"entry 'labels' must be an array of shape \(K,\), got shape \(\)"),  # not c, b, a
+    ("labels", np.array([1, 2, 3]), "entry 'labels' must be text"),
+    ("W", np.full((1280, 3), "1.0"), "entry 'W' must be float16, float32 or float64 floating-point numbers"),
+    ("settings", np.array("[" * 30_000 + "]" * 30_000), "entry 'settings' is malformed JSON"),  # RecursionError
+    ("settings", np.array("[" * 100_000 + "]" * 100_000), "entry 'settings' holds strings of up to 200,000"),
 ])
 def test_model_entries_of_the_wrong_type_are_one_clear_error(tmp_path, entry, value, message):
     path = save_model(tmp_path / "m.npz", _model())

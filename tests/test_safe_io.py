@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from petnet.errors import PetnetError
-from petnet.safe_io import (as_written, check_distinct, check_output_file, check_regular_file, load_npy,
-                            load_npz, open_regular, printable, read_bytes, read_gzip, read_text,
-                            same_file)
+from petnet.output_guard import guard, same_file
+from petnet.safe_io import (as_written, check_output_file, check_regular_file, load_npy, load_npz, open_regular,
+                            printable, read_bytes, read_gzip, read_text)
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 
@@ -199,13 +199,13 @@ def test_the_same_file_is_found_whatever_the_spelling(tmp_path, monkeypatch):
     assert as_written("out/model", ".npz").name == "model.npz"
     assert as_written("out/model.npz", ".npz").name == "model.npz"
 
-    check_distinct([model], {"output_labels": tmp_path / "labels.txt", "output_graph": tmp_path / "m2.npz"})
+    guard({"output_labels": tmp_path / "labels.txt", "output_graph": tmp_path / "m2.npz"}, [model])
     with pytest.raises(PetnetError, match=r"the output output_graph \(.*hard\.npz\) is the same file as the input"):
-        check_distinct({"model": model}, {"output_graph": tmp_path / "hard.npz"})
+        guard({"output_graph": tmp_path / "hard.npz"}, {"model": model})
     with pytest.raises(PetnetError, match="the outputs output_graph and output_labels are the same file"):
-        check_distinct([], {"output_graph": "../out.txt", "output_labels": tmp_path / "out.txt"})
+        guard({"output_graph": "../out.txt", "output_labels": tmp_path / "out.txt"})
     with pytest.raises(PetnetError, match="is the same file as the input"):       # np.savez adds .npz
-        check_distinct([model], {"output_graph": as_written(tmp_path / "model", ".npz")})
+        guard({"output_graph": as_written(tmp_path / "model", ".npz")}, [model])
 
 
 def test_printable_escapes_control_characters_and_keeps_everything_else():

@@ -45,7 +45,7 @@ def test_renamed_keyword():
 def test_cli_names_the_flag_that_fed_the_parameter():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    p = add_command(sub, "go", lambda a: 0, help="x", params={"max_iter": "how_many_training_steps"})
+    p = add_command(sub, "go", lambda a: 0, help="x", inputs=(), outputs=(), params={"max_iter": "how_many_training_steps"})
     p.add_argument("--how_many_training_steps", type=int)
     p.add_argument("--learning-rate", dest="learning_rate")
     args = parser.parse_args(["go"])

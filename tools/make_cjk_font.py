@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "petnet" / "pets" / "data"
-EXTRA = "可能是猫狗未知其他"
+EXTRA = "可能是猫狗未知其他不像或更确定原因物种符训练照片分数低"
 FAMILY = "petnet Noto Sans SC subset"   # words the sheet and the talk's output use besides the breed names
 
 

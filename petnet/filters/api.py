@@ -27,20 +27,21 @@ from petnet.filters.edges import gradient_magnitude, laplacian, sharpen, sobel
 from petnet.filters.figure import compare_figure
 from petnet.filters.image_io import check_output, load_image, save_image
 from petnet.plotting import check_picture_path
-from petnet.safe_io import check_distinct
+from petnet.output_guard import guard
 from petnet.filters.kernels import MAX_AMOUNT, MAX_SIGMA, MAX_SOBEL_SIZE, check_size, size_from_sigma
 from petnet.filters.smoothing import gaussian_blur, mean_blur
 from petnet.registry import Registry
 from petnet.validate import check_int, check_number
 
 MAX_BILATERAL_SIZE = 51      # the bilateral window's diameter; its work grows as its square
+GREY_LEVELS = 255            # sigma_color's scale: 0..255, whatever the pixels' own range
 
 #: what each parameter means (the command line's help text comes from here)
 PARAMS = {
     "size": "kernel size: window of mean (default 5) and gaussian (default from sigma, else 5); "
             "Sobel/Laplacian aperture (default 3 / 1); bilateral diameter d (default from sigma_space)",
     "sigma": "Gaussian standard deviation in pixels (default: from the size, as OpenCV)",
-    "sigma_color": "bilateral range sigma, in the image's units (pixels are in [0, 1])",
+    "sigma_color": "bilateral range sigma in grey levels 0..255, as OpenCV's sigmaColor on 8-bit images",
     "sigma_space": "bilateral spatial sigma in pixels",
     "amount": "sharpen strength",
     "border": "border mode: reflect = OpenCV's default BORDER_REFLECT_101",
@@ -121,10 +122,24 @@ def _sharpen(amount, border):
     return lambda image: sharpen(image, amount, border)
 
 
-@register("bilateral", "edge-preserving smoothing, sigma_color (range) and sigma_space (pixels)",
-          size=None, sigma_color=30 / 255, sigma_space=5.0)
-def _bilateral(size, sigma_color, sigma_space, border):
+def check_sigma_color(sigma_color) -> float:
+    """The bilateral filter's colour sigma, in grey levels 0..255 (OpenCV's ``sigmaColor`` on 8-bit
+    images), for every filter of this chapter, the command line and the API alike. A value of 1 or
+    less is refused: it is what the old 0..1 scale looked like (``petnet denoise`` used 0.3), and one
+    grey level or less would smooth nothing; the message gives the value on the new scale."""
     sigma_color = check_number("sigma_color", sigma_color, min=0, min_exclusive=True)
+    if sigma_color <= 1:
+        raise ParamError("sigma_color", f"is on the 0..{GREY_LEVELS} scale now (grey levels, as OpenCV's "
+                                        f"sigmaColor on 8-bit images): {sigma_color:g} on the old 0..1 scale "
+                                        f"is {sigma_color * GREY_LEVELS:g}; a colour sigma of 1 grey level or "
+                                        f"less would smooth nothing")
+    return sigma_color
+
+
+@register("bilateral", "edge-preserving smoothing, sigma_color (grey levels 0..255) and sigma_space (pixels)",
+          size=None, sigma_color=30.0, sigma_space=5.0)
+def _bilateral(size, sigma_color, sigma_space, border):
+    sigma_color = check_sigma_color(sigma_color)
     sigma_space = check_number("sigma_space", sigma_space, min=0, min_exclusive=True, max=1e6)
     if size is None:
         d = 2 * window_radius(0, sigma_space) + 1
@@ -134,7 +149,14 @@ def _bilateral(size, sigma_color, sigma_space, border):
         size = 0
     else:
         size = check_int("size", size, min=1, max=MAX_BILATERAL_SIZE)
-    return lambda image: bilateral(image, size, sigma_color, sigma_space, border)
+
+    def run(image):
+        # a float image has pixels in [0, 1]: 255 grey levels to its 1; an integer (8-bit) image
+        # is in grey levels already, as OpenCV takes it
+        kind = np.asarray(image).dtype.kind
+        scale = 1 if kind in "biu" else GREY_LEVELS
+        return bilateral(image, size, sigma_color / scale, sigma_space, border)
+    return run
 
 
 def prepare(kernel: str = "gaussian", **params) -> Callable[[np.ndarray], np.ndarray]:
@@ -151,8 +173,10 @@ def prepare(kernel: str = "gaussian", **params) -> Callable[[np.ndarray], np.nda
 
 
 def apply(image, kernel: str = "gaussian", **params) -> np.ndarray:
-    """Filter ``image`` ((H, W) grey or (H, W, C) colour, any numbers; floats in [0, 1] for the
-    usual meaning of ``sigma_color``) with the filter ``kernel`` of :data:`FILTERS`.
+    """Filter ``image`` ((H, W) grey or (H, W, C) colour, any numbers: floats in [0, 1] as
+    :func:`load_image` gives, or 8-bit integers) with the filter ``kernel`` of :data:`FILTERS`.
+    ``sigma_color`` is in grey levels 0..255 either way (divided by 255 for a float image), as
+    OpenCV's ``sigmaColor`` on an 8-bit image.
 
     ``params`` are that filter's (``FILTERS.get(kernel).defaults``): ``size``, ``sigma``,
     ``sigma_color``, ``sigma_space``, ``amount``, ``border`` (``reflect``, ``zero``,
@@ -197,7 +221,7 @@ def filter_file(image, out, kernel: str = "gaussian", *, compare=None, **params)
     if compare:
         fig = out.with_name(out.stem + "_compare.png") if compare is True else Path(compare)
         fig = check_picture_path(fig, "compare")
-    check_distinct({"image": src}, {"out": out, "compare": fig})
+    guard({"out": out, "compare": fig}, {"image": src}, kinds={"image": "file", "out": "image", "compare": "picture"})
     spec = FILTERS.get(kernel, param="kernel")
     run = prepare(spec.name, **params)
     pic = load_image(src)

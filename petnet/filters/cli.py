@@ -7,7 +7,17 @@ The ``--kernel`` choices and their help come from the registry ``petnet.filters.
 
 from __future__ import annotations
 
-from petnet.cliutil import add_command, check_outputs, number, positive_number
+from petnet.cliutil import add_command, number, positive_number
+from petnet.output_guard import Output
+
+
+def _compare_path(args):
+    """The figure ``--compare`` writes: its value, or ``OUT_compare.png`` when given alone."""
+    from pathlib import Path
+    if args.compare != "auto" or not args.out:
+        return args.compare
+    out = Path(args.out)
+    return out.with_name(out.stem + "_compare.png")
 
 EPILOG = """\
 examples:
@@ -32,9 +42,11 @@ Filter an image with a classic kernel (talk, section 3.1.1) and write the result
 Pixels are read as floats in [0, 1] (8- and 16-bit, grayscale or colour; alpha is kept unchanged).
 Edge results are signed: their absolute value is written, scaled so the strongest edge is white.
 """
-    color = FILTERS.get("bilateral").defaults["sigma_color"] * 255
+    color = FILTERS.get("bilateral").defaults["sigma_color"]
     space = FILTERS.get("bilateral").defaults["sigma_space"]
-    p = add_command(subparsers, "filter", cmd_filter,
+    p = add_command(subparsers, "filter", cmd_filter, inputs=("image",),
+                    outputs=(Output("out", "image", example="filtered.png"),
+                             Output("compare", "picture", value=_compare_path)),
                     help="filter an image (mean, Gaussian, Sobel, Laplacian, sharpen, bilateral)",
                     description=description, epilog=EPILOG)
     p.add_argument("image", metavar="IMAGE",
@@ -56,7 +68,7 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 
     d = add_command(
-        subparsers, "denoise", cmd_denoise,
+        subparsers, "denoise", cmd_denoise, inputs=("photo",), outputs=(Output("plot", "picture"),),
         help="add Gaussian and salt-and-pepper noise to a photo, clean it, measure PSNR/SSIM",
         description="Talk 3.1.1, 'mean and Gaussian filters remove noise', measured: the photo gets Gaussian "
                     "noise and salt-and-pepper noise, each is cleaned by the mean, Gaussian, median and "
@@ -69,6 +81,9 @@ Edge results are signed: their absolute value is written, scaled so the stronges
                    help="standard deviation of the Gaussian noise, pixels in [0, 1] (default: 0.1)")
     d.add_argument("--salt-pepper", dest="salt_pepper", type=number, default=0.05,
                    help="fraction of pixels set to black or white (default: 0.05)")
+    d.add_argument("--sigma-color", dest="sigma_color", type=positive_number, default=None,
+                   help="the bilateral filter's colour sigma in 0-255 grey levels, as for petnet filter "
+                        "(default: 76.5)")
     d.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     d.add_argument("--max-side", dest="max_side", type=int, default=512,
                    help="cut the photo's centre to at most this many pixels a side (default: 512)")
@@ -78,14 +93,11 @@ Edge results are signed: their absolute value is written, scaled so the stronges
 
 def cmd_filter(args) -> int:
     from petnet.filters.api import FILTERS, filter_file
-    from petnet.safe_io import check_distinct, printable
+    from petnet.safe_io import printable
 
     spec = FILTERS.get(args.kernel)
     params = {name: getattr(args, name) for name in spec.defaults if getattr(args, name) is not None}
-    if "sigma_color" in params:          # grey levels on the command line, [0, 1] pixels in the library
-        params["sigma_color"] /= 255.0
     compare = True if args.compare == "auto" else args.compare
-    check_distinct({"IMAGE": args.image}, {"--out": args.out, "--compare": compare if compare is not True else None})
     done = filter_file(args.image, args.out, args.kernel, compare=compare, **params)
     print(f"wrote {printable(done.out)} ({done.width}x{done.height}, {done.kernel}, border {done.border}, "
           f"{done.seconds:.2f} s)")
@@ -95,22 +107,26 @@ def cmd_filter(args) -> int:
 
 
 def cmd_denoise(args) -> int:
-    from petnet.filters.denoise import DENOISERS, denoise, load_photo, plot_denoise
+    from petnet.filters.api import check_sigma_color
+    from petnet.filters.denoise import denoise, load_photo, plot_denoise
     from petnet.safe_io import printable
     from petnet.filters.image_io import check_output
     if args.plot:                        # a figure that cannot be written is refused before any work
         check_output(args.plot, "plot")
-    check_outputs(args, pictures=("plot",), inputs=("photo",))
+    if args.sigma_color is not None:     # refused before the photo is read
+        check_sigma_color(args.sigma_color)
     photo = load_photo(args.photo, args.max_side)
-    r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed)
+    r = denoise(photo, noise_sigma=args.noise_sigma, salt_pepper=args.salt_pepper, random_state=args.seed,
+                sigma_color=args.sigma_color)
     h, w = photo.shape[:2]
     print(f"photo: {printable(args.photo)} ({w}x{h}); Gaussian noise sigma {r.noise_sigma:g}, salt & pepper "
           f"{r.salt_pepper:g} of the pixels, seed {args.seed}")
-    print(f"{'noise':<14} {'filter':<10} {'settings':<38} {'PSNR dB':>8} {'SSIM':>7}")
+    shown = {m: ", ".join(f"{k}={v:g}" for k, v in params.items()) for m, params in r.settings.items()}
+    width = max(38, *map(len, shown.values()))
+    print(f"{'noise':<14} {'filter':<10} {'settings':<{width}} {'PSNR dB':>8} {'SSIM':>7}")
     for row in r.rows:
-        settings = "" if row.method == "noisy" else ", ".join(
-            f"{k}={v:g}" for k, v in DENOISERS[row.method][1].items())
-        print(f"{row.noise:<14} {row.method:<10} {settings:<38} {row.psnr:>8.2f} {row.ssim:>7.4f}")
+        settings = shown.get(row.method, "")
+        print(f"{row.noise:<14} {row.method:<10} {settings:<{width}} {row.psnr:>8.2f} {row.ssim:>7.4f}")
     for noise in ("gaussian", "salt & pepper"):
         best = r.best(noise)
         print(f"best against {noise} noise: {best.method} ({best.psnr:.2f} dB, SSIM {best.ssim:.4f})")

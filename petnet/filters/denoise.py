@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.filters.api import apply
+from petnet.filters.api import apply, check_sigma_color
 from petnet.filters.convolve import BORDERS, as_hwc, check_border, like_input
 from petnet.filters.image_io import load_image
 from petnet.filters.metrics import psnr, ssim
@@ -31,12 +31,13 @@ from petnet.validate import check_int, check_number
 #: the largest median window (its work and memory grow as size^2)
 MAX_MEDIAN_SIZE = 15
 
-#: the cleaning filters of the demo: name -> (filter of petnet.filters.FILTERS or "median", params)
+#: the cleaning filters of the demo: name -> (filter of petnet.filters.FILTERS or "median", params);
+#: the bilateral filter's ``sigma_color`` in grey levels 0..255, as ``petnet filter`` and OpenCV
 DENOISERS = {
     "mean": ("mean", {"size": 3}),
     "gaussian": ("gaussian", {"size": 5, "sigma": 1.0}),
     "median": ("median", {"size": 3}),
-    "bilateral": ("bilateral", {"size": 9, "sigma_color": 0.3, "sigma_space": 3.0}),
+    "bilateral": ("bilateral", {"size": 9, "sigma_color": 76.5, "sigma_space": 3.0}),
 }
 
 #: the two kinds of noise
@@ -82,11 +83,22 @@ def add_salt_pepper(image, amount: float, rng: np.random.Generator) -> np.ndarra
     return x
 
 
-def clean(image, name: str) -> np.ndarray:
-    """``image`` cleaned by the demo's filter ``name`` of :data:`DENOISERS`."""
+def settings(name: str, sigma_color: float | None = None) -> dict:
+    """The parameters of the demo's filter ``name`` (:data:`DENOISERS`), the bilateral filter's
+    ``sigma_color`` (grey levels 0..255) replaced when given."""
     if name not in DENOISERS:
         raise PetnetError(f"no denoising filter {name!r}; choose one of {', '.join(DENOISERS)}")
-    kernel, params = DENOISERS[name]
+    params = dict(DENOISERS[name][1])
+    if sigma_color is not None and "sigma_color" in params:
+        params["sigma_color"] = sigma_color
+    return params
+
+
+def clean(image, name: str, sigma_color: float | None = None) -> np.ndarray:
+    """``image`` cleaned by the demo's filter ``name`` of :data:`DENOISERS` (``sigma_color``: the
+    bilateral filter's, in grey levels 0..255, instead of the default)."""
+    params = settings(name, sigma_color)
+    kernel = DENOISERS[name][0]
     if kernel == "median":
         return median_filter(image, **params)
     return np.clip(apply(image, kernel, **params), 0.0, 1.0)
@@ -103,12 +115,14 @@ class DenoiseRow:
 @dataclass
 class DenoiseResult:
     """What :func:`denoise` measured: ``rows`` (one per noise and method, the noisy image first)
-    and the images themselves, ``images[noise][method]`` (``images["clean"]`` the photo)."""
+    and the images themselves, ``images[noise][method]`` (``images["clean"]`` the photo);
+    ``settings[method]``: the parameters of each filter used."""
 
     noise_sigma: float
     salt_pepper: float
     rows: list[DenoiseRow]
     images: dict = field(repr=False)
+    settings: dict = field(default_factory=dict)
 
     def best(self, noise: str) -> DenoiseRow:
         """The filter with the highest PSNR against the given noise."""
@@ -119,11 +133,14 @@ class DenoiseResult:
 
 
 def denoise(image, *, noise_sigma: float = 0.1, salt_pepper: float = 0.05, random_state: int = 0,
-            methods=None) -> DenoiseResult:
+            methods=None, sigma_color: float | None = None) -> DenoiseResult:
     """Add Gaussian noise (``noise_sigma``, pixels in [0, 1]) and salt-and-pepper noise (a fraction
     ``salt_pepper`` of the pixels) to ``image`` (floats in [0, 1], (H, W) or (H, W, C)), clean each
     with every filter of ``methods`` (default: all of :data:`DENOISERS`) and measure PSNR and SSIM
-    against the clean image."""
+    against the clean image. ``sigma_color``: the bilateral filter's colour sigma in grey levels
+    0..255 (default 76.5, :data:`DENOISERS`); a value of 1 or less, the old 0..1 scale, is refused."""
+    if sigma_color is not None:
+        sigma_color = check_sigma_color(sigma_color)
     noise_sigma = check_number("noise_sigma", noise_sigma, min=0, min_exclusive=True, max=1)
     salt_pepper = check_number("salt_pepper", salt_pepper, min=0, min_exclusive=True, max=1)
     random_state = check_int("random_state", random_state, min=0)
@@ -146,10 +163,11 @@ def denoise(image, *, noise_sigma: float = 0.1, salt_pepper: float = 0.05, rando
         images[noise] = {"noisy": img}
         rows.append(DenoiseRow(noise, "noisy", psnr(x, img), ssim(x, img)))
         for m in methods:
-            out = clean(img, m)
+            out = clean(img, m, sigma_color)
             images[noise][m] = out
             rows.append(DenoiseRow(noise, m, psnr(x, out), ssim(x, out)))
-    return DenoiseResult(noise_sigma, salt_pepper, rows, images)
+    return DenoiseResult(noise_sigma, salt_pepper, rows, images,
+                         {m: settings(m, sigma_color) for m in methods})
 
 
 def load_photo(path, max_side: int = MAX_SIDE) -> np.ndarray:

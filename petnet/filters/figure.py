@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petnet.plotting import finish, pyplot
+from petnet.plotting import finish, literal, pyplot
 
 
 def compare_figure(path, before: np.ndarray, after: np.ndarray, title: str) -> Path:
@@ -17,7 +17,7 @@ def compare_figure(path, before: np.ndarray, after: np.ndarray, title: str) -> P
     try:
         for ax, img, name in zip(axes, (before, after), ("original", title)):
             ax.imshow(img.clip(0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
-            ax.set_title(name)
+            ax.set_title(literal(name))
             ax.axis("off")
     except BaseException:
         plt.close(fig)

@@ -70,7 +70,7 @@ def check_output(path, param: str = "path") -> Path:
     """Refuse, before any work, an image output that cannot be written: a folder or a special
     file (:func:`petnet.safe_io.check_output_file`), a missing folder, an unknown image format.
     The ``ParamError`` names ``param``. Returns the path. (That it is not an input is
-    :func:`petnet.safe_io.check_distinct`'s job.)"""
+    :func:`petnet.output_guard.guard`'s job.)"""
     text = os.fspath(path)
     path, shown = Path(text), printable(text)
     if text.endswith(("/", os.sep)) or path.is_dir():

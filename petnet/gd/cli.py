@@ -15,7 +15,10 @@ import json
 import warnings
 
 from petnet import optim
-from petnet.cliutil import add_command, add_group, check_outputs, nonneg_int, number, positive_int
+from petnet.cliutil import add_command, add_group, nonneg_int, number, positive_int
+from petnet.output_guard import Output
+
+PLOT = Output("plot", "picture")
 
 #: flags whose names differ from the library's parameters (for the reworded ParamErrors)
 PARAMS = {"learning_rate": "lr", "random_state": "seed", "path": "data"}
@@ -51,7 +54,7 @@ def register(subparsers) -> None:
                "'petnet gd losses --help', 'petnet gd field --help' or 'petnet gd talk --help'.")
 
     fit = add_command(
-        sub, "fit", cmd_fit, help="fit y = a0 + a1*x (+ ...) by gradient descent",
+        sub, "fit", cmd_fit, inputs=("data",), outputs=(PLOT,), help="fit y = a0 + a1*x (+ ...) by gradient descent",
         description="Fit a linear (or, with --degree, polynomial) model of a CSV column by gradient "
                     "descent, starting from a0 = a1 = 1 like the talk, stopping when "
                     "|previous_loss - loss| < tol. Loss = MSE/2. Coefficients are printed in the "
@@ -83,7 +86,7 @@ def register(subparsers) -> None:
     fit.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
 
     cmp_ = add_command(
-        sub, "compare", cmd_compare,
+        sub, "compare", cmd_compare, inputs=("data",), outputs=(PLOT, Output("contour", "picture")),
         help="all optimizers on the same data: iterations, loss curves, (a0, a1) paths",
         description="Fit the same data with every optimizer (features scaled) and compare iterations, "
                     "final loss and the distance to the closed-form least-squares solution.",
@@ -104,7 +107,7 @@ def register(subparsers) -> None:
     cmp_.add_argument("--show", action="store_true", help="open the plots in windows")
 
     surf = add_command(
-        sub, "surface", cmd_surface,
+        sub, "surface", cmd_surface, inputs=(), outputs=(PLOT,),
         help="optimizers on a non-convex function: who escapes the local minimum?",
         description="Run every optimizer from the same start on f(x,y) = x^4 - 2x^2 + 0.4x + y^2/2, "
                     "which has a local minimum near x = 0.95 and the global one near x = -1.05.",
@@ -115,7 +118,7 @@ def register(subparsers) -> None:
     surf.add_argument("--show", action="store_true", help="open the plot in a window")
 
     loss = add_command(
-        sub, "losses", cmd_losses, help="the talk's loss catalogue: value and gradient, printed and plotted",
+        sub, "losses", cmd_losses, inputs=(), outputs=(PLOT,), help="the talk's loss catalogue: value and gradient, printed and plotted",
         description="Print every loss of petnet.gd.losses (the talk's catalogue plus Huber) with its value "
                     "and gradient for one sample at a few points, and plot them.",
         epilog="example:\n  petnet gd losses --plot losses.png")
@@ -123,7 +126,7 @@ def register(subparsers) -> None:
     loss.add_argument("--show", action="store_true", help="open the plot in a window")
 
     field = add_command(
-        sub, "field", cmd_field, help="the gradient as a vector field over the loss, with the descent path",
+        sub, "field", cmd_field, inputs=("data",), outputs=(PLOT,), help="the gradient as a vector field over the loss, with the descent path",
         description="Talk 2.1.1: arrows of -grad L over the (a0, a1) plane of the house-price loss (area and "
                     "price standardised), and plain gradient descent from the talk's a0 = a1 = 1 on top.",
         epilog="example:\n  petnet gd field --plot field.png", params={"learning_rate": "lr", "n_steps": "steps"})
@@ -136,7 +139,7 @@ def register(subparsers) -> None:
     field.add_argument("--show", action="store_true", help="open the plot in a window")
 
     talk = add_command(
-        sub, "talk", cmd_talk,
+        sub, "talk", cmd_talk, inputs=("data",), outputs=(PLOT,),
         help="the talk's own settings run as given: lr 0.01, 1000 iterations, tol 1e-4, k = 100",
         description="Run the talk's gradient descent with its own settings (2.2.4: learning rate 0.01, "
                     "1000 iterations, tolerance 1e-4; 2.2.3: k = 100 iterations) on raw and on standardised "
@@ -152,11 +155,10 @@ def register(subparsers) -> None:
     talk.add_argument("--show", action="store_true", help="open the plot in a window")
 
 
-def _load(args, pictures=("plot",)):
-    """The table, after the output paths were checked (no work before a bad ``--plot`` is refused)."""
+def _load(args):
+    """The table (its outputs were checked by the output guard before the command ran)."""
     from petnet.gd.data import example_path, load_xy
     from petnet.safe_io import printable
-    check_outputs(args, pictures=pictures, inputs=("data",))
     given = args.data is not None          # --data "" (an unset variable) is refused, not the example
     path = args.data if given else example_path()
     X, y, names = load_xy(path, args.x, args.y)
@@ -229,7 +231,7 @@ def cmd_compare(args) -> int:
     from petnet.errors import ParamError, PetnetError
     from petnet.gd.compare import compare
     from petnet.gd.errors import AdviceError
-    X, y, names, path = _load(args, pictures=("plot", "contour"))
+    X, y, names, path = _load(args)
     if args.contour and X.shape[1] != 1:
         raise PetnetError("--contour draws the (a0, a1) plane, so it needs exactly one feature column "
                           f"(got {len(names)}: {', '.join(names)}); use e.g. --x size_sqft")
@@ -271,7 +273,6 @@ def cmd_compare(args) -> int:
 
 def cmd_surface(args) -> int:
     from petnet.gd.surfaces import surface
-    check_outputs(args, pictures=("plot",))
     result = surface(n_steps=args.steps)
     f, start = result.function, result.start
     g, l = f.global_minimum, f.local_minimum
@@ -293,7 +294,6 @@ def cmd_surface(args) -> int:
 
 def cmd_losses(args) -> int:
     from petnet.gd.losses import AXES, catalogue
-    check_outputs(args, pictures=("plot",))
     rows = catalogue()
     print("the loss catalogue of petnet.gd.losses: value and gradient d/df of ONE sample")
     kind = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from petnet.errors import PetnetError
-from petnet.plotting import finish, pyplot
+from petnet.plotting import finish, literal, pyplot
 
 
 def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
@@ -20,7 +20,8 @@ def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
     plt = pyplot(show)
     X = np.asarray(X, dtype=np.float64)
     X = X[:, None] if X.ndim == 1 else X
-    names = names or [f"x{j + 1}" for j in range(X.shape[1])]
+    names = [literal(n) for n in names] if names else [f"x{j + 1}" for j in range(X.shape[1])]
+    target = literal(target)          # column names of the user's table are drawn as written
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     if X.shape[1] == 1:
         ax.scatter(X[:, 0], y, color="tab:red", s=22, label="houses (samples)", zorder=3)
@@ -29,7 +30,7 @@ def plot_fit(X, y, model, out=None, show=False, names=None, target="y"):
         ax.plot(grid, model.predict(grid[:, None]), color="tab:blue", lw=2, label=label)
         ax.set_xlabel(names[0])
         ax.set_ylabel(target)
-        terms = " ".join(f"{c:+.4g}·{n}" for c, n in zip(model.coef_, model.feature_names_out_))
+        terms = " ".join(f"{c:+.4g}·{literal(n)}" for c, n in zip(model.coef_, model.feature_names_out_))
         ax.set_title(f"{target} = {model.intercept_:.4g} {terms}", fontsize=9)
     else:
         pred = model.predict(X)
@@ -52,7 +53,7 @@ def plot_loss_curves(result, out=None, show=False):
     plt = pyplot(show)
     curves = {name: run.loss_curve for name, run in result.runs.items() if run.failure is None}
     minimum = result.min_loss
-    title = (f"{result.target} ~ {', '.join(result.feature_names)} "
+    title = literal(f"{result.target} ~ {', '.join(result.feature_names)} "
              f"({'scaled' if result.scale else 'raw features'})")
     ncols = 2
     fig, axes = plt.subplots(1, ncols, figsize=(6.0 * ncols, 4.4), squeeze=False)
@@ -90,7 +91,7 @@ def plot_contour_path(result, out=None, show=False, margin=0.25):
     plt = pyplot(show)
     x, y = result.X[:, 0], result.y
     paths = {name: run.path for name, run in result.runs.items() if run.failure is None}
-    xname, solution = result.feature_names[0], result.lstsq
+    xname, solution = literal(result.feature_names[0]), result.lstsq
     # frame the start, the end points and the solution (a path that wanders far is clipped)
     ends = np.array([np.asarray(p)[i, :2] for p in paths.values() for i in (0, -1)]
                     + ([np.asarray(solution)[:2]] if solution is not None else []))

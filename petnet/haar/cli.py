@@ -7,6 +7,13 @@ import json
 from pathlib import Path
 
 from petnet.cliutil import add_command, add_group, nonneg_int, positive_int, positive_number
+from petnet.output_guard import Input, Output
+
+
+def _cascade_file(args):
+    """The XML file ``--cascade`` reads (a built-in name stands for petnet's own copy)."""
+    from petnet.haar.cascade import cascade_path
+    return cascade_path(args.cascade)
 
 DESCRIPTION = """\
 Early face detection (talk, section 3.1.2): Viola-Jones' cascade of Haar-like features.
@@ -70,6 +77,8 @@ def register(subparsers) -> None:
     sub = add_group(subparsers, "haar", help="Haar features, integral image, Viola-Jones cat/face detection",
                     description=DESCRIPTION)
     d = add_command(sub, "detect", run_detect,
+                    inputs=(Input("photos", "folder"), Input("cascade", value=_cascade_file)),
+                    outputs=(Output("out", "picture"),),
                     help="find cat faces / faces with an OpenCV cascade (NumPy, no OpenCV)",
                     description="Slide a Viola-Jones cascade over each photo at every scale and print "
                                 "the boxes, as OpenCV's CascadeClassifier.detectMultiScale.",
@@ -93,7 +102,7 @@ def register(subparsers) -> None:
                    help="one JSON object per photo: "
                         "{path, width, height, cascade, boxes: [[x, y, w, h]], seconds}")
 
-    i = add_command(sub, "integral", run_integral, help="the integral image: a rectangle sum in four lookups",
+    i = add_command(sub, "integral", run_integral, inputs=("image",), outputs=(), help="the integral image: a rectangle sum in four lookups",
                     description="Build the integral image (summed-area table) of a small image and "
                                 "compute one rectangle sum from four of its entries, next to the direct sum.",
                     epilog=INTEGRAL_EPILOG)
@@ -109,15 +118,10 @@ def register(subparsers) -> None:
 
 
 def run_detect(args) -> int:
-    from petnet.haar.api import detect_files, image_paths
+    from petnet.haar.api import detect_files
+    from petnet.safe_io import printable
 
-    from petnet.cliutil import check_outputs
-    from petnet.safe_io import check_distinct, printable
-
-    check_outputs(args, pictures=("out",))          # a folder, no extension, a FIFO: before any work
-    out = Path(args.out) if args.out else None
-    if out:                                         # the same file under any name, hard links too
-        check_distinct({printable(q): q for q in image_paths(args.photos)}, {"--out": out})
+    out = Path(args.out) if args.out else None      # checked against the photos by the output guard
     panels = []
     for found in detect_files(args.photos, args.cascade, scale_factor=args.scale_factor,
                               min_neighbors=args.min_neighbors, min_size=args.min_size,

@@ -13,7 +13,7 @@ def boxes_figure(panels, out=None, show: bool = False, columns: int | None = Non
     ``panel_inches`` wide at ``dpi`` dots per inch. Returns ``out``."""
     from matplotlib.patches import Rectangle
 
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import finish, literal, pyplot
 
     plt = pyplot(show)
     n = len(panels)
@@ -29,5 +29,5 @@ def boxes_figure(panels, out=None, show: bool = False, columns: int | None = Non
         ax.imshow(img, cmap="gray" if getattr(img, "ndim", 3) == 2 else None, vmin=0, vmax=255)
         for x, y, w, h in boxes:
             ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor=colour, linewidth=2))
-        ax.set_title(title, fontsize=9 if panel_inches >= 3 else 7, fontproperties=title_font)
+        ax.set_title(literal(title), fontsize=9 if panel_inches >= 3 else 7, fontproperties=title_font)
     return finish(fig, out, show, dpi=dpi)

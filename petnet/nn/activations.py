@@ -39,6 +39,8 @@ class ActivationFunction:
     #: f' as a formula, for functions with a derivative a learner can write down (the worked
     #: example of ``petnet backprop`` takes those); None for the others
     derivative: str | None = None
+    #: why gradients cannot train through it (hardlim), a sentence that follows the name; or None
+    not_trainable: str | None = None
 
     def __call__(self, z):
         return self.forward(z)[0]
@@ -172,10 +174,21 @@ class SoftmaxCache(NamedTuple):
     a: np.ndarray   # the probabilities
 
 
+#: why ``hardlim`` cannot be trained by backpropagation (said, after its name, wherever it is
+#: refused for training)
+HARDLIM_NOT_TRAINABLE = (
+    "cannot be trained by backpropagation: its derivative is 0 wherever it exists (it jumps "
+    "from 0 to 1 at n = 0), so every gradient that passes through it is 0 and gradient descent never "
+    "moves the weights; the perceptron rule trains it instead (petnet nn perceptron, "
+    "petnet.nn.perceptron.Perceptron)")
+
+
 @ACTIVATIONS.register("hardlim")
 class Hardlim(ActivationFunction):
-    """The talk's hard limit: a = 1 if n >= 0 else 0. Its derivative is 0 wherever it exists."""
+    """The talk's hard limit: a = 1 if n >= 0 else 0. Its derivative is 0 wherever it exists, so
+    ``backward`` passes back zeros: see :data:`HARDLIM_NOT_TRAINABLE`."""
     name = "hardlim"
+    not_trainable = HARDLIM_NOT_TRAINABLE
 
     def forward(self, z):
         return (z >= 0).astype(z.dtype), None

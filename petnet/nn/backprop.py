@@ -60,6 +60,9 @@ def _activation(name: str):
     """``(f, f_prime, formula)`` of an activation name, from the engine's one registry."""
     from petnet.nn.activations import ACTIVATIONS
     act = ACTIVATIONS.get(name, param="activation")()
+    if act.not_trainable:
+        raise ParamError("activation", f"{name!r} {act.not_trainable}; choose one of: "
+                         f"{', '.join(worked_activations())}")
     if not act.derivative:
         raise ParamError("activation", f"{name!r} has no derivative to work with by hand; choose one of: "
                          f"{', '.join(worked_activations())}")

@@ -18,6 +18,10 @@ import json
 import sys
 
 from petnet.cliutil import add_command, add_group, nonneg_int, nonneg_number, number, positive_int, positive_number
+from petnet.output_guard import Input, Output
+
+DATA = Input("data", "folder")     # the MNIST folder: its idx files are read
+PLOT = Output("plot", "picture")
 
 BACKPROP_EPILOG = """\
 examples:
@@ -74,7 +78,9 @@ def cmd_gradcheck(args) -> int:
 
 
 def cmd_perceptron(args) -> int:
-    from petnet.nn.perceptron import AND, OR, XOR, Perceptron
+    from dataclasses import asdict
+
+    from petnet.nn.perceptron import AND, OR, XOR, Perceptron, gradient_descent
 
     sets = {"and": AND, "or": OR, "xor": XOR}
     names = list(sets) if args.gate == "all" else [args.gate]
@@ -86,13 +92,21 @@ def cmd_perceptron(args) -> int:
                                  "b": p.intercept_, "accuracy": p.score(X, t), "mistakes_per_epoch": p.errors_,
                                  "predictions": p.predict(X).tolist(), "targets": t.tolist(),
                                  "report": p.report(X, t, name.upper())}
+    # the contrast: the same neuron trained by backpropagation instead, on the first truth table
+    gd = gradient_descent(*sets[names[0]], learning_rate=args.lr, max_iter=args.max_epochs)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({**results, "gradient_descent": {"gate": names[0].upper(), **asdict(gd),
+                                                          "report": gd.report(names[0].upper())}}, indent=2))
     else:
         print("a = hardlim(w . p + b); perceptron rule: e = t - a, w <- w + lr*e*p, b <- b + lr*e")
         for name, r in results.items():
             print(f"  {r['report']}")
             print(f"    inputs (0,0) (0,1) (1,0) (1,1) -> {r['predictions']} (targets {r['targets']})")
+        print(f"backpropagation instead: the engine's Dense(1, activation=\"hardlim\"), gradient descent on the "
+              f"mean squared error, lr {args.lr:g}, from random w, b (N(0, 1), seed 0)")
+        print(f"  {gd.report(names[0].upper())}")
+        print("  hardlim'(n) = 0 wherever it exists: the chain rule multiplies every gradient by it; "
+              "the perceptron rule needs no gradient")
     return 0
 
 
@@ -147,12 +161,23 @@ def cmd_pooling(args) -> int:
 
 
 # --------------------------------------------------------------------------- parsers
+def worked_activation(value: str) -> str:
+    """``--activation`` of ``petnet backprop``: an activation that gradients cannot train (hardlim)
+    is refused with the reason, before argparse's list of choices."""
+    import argparse
+
+    from petnet.nn.activations import ACTIVATIONS
+    if value in ACTIVATIONS.names() and ACTIVATIONS.get(value).not_trainable:
+        raise argparse.ArgumentTypeError(f"{value} {ACTIVATIONS.get(value).not_trainable}")
+    return value
+
+
 def register(subparsers) -> None:
     from petnet.nn.backprop import worked_activations   # the engine registry's names (NumPy only)
     from petnet.optim import OPTIMIZERS
 
     bp = add_command(
-        subparsers, "backprop", cmd_backprop,
+        subparsers, "backprop", cmd_backprop, inputs=(), outputs=(),
         help="section 4.2: backpropagation worked by hand, every gradient printed",
         description="The talk's section 4.2: a 3-layer single-input network x -> Y1 -> Y2 -> Y3 with "
                     "E = (Y3 - t)^2 / 2. Prints the forward values, the local gradients "
@@ -166,7 +191,7 @@ def register(subparsers) -> None:
                     help="the three weights (default: 0.5 -0.4 0.8)")
     bp.add_argument("--b", type=number, nargs=3, default=[0.1, 0.2, -0.3], metavar=("B1", "B2", "B3"),
                     help="the three biases (default: 0.1 0.2 -0.3)")
-    bp.add_argument("--activation", default="sigmoid",
+    bp.add_argument("--activation", default="sigmoid", type=worked_activation,
                     choices=worked_activations(),
                     help="transfer function f of every neuron (default: sigmoid; purelin = the identity)")
     bp.add_argument("--lr", type=positive_number, default=1.0, help="step size alpha (default: 1.0)")
@@ -184,7 +209,7 @@ def register(subparsers) -> None:
                "Run 'petnet nn gradcheck --help' or 'petnet nn mnist --help' for their options.")
 
     gc = add_command(
-        sub, "gradcheck", cmd_gradcheck, help="check every layer's backward against central differences",
+        sub, "gradcheck", cmd_gradcheck, inputs=(), outputs=(), help="check every layer's backward against central differences",
         description="For every layer type of petnet.nn (and a small conv net end to end), the maximum "
                     "relative error between the hand-written backward pass and a central-difference "
                     "numerical gradient, in float64. Exit status 1 if any layer is over the tolerance.",
@@ -194,7 +219,7 @@ def register(subparsers) -> None:
     gc.add_argument("--json", action="store_true", help="print {\"layers\": {...}, \"max_rel_error\": ...}")
 
     pc = add_command(
-        sub, "perceptron", cmd_perceptron, help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
+        sub, "perceptron", cmd_perceptron, inputs=(), outputs=(), help="the talk's hardlim neuron learning AND / OR (and failing on XOR)",
         description="One neuron a = hardlim(w . p + b) (section 3.2.1) trained by the perceptron rule "
                     "e = t - a, w <- w + lr*e*p, b <- b + lr*e on the truth tables of AND, OR and XOR. "
                     "AND and OR are linearly separable and converge; XOR is not, and never does.",
@@ -207,7 +232,7 @@ def register(subparsers) -> None:
     pc.add_argument("--json", action="store_true", help="print one JSON object")
 
     mn = add_command(
-        sub, "mnist", cmd_mnist, help="train a small CNN on MNIST and report test accuracy",
+        sub, "mnist", cmd_mnist, inputs=(DATA,), outputs=("save",), help="train a small CNN on MNIST and report test accuracy",
         description="Train Conv2D(32,3,relu)-MaxPool-Conv2D(64,3,relu)-MaxPool-Flatten-Dense(128,relu)-Dropout(0.5)-Dense(10) "
                     "with Adam on the MNIST training images (idx .gz files) using the NumPy engine, then report "
                     "the accuracy on the 10,000 test images.",
@@ -232,7 +257,7 @@ def register(subparsers) -> None:
                     help="print one JSON object: test_accuracy, epochs, seconds, cpu_seconds, ...")
 
     va = add_command(
-        sub, "vanishing", cmd_vanishing,
+        sub, "vanishing", cmd_vanishing, inputs=(DATA,), outputs=(PLOT,),
         help="section 3.2.2: vanishing gradients in a deep sigmoid net, and ResNet's skip connections",
         description="Per-layer gradient norms ||dL/dW|| at initialisation of three networks of the same "
                     "depth on MNIST digits (784 pixels in, 10 logits out): sigmoid layers, ReLU layers, and "
@@ -258,7 +283,7 @@ def register(subparsers) -> None:
     va.add_argument("--json", action="store_true", help="print one JSON object: norms, first_over_last, history")
 
     do = add_command(
-        sub, "dropout", cmd_dropout, help="section 3.3.4: dropout against overfitting on 1000 MNIST digits",
+        sub, "dropout", cmd_dropout, inputs=(DATA,), outputs=(PLOT,), help="section 3.3.4: dropout against overfitting on 1000 MNIST digits",
         description="The same network 784-Dense(512, relu)-Dense(512, relu)-Dense(10) trained twice with "
                     "Adam on a small MNIST subset, from the same weights and batches: without dropout, and "
                     "with Dropout(input-rate) on the pixels and Dropout(rate) after each hidden layer. "
@@ -283,7 +308,7 @@ def register(subparsers) -> None:
     do.add_argument("--json", action="store_true", help="print one JSON object: curves, accuracy_gap, loss_gap")
 
     po = add_command(
-        sub, "pooling", cmd_pooling,
+        sub, "pooling", cmd_pooling, inputs=("photo",), outputs=(PLOT,),
         help="section 3.3.2: a photo max/average-pooled from 1024 to 16 pixels, and the breed at each size",
         description="The photo's centre square, resized to SIZE x SIZE (the talk's 1024), max-pooled and "
                     "average-pooled with the engine's MaxPooling2D / AveragePooling2D by f x f windows "

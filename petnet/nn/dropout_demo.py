@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from petnet.blas import one_blas_thread
 from petnet.nn.callbacks import Callback
 from petnet.nn.dense import Dense
 from petnet.nn.dropout import Dropout
@@ -86,12 +87,15 @@ class DropoutResult:
                 "loss_gap": {k: self.gap(k, "loss") for k in self.curves}}
 
 
+@one_blas_thread()
 def dropout_curves(data=None, *, rate: float = 0.5, input_rate: float = 0.2, hidden: int = 512, n_train: int = 1000,
                    n_test: int = 2000, epochs: int = 20, batch_size: int = 32, learning_rate: float = 1e-3,
                    random_state: int = 0) -> DropoutResult:
     """Train :func:`build_net` without and with dropout ``rate`` (Adam, ``learning_rate``) on the first
     ``n_train`` MNIST training digits (``data``: the MNIST folder, default
-    ``petnet.paths.shared_data("mnist")``) and record both curves on the first ``n_test`` test digits."""
+    ``petnet.paths.shared_data("mnist")``) and record both curves on the first ``n_test`` test digits.
+    NumPy's BLAS runs on one thread (:func:`petnet.blas.one_blas_thread`), so the curves are the
+    same digits whatever the number of threads."""
     rate = check_number("rate", rate, min=0, max=0.95, min_exclusive=True)
     input_rate = check_number("input_rate", input_rate, min=0, max=0.95)
     hidden = check_int("hidden", hidden, min=1, max=8192)

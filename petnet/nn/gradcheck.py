@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from petnet.blas import one_blas_thread
 from petnet.nn import layer as layer_mod
 from petnet.nn.activations import ACTIVATIONS, Activation
 from petnet.nn.batchnorm import BatchNormalization
@@ -96,6 +97,7 @@ def check_model(model, loss, x, y, eps: float = 1e-6) -> float:
     return max(errs)
 
 
+@one_blas_thread()
 def gradcheck_all(seed: int = 0) -> dict:
     """Check every layer type, activation and loss, plus a small conv net and a residual model.
 

@@ -19,9 +19,16 @@ scikit-learn style: ``Perceptron(learning_rate=1.0, max_iter=100, random_state=0
 validates its parameters in ``fit`` and returns the estimator with ``coef_`` (w), ``intercept_``
 (b), ``converged_``, ``n_iter_`` (epochs run) and ``errors_``
 (mistakes per epoch). ``lr``, ``max_epochs`` and ``seed`` are the old, deprecated names.
+
+:func:`gradient_descent` is the contrast: the same neuron built with the engine
+(``Dense(1, activation="hardlim")``) and trained by backpropagation and gradient descent on the
+mean squared error. Every gradient is exactly 0 -- the chain rule multiplies by hardlim' -- and the
+weights never move.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -110,3 +117,60 @@ class Perceptron:
                     f"accuracy {acc:.0%}")
         return (f"{name}: NOT separable by one hardlim neuron -- still {self.errors_[-1]} mistakes in epoch "
                 f"{self.n_iter_} (no line separates the classes); accuracy {acc:.0%}")
+
+
+@dataclass
+class GradientDescentTry:
+    """What backpropagation and gradient descent did to a hardlim neuron (:func:`gradient_descent`):
+    the weights at the start and after, the largest ``|dE/dw|``, ``|dE/db|`` seen at any epoch,
+    whether the weights moved, the loss per epoch and the accuracy after."""
+    epochs: int
+    learning_rate: float
+    start_coef: list[float]
+    start_intercept: float
+    max_gradient: float
+    coef: list[float]
+    intercept: float
+    moved: bool
+    loss: list[float]
+    accuracy: float
+
+    def report(self, name: str = "data") -> str:
+        w = ", ".join(f"{v:.3f}" for v in self.coef)
+        return (f"{name}: the largest |dE/dw|, |dE/db| in {self.epochs} epochs is {self.max_gradient:g}; "
+                f"w = [{w}], b = {self.intercept:.3f} {'moved' if self.moved else 'never moved'}, "
+                f"loss {self.loss[0]:g} -> {self.loss[-1]:g}, accuracy {self.accuracy:.0%}")
+
+
+def gradient_descent(X, t, *, learning_rate: float = 1.0, max_iter: int = 100,
+                     random_state: int = 0) -> GradientDescentTry:
+    """The perceptron's neuron ``a = hardlim(w . p + b)`` trained instead by backpropagation: the
+    engine's ``Dense(1, activation="hardlim")``, full-batch gradient descent (``learning_rate``,
+    ``max_iter`` epochs) on the mean squared error, from w and b drawn from N(0, 1)
+    (``random_state``; no sample then sits on the jump n = 0, where hardlim has no derivative).
+    Backpropagation multiplies the error by hardlim'(n), which is 0 wherever it exists
+    (``Hardlim.backward``), so every gradient is 0 and nothing is learnt: compare :class:`Perceptron`."""
+    from petnet.nn.dense import Dense
+    from petnet.nn.model import Input, Sequential
+
+    lr = check_number("learning_rate", learning_rate, min=0, min_exclusive=True)
+    max_iter = check_int("max_iter", max_iter, min=1, max=100_000)
+    random_state = check_int("random_state", random_state, min=0)
+    X, t = Perceptron._check(X, t)
+    T = t[:, None]
+    model = Sequential([Input(shape=(X.shape[1],)), Dense(1, activation="hardlim")], dtype=np.float64)
+    model.compile(optimizer="gd", loss="mse", lr=lr)
+    rng = np.random.default_rng(random_state)
+    start = [rng.standard_normal((X.shape[1], 1)), rng.standard_normal(1)]
+    model.set_weights(start)
+    biggest, losses = 0.0, []
+    for _ in range(max_iter):
+        step = model.loss_and_gradients(X, T)
+        biggest = max(biggest, *(float(np.abs(g).max()) for g in step.gradients))
+        losses.append(float(step.loss))
+        model.fit(X, T, epochs=1, batch_size=len(X), shuffle=False, verbose=0)
+    kernel, bias = model.get_weights()
+    moved = not all(np.array_equal(a, b) for a, b in zip(start, (kernel, bias)))
+    accuracy = float(np.mean(model.predict(X)[:, 0] == t))
+    return GradientDescentTry(max_iter, lr, start[0][:, 0].tolist(), float(start[1][0]), biggest,
+                              kernel[:, 0].tolist(), float(bias[0]), moved, losses, accuracy)

@@ -137,7 +137,7 @@ def format_result(r: PoolingResult) -> str:
 
 def plot_pooling(r: PoolingResult, out=None, show: bool = False):
     """One row per mode, one column per pooled size, each titled with its size and top breed."""
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import finish, literal, pyplot
 
     plt = pyplot(show)
     modes = list(dict.fromkeys(row.mode for row in r.rows))
@@ -150,6 +150,6 @@ def plot_pooling(r: PoolingResult, out=None, show: bool = False):
         ax.set_yticks([])
         title = f"{row.mode} {row.side}x{row.side}"
         if row.label is not None:
-            title += f"\n{row.label} {row.score:.2f}"
+            title += f"\n{literal(row.label)} {row.score:.2f}"
         ax.set_title(title, fontsize=7)
     return finish(fig, out, show, dpi=90)     # photographs: a small PNG is enough

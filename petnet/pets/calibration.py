@@ -184,21 +184,21 @@ def draw_reliability(curves: dict, out, title: str = "reliability diagram") -> o
     """A reliability diagram PNG: for each ``name -> Reliability`` in ``curves``, accuracy over
     mean confidence per non-empty bin (marker size ~ photos in the bin), ECE in the legend, and
     the diagonal of perfect calibration. Returns ``out``."""
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import finish, literal, pyplot
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfect calibration")
     for name, r in curves.items():
         ok = r.count > 0
         ax.plot(r.confidence[ok], r.accuracy[ok], marker="o", linewidth=1.5,
-                label=f"{name} (ECE {100 * r.ece:.1f}%)")
+                label=literal(f"{name} (ECE {100 * r.ece:.1f}%)"))
         ax.scatter(r.confidence[ok], r.accuracy[ok], s=8 + 200 * r.count[ok] / r.count.sum(),
                    alpha=0.3)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence (top-1 score)")
     ax.set_ylabel("accuracy")
-    ax.set_title(title)
+    ax.set_title(literal(title))
     ax.legend(loc="upper left", fontsize=8)
     return finish(fig, out)
 

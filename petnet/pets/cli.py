@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from petnet.cliutil import add_command, add_flag, check_outputs, number
+from petnet.cliutil import add_command, add_flag, number
+from petnet.output_guard import Input, Output
 from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
@@ -57,12 +58,23 @@ EXPORT_EPILOG = ("example:\n  petnet export --model output/pets.npz --format onn
 BAR_FROM = 64   # petnet predict shows a progress bar from this many photos on
 
 
+def model_file(args):
+    """The model file ``--model`` reads (None for the keywords ``default`` and ``imagenet``)."""
+    return None if args.model in ("default", "imagenet") else args.model
+
+
+#: the files the recognition flags read (:func:`add_recognition_flags`): predict's and serve's inputs
+RECOGNITION_INPUTS = (Input("model", value=model_file), Input("labels"), Input("names"))
+
+
 def register(subparsers) -> None:
     archs = BACKBONES.names()
     d = DEFAULTS
     # ---------------------------------------------------------------- retrain
     p = add_command(
-        subparsers, "retrain", cmd_retrain,
+        subparsers, "retrain", cmd_retrain, inputs=(Input("image_dir", "tree"),),
+        outputs=("output_graph", "output_labels", Output("summaries_dir", "folder"),
+                 Output("bottleneck_dir", "folder")),
         help="retrain the last layer on your own photos (retrain.py's flags)",
         description="Retrain the last (softmax) layer of a pretrained EfficientNet-Lite on a folder "
                     "with one sub-folder of photos per class, like TensorFlow's retrain.py.",
@@ -111,7 +123,8 @@ def register(subparsers) -> None:
 
     # ---------------------------------------------------------------- predict
     q = add_command(
-        subparsers, "predict", cmd_predict,
+        subparsers, "predict", cmd_predict, inputs=(Input("paths", "photos"),) + RECOGNITION_INPUTS,
+        outputs=(Output("sheet", "picture"),),
         help="recognise pets: top 3 with Chinese names (embedded 37-breed model)",
         description="Recognise the pets in photos, folders (recursive) or globs, printing the top "
                     "classes like the talk's script: '<path> 可能是:' then 'name (score = 0.12345)'.",
@@ -132,7 +145,8 @@ def register(subparsers) -> None:
 
     # ---------------------------------------------------------------- export
     e = add_command(
-        subparsers, "export", cmd_export,
+        subparsers, "export", cmd_export, inputs=(Input("model", value=model_file),),
+        outputs=(Output("output", example="pets.onnx"),),
         help="export a model as one ONNX graph (photo tensor -> probabilities)",
         description="Write the backbone and a retrained head (or the ImageNet head) as one ONNX file "
                     "that ONNX Runtime runs anywhere; the labels and preprocessing are in its metadata.",
@@ -194,24 +208,6 @@ def _stdout(line: str) -> None:
     print(printable(line), flush=True)
 
 
-def _check_summaries_dir(text: str) -> None:
-    """``--summaries_dir``: a folder (made later), never a file, a FIFO or an empty path."""
-    import stat
-    from pathlib import Path
-
-    from petnet.errors import PetnetError
-    from petnet.safe_io import file_kind, printable
-    if not text:
-        raise PetnetError("--summaries_dir is empty: no path was given (an unset shell variable?); give a folder")
-    try:
-        mode = Path(text).expanduser().stat().st_mode
-    except OSError:
-        return
-    if not stat.S_ISDIR(mode):
-        raise PetnetError(f"--summaries_dir {printable(text)} is {file_kind(mode)}, not a folder; give a folder "
-                          "(a new run-... folder is made inside it)")
-
-
 def cmd_retrain(args) -> int:
     from petnet.atomic import check_output_path
     from petnet.pets.model_file import check_output_names
@@ -222,8 +218,6 @@ def cmd_retrain(args) -> int:
     check_output_names(args.output_graph, args.output_labels)              # before minutes of features
     check_output_path(args.output_graph, "--output_graph", "pets.npz")
     check_output_path(args.output_labels, "--output_labels", "labels.txt")
-    if args.summaries_dir is not None:
-        _check_summaries_dir(args.summaries_dir)
     if args.model_dir:
         print(f"note: --model_dir {args.model_dir} is ignored: petnet's EfficientNet-Lite weights "
               "ship inside the installed packages (no download)")
@@ -286,11 +280,7 @@ def cmd_predict(args) -> int:
 
     if args.json and args.csv:
         raise PetnetError("choose one of --json and --csv")
-    check_outputs(args, pictures=("sheet",))           # a folder, no picture suffix, a FIFO: before any work
-    paths, notes = collect_paths(args.paths)
-    if args.sheet:                                     # the sheet is not one of the photos, by any name
-        from petnet.safe_io import check_distinct
-        check_distinct({printable(p): p for p in paths}, {"--sheet": args.sheet})
+    paths, notes = collect_paths(args.paths)           # --sheet is none of them: the output guard checked
     for note in notes:
         print(f"note: {printable(note)}", file=sys.stderr)
     if not paths:

@@ -49,7 +49,8 @@ import numpy as np
 
 from petnet.atomic import check_output_path, write_atomically, write_text, write_together
 from petnet.errors import ParamError, PetnetError
-from petnet.safe_io import check_output_file, load_npz, open_regular, printable, same_file
+from petnet.output_guard import same_file
+from petnet.safe_io import check_output_file, load_npz, open_regular, printable
 
 FORMAT = "petnet-pets-head"
 VERSION = 1
@@ -159,6 +160,7 @@ def json_default(obj):
 def save_model(path, model: PetModel) -> Path:
     """Write ``model`` to ``path`` (``.npz``; written to a temporary file, then renamed)."""
     path = check_model_path(path)
+    check_model(model)
     arrays = _model_arrays(model)
     write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
     return path
@@ -173,6 +175,7 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
     model_path, labels_path = check_output_names(model_path, labels_path, params)
     check_output_path(model_path, params[0], "pets.npz")
     check_output_path(labels_path, params[1], "labels.txt")
+    check_model(model)
     arrays = _model_arrays(model)
     text = _labels_text(model.labels).encode("utf-8")
     write_together({model_path: lambda f: np.savez_compressed(f, **arrays),
@@ -180,21 +183,213 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
     return model_path, labels_path
 
 
-def _strings(data: dict, key: str, what: str) -> list[str]:
-    """A 1-D text entry as a list of str (a single string or numbers are malformed, not split up)."""
-    arr = data[key]
-    if arr.ndim != 1 or arr.dtype.kind != "U":
-        raise PetnetError(what + f"its {key!r} entry is not a list of names ({arr.dtype}, shape {arr.shape})")
-    return [str(s) for s in arr.tolist()]
+# --------------------------------------------------------------------------- the schema
+FLOATS = ("float16", "float32", "float64")
+MAX_ENTRIES = 64            # entries in one archive, unknown ones included
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
+UNIT_TOLERANCE = 0.01       # a class_features row's length may differ from 1 by this (float16 rounding)
+SPECIES = ("cat", "dog", "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a model file, as :func:`load_model` checks it.
+
+    ``kind``: ``text`` (one string), ``texts`` (a list of strings), ``float`` or ``int`` numbers;
+    ``shape`` in symbols: ``K`` the number of classes, ``D`` the feature size
+    (:data:`~petnet.pets.backbones.FEATURE_DIM`), ``V`` the number of test views, ``()`` one value;
+    ``dtypes``: the NumPy types allowed (``unicode``: ``<U``); ``required``, and ``since`` which
+    file version; ``values``: what is allowed, in words; ``max_chars``: the longest string."""
+
+    name: str
+    kind: str
+    shape: tuple
+    dtypes: tuple
+    required: bool
+    since: int
+    values: str
+    max_chars: int = 0
+
+
+SCHEMA: dict[str, Entry] = {e.name: e for e in (
+    Entry("format", "text", (), ("unicode",), True, 1, f"{FORMAT!r}", 32),
+    Entry("version", "int", (), ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
+          True, 1, f"a whole number from 1 to {VERSION}"),
+    Entry("W", "float", ("D", "K"), FLOATS, True, 1, "finite numbers; 2 <= K <= " + f"{MAX_CLASSES:,}"),
+    Entry("b", "float", ("K",), FLOATS, True, 1, "finite numbers"),
+    Entry("labels", "texts", ("K",), ("unicode",), True, 1,
+          "distinct, not empty, no line break, no spaces at either end", 255),
+    Entry("arch", "text", (), ("unicode",), True, 1, "a backbone of this petnet (lite0, lite1, lite2)", 32),
+    Entry("preprocess_id", "text", (), ("unicode",), True, 1, "any; another than this petnet's gives a warning", 200),
+    Entry("test_views", "texts", ("V",), ("unicode",), False, 1,
+          "known views, each at most once (1 <= V <= 10); default center", 16),
+    Entry("temperature", "float", (), FLOATS, False, 1,
+          f"a finite number from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}; default 1"),
+    Entry("label_species", "texts", ("K",), ("unicode",), False, 1, "cat, dog or '' for each class", 3),
+    Entry("settings", "text", (), ("unicode",), False, 1, "a JSON object", 65_536),
+    Entry("class_features", "float", ("K", "D"), ("float16", "float32"), False, 1,
+          f"finite; each row of length 1 (within {UNIT_TOLERANCE:g}), or 0 for a class without photos"),
+    Entry("names", "texts", ("K",), ("unicode",), False, 1, "no line break (empty: the default name)", 255),
+)}
+
+
+def _bounds() -> dict[str, tuple[int, int]]:
+    from petnet.pets.backbones import FEATURE_DIM
+    from petnet.pets.preprocess import VIEWS
+    return {"K": (2, MAX_CLASSES), "D": (FEATURE_DIM, FEATURE_DIM), "V": (1, len(VIEWS))}
+
+
+def _dtype_ok(entry: Entry, dtype) -> bool:
+    if entry.dtypes == ("unicode",):
+        return dtype.kind == "U"
+    return dtype.name in entry.dtypes
+
+
+def _check_header(name: str, shape: tuple, dtype, fail, bounds: dict) -> bool:
+    """An entry's type and shape from its header, before its data is read: True to read it, False
+    for an unknown entry (ignored); ``fail(name, problem)`` raises otherwise."""
+    entry = SCHEMA.get(name)
+    if entry is None:
+        return False
+    if not _dtype_ok(entry, dtype):
+        kinds = ("text (unicode)" if entry.dtypes == ("unicode",) else
+                 "whole numbers" if entry.kind == "int" else
+                 ", ".join(entry.dtypes[:-1]) + f" or {entry.dtypes[-1]} floating-point numbers")
+        fail(name, f"must be {kinds}, not {dtype}")
+    if len(shape) != len(entry.shape):
+        want = "one value" if not entry.shape else f"an array of shape {_shape(entry.shape)}"
+        fail(name, f"must be {want}, got shape {shape}")
+    for n, symbol in zip(shape, entry.shape):
+        low, high = bounds[symbol]
+        if not low <= n <= high:
+            what = {"K": "classes", "D": "features (the backbone's feature size)", "V": "test views"}[symbol]
+            limit = f"exactly {low}" if low == high else f"from {low} to {high:,}"
+            if symbol == "V":
+                limit += " (each known view at most once)"
+            fail(name, f"has {n:,} {what}; a model file has {limit}")
+    if entry.max_chars and dtype.itemsize // 4 > entry.max_chars:
+        fail(name, f"holds strings of up to {dtype.itemsize // 4:,} characters; at most {entry.max_chars:,}")
+    return True
+
+
+def _shape(dims) -> str:
+    """``("K",)`` -> ``(K,)``, ``("D", 3)`` -> ``(D, 3)``: a shape as Python prints it."""
+    return str(tuple(dims)).replace("'", "")
+
+
+def _texts(arr) -> list[str]:
+    return [str(t) for t in arr.tolist()]
+
+
+def _check_values(data: dict, fail) -> PetModel:
+    """The model of the entries ``data`` (their headers already checked), every value checked."""
+    from petnet.pets.backbones import BACKBONES
+    from petnet.pets.preprocess import VIEWS
+    for name, entry in SCHEMA.items():
+        if entry.required and name not in data:
+            fail(name, "is missing")
+    W, b = data["W"], data["b"]
+    K = W.shape[1]
+    for name, entry in SCHEMA.items():
+        if name in data and "K" in entry.shape and data[name].shape[entry.shape.index("K")] != K:
+            fail(name, f"has shape {data[name].shape}, inconsistent with the {K} classes of W "
+                       f"(expected {_shape(K if d == 'K' else d for d in entry.shape)})")
+    for name in ("W", "b", "class_features"):
+        if name in data and not np.isfinite(data[name]).all():
+            fail(name, "holds NaN or infinite values (a diverged or damaged model); retrain it")
+    labels = _texts(data["labels"])
+    for label in labels:
+        if not label or label.splitlines() != [label] or label.strip() != label:
+            fail("labels", f"holds {printable(label)!r}: a label is not empty, has no line break and no spaces "
+                           "at either end (the labels file holds one per line)")
+    if len(set(labels)) != len(labels):
+        twice = next(lab for lab in labels if labels.count(lab) > 1)
+        fail("labels", f"names the class {printable(twice)!r} twice")
+    arch = str(data["arch"])
+    if arch not in BACKBONES:
+        fail("arch", f"needs the backbone {printable(arch)!r}, which this petnet does not have "
+                     f"({', '.join(BACKBONES.names())})")
+    views = tuple(_texts(data["test_views"])) if "test_views" in data else ("center",)
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown:
+        fail("test_views", f"names unknown views {printable(', '.join(unknown))} (known: {', '.join(VIEWS)})")
+    if len(set(views)) != len(views):
+        fail("test_views", f"names a view twice ({', '.join(views)}): each view is computed once per photo")
+    T = float(data["temperature"]) if "temperature" in data else 1.0
+    if not (np.isfinite(T) and MIN_TEMPERATURE <= T <= MAX_TEMPERATURE):
+        fail("temperature", f"is {T}; it must be a finite number from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}")
+    species = None
+    if "label_species" in data:
+        species = _texts(data["label_species"])
+        odd = [x for x in species if x not in SPECIES]
+        if odd:
+            fail("label_species", f"holds {printable(odd[0])!r}; each class's species is cat, dog or ''")
+        species = [x or None for x in species]
+    settings = {}
+    if "settings" in data:
+        try:
+            settings = json.loads(str(data["settings"]))
+        except (ValueError, RecursionError) as exc:
+            fail("settings", f"is malformed JSON ({type(exc).__name__})")
+        if not isinstance(settings, dict):
+            fail("settings", f"must be a JSON object, not {type(settings).__name__}")
+    class_feats = None
+    if "class_features" in data:
+        class_feats = np.asarray(data["class_features"], np.float32)
+        norms = np.linalg.norm(class_feats.astype(np.float64), axis=1)
+        bad = ~((np.abs(norms - 1) <= UNIT_TOLERANCE) | (norms == 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            fail("class_features", f"row {i} ({printable(labels[i])}) has length {norms[i]:.4g}; each row is a "
+                                   "class's mean feature of length 1 (0 for a class without photos)")
+    names = None
+    if "names" in data:
+        names = _texts(data["names"])
+        for n in names:
+            if n and n.splitlines() != [n]:
+                fail("names", f"holds {printable(n)!r}, a name with a line break")
+    return PetModel(np.asarray(W, np.float32), np.asarray(b, np.float32), labels, arch, str(data["preprocess_id"]),
+                    views, temperature=T, label_species=species, settings=settings, class_features=class_feats,
+                    names=names)
+
+
+def _failing(shown: str):
+    def fail(name: str, problem: str):
+        raise PetnetError(f"{shown} is not a usable petnet model file: its entry {name!r} {problem}")
+    return fail
+
+
+def check_model(model: PetModel, what: str = "the model") -> PetModel:
+    """Check an in-memory :class:`PetModel` against :data:`SCHEMA`, as :func:`load_model` checks a
+    file (a ``PetnetError`` naming the entry otherwise); returns ``model``. ``Recognizer`` and
+    :func:`save_model` call it, so a model that a file could not hold is never used or written."""
+    if not isinstance(model, PetModel):
+        raise ParamError("model", f"must be a PetModel, got {type(model).__name__}")
+    fail = _failing(what)
+    for name in ("W", "b", "class_features"):        # before _model_arrays turns them into float32
+        value = getattr(model, name)
+        if value is not None and np.asarray(value).dtype.kind != "f":
+            fail(name, f"must be floating-point numbers, not {np.asarray(value).dtype}")
+    try:
+        arrays = _model_arrays(model)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise PetnetError(f"{what} is not a usable petnet model: {type(exc).__name__}: {exc}") from None
+    bounds = _bounds()
+    for name, arr in arrays.items():
+        _check_header(name, arr.shape, arr.dtype, fail, bounds)
+    _check_values(arrays, fail)
+    return model
 
 
 def load_model(path) -> PetModel:
     """Read a model file written by :func:`save_model`; ``PetnetError`` for anything else.
 
-    A regular file only (a FIFO is refused, never waited on); every entry's size is checked from
-    its header before it is unpacked (:func:`petnet.safe_io.load_npz`, at most ``MAX_FILE_BYTES``:
-    a zip bomb is refused as one), pickles are never loaded, and each entry must have its type and
-    shape."""
+    A regular file only (a FIFO is refused, never waited on); every entry's header is checked
+    against :data:`SCHEMA` before its data is unpacked (type, shape in classes K, features D and
+    views V, longest string; :func:`petnet.safe_io.load_npz`, at most ``MAX_FILE_BYTES`` in all: a
+    zip bomb is refused as one), an entry given twice is refused, unknown entries are ignored
+    unread, pickles are never loaded, and then every value is checked (finite, allowed, the same K
+    everywhere). A malformed file is one ``PetnetError`` line naming the entry."""
     if not os.fspath(path):
         raise PetnetError("model file is empty: no path was given (an unset shell variable?); give a path")
     path = Path(path).expanduser()
@@ -207,71 +402,33 @@ def load_model(path) -> PetModel:
         head = f.read(64)
     if not head.startswith(b"PK"):                 # an .npz is a zip archive
         raise PetnetError(what + f"it is {_looks_like(head)}, not an .npz archive")
+
     def damaged(message: str) -> PetnetError:       # load_npz's message, without the path again
         return PetnetError(what + (message[len(shown):].lstrip() if message.startswith(shown) else message))
-    data = load_npz(path, "", MAX_FILE_BYTES, error=damaged)
-    if str(data.get("format", "")) != FORMAT:
+    fail = _failing(shown)
+    bounds, count = _bounds(), [0]
+
+    def header(name, shape, dtype) -> bool:
+        count[0] += 1
+        if count[0] > MAX_ENTRIES:
+            raise PetnetError(what + f"it holds more than {MAX_ENTRIES} entries")
+        return _check_header(name, shape, dtype, fail, bounds)
+    data = load_npz(path, "", MAX_FILE_BYTES, error=damaged, check=header)
+    if "format" not in data or str(data["format"]) != FORMAT:
         raise PetnetError(what + "its 'format' entry is missing or different")
-    try:
-        version = int(data["version"]) if "version" in data else -1
-    except (TypeError, ValueError, OverflowError):   # not one whole number
-        version = -1
-    if version != VERSION:
-        raise PetnetError(f"{shown} has model-file version {version}; this petnet reads version "
-                          f"{VERSION}: retrain it with this petnet")
-    try:
-        if any(data[k].dtype.kind != "f" for k in ("W", "b")):
-            raise TypeError(f"W and b must be floating-point numbers, not {data['W'].dtype} and {data['b'].dtype}")
-        W, b = np.asarray(data["W"], np.float32), np.asarray(data["b"], np.float32)
-        labels = _strings(data, "labels", what)
-        arch, pid = str(data["arch"]), str(data["preprocess_id"])
-        views = tuple(_strings(data, "test_views", what)) if "test_views" in data else ("center",)
-        T = float(data["temperature"]) if "temperature" in data else 1.0
-        species = ([s or None for s in _strings(data, "label_species", what)]
-                   if "label_species" in data else None)
-        settings = json.loads(str(data["settings"])) if "settings" in data else {}
-        class_feats = None
-        if "class_features" in data:
-            if data["class_features"].dtype.kind != "f":
-                raise TypeError(f"class_features must be floating-point numbers, not {data['class_features'].dtype}")
-            class_feats = np.asarray(data["class_features"], np.float32)
-        names = _strings(data, "names", what) if "names" in data else None
-    except (KeyError, TypeError, ValueError, RecursionError) as exc:
-        raise PetnetError(what + f"an entry is missing or malformed ({exc})") from None
-    if W.ndim != 2 or b.shape != (W.shape[1],) or len(labels) != W.shape[1] or W.shape[1] < 2:
-        raise PetnetError(what + f"inconsistent shapes (W {W.shape}, b {b.shape}, {len(labels)} labels)")
-    from petnet.pets.backbones import BACKBONES, FEATURE_DIM
-    from petnet.pets.preprocess import VIEWS, preprocess_id
-    if arch not in BACKBONES:
-        raise PetnetError(f"{shown} needs the backbone {printable(arch)!r}, which this petnet does not have "
-                          f"({', '.join(BACKBONES.names())})")
-    if W.shape[0] != FEATURE_DIM:
-        raise PetnetError(what + f"W has {W.shape[0]} inputs, the backbone gives {FEATURE_DIM}")
-    if not (np.isfinite(T) and T > 0):
-        raise PetnetError(what + f"its temperature {T} is not a positive number")
-    if species is not None and (len(species) != len(labels) or
-                                any(x not in (None, "cat", "dog") for x in species)):
-        raise PetnetError(what + f"label_species must hold cat, dog or '' for each of the {len(labels)} labels")
-    if class_feats is not None and (class_feats.shape != (len(labels), FEATURE_DIM) or
-                                    not np.isfinite(class_feats).all()):
-        raise PetnetError(what + f"its class_features must be {len(labels)} x {FEATURE_DIM} finite numbers "
-                          f"(one mean feature per label), got shape {class_feats.shape}"
-                          f"{'' if np.isfinite(class_feats).all() else ' with NaN or infinite values'}; "
-                          "retrain it, or remove the entry")
-    if names is not None and len(names) != len(labels):
-        raise PetnetError(what + f"its names entry holds {len(names)} names for {len(labels)} labels")
-    if any(v not in VIEWS for v in views):
-        raise PetnetError(what + f"unknown test views {printable(views)}")
-    if not (np.isfinite(W).all() and np.isfinite(b).all()):
-        raise PetnetError(what + "its weights hold NaN or infinite values (a diverged or damaged model); "
-                          "retrain it")
-    if pid != preprocess_id(arch):
+    if "version" not in data:
+        fail("version", "is missing")
+    version = int(data["version"])
+    if not SCHEMA["version"].since <= version <= VERSION:
+        raise PetnetError(f"{shown} has model-file version {version} (its entry 'version'); this petnet reads "
+                          f"version {VERSION}: retrain it with this petnet")
+    model = _check_values(data, fail)
+    from petnet.pets.preprocess import preprocess_id
+    if model.preprocess_id != preprocess_id(model.arch):
         import warnings
-        warnings.warn(f"{shown} was trained with preprocessing {printable(pid)}; this petnet uses "
-                      f"{preprocess_id(arch)}: retrain for best accuracy", stacklevel=2)
-    return PetModel(W, b, labels, arch, pid, views, temperature=T, label_species=species,
-                    settings=settings if isinstance(settings, dict) else {}, class_features=class_feats,
-                    names=names)
+        warnings.warn(f"{shown} was trained with preprocessing {printable(model.preprocess_id)}; this petnet uses "
+                      f"{preprocess_id(model.arch)}: retrain for best accuracy", stacklevel=2)
+    return model
 
 
 def _looks_like(head: bytes) -> str:

@@ -98,7 +98,7 @@ class Recognizer:
 
     def _setup(self, config: RecognizerConfig, backbone_factory) -> None:
         from petnet.pets.backbone import resolve_device
-        from petnet.pets.model_file import PetModel, load_model
+        from petnet.pets.model_file import PetModel, check_model, load_model
         from petnet.pets.names import class_names
 
         config = config.checked()
@@ -112,8 +112,8 @@ class Recognizer:
             stored = None
         else:
             model = config.model
-            if isinstance(model, PetModel):
-                self.model = model
+            if isinstance(model, PetModel):      # checked as a model file is (a Ray worker's, the web app's)
+                self.model = check_model(model)
             elif config.is_default_model:
                 if not DEFAULT_MODEL.exists():
                     raise PetnetError(f"the embedded default model {DEFAULT_MODEL} is missing; "

@@ -92,12 +92,12 @@ class RetrainResult:
     def save(self, output_graph, output_labels) -> tuple[Path, Path]:
         """Write the model (``.npz``) and the labels file (one label per line) together: if either
         cannot be written, the previous files of both names are left as they were."""
+        from petnet.output_guard import guard
         from petnet.pets.model_file import check_output_names, save_model_and_labels
-        from petnet.safe_io import check_distinct
         check_output_names(output_graph, output_labels)
         photos = list(self.paths) + [p for p, _ in self.skipped]
-        check_distinct({printable(p): p for p in photos},          # never over one of the photos
-                       {"output_graph": output_graph, "output_labels": output_labels})
+        guard({"output_graph": output_graph, "output_labels": output_labels},     # never over a photo
+              {"photo": photos}, kinds={"photo": "file"})
         return save_model_and_labels(output_graph, output_labels, self.model)
 
 

@@ -64,7 +64,7 @@ def draw_confusion(C, labels, out, title: str, progress=None) -> Path:
     import warnings
 
     from petnet.pets.sheet import chinese_font, drawable
-    from petnet.plotting import bounded_figsize, finish, pyplot
+    from petnet.plotting import bounded_figsize, finish, literal, pyplot
     plt = pyplot()
     C = np.asarray(C)
     k = len(labels)
@@ -82,11 +82,12 @@ def draw_confusion(C, labels, out, title: str, progress=None) -> Path:
             ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=5,
                     color="white" if C[i, j] > C.max() / 2 else "black")
     if k <= MAX_TICK_LABELS:
-        ax.set_xticks(range(k), labels, rotation=90, fontsize=6, fontproperties=fp)
-        ax.set_yticks(range(k), labels, fontsize=6, fontproperties=fp)
+        names = [literal(lab) for lab in labels]      # folder names, drawn as written
+        ax.set_xticks(range(k), names, rotation=90, fontsize=6, fontproperties=fp)
+        ax.set_yticks(range(k), names, fontsize=6, fontproperties=fp)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_title(literal(title))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # missing CJK glyphs (noted above)
         finish(fig, out, dpi=100)
@@ -127,7 +128,7 @@ def draw_top_losses(result: RetrainResult, out, worst: int = 16) -> Path:
 
     from petnet.pets.images import ImageError, load_image
     from petnet.pets.sheet import chinese_font
-    from petnet.plotting import finish, pyplot
+    from petnet.plotting import finish, literal, pyplot
     plt = pyplot()
     P, y = result.cv_proba, result.y
     p_true = P[np.arange(len(y)), y]
@@ -146,8 +147,8 @@ def draw_top_losses(result: RetrainResult, out, worst: int = 16) -> Path:
         except ImageError:
             pass
         guess = int(P[i].argmax())
-        ax.set_title(f"{Path(result.paths[i]).name}\n{result.labels[y[i]]} {p_true[i]:.2f} -> "
-                     f"{result.labels[guess]} {P[i, guess]:.2f}", fontsize=7, fontproperties=fp)
+        ax.set_title(literal(f"{Path(result.paths[i]).name}\n{result.labels[y[i]]} {p_true[i]:.2f} -> "
+                             f"{result.labels[guess]} {P[i, guess]:.2f}"), fontsize=7, fontproperties=fp)
     fig.suptitle("worst-scored photos (cross-validated): true class p -> predicted p", fontsize=9)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -119,7 +119,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
     item per photo, its :func:`verdict` (or None); save to ``out_path`` and/or show it. Returns
     ``(out_path, all_names_drawn: bool)``: False when some Chinese name or note had to be shown in
     English (no font could draw it). Only the first ``MAX_SHEET_PHOTOS`` photos are drawn."""
-    from petnet.plotting import bounded_figsize, check_picture_path, finish, pyplot
+    from petnet.plotting import bounded_figsize, check_picture_path, finish, literal, pyplot
     if out_path:
         check_picture_path(out_path, "sheet")      # before any photo is read
     plt = pyplot(show)
@@ -151,8 +151,8 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
             shown = name if drawable(name, charmap) else label
             all_drawn &= shown == name
             lines.append(f"{shown} ({score:.3f})")
-        ax.set_title(printable(Path(path).name), fontsize=8, fontproperties=fp)
-        ax.text(0.5, -0.04, "\n".join(lines), transform=ax.transAxes, ha="center", va="top",
+        ax.set_title(literal(printable(Path(path).name)), fontsize=8, fontproperties=fp)
+        ax.text(0.5, -0.04, literal("\n".join(lines)), transform=ax.transAxes, ha="center", va="top",
                 fontsize=9, fontproperties=fp)
     import warnings
     with warnings.catch_warnings():

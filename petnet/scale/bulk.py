@@ -125,6 +125,15 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
     elif settings:
         raise ParamError(sorted(settings)[0], "is given beside config=; put it in the config")
     config = config.checked()
+    if isinstance(config.model, str) and not (config.is_default_model or config.is_imagenet):
+        # the model file is read and checked here, before Ray starts (a malformed one is one clear
+        # error, not a worker's traceback); every worker gets the checked model, and its Recognizer
+        # checks it again (load_model's schema, petnet.pets.model_file.check_model)
+        from petnet.pets.model_file import load_model
+        config = config.replace(model=load_model(config.model))
+    elif config.model is not None and not isinstance(config.model, str):
+        from petnet.pets.model_file import check_model
+        check_model(config.model)
     t0 = time.perf_counter()
     batch_size = check_int("batch_size", batch_size, min=1, max=4096)
     chunk_size = check_int("chunk_size", chunk_size, min=1, max=1_000_000)
@@ -133,6 +142,8 @@ def bulk_predict(sources, out, *, ray_address: str = "local", num_cpus: int | No
         workers = check_int("workers", workers, min=1, max=10_000)
     results = ResultSet(out)
     paths = list_photos(sources)
+    from petnet.output_guard import guard
+    guard({"out": out}, {"photo": paths}, kinds={"out": "results", "photo": "file"})   # never over a photo
     done = results.done()
     todo = [p for p in paths if p not in done]
     written = errors = attempts = first_rows = 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from petnet.cliutil import positive_int
+from petnet.cliutil import declare, positive_int
+from petnet.output_guard import Output
 
 RAY_HELP = ("run on Ray: 'local' (a private cluster on this machine), 'auto' (the cluster this "
             "machine joined with 'ray start'), or ray://HOST:10001")
@@ -22,6 +23,7 @@ def register(subparsers) -> None:
     ``petnet.pets.cli``) and route their ``--ray`` runs here; without ``--ray`` each runs as before."""
     predict, retrain = subparsers.choices["predict"], subparsers.choices["retrain"]
     add_predict_flags(predict)
+    declare(predict, outputs=(Output("out", "results"),))     # checked against the photos, like --sheet
     add_retrain_flags(retrain)
     local_predict, local_retrain = predict.get_default("func"), retrain.get_default("func")
 

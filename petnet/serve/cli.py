@@ -30,7 +30,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "serve", cmd_serve,
+    from petnet.output_guard import Output
+    from petnet.pets.cli import RECOGNITION_INPUTS, add_recognition_flags
+    p = add_command(subparsers, "serve", cmd_serve, inputs=RECOGNITION_INPUTS,
+                    outputs=(Output("data_dir", "folder"),),
                     help="web app: recognise pets in the browser and teach petnet your own",
                     description="Serve a page (drop photos, see the top 3; teach your own classes and "
                                 "retrain) and a JSON API, on a local port.",
@@ -46,7 +49,6 @@ def register(subparsers) -> None:
     p.add_argument("--allow-open", "--allow_open", dest="allow_open", action="store_true",
                    help="listen on a non-loopback --host without --token: anyone who can reach the port "
                         "may read and change everything")
-    from petnet.pets.cli import add_recognition_flags
     add_recognition_flags(p)     # the same recognition flags as petnet predict (--model: the base model)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from petnet.cliutil import add_command, add_group
+from petnet.output_guard import Input
 from petnet.errors import PetnetError
 
 SUMMARY_DESC = """\
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
                     description="VGG (talk, chapter 5).",
                     epilog="examples:\n  petnet vgg summary --config D\n  petnet vgg mnist --epochs 1")
 
-    s = add_command(sub, "summary", cmd_summary, help="per-layer output shape, parameters, MACs, activation memory",
+    s = add_command(sub, "summary", cmd_summary, inputs=(), outputs=(), help="per-layer output shape, parameters, MACs, activation memory",
                     description=SUMMARY_DESC, epilog=SUMMARY_EPILOG)
     s.add_argument("--config", default="D",
                    help="A, A-LRN, B, C, D or E (or VGG11, VGG13, VGG16, VGG19); default D = VGG16")
@@ -55,7 +56,7 @@ def register(subparsers) -> None:
     s.add_argument("--batch-norm", action="store_true", help="a BatchNormalization after every convolution")
     s.add_argument("--json", action="store_true", help="print JSON instead of the table")
 
-    m = add_command(sub, "mnist", cmd_mnist, help="train a VGG-style net with batch norm on MNIST (NumPy engine)",
+    m = add_command(sub, "mnist", cmd_mnist, inputs=(Input("data", "folder"),), outputs=(), help="train a VGG-style net with batch norm on MNIST (NumPy engine)",
                     description=MNIST_DESC, epilog=MNIST_EPILOG,
                     params={"learning_rate": "lr", "random_state": "seed"})
     m.add_argument("--data", default=None, help="folder with the MNIST idx .gz files (default ../shared/data/mnist)")

@@ -80,3 +80,65 @@ def test_old_parameter_names_still_work_with_a_warning():
                                                       "seed= is deprecated, use random_state="]
     assert (p.learning_rate, p.max_iter, p.random_state) == (0.5, 1, 3)
     assert p.fit(*AND) is p and p.n_iter_ == 1
+
+
+# ----------------------------------------------------------------------------- hardlim and gradients
+def mse_of_hardlim(X, t, w, b):
+    return float(np.mean(((X @ w + b >= 0).astype(float) - t) ** 2))
+
+
+@pytest.mark.parametrize("data, name", [(AND, "AND"), (OR, "OR"), (XOR, "XOR")])
+def test_backpropagation_cannot_train_hardlim(data, name):
+    """The same neuron through the engine (Dense(1, hardlim), gradient descent on MSE) never moves,
+    while the perceptron rule separates AND and OR: hardlim's derivative is 0 wherever it exists."""
+    from petnet.nn.perceptron import gradient_descent
+    X, t = data
+    gd = gradient_descent(X, t, learning_rate=1.0, max_iter=50)
+    w0, b0 = np.array(gd.start_coef), gd.start_intercept
+    assert np.all(X @ w0 + b0 != 0)                     # no sample on the jump: the derivative exists
+    assert gd.max_gradient == 0 and not gd.moved
+    assert gd.coef == gd.start_coef and gd.intercept == b0
+    # independent of the engine: central differences of the same loss are 0 in every direction
+    E = mse_of_hardlim(X, t, w0, b0)
+    assert gd.loss == [pytest.approx(E)] * 50
+    for k in range(3):
+        step = np.eye(3)[k] * 1e-6
+        assert mse_of_hardlim(X, t, w0 + step[:2], b0 + step[2]) == mse_of_hardlim(X, t, w0 - step[:2], b0 - step[2])
+    assert gd.accuracy < 1
+    if name != "XOR":                                    # the rule that does train it
+        assert Perceptron().fit(X, t).score(X, t) == 1.0
+    assert f"{name}: the largest |dE/dw|, |dE/db| in 50 epochs is 0; " in gd.report(name)
+
+
+def test_hardlim_is_refused_for_backpropagation_with_the_reason(capsys):
+    from petnet.cli import main
+    from petnet.errors import ParamError
+    from petnet.nn.backprop import worked_example
+    why = ("cannot be trained by backpropagation: its derivative is 0 wherever it exists (it jumps from 0 "
+           "to 1 at n = 0), so every gradient that passes through it is 0 and gradient descent never moves "
+           "the weights; the perceptron rule trains it instead (petnet nn perceptron, "
+           "petnet.nn.perceptron.Perceptron)")
+    with pytest.raises(ParamError) as err:
+        worked_example(activation="hardlim")
+    assert str(err.value).startswith(f"activation 'hardlim' {why}; choose one of: linear, logsig")
+    with pytest.raises(SystemExit) as stop:
+        main(["backprop", "--activation", "hardlim"])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith(f"petnet backprop: error: argument --activation: hardlim {why}\n")
+
+
+def test_the_perceptron_command_shows_both_rules(capsys):
+    import json
+
+    from petnet.cli import main
+    assert main(["nn", "perceptron", "--gate", "and"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "a = hardlim(w . p + b); perceptron rule: e = t - a, w <- w + lr*e*p, b <- b + lr*e"
+    assert out[1].startswith("  AND: converged after ") and out[1].endswith("accuracy 100%")
+    assert out[3].startswith("backpropagation instead: the engine's Dense(1, activation=\"hardlim\")")
+    assert out[4].startswith("  AND: the largest |dE/dw|, |dE/db| in 100 epochs is 0; ") and "never moved" in out[4]
+    assert main(["nn", "perceptron", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["AND"]["accuracy"] == 1.0 and r["gradient_descent"]["gate"] == "AND"
+    assert r["gradient_descent"]["max_gradient"] == 0 and not r["gradient_descent"]["moved"]

@@ -329,16 +329,31 @@ def test_model_files_with_nan_weights_or_huge_entries_are_refused(tmp_path):
     from petnet.pets.model_file import save_model
     m = _model()
     m.W[0, 0] = np.nan
-    save_model(tmp_path / "nan.npz", m)
-    with pytest.raises(PetnetError, match="NaN or infinite"):
+    with pytest.raises(PetnetError, match="NaN or infinite"):      # never written ...
+        save_model(tmp_path / "nan.npz", m)
+    assert not (tmp_path / "nan.npz").exists()
+    save_model(tmp_path / "nan.npz", _model())
+    arrays = dict(np.load(tmp_path / "nan.npz"))
+    arrays["W"][0, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(PetnetError, match="NaN or infinite"):      # ... nor read
         load_model(tmp_path / "nan.npz")
-    big = tmp_path / "big.npz"     # 10 GB of zeros declared in a small file: refused from the header
-    np.savez_compressed(big, format=np.array("petnet-pets-head"), W=np.zeros((1, 1), np.float32))
     import zipfile
-    header = np.lib.format.header_data_from_array_1_0(np.zeros((1280, 2_000_000), np.float32))
-    buf = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buf, header)
-    with zipfile.ZipFile(big, "a") as z:
-        z.writestr("b.npy", buf.getvalue() + bytes(64))
-    with pytest.raises(PetnetError, match="; \\(entry 'b'\\) declares an array of shape \\(1280, 2000000\\) \\(9.5 GB\\)"):
-        load_model(big)
+
+    def declaring(name, shape):        # a valid model file plus an entry announcing ``shape`` (no data)
+        path = tmp_path / f"{name}.npz"
+        save_model(path, _model())
+        arrays = dict(np.load(path))
+        arrays.pop(name, None)
+        np.savez_compressed(path, **arrays)
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        with zipfile.ZipFile(path, "a") as z:
+            z.writestr(f"{name}.npy", buf.getvalue() + bytes(64))
+        return path
+    # 8 GB of b declared in a small file: refused from the header, before anything is unpacked
+    with pytest.raises(PetnetError, match="its entry 'b' has 2,000,000,000 classes; a model file has from 2 to 25,000"):
+        load_model(declaring("b", (2_000_000_000,)))
+    with pytest.raises(PetnetError, match=r"its entry 'W' must be an array of shape \(D, K\), got shape \(1280, 2000000, 1\)"):
+        load_model(declaring("W", (1280, 2_000_000, 1)))
+    assert load_model(declaring("extra", (1280, 2_000_000))).labels == _model().labels   # unknown: left unread

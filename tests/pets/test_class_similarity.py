@@ -96,9 +96,10 @@ def test_model_file_round_trip_with_and_without_class_features(tmp_path):
 
 
 @pytest.mark.parametrize("bad, problem", [(np.zeros((2, FEATURE_DIM), np.float32), r"shape \(2, 1280\)"),
-                                          (np.zeros((3, 100), np.float32), r"shape \(3, 100\)"),
+                                          (np.zeros((3, 100), np.float32), r"has 100 features .* exactly 1280"),
                                           (np.full((3, FEATURE_DIM), np.nan, np.float32), "NaN or infinite"),
-                                          (np.zeros((3, FEATURE_DIM), np.int32), "floating-point")])
+                                          (np.zeros((3, FEATURE_DIM), np.int32), "floating-point"),
+                                          (np.full((3, FEATURE_DIM), 0.5, np.float32), "has length 17.89")])
 def test_bad_class_features_refused_naming_the_file(tmp_path, bad, problem):
     path = tmp_path / "bad.npz"
     save_model(path, _model())
@@ -108,7 +109,7 @@ def test_bad_class_features_refused_naming_the_file(tmp_path, bad, problem):
     np.savez(path, **arrays)
     with pytest.raises(PetnetError, match=problem) as info:
         load_model(path)
-    assert str(path) in str(info.value) and "--" not in str(info.value)
+    assert str(path) in str(info.value) and "--" not in str(info.value) and "'class_features'" in str(info.value)
 
 
 def test_recognizer_class_similarity_from_the_same_features(tmp_path):

@@ -166,7 +166,8 @@ def test_retrain_refuses_special_or_clashing_outputs_before_any_work(tmp_path, c
     fifo = tmp_path / "labels.txt"
     os.mkfifo(fifo)
     for graph, labels, said in ((tmp_path / "m.npz", fifo, "--output_labels "),
-                                (tmp_path / "m.npz", tmp_path / "m.npz", "--output_labels "),
+                                (tmp_path / "m.npz", tmp_path / "m.npz",
+                                 "the outputs --output_graph and --output_labels are the same file"),
                                 ("/dev/null", tmp_path / "l.txt", "--output_graph /dev/null")):
         assert main(["retrain", "--image_dir", str(photos), "--output_graph", str(graph),
                      "--output_labels", str(labels)]) == 2
