@@ -8,7 +8,8 @@
   model file and its labels file written together, and the held-out results of its
   cross-validation (:mod:`petnet.serve.review`);
 * :func:`check_model_file` -> a model file someone uploads, read by
-  :func:`petnet.pets.model_file.load_model` (never unpickled) plus what serving it needs;
+  :func:`petnet.pets.model_file.load_model` (never unpickled, every entry checked) and tried on
+  one photo;
 * :func:`export_onnx` -> :func:`petnet.pets.onnx_export.export_onnx` of a model file, as
   ``petnet export`` writes it.
 
@@ -31,7 +32,6 @@ from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS
 from petnet.pets.evaluation import K_FOLDS
 from petnet.pets.predict import DEFAULT_MODEL
 from petnet.progress import ProgressEvent
-from petnet.serve.messages import UploadError
 from petnet.serve.review import held_out
 
 __all__ = ["ImageError", "Backbones", "load_recognizer", "retrain", "check_model_file", "export_onnx",
@@ -39,7 +39,6 @@ __all__ = ["ImageError", "Backbones", "load_recognizer", "retrain", "check_model
 
 #: photos it takes (all classes together) for retrain's cross-validation, the held-out results
 REVIEW_MIN_PHOTOS = MIN_CALIBRATION_PHOTOS
-MAX_LABEL = 200          # characters of a class name in a served model
 
 
 class Backbones:
@@ -86,38 +85,17 @@ class _Served:
         return [p.to_dict() for p in self.rec.predict_prepared(list(prepared), list(sources))]
 
 
-def check_servable(model, name: str) -> None:
-    """What serving a model file needs beyond :func:`~petnet.pets.model_file.load_model`'s checks
-    (a ``ServeError`` saying what is wrong, ``name`` being how the file is shown): each test view once
-    (a view list repeated 200 times makes one photo cost gigabytes), at least one, and class names
-    that are unique, not empty and short."""
-    views = list(model.test_views)
-    if not views:
-        raise UploadError("model_views_empty", name=name)
-    if len(set(views)) != len(views):
-        raise UploadError("model_views_repeated", name=name, count=len(views), distinct=len(set(views)))
-    labels = list(model.labels)
-    if len(set(labels)) != len(labels):
-        raise UploadError("model_labels_repeated", name=name)
-    for entry, names in (("labels", labels), ("names", model.names or [])):
-        if any(not str(n).strip() for n in names):
-            raise UploadError("model_label_empty", name=name, entry=entry)
-        if any(len(str(n)) > MAX_LABEL for n in names):
-            raise UploadError("model_label_too_long", name=name, entry=entry, max=MAX_LABEL)
-
-
-def load_recognizer(model_path=None, *, config=None, backbones: Backbones, name: str | None = None):
+def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
     """The recognizer of a model file (``None``: ``config.model``, by default petnet's embedded
     37-breed model) with the recognition settings of ``config`` (a
     :class:`~petnet.pets.config.RecognizerConfig`, the flags of ``petnet serve``; ``None``: the
-    defaults). A model file's own display names are used (Chinese for the 37 breeds); a kept model
-    must also pass :func:`check_servable` (``name``: how its file is shown in messages)."""
+    defaults). A model file's own display names are used (Chinese for the 37 breeds). A model
+    file is read by :func:`~petnet.pets.model_file.load_model`, which checks every entry against
+    its schema (no pickle, no view or label twice, bounded sizes ...)."""
     from petnet.pets.config import RecognizerConfig
     config = (config or RecognizerConfig()).checked()
     if model_path is not None:        # a kept model: its own labels and names, the served settings
-        model = load_model(model_path)
-        check_servable(model, name or str(model_path))
-        config = config.replace(model=model, labels=None, names=None)
+        config = config.replace(model=load_model(model_path), labels=None, names=None)
     elif config.is_default_model:
         config = config.replace(model=load_model(DEFAULT_MODEL))
     elif not config.is_imagenet and isinstance(config.model, str):
@@ -127,14 +105,14 @@ def load_recognizer(model_path=None, *, config=None, backbones: Backbones, name:
     return _Served(rec)
 
 
-def check_model_file(path, *, config=None, backbones: Backbones, name: str | None = None):
+def check_model_file(path, *, config=None, backbones: Backbones):
     """The recognizer of an uploaded model file, or ``PetnetError`` saying why it cannot be served:
     what :func:`load_recognizer` checks, and one photo (a small generated picture) recognised with
     it, so that a file that loads but cannot answer is refused here, never on a later request."""
     import io
 
     from PIL import Image
-    rec = load_recognizer(path, config=config, backbones=backbones, name=name)
+    rec = load_recognizer(path, config=config, backbones=backbones)
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (120, 90, 60)).save(buf, "PNG")
     try:

@@ -102,20 +102,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model_unpacks_too_large": ("{name} 不能作为模型使用：解压后有 {size}，超过 {limit}（压缩炸弹？）",
                                 "{name} cannot be used as a model: its entries unpack to {size}, more than {limit} "
                                 "(a zip bomb?)"),
-    "model_views_empty": ("{name} 不能作为模型使用：它的 test_views 是空的，至少要有一个视图（center）",
-                          "{name} cannot be used as a model: its test_views entry is empty; a model needs at "
-                          "least one view (center)"),
-    "model_views_repeated": ("{name} 不能作为模型使用：它的 test_views 把视图列了不止一次（{count} 个，只有 "
-                             "{distinct} 个不同）；每个视图只能列一次",
-                             "{name} cannot be used as a model: its test_views entry names a view more than once "
-                             "({count} views, {distinct} different); each view once"),
-    "model_labels_repeated": ("{name} 不能作为模型使用：它的 labels 把一个类别列了不止一次",
-                              "{name} cannot be used as a model: its labels entry names a class more than once"),
-    "model_label_empty": ("{name} 不能作为模型使用：它的 {entry} 里有空的类别名称",
-                          "{name} cannot be used as a model: its {entry} entry has an empty class name"),
-    "model_label_too_long": ("{name} 不能作为模型使用：它的 {entry} 里有超过 {max} 个字符的类别名称",
-                             "{name} cannot be used as a model: its {entry} entry has a class name longer than "
-                             "{max} characters"),
     "export_failed": ("无法导出 ONNX：{detail}", "could not export ONNX: {detail}"),
 }
 

@@ -88,8 +88,7 @@ class Service:
     # -- models --------------------------------------------------------------------------------
     def _load(self, model_file):
         """A kept model's recognizer, with the served recognition settings."""
-        return engine.load_recognizer(model_file, config=self.config.recognition, backbones=self.backbones,
-                                      name=Path(model_file).parent.name)
+        return engine.load_recognizer(model_file, config=self.config.recognition, backbones=self.backbones)
 
     @property
     def version(self) -> str | None:
@@ -155,8 +154,7 @@ class Service:
                 try:
                     rec = self._load(path)
                 except PetnetError as exc:     # a file damaged (or put there) by hand
-                    detail = exc if isinstance(exc, ServeError) else str(exc)
-                    raise ServeError("model_unusable", version=version, detail=detail) from None
+                    raise ServeError("model_unusable", version=version, detail=str(exc)) from None
                 self.store.set_active(version)
                 self._swap_in(version, rec)
             return self.model_info()
@@ -208,9 +206,7 @@ class Service:
             try:
                 rec = await loop.run_in_executor(
                     self.decoder, lambda: engine.check_model_file(path, config=self.config.recognition,
-                                                                  backbones=self.backbones, name=name))
-            except ServeError:
-                raise
+                                                                  backbones=self.backbones))
             except PetnetError as exc:
                 detail = str(exc).replace(str(path), name)
                 raise UploadError("model_file_invalid", name=name, detail=detail) from None

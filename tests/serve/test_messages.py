@@ -13,7 +13,6 @@ import re
 import threading
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -21,7 +20,6 @@ from petnet.paths import ROOT
 from petnet.serve.messages import MESSAGES, pick_language, render
 
 from .conftest import photo
-from .test_models import _arrays, _npz
 
 
 def _zip_bomb() -> bytes:
@@ -156,15 +154,8 @@ def test_every_message_in_both_languages(start_server, tmp_path, monkeypatch):
         seen.answer("model_file_too_large", lang, req(s, "POST", "/api/models",
                                                       files=[("file", "huge.npz", b"PK" + b"x" * 1_000_100)]))
         seen.answer("model_file_invalid", lang, req(s, "POST", "/api/models", files=[("file", "m.npz", b"not a model")]))
-        good = _arrays(model_file)
-        for key, bad in (("model_unpacks_too_large", None),
-                         ("model_views_empty", {"test_views": np.array([], dtype="<U6")}),
-                         ("model_views_repeated", {"test_views": np.array(["center"] * 200)}),
-                         ("model_labels_repeated", {"labels": np.array(["a", "a"])}),
-                         ("model_label_empty", {"labels": np.array(["a", ""])}),
-                         ("model_label_too_long", {"labels": np.array(["a", "b" * 201])})):
-            data = _zip_bomb() if bad is None else _npz({**good, **bad})
-            seen.answer(key, lang, req(s, "POST", "/api/models", files=[("file", "m.npz", data)]))
+        seen.answer("model_unpacks_too_large", lang, req(s, "POST", "/api/models",
+                                                         files=[("file", "bomb.npz", _zip_bomb())]))
         with monkeypatch.context() as m:
             m.setattr(s.service, "base_model_file", lambda: None)
             seen.answer("no_model_file", lang, req(s, "GET", "/api/models/base/model.npz"))
