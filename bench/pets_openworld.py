@@ -24,7 +24,16 @@ photos (``$PETNET_SHARED/data/pets/train``) and the 126 non-pet photos (``.../da
    training, ``y % 5``) against seen breeds (5-fold CV): the probability rule alone and with the
    class-similarity rule (:func:`unseen_breeds_table`), which chooses ``min_class_similarity``.
 
+8. with ``--round2`` (issue 21, only this): the four data sets of
+   :mod:`petnet.pets.openworld_data`, each apart, development part (held-out scores of
+   :func:`petnet.pets.petness.fit_openworld_head`, refitted here and compared with the shipped
+   file) and evaluation part (the shipped head; ``--dev_only`` leaves it out): the plain ImageNet
+   rule, today's rule and the new cascade with counts and 95% Wilson intervals, species with the
+   breed, the failures (``docs/img/openworld_eval_failures.png``), the trade-off on development
+   photos (``docs/img/openworld_round2_tradeoff.png``) and the thresholds shifted.
+
     python bench/pets_openworld.py [--bottleneck_dir DIR] [--no_plots] [--ensemble] [--low_res SIDE ...]
+    python bench/pets_openworld.py --round2 [--dev_only] [--no_plots]
 """
 
 from __future__ import annotations
@@ -555,6 +564,325 @@ def unseen_breeds_table(D):
     return chosen
 
 
+
+# -- round 2 (issue 21): development / evaluation parts, everyday photos ----------------------------
+
+PLAIN_THRESHOLD = 0.2           # the plain ImageNet rule: centre view cat + dog mass >= 0.2
+
+
+def round2_load(bottleneck_dir):
+    """Every photo of the four data sets (:mod:`petnet.pets.openworld_data`), 8 views: features,
+    ImageNet probabilities, and the embedded breed model's answer (centre view, as ``Recognizer``):
+    probabilities, class similarity and the top breed's species (from the Oxford manifest)."""
+    from petnet.pets.head import predict_proba
+    from petnet.pets.model_file import load_model
+    from petnet.pets.openworld import PET_VIEWS, class_similarity, imagenet_view_probs
+    from petnet.pets.openworld_data import load_openworld_photos, openworld_features
+    from petnet.pets.predict import DEFAULT_MODEL
+    photos = load_openworld_photos(shared_dir() / "data")
+    t0 = time.perf_counter()
+    feats, cache = openworld_features(photos, PET_VIEWS, bottleneck_dir)
+    t_feat = time.perf_counter() - t0
+    probs = imagenet_view_probs(cache.backbone.imagenet_logits, feats)
+    model = load_model(DEFAULT_MODEL)
+    B = predict_proba(model.W, model.b, feats[:, :1])
+    top = B.argmax(1)
+    sim = class_similarity(feats[:, :1], model.class_features, top)
+    breed_species = {b: s for b, s in zip(photos.breed, photos.species) if b}
+    label_species = [breed_species[lab] for lab in model.labels]
+    return dict(photos=photos, feats=feats, probs=probs, backbone=cache.backbone, breed_probs=B,
+                breed_top=top, breed_sim=sim, breed_labels=list(model.labels),
+                top_species=np.array([label_species[k] for k in top], dtype=object), t_feat=t_feat)
+
+
+def today_rule(D, idx):
+    """petnet's rule of issue 10 as ``Recognizer`` applies it (test view ``center`` first; the other
+    7 views for a photo below ``min_pet_score`` or whose species log-odds is within
+    ``SPECIES_MARGIN`` of 0): ``(accepted, species, second_look)``."""
+    from petnet.pets.openworld import (DEFAULT_MIN_PET_SCORE, SPECIES_MARGIN, pet_scores,
+                                       weighted_species_logodds)
+    from petnet.pets.species import species_head
+    P, F = D["probs"][idx], D["feats"][idx]
+    lo = species_head("lite2").logodds(F)
+    first_pet = pet_scores(P[:, :1]) >= DEFAULT_MIN_PET_SCORE
+    first_sp = weighted_species_logodds(P[:, :1], lo[:, :1])
+    more = ~first_pet | (np.abs(first_sp) < SPECIES_MARGIN)
+    accepted = np.where(more, pet_scores(P) >= DEFAULT_MIN_PET_SCORE, first_pet)
+    sp = np.where(more, weighted_species_logodds(P, lo), first_sp)
+    return accepted, np.where(sp > 0, "cat", "dog"), more
+
+
+def plain_rule(D, idx):
+    """The plain ImageNet rule: centre view cat + dog mass (dog classes 151-268, cats 281-285)
+    >= 0.2; species: the larger of the two masses."""
+    P = D["probs"][idx, 0]
+    cat, dog = P[:, 281:286].sum(-1), P[:, 151:269].sum(-1)
+    return cat + dog >= PLAIN_THRESHOLD, np.where(cat > dog, "cat", "dog"), np.zeros(len(idx), bool)
+
+
+def cascade(p_first, q_first, p_all, q_all, t_first, t_all):
+    """The new rule from probabilities: a photo is a pet when its centre view says so
+    (``p_first >= t_first``), else when all 8 views do (``p_all >= t_all``); its species comes
+    from the views that decided. ``(accepted, cat_probability, second_look)``."""
+    from petnet.pets.petness import needs_more_views
+    more = needs_more_views(p_first, t_first)
+    return np.where(more, p_all >= t_all, True), np.where(more, q_all, q_first), more
+
+
+def new_rule_heldout(held, head, idx_dev):
+    """The new rule on development photos from the held-out probabilities of the fit (each photo
+    scored by layers and combinations fitted without its fold)."""
+    from petnet.pets.openworld import PET_VIEWS
+    from petnet.pets.petness import sigmoid
+    c = ("center",)
+    acc, q, more = cascade(sigmoid(held["pet"][c]), sigmoid(held["cat"][c]), sigmoid(held["pet"][PET_VIEWS]),
+                           sigmoid(held["cat"][PET_VIEWS]), head.min_pet_probability(c),
+                           head.min_pet_probability(PET_VIEWS))
+    return acc, np.where(q >= 0.5, "cat", "dog"), more, q
+
+
+def new_rule(D, idx, head):
+    """The new rule with ``head`` (the shipped one for evaluation photos)."""
+    from petnet.pets.openworld import PET_VIEWS
+    c = ("center",)
+    F, P = D["feats"][idx], D["probs"][idx]
+    p1, q1 = head.scores(F[:, :1], P[:, :1], c)
+    p8, q8 = head.scores(F, P, PET_VIEWS)
+    acc, q, more = cascade(p1, q1, p8, q8, head.min_pet_probability(c), head.min_pet_probability(PET_VIEWS))
+    return acc, np.where(q >= 0.5, "cat", "dog"), more, q
+
+
+def breed_rule(D, idx, species, fix=True):
+    """:func:`~petnet.pets.petness.species_with_breed` with the embedded model's top breed (sure:
+    probability >= min_breed_score and class similarity >= min_class_similarity)."""
+    from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY
+    from petnet.pets.petness import species_with_breed
+    sure = ((D["breed_probs"][idx].max(1) >= DEFAULT_MIN_BREED_SCORE)
+            & (D["breed_sim"][idx] >= DEFAULT_MIN_CLASS_SIMILARITY))
+    return species_with_breed(np.where(np.asarray(species) == "cat", 1.0, 0.0), D["top_species"][idx], sure, fix)
+
+
+def _cell(k, n):
+    from petnet.stats import rate_text
+    return rate_text(int(k), int(n))
+
+
+def round2_rows(D, idx, rules):
+    """One table per data set: each rule's accepted (pets) or rejected (non-pets) rate, and for
+    pets "species right" (a rejected pet counts as wrong; an unsure answer still names a species)."""
+    from petnet.pets.openworld_data import DATASETS
+    ph = D["photos"]
+    for name in DATASETS:
+        m = ph.dataset[idx] == name
+        if not m.any():
+            continue
+        pets = ph.is_pet[idx][m].all()
+        truth = ph.species[idx][m]
+        head = "accepted | species right | other views computed" if pets else "rejected | other views computed"
+        print(f"\n{name} ({int(m.sum())} photos)" + (" -- ImageNet head saw these classes: optimistic "
+                                                    "for rules built on it" if name == "imagenet_nonpet" else ""))
+        print(f"| rule | {head} |")
+        print("|---|" + "---:|" * (3 if pets else 2))
+        for rname, (acc, sp, more) in rules.items():
+            a, s, x = acc[m], np.asarray(sp)[m], more[m]
+            if pets:
+                right = a & (s == truth)
+                print(f"| {rname} | {_cell(a.sum(), a.size)} | {_cell(right.sum(), a.size)} | "
+                      f"{100 * x.mean():.1f}% |")
+            else:
+                print(f"| {rname} | {_cell((~a).sum(), a.size)} | {100 * x.mean():.1f}% |")
+
+
+def round2_species_table(D, idx, species_new, accepted):
+    """Species that agrees with the breed, on the accepted pets of ``idx`` (a rejected pet is
+    wrong whatever the rule)."""
+    ph = D["photos"]
+    for name in ("catdog", "pets"):
+        m = (ph.dataset[idx] == name)
+        if not m.any():
+            continue
+        truth = ph.species[idx][m]
+        a = accepted[m]
+        sp = np.asarray(species_new)[m]
+        print(f"\nspecies and the breed, {name} ({int(m.sum())} photos; embedded 37-breed model"
+              + (", trained on all Oxford photos: optimistic" if name == "pets" else "") + ")")
+        print("| species rule | species right | unsure: other_species | right among the sure |")
+        print("|---|---:|---:|---:|")
+        for rname, (s, other) in {
+                "scorer alone": (sp, np.zeros(len(sp), bool)),
+                "scorer; disagreement with the top breed -> unsure": breed_rule(D, idx[m], sp, fix=False),
+                "a sure breed fixes it; disagreement -> unsure": breed_rule(D, idx[m], sp, fix=True)}.items():
+            right = a & (s == truth)
+            sure = a & ~other
+            print(f"| {rname} | {_cell(right.sum(), a.size)} | {_cell((a & other).sum(), a.size)} | "
+                  f"{_cell((sure & (s == truth)).sum(), sure.sum())} |")
+
+
+def round2_tradeoff(D, held, head, dev_idx, out=None):
+    """Development photos, held-out: everyday cats/dogs (catdog) accepted against non-pets (both
+    sets) rejected, over each score's threshold."""
+    from petnet.pets.openworld import PET_VIEWS, view_pet_scores
+    from petnet.pets.petness import sigmoid
+    ph = D["photos"]
+    cd = ph.dataset[dev_idx] == "catdog"
+    non = ~ph.is_pet[dev_idx]
+    P = D["probs"][dev_idx]
+    scores = {"plain: centre cat+dog mass": P[:, 0, 151:269].sum(-1) + P[:, 0, 281:286].sum(-1),
+              "petnet today: max pet mass over 8 views": view_pet_scores(P).max(1),
+              "new: centre view probability": sigmoid(held["pet"][("center",)]),
+              "new: 8-view probability": sigmoid(held["pet"][PET_VIEWS])}
+    print("\ntrade-off on development photos (held-out): non-pets rejected at a given share of everyday "
+          "cats/dogs accepted")
+    print("| score | cats/dogs accepted >= 99.5% | >= 99% | >= 98% |")
+    print("|---|---:|---:|---:|")
+    for name, s in scores.items():
+        cells = []
+        for target in (0.995, 0.99, 0.98):
+            pos = np.sort(s[cd])
+            t = pos[int(np.floor((1 - target) * len(pos) + 1e-9))]
+            cells.append(_cell((s[non] < t).sum(), non.sum()))
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if out is None:
+        return
+    from petnet.plotting import finish, pyplot
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for (name, s), style in zip(scores.items(), ("--", ":", "-.", "-")):
+        grid = np.unique(s)
+        ax.plot([100 * np.mean(s[non] < t) for t in grid], [100 * np.mean(s[cd] >= t) for t in grid],
+                style, label=name)
+    acc, _, _, _ = new_rule_heldout(held, head, dev_idx)
+    ax.plot(100 * np.mean(~acc[non]), 100 * np.mean(acc[cd]), "o", ms=9, color="C3",
+            label="new rule (cascade, recommended thresholds)")
+    today, _, _ = today_rule(D, dev_idx)
+    ax.plot(100 * np.mean(~today[non]), 100 * np.mean(today[cd]), "s", ms=8, color="C1",
+            label="petnet today (min_pet_score 0.35)")
+    plain = scores["plain: centre cat+dog mass"] >= PLAIN_THRESHOLD
+    ax.plot(100 * np.mean(~plain[non]), 100 * np.mean(plain[cd]), "^", ms=8, color="C0",
+            label=f"plain rule (centre >= {PLAIN_THRESHOLD})")
+    ax.set_xlim(97, 100.2)
+    ax.set_ylim(97, 100.2)
+    ax.set_xlabel(f"non-pets rejected (%, {int(non.sum())} development photos)")
+    ax.set_ylabel(f"everyday cats/dogs accepted (%, {int(cd.sum())} development photos)")
+    ax.set_title("is it a cat or dog? development photos, held-out scores")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    finish(fig, out)
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+SHIFTS = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+
+
+def round2_shift_table(D, idx, probs4, head, title):
+    """The new cascade with both thresholds moved by ``shift`` in log-odds (0: the recommended
+    ones): each data set's rate. ``probs4 = (p_first, q_first, p_all, q_all)``."""
+    from petnet.pets.openworld import PET_VIEWS
+    from petnet.pets.openworld_data import DATASETS
+    from petnet.pets.petness import logit, sigmoid
+    ph = D["photos"]
+    t1, t8 = head.min_pet_probability(("center",)), head.min_pet_probability(PET_VIEWS)
+    print(f"\n{title}: the new rule with both thresholds moved by a shift in log-odds")
+    print("| shift | thresholds (centre / 8 views) | " + " | ".join(
+        f"{d} {'accepted' if d in ('catdog', 'pets') else 'rejected'}" for d in DATASETS) + " |")
+    print("|---:|---|" + "---:|" * len(DATASETS))
+    for shift in SHIFTS:
+        a, b = float(sigmoid(logit(t1) + shift)), float(sigmoid(logit(t8) + shift))
+        acc, _, _ = cascade(probs4[0], probs4[1], probs4[2], probs4[3], a, b)
+        cells = []
+        for d in DATASETS:
+            m = ph.dataset[idx] == d
+            k = acc[m].sum() if d in ("catdog", "pets") else (~acc[m]).sum()
+            cells.append(_cell(k, m.sum()))
+        print(f"| {shift:+.0f} | {a:.3f} / {b:.3f} | " + " | ".join(cells) + " |")
+
+
+def round2_failures(D, idx, acc, species, q, out=None):
+    """List (and draw) the evaluation failures of the new rule: pets rejected or of the wrong
+    species, non-pets accepted."""
+    from petnet.pets.imagenet import imagenet_labels
+    ph = D["photos"]
+    labels = imagenet_labels()
+    rows = []
+    for j, i in enumerate(idx):
+        truth = ph.species[i]
+        P = D["probs"][i, 0]
+        top = labels[int(P.argmax())]
+        breed = D["breed_labels"][D["breed_top"][i]]
+        if truth and not acc[j]:
+            what = ("rejected", f"a {truth} rejected")
+        elif truth and species[j] != truth:
+            what = ("species", f"a {truth} called a {species[j]} (P(cat) {q[j]:.2f})")
+        elif not truth and acc[j]:
+            what = ("accepted", f"not a pet ({ph.kind[i]}) accepted")
+        else:
+            continue
+        rows.append((ph.paths[i], what, top, breed))
+        print(f"  {ph.dataset[i]}/{ph.paths[i].name}: {what[1]}; ImageNet centre top: {top}; "
+              f"breed: {breed} ({D['breed_probs'][i].max():.2f})")
+    if out is not None and rows:
+        from petnet.pets.sheet import contact_sheet
+        results = [(p, [], (what[1] + f"\nImageNet: {top}\nbreed: {breed}",
+                            what[1] + f"\nImageNet: {top}\nbreed: {breed}", True))
+                   for p, what, top, breed in rows]
+        contact_sheet(results, out, columns=4)
+        from PIL import Image                 # 256 colours: a third of the size, photos still clear
+        with Image.open(out) as im:
+            small = im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+        small.save(out, optimize=True)
+        print(f"wrote {out.relative_to(ROOT)}")
+    return rows
+
+
+def round2(bottleneck_dir, plots=True, evaluate=True):
+    """Issue 21: the rules on every data set, development part (held-out scores of the fit) and
+    evaluation part (the shipped head), side by side with the plain ImageNet rule and today's."""
+    from petnet.pets.petness import openworld_head
+    sys.path.insert(0, str(ROOT / "tools"))
+    from make_openworld_head import build
+    D = round2_load(bottleneck_dir)
+    ph = D["photos"]
+    print(f"round 2: {len(ph)} photos, 8 views (features {D['t_feat']:.0f} s); development part: "
+          f"{int(ph.dev.sum())}, evaluation part: {int((~ph.dev).sum())}")
+    t0 = time.perf_counter()
+    head, held, dev_photos = build("lite2", bottleneck_dir, log=lambda s: None)
+    shipped = openworld_head("lite2")
+    diff = max(float(np.abs(head.pet_w - shipped.pet_w).max()), float(np.abs(head.cat_w - shipped.cat_w).max()))
+    same_t = all(abs(head.thresholds[k] - shipped.thresholds[k]) < 1e-9 for k in shipped.thresholds)
+    print(f"refitted on the development photos in {time.perf_counter() - t0:.0f} s; largest weight difference "
+          f"to the shipped petnet/pets/data/openworld_lite2.npz: {diff:.2e}; thresholds equal: {same_t}")
+    for k, v in sorted(shipped.thresholds.items()):
+        print(f"  {k} = {v:.4f}")
+    dev_idx = np.flatnonzero(ph.dev)
+    assert [p.name for p in dev_photos.paths] == [ph.paths[i].name for i in dev_idx]
+    parts = [("development part (new rule: held-out scores; thresholds chosen here)", dev_idx,
+              new_rule_heldout(held, head, dev_idx))]
+    from petnet.pets.openworld import PET_VIEWS
+    from petnet.pets.petness import sigmoid
+    c = ("center",)
+    shifts = [("development part, held-out", dev_idx,
+               tuple(sigmoid(held[k][v]) for v in (c, PET_VIEWS) for k in ("pet", "cat")))]
+    if evaluate:
+        ev_idx = np.flatnonzero(~ph.dev)
+        parts.append(("evaluation part (chooses nothing; the shipped head)", ev_idx, new_rule(D, ev_idx, shipped)))
+        F, P = D["feats"][ev_idx], D["probs"][ev_idx]
+        shifts.append(("evaluation part (shown to judge the trade-off; not used to choose)", ev_idx,
+                       (*shipped.scores(F[:, :1], P[:, :1], c), *shipped.scores(F, P, PET_VIEWS))))
+    for title, idx, (acc, sp, more, q) in parts:
+        print(f"\n### {title}")
+        rules = {f"plain ImageNet: centre cat+dog >= {PLAIN_THRESHOLD}": plain_rule(D, idx),
+                 "petnet today (issue 10)": today_rule(D, idx),
+                 "**new: petness cascade**": (acc, sp, more)}
+        round2_rows(D, idx, rules)
+        round2_species_table(D, idx, sp, acc)
+        print("\nfailures of the new rule:")
+        img = ROOT / "docs" / "img" / "openworld_eval_failures.png"
+        round2_failures(D, idx, acc, sp, q, img if plots and idx is not dev_idx else None)
+    round2_tradeoff(D, held, head, dev_idx,
+                    ROOT / "docs" / "img" / "openworld_round2_tradeoff.png" if plots else None)
+    for title, idx, probs4 in shifts:
+        round2_shift_table(D, idx, probs4, shipped, title)
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bottleneck_dir", default=None)
@@ -563,8 +891,15 @@ def main(argv=None):
                     help="also try lite0 + lite1 + lite2 ImageNet heads (their 8-view features: ~3 min the first time)")
     ap.add_argument("--low_res", type=int, nargs="+", metavar="SIDE",
                     help="also measure on every photo shrunk to this longer side (e.g. 96 160 256; ~1 min each)")
+    ap.add_argument("--round2", action="store_true",
+                    help="issue 21 only: every data set, development and evaluation parts")
+    ap.add_argument("--dev_only", action="store_true", help="with --round2: leave the evaluation part out")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.round2:
+        round2(args.bottleneck_dir, plots=not args.no_plots, evaluate=not args.dev_only)
+        print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+        return 0
     D = load(args.bottleneck_dir)
     openworld_table(D, plots=not args.no_plots)
     if args.ensemble:

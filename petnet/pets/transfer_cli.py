@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from petnet.cliutil import add_command, add_flag, nonneg_number, positive_int, positive_number
+from petnet.output_guard import Input, Output
 from petnet.pets.backbones import BACKBONES
 
 EPILOG = """\
@@ -33,7 +34,8 @@ def _default_image_dir() -> str:
 
 def register(subparsers) -> None:
     p = add_command(
-        subparsers, "transfer", cmd_transfer,
+        subparsers, "transfer", cmd_transfer, inputs=(Input("image_dir", "tree"),),
+        outputs=(Output("bottleneck_dir", "folder"),),
         help="transfer learning shown: a CNN from scratch vs the retrained last layer, same photos",
         description="Train a small CNN from scratch (petnet.nn) and a softmax layer on frozen "
                     "EfficientNet-Lite features on the same training photos; print the test accuracy "
