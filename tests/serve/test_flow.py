@@ -314,12 +314,13 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
         # 8. the base model, then the new one again
         f.row("base").locator("button.activate").click()
         f.until(lambda: "37" in f.text("#model-line"), "the base model served")
-        assert page.is_hidden("#judge") and f.row("base").locator(".badge").count() == 1
+        f.until(lambda: page.is_hidden("#judge") and f.row("base").locator(".badge").count() == 1, "the list redrawn")
         assert f.text("#keep-status") == f.say("已启用基础模型", "Now using the base model")
         f.shot("keep", "#keep")
         f.row("m0001").locator("button.activate").click()
         f.until(lambda: f.text("#model-line") == f.say("模型：m0001（2 类）", "model: m0001 (2 classes)"), "m0001 again")
-        assert page.is_visible("#judge") and s.request("GET", "/api/model")[2]["previous"] == "base"
+        f.until(lambda: page.is_visible("#judge"), "its held-out results again")
+        assert s.request("GET", "/api/model")[2]["previous"] == "base"
 
         # 9. the other language: every status drawn again in it
         page.click("#lang")
