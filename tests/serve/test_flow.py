@@ -363,9 +363,9 @@ def test_the_whole_flow(run, start_server, tmp_path, capsys, shared):
 #: which screenshots docs/serve.md (and its Chinese twin, and the READMEs) show
 DOCS_SHOTS = {
     "zh-desktop-real": {"zh-desktop-01-example.png": "serve.png", "zh-desktop-03-webcam.png": "serve-teach-zh.jpg",
-                        "zh-desktop-04-judge.png": "serve-judge-zh.jpg", "zh-desktop-05-predict.png": "serve-predict-zh.jpg",
+                        "zh-desktop-04-judge.png": "serve-judge-zh.jpg",
                         "zh-desktop-06-keep.png": "serve-keep-zh.jpg", "en-desktop-08-teach.png": "serve-teach-en.jpg",
-                        "en-desktop-07-judge.png": "serve-judge-en.jpg", "en-desktop-09-predict.png": "serve-predict-en.jpg"},
+                        "en-desktop-07-judge.png": "serve-judge-en.jpg"},
     "en-phone-tiny": {"en-phone-03-webcam.png": "serve-phone.jpg"},
 }
 
