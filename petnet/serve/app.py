@@ -2,15 +2,15 @@
 
 ``create_app(config)`` builds the app: the page (``/`` and ``/static/...``, files shipped in
 ``petnet/serve/data/``, no CDN), the JSON API (:mod:`petnet.serve.routes`, documented on
-``/docs`` by :mod:`petnet.serve.docs`, no CDN either), errors as JSON (``{"detail": "..."}`` with
-a 4xx status; a ``PetnetError`` is the user's to fix, anything else is a 500 that never stops the
-server), a limit on the raw request body (checked before parsing), and headers that keep every
-page to the server's own files.
+``/docs`` by :mod:`petnet.serve.docs`, no CDN either), errors as JSON in the request's language
+(``{"detail", "code", "message_zh", "message_en"}`` with a 4xx status, :mod:`petnet.serve.messages`;
+a ``PetnetError`` is the user's to fix, anything else is a 500 that never stops the server), the
+lock (:mod:`petnet.serve.security`: token, other sites, other hosts), a limit on the raw request
+body (checked before parsing), and headers that keep every page to the server's own files.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,14 +20,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from petnet import __version__
 from petnet.errors import ParamError, PetnetError
 from petnet.serve.docs import DOCS_URL, add_docs
-from petnet.serve.routes import Unauthorized, router
+from petnet.serve.messages import BadParam, ServeError, UploadError, language_of_scope, pick_language
+from petnet.serve.routes import health_router, router
+from petnet.serve.security import LINGER_BYTES, Guard, answer, drain
 from petnet.serve.service import Config, Service
-from petnet.serve.store import Conflict, NotFound
-from petnet.serve.uploads import UploadError, human_size
+from petnet.serve.store import MAX_NAME
+from petnet.serve.uploads import human_size
 
 STATIC = Path(__file__).resolve().parent / "data"
 FONT = Path(__file__).resolve().parents[1] / "pets" / "data" / "fonts" / "NotoSansSC-petnet.otf"
@@ -44,9 +47,6 @@ def csp(scripts=()) -> tuple[bytes, bytes]:
     return b"content-security-policy", policy.encode()
 
 
-LINGER_BYTES = 16 * 2**20   # of a refused body read and dropped, so that the client sees the 413
-
-
 class BodyLimit:
     """ASGI middleware: a request body larger than ``max_bytes`` is answered 413 before it is
     parsed (by its Content-Length, or while it streams in when there is none)."""
@@ -61,8 +61,8 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             if length.isdigit() and int(length) <= self.max_bytes + LINGER_BYTES:
-                await _drain(receive)
-            return await _too_large(send, self.max_bytes)
+                await drain(receive)
+            return await self._too_large(scope, send)
         seen, answered = 0, False
 
         async def counted():
@@ -73,8 +73,8 @@ class BodyLimit:
                 if seen > self.max_bytes:   # answer now; to the app the client has gone away
                     answered = True
                     if message.get("more_body", False):
-                        await _drain(receive)
-                    await _too_large(send, self.max_bytes)
+                        await drain(receive)
+                    await self._too_large(scope, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -84,26 +84,9 @@ class BodyLimit:
 
         await self.app(scope, counted, unless_answered)
 
-
-async def _drain(receive, limit: int = LINGER_BYTES) -> None:
-    """Read and drop up to ``limit`` more bytes of a refused body before answering, so that a
-    client still sending gets the 413 instead of a connection reset (closing a connection with
-    unread data resets it). Bodies larger than that are answered at once."""
-    read = 0
-    while read <= limit:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        read += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return
-
-
-async def _too_large(send, max_bytes):
-    body = json.dumps({"detail": f"request larger than {human_size(max_bytes)}"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    async def _too_large(self, scope, send):
+        error = ServeError("request_too_large", 413, limit=human_size(self.max_bytes))
+        await answer(send, error, language_of_scope(scope), [(b"connection", b"close")])
 
 
 class SecurityHeaders:
@@ -129,13 +112,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def _status(exc: PetnetError) -> int:
-    if isinstance(exc, UploadError):
-        return exc.status
-    for kind, status in ((Unauthorized, 401), (NotFound, 404), (Conflict, 409)):
-        if isinstance(exc, kind):
-            return status
-    return 422
+def validation_error(errors) -> ServeError:
+    """A request FastAPI could not parse, as the catalogue's message: no files sent, a class name
+    that is not text or is too long, else ``bad_request`` with pydantic's words."""
+    for e in errors:
+        loc, kind = tuple(str(p) for p in e.get("loc", ())), e.get("type", "")
+        if loc in (("body", "files"), ("body", "file")) and kind == "missing":
+            return UploadError("no_files")
+        if loc == ("body", "name") and kind in ("string_type", "missing"):
+            return BadParam("name_not_text", "name")
+        if loc == ("body", "name") and kind == "string_too_long":
+            return BadParam("name_too_long", "name", length=len(str(e.get("input", ""))), max=MAX_NAME)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+    return ServeError("bad_request", problems=problems)
 
 
 def create_app(config: Config) -> FastAPI:
@@ -154,6 +143,7 @@ def create_app(config: Config) -> FastAPI:
                   description="Recognise pets in photos and teach petnet your own (petnet chapter 6).",
                   docs_url=None, redoc_url=None)
     app.state.service = service
+    app.include_router(health_router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs_policy = csp(scripts=add_docs(app))
@@ -166,25 +156,39 @@ def create_app(config: Config) -> FastAPI:
     def font():
         return FileResponse(FONT, media_type="font/otf")
 
+    def lang(request: Request) -> str:
+        return pick_language(request.url.query, request.headers.get("accept-language"))
+
+    def error(request: Request, exc: ServeError) -> JSONResponse:
+        return JSONResponse(exc.body(lang(request)), status_code=exc.status)
+
     @app.exception_handler(PetnetError)
     async def petnet_error(request: Request, exc: PetnetError):
-        return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
+        if not isinstance(exc, ServeError):      # from the library, in English: framed in both
+            exc = ServeError("library_error", detail=str(exc))
+        return error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"detail": f"bad request: {problems}"}, status_code=422)
+        return error(request, validation_error(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 404:
+            return error(request, ServeError("no_such_endpoint", 404, path=request.url.path))
+        if exc.status_code == 405:
+            return error(request, ServeError("method_not_allowed", 405, path=request.url.path,
+                                             method=request.method))
+        return error(request, ServeError("bad_request", exc.status_code, problems=str(exc.detail)))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
-        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); the server goes on"},
-                            status_code=500)
+        return error(request, ServeError("internal_error", 500, kind=type(exc).__name__))
 
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_request_bytes)
-    app.add_middleware(SecurityHeaders, default=csp(), policies={DOCS_URL: docs_policy})
+    app.add_middleware(Guard, token=config.token, host=config.host)      # before anything is read
+    app.add_middleware(SecurityHeaders, default=csp(), policies={DOCS_URL: docs_policy})   # on every answer
     return app
-
-
 def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` (``ParamError`` naming the port when it cannot be had)."""
     try:

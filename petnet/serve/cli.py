@@ -15,12 +15,18 @@ from petnet.errors import PetnetError
 EPILOG = """\
 examples:
   petnet serve                                 http://127.0.0.1:8000/  (the page; API docs on /docs)
-  petnet serve --data-dir ~/pets-app --token s3cret
+  petnet serve --host 0.0.0.0 --token s3cret   reachable from your phone, with a token
   curl -F files=@examples/pug_168.jpg http://127.0.0.1:8000/api/predict
 
 Everything taught (classes, photos, trained models) is kept under --data-dir and survives a
-restart. With --token (or $PETNET_SERVE_TOKEN), changes need 'Authorization: Bearer TOKEN'.
+restart. With --token (or $PETNET_SERVE_TOKEN), every /api/... request needs
+'Authorization: Bearer TOKEN' (reads too; the page has a token field, /docs an Authorize button).
+Without a token, the server listens on this computer only, answers only requests for its own
+address (Host) and refuses changes sent by pages of other sites; another --host needs --token
+(or --allow-open to let anyone who can reach the port in).
 """
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(subparsers) -> None:
@@ -38,7 +44,11 @@ def register(subparsers) -> None:
     add_flag(p, "data_dir", default=None,
              help="folder for classes, photos and models (default ~/.local/share/petnet/serve)")
     p.add_argument("--token", default=os.environ.get("PETNET_SERVE_TOKEN") or None,
-                   help="require 'Authorization: Bearer TOKEN' for changes (default $PETNET_SERVE_TOKEN)")
+                   help="require 'Authorization: Bearer TOKEN' for every /api/ request (printable ASCII; "
+                        "default $PETNET_SERVE_TOKEN)")
+    p.add_argument("--allow-open", "--allow_open", dest="allow_open", action="store_true",
+                   help="listen on a non-loopback --host without --token: anyone who can reach the port "
+                        "may read and change everything")
     add_recognition_flags(p)     # the same recognition flags as petnet predict (--model: the base model)
 
 
@@ -55,16 +65,23 @@ def cmd_serve(args) -> int:
     from petnet.serve.app import create_app, listen, serve
     from petnet.serve.service import Config, default_data_dir
 
+    from petnet.serve.security import check_token
+    check_token(args.token)
+    if args.host not in LOOPBACK and not args.token and not args.allow_open:
+        raise PetnetError(f"--host {args.host} without --token would let anyone who can reach the port "
+                          "read your photos and change your models: add --token TOKEN (e.g. --token "
+                          "$(python -c 'import secrets; print(secrets.token_urlsafe())')), or --allow-open "
+                          "if you really mean it")
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     from petnet.pets.cli import recognizer_config
     recognition = recognizer_config(args)
-    config = Config(data_dir=data_dir, token=args.token, device=resolve_device(args.device, args.engine),
-                    recognition=recognition)
+    config = Config(data_dir=data_dir, token=args.token, host=args.host,
+                    device=resolve_device(args.device, args.engine), recognition=recognition)
     sock = listen(args.host, args.port)
     app = create_app(config)
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token:
-        print(f"note: listening on {args.host} without --token: anyone who can reach this port can "
-              "change your classes and models")
+    if args.host not in LOOPBACK and not args.token:
+        print(f"note: listening on {args.host} without --token (--allow-open): anyone who can reach this "
+              "port can read your photos and change your classes and models")
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"petnet serve: http://{host}:{args.port}/  (API docs: /docs; data: {data_dir}; "
           "Ctrl-C stops)", flush=True)

@@ -5,7 +5,13 @@
   (thread-safe; raises ``ImageError``) and ``predict_prepared(list_of_prepared, sources) ->
   list[dict]`` (ONE backbone call; each dict is the object ``petnet predict --json`` prints);
 * :func:`retrain` -> :func:`petnet.pets.retrain` on a folder with one sub-folder per class, the
-  model file and its labels file written together.
+  model file and its labels file written together, and the held-out results of its
+  cross-validation (:mod:`petnet.serve.review`);
+* :func:`check_model_file` -> a model file someone uploads, read by
+  :func:`petnet.pets.model_file.load_model` (never unpickled, every entry checked) and tried on
+  one photo;
+* :func:`export_onnx` -> :func:`petnet.pets.onnx_export.export_onnx` of a model file, as
+  ``petnet export`` writes it.
 
 Backbones are loaded once per architecture and shared by every model and by training
 (``backbone_factory(arch)`` replaces the network in tests).
@@ -22,10 +28,17 @@ from petnet.image_file import ImageError
 from petnet.pets import Recognizer, load_model
 from petnet.pets import retrain as retrain_head
 from petnet.pets.backbone import Backbone
+from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS
+from petnet.pets.evaluation import K_FOLDS
 from petnet.pets.predict import DEFAULT_MODEL
 from petnet.progress import ProgressEvent
+from petnet.serve.review import held_out
 
-__all__ = ["ImageError", "Backbones", "load_recognizer", "retrain"]
+__all__ = ["ImageError", "Backbones", "load_recognizer", "retrain", "check_model_file", "export_onnx",
+           "DEFAULT_MODEL", "REVIEW_MIN_PHOTOS"]
+
+#: photos it takes (all classes together) for retrain's cross-validation, the held-out results
+REVIEW_MIN_PHOTOS = MIN_CALIBRATION_PHOTOS
 
 
 class Backbones:
@@ -76,7 +89,9 @@ def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
     """The recognizer of a model file (``None``: ``config.model``, by default petnet's embedded
     37-breed model) with the recognition settings of ``config`` (a
     :class:`~petnet.pets.config.RecognizerConfig`, the flags of ``petnet serve``; ``None``: the
-    defaults). A model file's own display names are used (Chinese for the 37 breeds)."""
+    defaults). A model file's own display names are used (Chinese for the 37 breeds). A model
+    file is read by :func:`~petnet.pets.model_file.load_model`, which checks every entry against
+    its schema (no pickle, no view or label twice, bounded sizes ...)."""
     from petnet.pets.config import RecognizerConfig
     config = (config or RecognizerConfig()).checked()
     if model_path is not None:        # a kept model: its own labels and names, the served settings
@@ -90,24 +105,60 @@ def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
     return _Served(rec)
 
 
+def check_model_file(path, *, config=None, backbones: Backbones):
+    """The recognizer of an uploaded model file, or ``PetnetError`` saying why it cannot be served:
+    what :func:`load_recognizer` checks, and one photo (a small generated picture) recognised with
+    it, so that a file that loads but cannot answer is refused here, never on a later request."""
+    import io
+
+    from PIL import Image
+    rec = load_recognizer(path, config=config, backbones=backbones)
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 90, 60)).save(buf, "PNG")
+    try:
+        answer = rec.predict_prepared([rec.prepare(buf.getvalue())], ["check.png"])[0]
+    except PetnetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- anything a crafted file makes numpy raise
+        raise PetnetError(f"recognising a photo with it failed ({type(exc).__name__}: {exc})") from None
+    if not answer.get("top"):
+        raise PetnetError("it gave no answer for a photo")
+    return rec
+
+
+def export_onnx(model_path, out_path) -> None:
+    """The ONNX graph ``image -> probabilities`` of a model file, as ``petnet export --model
+    MODEL`` writes it (the labels in its metadata; the mirrored view averaged when the model uses
+    it)."""
+    from petnet.pets.onnx_export import export_onnx as write_onnx
+    model = load_model(model_path)
+    write_onnx(model.arch, out_path, head=(model.W, model.b), labels=list(model.labels),
+               flip="flip" in model.test_views)
+
+
 def retrain(image_dir, output_graph, output_labels, *, backbones: Backbones, bottleneck_dir,
-            architecture: str = "lite2", progress=None) -> dict:
+            architecture: str = "lite2", progress=None, class_ids=None) -> tuple[dict, dict]:
     """Retrain a head on ``image_dir`` (one sub-folder per class, all photos used for training, with
-    the mirrored view) and write ``output_graph`` + ``output_labels`` together. ``progress`` gets
-    :func:`petnet.pets.retrain`'s :class:`~petnet.progress.ProgressEvent` s (phases ``features``,
-    ``training``, ``calibration``). Returns ``{"classes", "images", "skipped", "train_accuracy",
-    "cross_entropy", "temperature"}``. Raises ``PetnetError`` (too few classes or photos, training
-    diverged)."""
+    the mirrored view), write ``output_graph`` + ``output_labels`` together, and cross-validate the
+    same settings over every photo (``review=True``). ``progress`` gets :func:`petnet.pets.retrain`'s
+    :class:`~petnet.progress.ProgressEvent` s (phases ``features``, ``training``, ``calibration``,
+    ``review``). ``class_ids``: class name -> the store's id. Returns ``(metrics, review)``:
+    ``{"classes", "images", "skipped", "train_accuracy", "cross_entropy", "temperature"}`` and the
+    held-out results (:func:`petnet.serve.review.held_out`). Raises ``PetnetError`` (too few
+    classes or photos, training diverged)."""
     progress = progress or (lambda event: None)
     progress(ProgressEvent("features", 0, 0))
     result = retrain_head(image_dir, architecture=architecture, max_iter=1000, flip_left_right=True,
                           validation_percentage=0, testing_percentage=0, bottleneck_dir=bottleneck_dir,
-                          review=False, random_state=0, progress=progress,
+                          review=True, random_state=0, progress=progress,
                           backbone_factory=lambda: backbones.get(architecture))
-    result.save(output_graph, output_labels)
-    last = result.history[-1]
     if not np.isfinite(result.model.W).all():
         raise PetnetError("training produced invalid scores")
-    return {"classes": len(result.labels), "images": int(result.metrics.get("images", 0)),
-            "skipped": len(result.skipped), "train_accuracy": float(last["train_accuracy"]),
-            "cross_entropy": float(last["cross_entropy"]), "temperature": float(result.model.temperature)}
+    result.save(output_graph, output_labels)
+    last = result.history[-1]
+    metrics = {"classes": len(result.labels), "images": int(result.metrics.get("images", 0)),
+               "skipped": len(result.skipped), "train_accuracy": float(last["train_accuracy"]),
+               "cross_entropy": float(last["cross_entropy"]), "temperature": float(result.model.temperature)}
+    review = held_out(result.labels, result.paths, result.y, result.cv_proba, class_ids or {},
+                      folds=K_FOLDS, needed=REVIEW_MIN_PHOTOS)
+    return metrics, review

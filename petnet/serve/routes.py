@@ -1,149 +1,196 @@
 """The HTTP endpoints: a thin layer over :class:`petnet.serve.service.Service`.
 
-Reading is open; everything that changes something (classes, photos, training, switching models)
-needs ``Authorization: Bearer TOKEN`` when the server was started with ``--token``.
+Who may call what is decided before a route runs (:mod:`petnet.serve.security`): with ``--token``
+every ``/api/...`` endpoint needs ``Authorization: Bearer TOKEN`` (declared here as the API's
+security scheme, so that ``/docs`` offers "Authorize"); without one, changes from another site and
+requests for another Host are refused. Every message is written in the request's language
+(``?lang=zh|en`` or ``Accept-Language``; :mod:`petnet.serve.messages`).
 """
 
 from __future__ import annotations
 
-import hmac
-
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Request, Response, Security, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPBearer
 
-from petnet.errors import PetnetError
-from petnet.serve.schemas import (Added, ClassIn, ClassOut, Health, ModelInfo, ModelVersion,
-                                  PhotoResult, TrainStatus)
-from petnet.serve.uploads import read_uploads
+from petnet.serve.messages import pick_language
+from petnet.serve.schemas import (Added, ClassIn, ClassOut, Health, ModelInfo, ModelVersion, MoveIn,
+                                  PhotoResult, Problem, TrainStatus)
+from petnet.serve.uploads import read_model_upload, read_uploads
 
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "bmp": "image/bmp",
                "gif": "image/gif", "tif": "image/tiff"}
 
+bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="the --token the server was started with (none: leave empty)")
 
-class Unauthorized(PetnetError):
-    """A changing request without the right token (HTTP 401)."""
+
+def documented_token(credentials=Security(bearer)) -> None:
+    """Declares the token in the API's description; :class:`petnet.serve.security.Guard` checks it."""
 
 
 def service(request: Request):
     return request.app.state.service
 
 
-def require_token(request: Request) -> None:
-    token = request.app.state.service.config.token
-    if not token:
-        return
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-        raise Unauthorized("this server needs a token for changes: send 'Authorization: Bearer TOKEN' "
-                           "(on the page: the token field)")
+def lang(request: Request) -> str:
+    """``zh`` or ``en``: the ``lang`` query parameter, else ``Accept-Language``, else English."""
+    return pick_language(request.url.query, request.headers.get("accept-language"))
 
 
-changes = [Depends(require_token)]
-router = APIRouter()
+ERRORS = {status: {"model": Problem} for status in (401, 403, 404, 409, 413, 422)}
+health_router = APIRouter()
+router = APIRouter(prefix="/api", dependencies=[Depends(documented_token)], responses=ERRORS)
 
 
-@router.get("/healthz", response_model=Health, tags=["server"])
+@health_router.get("/healthz", response_model=Health, tags=["server"])
 def healthz(svc=Depends(service)):
-    """Liveness: the model served and how much the batcher did."""
+    """Liveness: the model served and how much the batcher did (open, also with a token)."""
     return {"status": "ok", "model": svc.version or "base", "batches": svc.batcher.batches,
             "photos": svc.batcher.photos}
 
 
-@router.post("/api/predict", response_model=list[PhotoResult], tags=["recognise"])
-async def predict(files: list[UploadFile] = File(..., description="1..N photos"), svc=Depends(service)):
+# ------------------------------------------------------------------------------- recognise
+@router.post("/predict", response_model=list[PhotoResult], tags=["recognise"])
+async def predict(files: list[UploadFile] = File(..., description="1..N photos"), svc=Depends(service),
+                  language=Depends(lang)):
     """Recognise photos: one ``petnet predict --json`` object per photo, in order (``path`` is the
     uploaded file name). A photo that cannot be read gets an ``error`` and an empty ``top``; if
     none can be read the answer is 422."""
     uploads = await read_uploads(files, svc.limits)
-    return JSONResponse(await svc.predict(uploads))
+    return JSONResponse(await svc.predict(uploads, language))
 
 
-@router.get("/api/model", response_model=ModelInfo, tags=["models"])
+# ------------------------------------------------------------------------------- models
+@router.get("/model", response_model=ModelInfo, tags=["models"])
 def model(svc=Depends(service)):
     """The model being served: labels, display names, backbone, version, the previous one."""
     return svc.model_info()
 
 
-@router.get("/api/models", response_model=list[ModelVersion], tags=["models"])
+@router.get("/models", response_model=list[ModelVersion], tags=["models"])
 def models(svc=Depends(service)):
-    """Every trained model kept in the data folder (oldest first), with its classes and metrics."""
-    return svc.store.models()
+    """Every model kept, the base model first: date, classes, source, the held-out results of
+    its training (``review``), which one is served (``active``)."""
+    return svc.models()
 
 
-@router.post("/api/models/{version}/activate", response_model=ModelInfo, tags=["models"],
-             dependencies=changes)
+@router.post("/models", response_model=ModelVersion, status_code=201, tags=["models"])
+async def upload_model(file: UploadFile = File(..., description="a model file (.npz) written by "
+                                                "petnet retrain or downloaded from a petnet server"),
+                       svc=Depends(service)):
+    """Keep a model file (checked: read without unpickling, recognises a photo); activate it to use it."""
+    name, data = await read_model_upload(file, svc.limits)
+    return await svc.upload_model(name, data)
+
+
+@router.delete("/models/{version}", status_code=204, tags=["models"])
+def delete_model(version: str, svc=Depends(service)):
+    """Delete a kept model that is not served."""
+    svc.delete_model(version)
+    return Response(status_code=204)
+
+
+@router.post("/models/{version}/activate", response_model=ModelInfo, tags=["models"])
 def activate(version: str, svc=Depends(service)):
-    """Serve another kept model (``base``: the base model); the current one becomes the previous."""
+    """Serve another kept model (``base``: the base model); the current one becomes the previous
+    (activating the one already served changes nothing)."""
     return svc.activate(version)
 
 
-@router.post("/api/model/rollback", response_model=ModelInfo, tags=["models"], dependencies=changes)
+@router.get("/models/{version}/model.npz", tags=["models"], response_class=FileResponse)
+def download_model(version: str, svc=Depends(service)):
+    """The model file, as ``petnet predict --model FILE`` reads it."""
+    return FileResponse(svc.model_download(version), media_type="application/octet-stream",
+                        filename=f"petnet-{version}.npz")
+
+
+@router.get("/models/{version}/model.onnx", tags=["models"], response_class=FileResponse)
+def download_onnx(version: str, svc=Depends(service)):
+    """The model as one ONNX graph (photo tensor -> probabilities), as ``petnet export`` writes it."""
+    return FileResponse(svc.model_onnx(version), media_type="application/octet-stream",
+                        filename=f"petnet-{version}.onnx")
+
+
+@router.post("/model/rollback", response_model=ModelInfo, tags=["models"])
 def rollback(svc=Depends(service)):
     """Back to the model served before the last switch."""
     return svc.roll_back()
 
 
-@router.get("/api/classes", response_model=list[ClassOut], tags=["teach"])
+# ------------------------------------------------------------------------------- teach
+@router.get("/classes", response_model=list[ClassOut], tags=["teach"])
 def classes(svc=Depends(service)):
     """Your classes and how many photos each has."""
     return svc.store.classes()
 
 
-@router.post("/api/classes", response_model=ClassOut, status_code=201, tags=["teach"],
-             dependencies=changes)
+@router.post("/classes", response_model=ClassOut, status_code=201, tags=["teach"])
 def add_class(body: ClassIn, svc=Depends(service)):
     """Create a class (Chinese names welcome)."""
     return svc.store.add_class(body.name)
 
 
-@router.delete("/api/classes/{class_id}", status_code=204, tags=["teach"], dependencies=changes)
+@router.patch("/classes/{class_id}", response_model=ClassOut, tags=["teach"])
+def rename_class(class_id: str, body: ClassIn, svc=Depends(service)):
+    """Rename a class (its photos stay; trained models keep the name they learned)."""
+    return svc.store.rename_class(class_id, body.name)
+
+
+@router.delete("/classes/{class_id}", status_code=204, tags=["teach"])
 def delete_class(class_id: str, svc=Depends(service)):
     """Delete a class and its photos (trained models keep what they learned)."""
     svc.store.delete_class(class_id)
     return Response(status_code=204)
 
 
-@router.get("/api/classes/{class_id}/photos", response_model=list[str], tags=["teach"])
+@router.get("/classes/{class_id}/photos", response_model=list[str], tags=["teach"])
 def photos(class_id: str, svc=Depends(service)):
     """The photo ids of a class."""
     svc.store.get_class(class_id)
     return svc.store.photos(class_id)
 
 
-@router.post("/api/classes/{class_id}/photos", response_model=list[Added], status_code=201,
-             tags=["teach"], dependencies=changes)
-async def add_photos(class_id: str, files: list[UploadFile] = File(...), svc=Depends(service)):
-    """Add photos to a class (each is checked to decode; kept under its content hash)."""
+@router.post("/classes/{class_id}/photos", response_model=list[Added], status_code=201, tags=["teach"])
+async def add_photos(class_id: str, files: list[UploadFile] = File(...), svc=Depends(service),
+                     language=Depends(lang)):
+    """Add photos to a class (each is checked to decode; kept under its content hash; the same
+    photo twice is refused)."""
     uploads = await read_uploads(files, svc.limits)
-    return await svc.add_photos(class_id, uploads)
+    return await svc.add_photos(class_id, uploads, language)
 
 
-@router.get("/api/classes/{class_id}/photos/{photo_id}", tags=["teach"],
-            response_class=FileResponse)
+@router.get("/classes/{class_id}/photos/{photo_id}", tags=["teach"], response_class=FileResponse)
 def photo(class_id: str, photo_id: str, svc=Depends(service)):
     """One stored photo."""
     path = svc.store.photo_path(class_id, photo_id)
     return FileResponse(path, media_type=MEDIA_TYPES[path.suffix[1:]])
 
 
-@router.delete("/api/classes/{class_id}/photos/{photo_id}", status_code=204, tags=["teach"],
-               dependencies=changes)
+@router.delete("/classes/{class_id}/photos/{photo_id}", status_code=204, tags=["teach"])
 def delete_photo(class_id: str, photo_id: str, svc=Depends(service)):
     """Remove a photo from a class."""
     svc.store.delete_photo(class_id, photo_id)
     return Response(status_code=204)
 
 
-@router.post("/api/train", response_model=TrainStatus, status_code=202, tags=["teach"],
-             dependencies=changes)
-def train(svc=Depends(service)):
-    """Retrain on your classes (those with at least 2 photos) in the background; poll
-    ``GET /api/train``. When done the new model is served and the old one kept."""
-    return svc.trainer.start()
+@router.post("/classes/{class_id}/photos/{photo_id}/move", status_code=204, tags=["teach"])
+def move_photo(class_id: str, photo_id: str, body: MoveIn = Body(...), svc=Depends(service)):
+    """Move a photo to another class."""
+    svc.store.move_photo(class_id, photo_id, body.to)
+    return Response(status_code=204)
 
 
-@router.get("/api/train", response_model=TrainStatus, tags=["teach"])
-def train_status(svc=Depends(service)):
-    """The training job: state, phase, step of total, the new version or the error."""
-    return svc.trainer.status()
+@router.post("/train", response_model=TrainStatus, status_code=202, tags=["teach"])
+def train(svc=Depends(service), language=Depends(lang)):
+    """Retrain on your classes in the background (every class needs enough photos: the answer
+    says which do not); poll ``GET /api/train``. When done the new model is served, the old one kept."""
+    svc.trainer.start()
+    return svc.train_status(language)
+
+
+@router.get("/train", response_model=TrainStatus, tags=["teach"])
+def train_status(svc=Depends(service), language=Depends(lang)):
+    """The training job: state, phase, step of total, the new version and its held-out results,
+    or the error; and whether the classes are ready (``ready``, ``missing``)."""
+    return svc.train_status(language)

@@ -35,8 +35,17 @@ PhotoResult = _model("PhotoResult", FIELDS, "The answer for one photo: the objec
                      "prints, field for field (petnet.pets.answer.FIELDS). Read `verdict` first.", Guess)
 
 
+class Problem(BaseModel):
+    """Every error answer: the message in the request's language and in both."""
+    detail: str = Field(description="what is wrong and how to fix it, in the request's language "
+                                    "(?lang=zh|en or Accept-Language; default English)")
+    code: str = Field(description="the message's key (petnet.serve.messages.MESSAGES)")
+    message_zh: str
+    message_en: str
+
+
 class ModelInfo(BaseModel):
-    version: str = Field(description="'base' or the trained model's version (m0001, ...)")
+    version: str = Field(description="'base' or the kept model's version (m0001, ...)")
     base: str
     architecture: str
     labels: list[str]
@@ -48,11 +57,22 @@ class ModelInfo(BaseModel):
 
 class ModelVersion(BaseModel):
     model_config = ConfigDict(extra="allow")
-    version: str
+    version: str = Field(description="'base' or m0001, m0002, ...")
+    active: bool = Field(description="is this the model served now")
+    source: str = Field(description="base, trained (on this page) or uploaded")
+    classes: list[str] = Field(description="its class labels, in index order")
+    created: float | None = Field(None, description="when it was made (seconds since 1970; null for the base)")
+    review: dict | None = Field(None, description="the held-out results of its training: accuracy, "
+                                "per_class, confusion[true][answered], hard (photos wrong or least sure), "
+                                "or available=false with the photos needed")
 
 
 class ClassIn(BaseModel):
     name: str = Field(description="the class name (Chinese allowed), e.g. 咪咪", max_length=200)
+
+
+class MoveIn(BaseModel):
+    to: str = Field(description="the id of the class to move the photo to", max_length=40)
 
 
 class ClassOut(BaseModel):
@@ -65,18 +85,25 @@ class ClassOut(BaseModel):
 class Added(BaseModel):
     path: str
     id: str | None = None
-    error: str | None = None
+    error: str | None = Field(None, description="why it was not added, in the request's language")
+    code: str | None = None
+    error_zh: str | None = None
+    error_en: str | None = None
 
 
 class TrainStatus(BaseModel):
     model_config = ConfigDict(extra="allow")
     state: str = Field(description="idle, running, done or failed")
     job: int
-    phase: str | None = None
+    phase: str | None = Field(None, description="features, training, calibration, review or saving")
     step: int | None = None
     total: int | None = None
     version: str | None = None
-    error: str | None = None
+    error: str | None = Field(None, description="why it failed, in the request's language")
+    ready: bool = Field(description="do the classes meet the rules to train")
+    missing: Problem | None = Field(None, description="what stops training (null when ready)")
+    min_photos: int = Field(description="photos each class needs")
+    review_photos: int = Field(description="photos (all classes) the held-out results need")
 
 
 class Health(BaseModel):

@@ -2,9 +2,11 @@
 
     classes.json                 [{"id": "c1a2b3c4", "name": "咪咪", "created": ...}, ...]
     photos/<class id>/<sha1>.<ext>   the photos taught, named by their content (never the upload's name)
-    models/m0001/                model.npz, labels.txt, meta.json (classes, metrics, time)
+    models/m0001/                model.npz, labels.txt, meta.json (classes, source, metrics,
+                                 held-out review, time)
     state.json                   {"active": "m0002" | null, "previous": "m0001" | null}
     bottlenecks/                 the feature cache of the taught photos (retrains take ~a second)
+    exports/<sha1>.onnx          ONNX exports of model files, by their content (made on request)
     tmp/                         training folders and unfinished models (emptied at start)
 
 ``active = null`` means the base model (``--model FILE`` or the embedded 37 breeds). A model folder
@@ -32,38 +34,38 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from petnet.atomic import write_atomically
-from petnet.errors import ParamError, PetnetError
+from petnet.errors import PetnetError
+from petnet.serve.messages import BadParam, Conflict, NotFound, ServeError
+from petnet.serve.uploads import EXTENSIONS as _FORMATS
+
+EXTENSIONS = sorted(set(_FORMATS.values()))   # what photos are stored as
 
 MAX_NAME = 40
 MAX_CLASSES = 200
 MAX_PHOTOS_PER_CLASS = 1000
+MIN_PHOTOS = 5           # per class, to train (and every class must have them: none is left out)
+MIN_CLASSES = 2
 CLASS_ID = re.compile(r"^c[0-9a-f]{8}$")
 PHOTO_ID = re.compile(r"^[0-9a-f]{40}\.(jpg|png|webp|bmp|gif|tif)$")
 MODEL_ID = re.compile(r"^m[0-9]{4,}$")
 
-
-class NotFound(PetnetError):
-    """A class, photo or model that does not exist (HTTP 404)."""
-
-
-class Conflict(PetnetError):
-    """A request that clashes with what exists (HTTP 409)."""
+__all__ = ["Store", "NotFound", "Conflict", "check_class_name", "MIN_PHOTOS", "MIN_CLASSES"]
 
 
 def check_class_name(name) -> str:
-    """The cleaned class name (NFC, stripped) or a ``ParamError`` (``name ...``) saying what is wrong
-    with it."""
+    """The cleaned class name (NFC, stripped) or a ``ServeError`` saying what is wrong with it
+    (``name_empty``, ``name_too_long`` ...; HTTP 422)."""
     if not isinstance(name, str):
-        raise ParamError("name", "must be text")
+        raise BadParam("name_not_text", "name")
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
-        raise ParamError("name", "is empty; give the class a name, e.g. 咪咪 or Persian")
+        raise BadParam("name_empty", "name")
     if len(name) > MAX_NAME:
-        raise ParamError("name", f"is {len(name)} characters long; at most {MAX_NAME}")
+        raise BadParam("name_too_long", "name", length=len(name), max=MAX_NAME)
     if not name.isprintable() or any(c in name for c in "/\\"):
-        raise ParamError("name", "may not contain control characters, line breaks or slashes")
+        raise BadParam("name_bad_chars", "name")
     if name.startswith("."):
-        raise ParamError("name", "may not start with a dot")
+        raise BadParam("name_dot", "name")
     return name
 
 
@@ -76,9 +78,10 @@ class Store:
         self.models_dir = self.root / "models"
         self.bottleneck_dir = self.root / "bottlenecks"
         self.tmp_dir = self.root / "tmp"
+        self.exports_dir = self.root / "exports"
         self._lock = threading.RLock()
         try:
-            for d in (self.photos_dir, self.models_dir, self.bottleneck_dir):
+            for d in (self.photos_dir, self.models_dir, self.bottleneck_dir, self.exports_dir):
                 d.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(self.tmp_dir, ignore_errors=True)   # leftovers of an interrupted run
             self.tmp_dir.mkdir()
@@ -117,20 +120,34 @@ class Store:
             for c in self._classes:
                 if c["id"] == class_id:
                     return dict(c, photos=len(self.photos(class_id)))
-        raise NotFound(f"no class {class_id!r}")
+        raise NotFound("class_not_found", id=class_id)
+
+    def _check_unique(self, name: str, but: str | None = None) -> None:
+        if any(c["name"].casefold() == name.casefold() and c["id"] != but for c in self._classes):
+            raise Conflict("class_exists", name=name)
 
     def add_class(self, name) -> dict:
         name = check_class_name(name)
         with self._lock:
-            if any(c["name"].casefold() == name.casefold() for c in self._classes):
-                raise Conflict(f"a class named {name!r} exists already")
+            self._check_unique(name)
             if len(self._classes) >= MAX_CLASSES:
-                raise Conflict(f"at most {MAX_CLASSES} classes")
+                raise Conflict("too_many_classes", max=MAX_CLASSES)
             c = {"id": f"c{secrets.token_hex(4)}", "name": name, "created": time.time()}
             self._write_json("classes.json", self._classes + [c])
             self._classes.append(c)
             (self.photos_dir / c["id"]).mkdir(exist_ok=True)
             return dict(c, photos=0)
+
+    def rename_class(self, class_id: str, name) -> dict:
+        """Give a class another name (its photos stay; trained models keep the name they learned)."""
+        name = check_class_name(name)
+        with self._lock:
+            self.get_class(class_id)
+            self._check_unique(name, but=class_id)
+            kept = [dict(c, name=name) if c["id"] == class_id else c for c in self._classes]
+            self._write_json("classes.json", kept)
+            self._classes = kept
+            return self.get_class(class_id)
 
     def delete_class(self, class_id: str) -> None:
         with self._lock:
@@ -147,49 +164,89 @@ class Store:
             return []
         return sorted(p.name for p in folder.iterdir() if PHOTO_ID.match(p.name) and p.is_file())
 
+    def _holder(self, digest: str) -> dict | None:
+        """The class that keeps a photo with this content hash (any extension), if any."""
+        for c in self._classes:
+            folder = self.photos_dir / c["id"]
+            if any((folder / f"{digest}.{ext}").is_file() for ext in EXTENSIONS):
+                return c
+        return None
+
     def add_photo(self, class_id: str, data: bytes, ext: str) -> str:
-        """Store a photo's bytes under its content hash; returns the photo id (``sha1.ext``)."""
-        photo_id = f"{hashlib.sha1(data).hexdigest()}.{ext}"
+        """Store a photo's bytes under its content hash; returns the photo id (``sha1.ext``). The
+        same bytes twice, in this class or another, are refused (``duplicate_photo``, 409)."""
+        digest = hashlib.sha1(data).hexdigest()
+        photo_id = f"{digest}.{ext}"
         if not PHOTO_ID.match(photo_id):
-            raise PetnetError(f"photos of type {ext!r} cannot be kept")
+            raise ServeError("photo_format_unusable", format=ext)
         with self._lock:
             self.get_class(class_id)
+            holder = self._holder(digest)
+            if holder is not None:
+                raise Conflict("duplicate_photo", name=holder["name"])
             if len(self.photos(class_id)) >= MAX_PHOTOS_PER_CLASS:
-                raise Conflict(f"at most {MAX_PHOTOS_PER_CLASS} photos per class")
+                raise Conflict("too_many_photos", max=MAX_PHOTOS_PER_CLASS)
             write_atomically(self.photos_dir / class_id / photo_id, lambda f: f.write(data))
         return photo_id
 
     def photo_path(self, class_id: str, photo_id: str) -> Path:
         path = self.photos_dir / class_id / photo_id
         if not (CLASS_ID.match(class_id) and PHOTO_ID.match(photo_id)) or not path.is_file():
-            raise NotFound(f"no photo {photo_id!r} in class {class_id!r}")
+            raise NotFound("photo_not_found", id=photo_id, cls=class_id)
         return path
 
     def delete_photo(self, class_id: str, photo_id: str) -> None:
         with self._lock:
             self.photo_path(class_id, photo_id).unlink(missing_ok=True)
 
+    def move_photo(self, class_id: str, photo_id: str, to: str) -> None:
+        """Move a photo to the class ``to`` (one rename)."""
+        with self._lock:
+            path = self.photo_path(class_id, photo_id)
+            self.get_class(to)
+            if to == class_id:
+                raise ServeError("move_same_class")
+            if len(self.photos(to)) >= MAX_PHOTOS_PER_CLASS:
+                raise Conflict("too_many_photos", max=MAX_PHOTOS_PER_CLASS)
+            os.replace(path, self.photos_dir / to / photo_id)
+
+    # -- training ----------------------------------------------------------------------------
+    def missing(self, min_photos: int = MIN_PHOTOS, min_classes: int = MIN_CLASSES) -> ServeError | None:
+        """What stops training, as the error to answer (``too_few_classes`` or ``too_few_photos``
+        naming every class short of ``min_photos``), or ``None`` when every class is ready. No class
+        is ever left out of a training: one short of photos stops it."""
+        classes = self.classes()
+        if len(classes) < min_classes:
+            return ServeError("too_few_classes", min=min_classes, count=len(classes))
+        short = [c for c in classes if c["photos"] < min_photos]
+        if short:
+            listed = {"zh": "、".join(f"{c['name']} 只有 {c['photos']} 张" for c in short),
+                      "en": ", ".join(f"{c['name']} has {c['photos']}" for c in short)}
+            return ServeError("too_few_photos", min=min_photos, classes=listed)
+        return None
+
     @contextmanager
-    def training_folder(self, min_photos: int = 2):
-        """A temporary folder with one sub-folder per class that has at least ``min_photos``
-        photos, named by the class name (links to the stored photos); yields ``(folder, ignored)``."""
+    def training_folder(self, min_photos: int = MIN_PHOTOS):
+        """A temporary folder with one sub-folder per class, named by the class name (links to the
+        stored photos); yields ``(folder, {class name: class id})``. Every class must have
+        ``min_photos`` photos (``ServeError`` otherwise: none is silently left out)."""
         folder = Path(tempfile.mkdtemp(prefix="train-", dir=self.tmp_dir))
-        ignored = []
+        ids = {}
         try:
             with self._lock:
+                problem = self.missing(min_photos)
+                if problem is not None:
+                    raise problem
                 for c in self._classes:
-                    photos = self.photos(c["id"])
-                    if len(photos) < min_photos:
-                        ignored.append(c["name"])
-                        continue
                     sub = folder / c["name"]
                     sub.mkdir()
-                    for p in photos:
+                    ids[c["name"]] = c["id"]
+                    for p in self.photos(c["id"]):
                         try:
                             os.link(self.photos_dir / c["id"] / p, sub / p)
                         except OSError:   # a file system without hard links
                             shutil.copyfile(self.photos_dir / c["id"] / p, sub / p)
-            yield folder, ignored
+            yield folder, ids
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -212,18 +269,33 @@ class Store:
     def model_file(self, version: str) -> Path:
         path = self.models_dir / version / "model.npz"
         if not MODEL_ID.match(version) or not path.is_file():
-            raise NotFound(f"no model {version!r}")
+            raise NotFound("model_not_found", version=version)
         return path
 
     def models(self) -> list[dict]:
+        """The meta of every kept model, oldest first."""
         out = []
         for p in sorted(self.models_dir.iterdir()):
             if MODEL_ID.match(p.name) and (p / "model.npz").is_file():
                 try:
-                    out.append(json.loads((p / "meta.json").read_text(encoding="utf-8")))
+                    meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
                 except (OSError, ValueError):
-                    out.append({"version": p.name})
+                    meta = {}
+                out.append(dict(meta if isinstance(meta, dict) else {}, version=p.name))
         return out
+
+    def delete_model(self, version: str) -> None:
+        """Remove a kept model that is not served (``delete_active``, 409); the way back
+        (``previous``) forgets it."""
+        with self._lock:
+            self.model_file(version)
+            if version == self.active:
+                raise Conflict("delete_active", version=version)
+            if version == self.previous:
+                self._set_state({"active": self.active, "previous": None})
+            gone = Path(tempfile.mkdtemp(prefix="deleted-", dir=self.tmp_dir))
+            os.rename(self.models_dir / version, gone / version)    # out of sight in one step
+            shutil.rmtree(gone, ignore_errors=True)
 
     @property
     def active(self) -> str | None:
@@ -233,12 +305,16 @@ class Store:
     def previous(self) -> str | None:
         return self._state.get("previous")
 
+    def _set_state(self, state: dict) -> None:
+        self._write_json("state.json", state)
+        self._state = state
+
     def set_active(self, version: str | None) -> None:
-        """Make ``version`` (``None``: the base model) the active one; the old one becomes previous."""
+        """Make ``version`` (``None``: the base model) the active one; the one served before becomes
+        ``previous``. Activating the model already served changes nothing (the way back is kept)."""
         with self._lock:
             if version is not None:
                 self.model_file(version)
-            state = {"active": version, "previous": self.active}
-            self._write_json("state.json", state)
-            self._state = state
-
+            if version == self.active:
+                return
+            self._set_state({"active": version, "previous": self.active})

@@ -47,9 +47,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @contextmanager
-def chromium():
-    """Debian's headless chromium driven by Playwright, closed at the end (skipped with the reason,
-    failed under CI=true, when the playwright package or the browser is missing)."""
+def chromium(*args: str):
+    """Debian's headless chromium driven by Playwright (with the extra command-line ``args``), closed
+    at the end (skipped with the reason, failed under CI=true, when the playwright package or the
+    browser is missing)."""
     need("playwright")
     if not os.path.exists(CHROMIUM):
         msg = f"{CHROMIUM} is missing: apt-get install -y chromium"
@@ -58,7 +59,7 @@ def chromium():
         pytest.skip(msg)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
         try:
             yield browser
         finally:
@@ -176,7 +177,7 @@ class Server:
         assert status == 202, job
         deadline = time.monotonic() + timeout
         while True:
-            _, _, s = self.request("GET", "/api/train")
+            _, _, s = self.request("GET", "/api/train", headers=headers)
             if s["state"] != "running":
                 return s
             assert time.monotonic() < deadline, "training did not finish in time"
@@ -213,6 +214,27 @@ def start_server(tmp_path):
 
 
 # ----------------------------------------------------------------------------- photos
+def fake_webcam(path, frames, fps: int = 8, size=(320, 240)):
+    """A Y4M video (YUV 4:2:0) of PIL images, for chromium's
+    ``--use-file-for-fake-video-capture``: the webcam that a test's page sees (it loops)."""
+    w, h = size
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for im in frames:
+            ycc = np.asarray(im.convert("RGB").resize((w, h)).convert("YCbCr"), np.float32)
+            f.write(b"FRAME\n" + ycc[:, :, 0].round().astype(np.uint8).tobytes())
+            for c in (1, 2):
+                sub = ycc[:, :, c].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+                f.write(sub.round().astype(np.uint8).tobytes())
+    return path
+
+
+def camera_args(video) -> tuple[str, ...]:
+    """Chromium's flags for a fake webcam playing ``video``, allowed without asking."""
+    return ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}")
+
+
 def photo(color=(200, 30, 30), size=(64, 48), fmt="PNG", mode="RGB", noise=0, seed=0, **save) -> bytes:
     """A photo of one colour (with optional noise) as encoded bytes."""
     rng = np.random.default_rng(seed)

@@ -154,7 +154,8 @@ def test_size_and_count_limits(start_server):
     assert status == 200                               # still serving
 
 
-def test_token_guards_every_change(start_server):
+def test_token_guards_every_request(start_server):
+    """(tests/serve/test_lock.py goes through every endpoint of the API.)"""
     s = start_server(token="s3cret")
     good = {"Authorization": "Bearer s3cret"}
     for bad in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "s3cret"}):
@@ -168,8 +169,11 @@ def test_token_guards_every_change(start_server):
     for method, path in (("POST", f"/api/classes/{c['id']}/photos"), ("DELETE", f"/api/classes/{c['id']}"),
                          ("DELETE", f"/api/classes/{c['id']}/photos/{'0' * 40}.png")):
         assert s.request(method, path, files=[("files", "a.png", photo(RED))])[0] == 401
-    assert s.request("GET", "/api/classes")[0] == 200              # reading is open
-    assert s.predict(("a.png", photo(RED)))[0] == 200              # and so is recognising
+    assert s.request("GET", "/api/classes")[0] == 401              # reading needs it too
+    assert s.predict(("a.png", photo(RED)))[0] == 401              # and so does recognising
+    assert s.request("GET", "/api/classes", headers=good)[0] == 200
+    assert s.predict(("a.png", photo(RED)), headers=good)[0] == 200
+    assert s.request("GET", "/healthz")[0] == 200 and s.request("GET", "/")[0] == 200
 
 
 def test_classes_and_photos(start_server):
@@ -228,7 +232,7 @@ def test_concurrent_requests_are_batched_and_isolated(start_server):
     assert after["batches"] - before["batches"] < 24     # some photos shared a backbone call
 
 
-def _teach(s, name, color, n=3, seed=0):
+def _teach(s, name, color, n=5, seed=0):
     _, _, c = s.request("POST", "/api/classes", json_body={"name": name})
     files = [("files", f"{name}{i}.png", photo(color, noise=25, seed=seed + i)) for i in range(n)]
     assert s.request("POST", f"/api/classes/{c['id']}/photos", files=files)[0] == 201
@@ -241,10 +245,14 @@ def test_train_swap_rollback_restart(start_server, tmp_path):
     assert status == 422 and "at least 2 classes" in out["detail"]
     red_class = _teach(s, "红红", RED)
     _teach(s, "Blue", BLUE, seed=10)
-    _teach(s, "one photo", (0, 200, 0), n=1)
+    one = _teach(s, "one photo", (0, 200, 0), n=1)
+    status, _, out = s.request("POST", "/api/train")                 # never a silent drop of a class
+    assert status == 422 and out["detail"] == "each class needs at least 5 photos: one photo has 1", out
+    assert s.request("GET", "/api/train")[2]["missing"] == out
+    assert s.request("DELETE", f"/api/classes/{one['id']}")[0] == 204
+    assert s.request("GET", "/api/train")[2]["ready"] is True
     job = s.train()
     assert job["state"] == "done" and job["version"] == "m0001", job
-    assert job["ignored"] == ["one photo"]
     _, _, model = s.request("GET", "/api/model")
     assert model["version"] == "m0001" and sorted(model["labels"]) == ["Blue", "红红"]
     red = photo(RED, noise=25, seed=99)
@@ -253,7 +261,7 @@ def test_train_swap_rollback_restart(start_server, tmp_path):
     status, _, model = s.request("POST", "/api/model/rollback")
     assert status == 200 and model["version"] == "base" and len(model["labels"]) == 37
     assert s.request("POST", "/api/models/m0001/activate")[2]["version"] == "m0001"
-    assert [m["version"] for m in s.request("GET", "/api/models")[2]] == ["m0001"]
+    assert [m["version"] for m in s.request("GET", "/api/models")[2]] == ["base", "m0001"]
     # a failed retrain leaves the served model untouched (a new photo: its features are computed)
     assert s.request("POST", f"/api/classes/{red_class['id']}/photos",
                      files=[("files", "new.png", photo(RED, noise=25, seed=50))])[0] == 201
@@ -268,8 +276,7 @@ def test_train_swap_rollback_restart(start_server, tmp_path):
     s2 = start_server()
     assert s2.request("GET", "/api/model")[2]["version"] == "m0001"
     assert s2.predict(("r.png", red))[2][0]["top"][0]["label"] == "红红"
-    assert {c["name"]: c["photos"] for c in s2.request("GET", "/api/classes")[2]} == \
-        {"红红": 4, "Blue": 3, "one photo": 1}
+    assert {c["name"]: c["photos"] for c in s2.request("GET", "/api/classes")[2]} == {"红红": 6, "Blue": 5}
 
 
 def test_one_job_at_a_time(start_server):

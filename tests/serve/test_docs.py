@@ -12,10 +12,11 @@ from urllib.parse import urljoin, urlsplit
 
 from .conftest import chromium
 
-ENDPOINTS = {"/api/predict", "/api/model", "/api/models", "/api/models/{version}/activate",
+ENDPOINTS = {"/api/predict", "/api/model", "/api/models", "/api/models/{version}", "/api/models/{version}/activate",
+             "/api/models/{version}/model.npz", "/api/models/{version}/model.onnx",
              "/api/model/rollback", "/api/classes", "/api/classes/{class_id}",
              "/api/classes/{class_id}/photos", "/api/classes/{class_id}/photos/{photo_id}",
-             "/api/train", "/healthz"}
+             "/api/classes/{class_id}/photos/{photo_id}/move", "/api/train", "/healthz"}
 # the page's policy, unchanged by the docs page (which adds only its script's hash)
 PAGE_CSP = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'"
 
@@ -104,6 +105,7 @@ def test_docs_render_offline_in_headless_chromium(start_server):
         shown = page.eval_on_selector_all(".opblock-summary-path",
                                           "els => els.map(e => e.textContent.replace(/\\u200b/g, ''))")
         assert ENDPOINTS <= set(shown)
+        assert page.locator("button.authorize").count() >= 1     # where the --token goes (reads need it too)
         # "Try it out" on GET /healthz: Swagger UI calls the API under the page's policy
         op = page.locator("#operations-server-healthz_healthz_get")
         op.locator(".opblock-summary").click()
@@ -118,3 +120,29 @@ def test_docs_render_offline_in_headless_chromium(start_server):
         assert {f"{origin}/docs", f"{origin}/docs-assets/swagger-ui-bundle.js",
                 f"{origin}/docs-assets/swagger-ui.css", f"{origin}/openapi.json",
                 f"{origin}/healthz"} <= set(local)
+
+
+def test_docs_authorize_takes_the_token(start_server):
+    """With --token, /docs offers "Authorize": the token entered there goes with "Try it out"."""
+    with chromium() as browser:
+        s = start_server(token="s3cret")
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(f"http://127.0.0.1:{s.port}/docs")
+        op = page.locator("#operations-models-model_api_model_get")
+        op.wait_for(timeout=30_000)
+
+        def try_it() -> str:
+            op.locator("button.execute").click()
+            status = op.locator(".live-responses-table .response .response-col_status")
+            status.wait_for(timeout=30_000)
+            return status.text_content().strip()
+
+        op.locator(".opblock-summary").click()
+        op.locator("button.try-out__btn").click()
+        assert try_it() == "401"                               # reads need the token too
+        page.locator("button.authorize").first.click()
+        page.locator(".auth-container input").fill("s3cret")
+        page.locator(".auth-btn-wrapper button.authorize").click()
+        page.locator("button.btn-done").click()
+        op.locator("button.btn-clear").click()
+        assert try_it() == "200"

@@ -1,13 +1,12 @@
 """``petnet serve`` with the real network: the same answers as ``petnet predict --json``, teaching
-two classes on real photos and retraining (recognised afterwards, kept across a restart), and the
-page in a real headless browser (Debian's chromium driven by Playwright), which also saves the
-screenshot of the docs (``docs/img/serve.png``)."""
+two classes on real photos and retraining (recognised afterwards, kept across a restart), and one
+card per answer in a real headless browser (Debian's chromium driven by Playwright): the verdict
+first, and only what agrees with it (tests/serve/test_flow.py walks the whole page)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 
 from petnet.paths import ROOT
 
@@ -36,7 +35,7 @@ def test_teach_retrain_and_restart_with_real_photos(start_server, shared, tmp_pa
     bombay = sorted((train / "Bombay").glob("*.jpg"))
     pug = sorted((train / "pug").glob("*.jpg"))
     s = start_server(backbone_factory=real_backbone)
-    for name, photos in (("咪咪", bombay[:3]), ("旺财", pug[:3])):
+    for name, photos in (("咪咪", bombay[:5]), ("旺财", pug[:5])):
         status, _, c = s.request("POST", "/api/classes", json_body={"name": name})
         assert status == 201
         status, _, added = s.request("POST", f"/api/classes/{c['id']}/photos",
@@ -58,45 +57,66 @@ def test_teach_retrain_and_restart_with_real_photos(start_server, shared, tmp_pa
         assert_same(a, b)
 
 
-def test_page_in_headless_chromium(start_server, tmp_path):
+def _skimage_photo(tmp_path, name):
+    from PIL import Image
+    from skimage import data
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(getattr(data, name)()).save(path)
+    return path
+
+
+def test_one_card_per_answer_in_headless_chromium(start_server, tmp_path):
+    """#19: the verdict first and only what agrees with it -- the class bars for a pet, the reason
+    for an unsure pet, what a non-pet looks like instead (no class as its answer), the reason an
+    unreadable file could not be read (and no correction row) -- in both languages."""
+    photos = [EXAMPLES[0], _skimage_photo(tmp_path, "chelsea"), _skimage_photo(tmp_path, "coffee"),
+              tmp_path / "notes.txt"]
+    photos[3].write_text("not a photo")
     with chromium() as browser:
         s = start_server(backbone_factory=real_backbone)
-        url = f"http://127.0.0.1:{s.port}/"
         page = browser.new_page(viewport={"width": 900, "height": 1000})
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url)
+        page.goto(f"http://127.0.0.1:{s.port}/")
         page.wait_for_selector("#model-line:has-text('37')")
-        page.set_input_files("#file-input", [str(p) for p in EXAMPLES])
-        page.wait_for_selector(".result .guess .primary", timeout=30_000)
-        cards = page.query_selector_all(".result")
-        assert [c.query_selector(".file").text_content() for c in cards] == ["pug_168.jpg", "Persian_143.jpg"]
-        first = [c.query_selector(".guess .primary").text_content() for c in cards]
-        assert first == ["巴哥犬", "波斯猫"]
-        assert cards[0].query_selector(".verdict").text_content() == "可能是: 巴哥犬 · 物种: 狗"   # species shown
-        page.click("#lang")                                  # the English switch
-        assert page.query_selector(".result .guess .primary").text_content() == "pug"
-        assert page.query_selector("h1").text_content() == "petnet pet recognition"
-        page.click("#lang")
-        page.fill("#class-name", "咪咪")                     # teach: a class made on the page
-        page.click("#new-class button")
-        page.wait_for_selector("#classes li .name:has-text('咪咪')")
-        assert [c["name"] for c in s.request("GET", "/api/classes")[2]] == ["咪咪"]
-        shot = tmp_path / "serve.png"
-        page.screenshot(path=str(shot), full_page=True)
-        # the open-world answers (is_pet, species, imagenet_top, unsure) are shown when present
-        verdicts = page.evaluate("""() => [
-          {path: "cup.jpg", top: [{label: "pug", name: "巴哥犬", score: 0.2}], is_pet: false,
-           pet_score: 0.01, species: null, imagenet_top: {label: "espresso", name: "浓缩咖啡", score: 0.81}},
-          {path: "tabby.jpg", top: [{label: "Persian", name: "波斯猫", score: 0.4}], is_pet: true,
-           pet_score: 0.99, species: "cat", unsure: true},
-        ].map(r => { const card = addCard(new File([], r.path), document.body); renderResult(card, r);
-                     return card.querySelector(".verdict").textContent; })""")
-        assert verdicts == ["不像猫或狗 (更像: 浓缩咖啡 espresso, score = 0.81)",
-                            "可能是 (不确定): 波斯猫 · 物种: 猫"]
+        page.set_input_files("#file-input", [str(p) for p in photos])
+        page.wait_for_selector(".result[data-verdict='error']", timeout=60_000)
+        cards = page.query_selector_all("#results .result")
+        answers = [c.evaluate("c => c._result") for c in cards]
+        assert [a["verdict"] for a in answers] == ["pet", "unsure", "not_pet", "error"], answers
+        pug, tabby, coffee, notes = cards
+
+        def check(lang):
+            text = lambda card, sel: card.query_selector(sel).text_content()
+            names = lambda card: [e.text_content() for e in card.query_selector_all(".guess .primary")]
+            # a pet: its answer, then its classes
+            assert text(pug, ".verdict") == answers[0][f"message_{lang}"] == {"zh": "是 巴哥犬（狗）", "en": "pug (a dog)"}[lang]
+            assert names(pug)[0] == {"zh": "巴哥犬", "en": "pug"}[lang] and len(names(pug)) == 3
+            # an unsure pet: "maybe", its reason in words, its classes
+            top = answers[1]["top"][0]
+            assert text(tabby, ".verdict") == {"zh": f"可能是 {top['name']}（猫），但不确定",
+                                               "en": f"maybe {top['label'].replace('_', ' ')} (a cat), but unsure"}[lang]
+            assert text(tabby, ".reason") == {"zh": "原因：", "en": "why: "}[lang] + answers[1][f"reason_{lang}"]
+            assert answers[1][f"reason_{lang}"] and len(names(tabby)) == 3
+            # not a pet: what it looks like instead; none of the model's classes is shown
+            assert text(coffee, ".verdict") == answers[2][f"message_{lang}"]
+            assert text(coffee, ".verdict").startswith({"zh": "不像猫或狗", "en": "not a cat or dog"}[lang])
+            shown = coffee.text_content()
+            assert not any(g["name"] in shown or g["label"].replace("_", " ") in shown for g in answers[2]["top"])
+            assert len(names(coffee)) == 1 and answers[2]["imagenet_top"]["label"] in coffee.text_content()
+            # unreadable: why, and no correction row (the [hidden] rule wins over .row's display)
+            assert text(notes, ".error") == answers[3][f"message_{lang}"] and text(notes, ".verdict") == ""
+            assert not notes.query_selector(".fix").is_visible() and not notes.query_selector(".guess")
+            assert all(c.query_selector(".fix").is_visible() for c in (pug, tabby, coffee))
+
+        assert not notes.query_selector(".thumb").is_visible()        # no broken picture either
+        check("zh")
+        page.locator("#results").screenshot(path=str(tmp_path / "cards-zh.png"))
+        page.click("#lang")                                     # every card drawn again in English
+        check("en")
+        page.locator("#results").screenshot(path=str(tmp_path / "cards-en.png"))
         assert not errors, errors
-    assert shot.stat().st_size > 10_000
-    docs_img = ROOT / "docs" / "img"
-    if os.environ.get("PETNET_UPDATE_DOCS") == "1":     # the README's screenshot, on request only
-        docs_img.mkdir(exist_ok=True)
-        shutil.copyfile(shot, docs_img / "serve.png")          # the screenshot of docs/serve.md
+    if os.environ.get("PETNET_UPDATE_DOCS") == "1":            # docs/serve.md's pictures of the cards
+        from .test_flow import _save_for_docs
+        for lang in ("zh", "en"):
+            _save_for_docs(tmp_path / f"cards-{lang}.png", ROOT / "docs" / "img" / f"serve-cards-{lang}.jpg")

@@ -14,7 +14,7 @@ from petnet.serve.trainer import Trainer
 from tests.serve.conftest import TinyBackbone
 
 
-def colour_folder(root, n=4):
+def colour_folder(root, n=10):
     for k, colour in enumerate(((220, 30, 30), (30, 40, 220))):
         d = root / f"c{k}"
         d.mkdir(parents=True)
@@ -27,17 +27,18 @@ def colour_folder(root, n=4):
 
 def test_engine_retrain_reports_events(tmp_path):
     events = []
-    metrics = engine.retrain(colour_folder(tmp_path / "photos"), tmp_path / "m.npz", tmp_path / "l.txt",
-                             backbones=engine.Backbones(TinyBackbone), bottleneck_dir=tmp_path / "bn",
-                             progress=events.append)
-    assert metrics["classes"] == 2 and metrics["images"] == 8 and (tmp_path / "m.npz").is_file()
+    metrics, review = engine.retrain(colour_folder(tmp_path / "photos"), tmp_path / "m.npz", tmp_path / "l.txt",
+                                     backbones=engine.Backbones(TinyBackbone), bottleneck_dir=tmp_path / "bn",
+                                     progress=events.append, class_ids={"c0": "ca", "c1": "cb"})
+    assert metrics["classes"] == 2 and metrics["images"] == 20 and (tmp_path / "m.npz").is_file()
     assert all(isinstance(e, ProgressEvent) for e in events) and events[0] == ProgressEvent("features", 0, 0)
     assert [e.phase for e in events] == sorted((e.phase for e in events),
-                                               key=["features", "training", "calibration"].index)
-    assert [(e.step, e.total) for e in events if e.phase == "features" and e.total] == [(0, 8), (8, 8)]
+                                               key=["features", "training", "calibration", "review"].index)
+    assert [(e.step, e.total) for e in events if e.phase == "features" and e.total] == [(0, 20), (20, 20)]
     steps = [(e.step, e.total) for e in events if e.phase == "training" and e.step]
     assert steps == [(s, 1000) for s in range(100, 1001, 100)]          # retrain's 1000 steps, every 100
-    assert events[-1].phase == "calibration" and events[-1].message.startswith("calibration: skipped (8 ")
+    assert [(e.step, e.total) for e in events if e.phase == "review"][-1] == (5, 5)   # 5 folds
+    assert review["available"] and review["photos"] == 20 and review["class_ids"] == ["ca", "cb"]
 
 
 def test_the_trainer_status_follows_the_events(tmp_path, monkeypatch):
@@ -49,9 +50,9 @@ def test_the_trainer_status_follows_the_events(tmp_path, monkeypatch):
     for name in ("a", "b"):
         store.add_class(name)
     for cls in store.classes():
-        for i in range(2):
+        for i in range(5):
             buf = tmp_path / f"{cls['id']}{i}.png"
-            Image.new("RGB", (8, 8), (40 * i, 90, 200)).save(buf)
+            Image.new("RGB", (8, 8), (40 * i, 90 + len(cls["name"]) + 10 * (cls["name"] == "b"), 200)).save(buf)
             store.add_photo(cls["id"], buf.read_bytes(), "png")
     sent = [ProgressEvent("features", 0, 0), ProgressEvent("features", 3, 4),
             ProgressEvent("training", 500, 1000, "Step 500: Train accuracy = 100.0%, ..."),
@@ -78,4 +79,4 @@ def test_the_trainer_status_follows_the_events(tmp_path, monkeypatch):
         read.set()
     trainer.wait(10)
     assert seen == [(e.phase, e.step, e.total) for e in sent]
-    assert trainer.status()["state"] == "failed" and "stop here" in trainer.status()["error"]
+    assert trainer.status()["state"] == "failed" and "stop here" in str(trainer.status()["error"])
