@@ -900,8 +900,7 @@ def through_recognizer(D, idx, expected):
     sp = np.array([p.species or "" for p in preds], dtype=object)
     same_acc = int((acc == expected[0]).sum())
     same_sp = int(((sp == np.asarray(expected[1], dtype=object)) | ~acc).sum())
-    print(f"
-### the evaluation part through Recognizer().predict ({len(idx)} photos, {dt:.0f} s, "
+    print(f"\n### the evaluation part through Recognizer().predict ({len(idx)} photos, {dt:.0f} s, "
           f"{len(idx) / dt:.1f} photos/s with decoding): the same is_pet as the cascade above for "
           f"{same_acc}/{len(idx)} photos, the same species for {same_sp}/{len(idx)}")
     verdicts = np.array([p.verdict for p in preds])
