@@ -104,3 +104,49 @@ def test_cli_python_web_and_ray_give_one_answer(cluster, tmp_path, capsys):
         _check_same(a, {**web[path], "path": path}, "petnet serve")
         _check_same(a, ray_rows[path], "--ray")
     assert {"pet", "not_pet"} <= verdicts               # the choice of photos covers both answers
+
+
+@pytest.mark.slow
+def test_a_model_retrained_on_breed_folders_answers_in_chinese_at_every_door(cluster, tmp_path, capsys):
+    """Folders named after breeds (``pug/``, ``Persian/``, ``samoyed/``): the retrained model file
+    stores their Chinese names, so the CLI, Python, the web app and Ray all answer 巴哥犬 for a pug
+    without any ``names``."""
+    from petnet.pets import load_model, retrain
+    from petnet.scale.results import ResultSet
+    from tests.serve.conftest import Server, real_backbone
+
+    train = shared_path("data", "pets", "train")
+    images = tmp_path / "images"
+    for breed in ("pug", "Persian", "samoyed"):
+        (images / breed).mkdir(parents=True)
+        for photo in sorted((train / breed).glob("*.jpg"))[:5]:
+            shutil.copy(photo, images / breed / photo.name)
+    result = retrain(images, max_iter=200, validation_percentage=0, testing_percentage=0,
+                     bottleneck_dir=tmp_path / "bn", review=False)
+    model, _ = result.save(tmp_path / "out" / "graph.pb", tmp_path / "out" / "labels.txt")
+    assert load_model(model).names == ["波斯猫", "巴哥犬", "萨摩耶犬"]
+    pug = shared_path("data", "pets", "train", "pug")
+    photo = sorted(pug.glob("*.jpg"))[-1]                    # not one of the five trained on
+    folder = tmp_path / "photo"
+    folder.mkdir()
+    shutil.copy(photo, folder / photo.name)
+    # the CLI
+    assert main(["predict", str(folder), "--model", str(model), "--json", "--quiet"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    # Python
+    py = Recognizer(model).predict(str(folder / photo.name))[0].to_dict()
+    # the web app, with the model as its base model
+    server = Server(tmp_path / "serve", recognition=RecognizerConfig(model=str(model)),
+                    backbone_factory=real_backbone).start()
+    try:
+        status, _, (web,) = server.predict((photo.name, photo.read_bytes()))
+    finally:
+        server.stop()
+    assert status == 200
+    # Ray
+    out = tmp_path / "rows.jsonl"
+    assert main(["predict", str(folder), "--model", str(model), "--ray", "local", "--out", str(out),
+                 "--workers", "1", "--quiet"]) == 0
+    (row,) = ResultSet(out).rows()
+    answers = [cli["top"][0]["name"], py["top"][0]["name"], web["top"][0]["name"], row["names"][0]]
+    assert answers == ["巴哥犬"] * 4, answers

@@ -340,3 +340,22 @@ def test_device_flag_reaches_the_backbones(monkeypatch):
     monkeypatch.setattr(bb, "_torch_cuda", lambda: False)
     from petnet.cli import main
     assert main(["serve", "--device", "cuda", "--port", "1"]) == 2      # no GPU: one error line, no server
+
+
+def test_openapi_names_and_describes_every_field_of_the_answer(start_server):
+    """/openapi.json documents the photo answer field by field (no extra="allow"): the fields of
+    petnet.pets.answer.FIELDS, each with its description, and the guess's four fields."""
+    from petnet.pets.answer import FIELDS, GUESS_FIELDS
+    s = start_server()
+    status, _, api = s.request("GET", "/openapi.json")
+    assert status == 200
+    schemas = api["components"]["schemas"]
+    answer, guess = schemas["PhotoResult"], schemas["Guess"]
+    assert list(answer["properties"]) == [f.name for f in FIELDS]
+    assert answer.get("additionalProperties") is False and guess.get("additionalProperties") is False
+    for f in FIELDS:
+        assert answer["properties"][f.name]["description"] == f.description
+    assert list(guess["properties"]) == [g.name for g in GUESS_FIELDS]
+    assert "pet" in str(answer["properties"]["verdict"]) and "not_pet" in str(answer["properties"]["verdict"])
+    ok = api["paths"]["/api/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["items"]["$ref"].endswith("/PhotoResult")
