@@ -3,6 +3,12 @@
 ``Service`` ties the pieces together: the store under ``--data-dir``, the shared backbones, the
 active recognizer (swapped by assigning one reference, so a request sees the old model or the new
 one, never a mix), decoding in a thread pool, the micro-batcher, and the training job.
+
+Sized to the CPUs the process may use (its affinity, not the machine's count): one decoding thread
+and one inference thread per CPU; on the CPU each backbone call runs on ONE compute thread (ONNX
+Runtime's intra-op threads) and NumPy's BLAS on one thread, so the calls run side by side instead
+of every layer being split between threads that wait for each other -- which is what made the
+server slow on a busy machine, where another process holding one core stalls every layer.
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ from petnet.serve.trainer import Trainer
 from petnet.serve.uploads import EXTENSIONS, Limits, check_model_archive, image_format
 
 
+#: photos per backbone call on the CPU: with one compute thread per call a bigger batch costs as much
+#: per photo or more (measured 16.0-16.8 ms of CPU per photo at up to 1-2 photos, 17.1 at 4, 17.9 at
+#: 8, 17.7 at 32), and a short call keeps the wait of a photo that arrives just after it short
+CPU_MAX_BATCH = 2
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/petnet/serve`` or ``~/.local/share/petnet/serve``."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -40,7 +52,7 @@ class Config:
     token: str | None = None           # printable ASCII (security.check_token); None: no token
     host: str | None = None            # the --host given (a name the Host header may carry)
     limits: Limits = Limits()
-    max_batch: int = 32
+    max_batch: int | None = None       # photos per backbone call (None: 2 on the CPU, 32 on CUDA)
     max_wait: float = 0.0              # > 0: a batch also waits that long for photos being decoded
     decode_threads: int | None = None  # None: one per usable CPU
     inference_threads: int | None = None   # batches run side by side (None: one per usable CPU; 1 on CUDA)
@@ -97,7 +109,8 @@ class Service:
         self._switching = threading.Lock()
         self._exporting = threading.Lock()
         self.trainer = Trainer(self.store, self.backbones, self._swap_in, self.base.arch, load=self._load)
-        self.batcher = MicroBatcher(config.max_batch, config.max_wait, workers=workers)
+        max_batch = config.max_batch or (CPU_MAX_BATCH if config.device == "cpu" else 32)
+        self.batcher = MicroBatcher(max_batch, config.max_wait, workers=workers)
         self.decoder = ThreadPoolExecutor(max_workers=config.decode_threads or cpus,
                                           thread_name_prefix="petnet-decode")
         self._blas = False

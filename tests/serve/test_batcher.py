@@ -137,10 +137,10 @@ def test_pools_sized_to_the_usable_cpus(tmp_path):
 
     from .conftest import TinyBackbone
     cpus = len(os.sched_getaffinity(0))
-    for device, workers, threads in (("cpu", cpus, 1), ("cuda", 1, None)):
+    for device, workers, threads, max_batch in (("cpu", cpus, 1, 2), ("cuda", 1, None, 32)):
         svc = Service(Config(data_dir=tmp_path / device, backbone_factory=TinyBackbone, device=device))
         try:
-            assert svc.batcher.workers == workers
+            assert svc.batcher.workers == workers and svc.batcher.max_batch == max_batch
             assert svc.backbones._threads == threads
             assert svc.decoder._max_workers == cpus
         finally:
