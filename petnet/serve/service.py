@@ -34,8 +34,9 @@ from petnet.serve.uploads import EXTENSIONS, Limits, check_model_archive, image_
 
 
 #: photos per backbone call on the CPU: with one compute thread per call a bigger batch costs as much
-#: per photo or more (measured 16.0-16.8 ms of CPU per photo at up to 1-2 photos, 17.1 at 4, 17.9 at
-#: 8, 17.7 at 32), and a short call keeps the wait of a photo that arrives just after it short
+#: per photo or more (server CPU per photo 16.0-16.8 ms with at most 1-2 photos per call, 16.6-17.1
+#: at 4, 17.6-17.9 at 8, 17.7 at 32; docs/serve.md), and a short call keeps short the wait of a
+#: photo that arrives just after it started
 CPU_MAX_BATCH = 2
 
 
