@@ -22,6 +22,7 @@ needs; it still shares the machine with the server, which the offline pass does 
     .venv/bin/python bench/serve_bench.py                     # a 1000-request memory soak
     .venv/bin/python bench/serve_bench.py --requests 5000     # the 5,000-request soak
     .venv/bin/python bench/serve_bench.py --compare /tmp/before  # and a server from another tree
+    .venv/bin/python bench/serve_bench.py --photos ../shared/data/imagenet_nonpet   # no pets: the cascade
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ sys.path.insert(0, str(ROOT))
 from petnet.paths import shared_dir  # noqa: E402
 
 
-def pet_photos(n: int) -> list[Path]:
-    paths = sorted(glob.glob(str(shared_dir() / "data" / "pets" / "train" / "*" / "*.jpg")))
+def pet_photos(n: int, folder=None) -> list[Path]:
+    """``n`` JPEGs spread evenly over ``folder`` (searched recursively; default: the shared Oxford
+    pets, ``data/pets/train``)."""
+    folder = Path(folder) if folder else shared_dir() / "data" / "pets" / "train"
+    paths = sorted(glob.glob(str(folder / "**" / "*.jpg"), recursive=True))
     if not paths:
-        sys.exit(f"no photos under {shared_dir()}/data/pets/train (set PETNET_SHARED)")
+        sys.exit(f"no photos under {folder} (set PETNET_SHARED)")
     step = max(1, len(paths) // n)
     return [Path(p) for p in paths[::step][:n]]
 
@@ -226,6 +230,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds of (offline pass, server requests) per concurrency (default %(default)s)")
     ap.add_argument("--images", type=int, default=64, help="distinct photos sent (default %(default)s)")
+    ap.add_argument("--photos", metavar="DIR", default=None,
+                    help="the photos sent: JPEGs under DIR (default: the shared Oxford pets; e.g. "
+                         "../shared/data/imagenet_nonpet, where every photo takes the open-world cascade)")
     ap.add_argument("--compare", metavar="TREE", default=None,
                     help="also run a second petnet serve from another source tree (e.g. a checkout of an "
                          "older commit: git worktree add /tmp/before HEAD~3) in the same rounds, and print "
@@ -235,7 +242,7 @@ def main():
             and 1 <= args.rounds <= 100):
         sys.exit("--requests must be 1..100000, --small and --stage 1..10000, --rounds 1..100")
 
-    paths = pet_photos(args.images)
+    paths = pet_photos(args.images, args.photos)
     port = free_port()
     data_dirs = [tempfile.mkdtemp(prefix="petnet-serve-bench-")]
     server, other = None, None
@@ -248,7 +255,8 @@ def main():
             other = start_server(Path(args.compare).resolve(), other_port, data_dirs[1])
             servers.append((other_port, other.pid, [request_bytes(p, other_port) for p in paths]))
         requests = servers[0][2]
-        print(f"petnet serve on 127.0.0.1:{port}, {len(paths)} distinct photos (Oxford pets, "
+        what = f"(from {args.photos}" if args.photos else "(Oxford pets"
+        print(f"petnet serve on 127.0.0.1:{port}, {len(paths)} distinct photos {what}, "
               f"JPEG ~{np.mean([p.stat().st_size for p in paths]) / 1024:.0f} KB), {os.cpu_count()} CPUs")
         from petnet.pets.predict import Recognizer
         rec = Recognizer()
