@@ -1,41 +1,50 @@
 """Dynamic micro-batching: photos of requests that arrive together share one backbone call.
 
-A model server's classic trick (TF Serving's batching, Triton's dynamic batcher): the network is
-much faster per photo on a batch than on one photo at a time, and concurrent requests are
-independent. Each photo is queued with the recognizer it was prepared for; one worker task takes
-the first waiting photo and, while more photos are on their way (being decoded), waits for them up
-to ``max_wait`` seconds (and ``max_batch`` photos), then runs the batch in a single inference
-thread, so the event loop never blocks on the network. While a batch runs, new photos queue up and
-form the next batch: under load batches fill up by themselves, and a lone request does not wait
-at all (nothing else is on its way).
+A model server's classic trick (TF Serving's batching, Triton's dynamic batcher): concurrent
+requests are independent, so the photos waiting when the network is free go through it together.
+Each photo is queued with the recognizer it was prepared for. The batch adapts to the load by
+itself: when an inference thread is free, the photos waiting are dispatched at once (a lone
+request never waits for company); while every inference thread is busy, new photos queue up and
+form the next batch (up to ``max_batch``). So under light load batches are small and answers
+quick, under heavy load batches grow with the queue and the network never idles while photos
+wait. ``max_wait`` > 0 adds the old policy on top: a batch smaller than ``max_batch`` waits up to
+that long for photos still being decoded (off by default: measured slower on a busy machine).
 
-Photos prepared for different recognizers (a model swapped in while requests were in flight) are
-run as separate calls; an exception in a call fails only the photos of that call.
+``workers`` inference threads run batches side by side (each call runs in its own thread, so the
+event loop never blocks on the network). Photos prepared for different recognizers (a model
+swapped in while requests were in flight) are run as separate calls; an exception in a call fails
+only the photos of that call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 
 class MicroBatcher:
     """``await batcher.predict(recognizer, preparing, source) -> dict`` (one photo)."""
 
-    def __init__(self, max_batch: int = 32, max_wait: float = 0.2):
+    def __init__(self, max_batch: int = 32, max_wait: float = 0.0, workers: int = 1):
         self.max_batch = max_batch
         self.max_wait = max_wait
+        self.workers = workers
         self.batches = 0          # backbone calls made
         self.photos = 0           # photos recognised
         self.incoming = 0         # photos being prepared, soon in the queue
+        self.sizes: Counter = Counter()   # batch size -> how many calls had it
         self._queue: asyncio.Queue | None = None
+        self._free: asyncio.Semaphore | None = None
         self._task: asyncio.Task | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="petnet-infer")
+        self._running: set[asyncio.Task] = set()
+        self._thread = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="petnet-infer")
 
     def start(self) -> None:
         self._queue = asyncio.Queue()
-        self._task = asyncio.get_running_loop().create_task(self._worker())
+        self._free = asyncio.Semaphore(self.workers)
+        self._task = asyncio.get_running_loop().create_task(self._dispatch())
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -44,6 +53,8 @@ class MicroBatcher:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         self._thread.shutdown(wait=True)
 
     async def predict(self, recognizer, preparing, source):
@@ -58,22 +69,40 @@ class MicroBatcher:
         self._queue.put_nowait((recognizer, prepared, source, future))
         return await future
 
-    async def _worker(self) -> None:
+    async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            items = [await self._queue.get()]
+            first = await self._queue.get()
+            await self._free.acquire()            # an inference thread is free; meanwhile the queue grew
+            try:
+                items = await self._take(first)
+            except BaseException:
+                self._free.release()
+                raise
+            task = loop.create_task(self._run(loop, items))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _take(self, first) -> list:
+        """``first`` and the photos waiting behind it (up to ``max_batch``); with ``max_wait``, also
+        those still being decoded, for at most that long."""
+        items = [first]
+        while len(items) < self.max_batch and not self._queue.empty():
+            items.append(self._queue.get_nowait())
+        if self.max_wait > 0:
             deadline = time.monotonic() + self.max_wait
-            while len(items) < self.max_batch:
-                if self._queue.empty():
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not self.incoming:
-                        break
-                    try:
-                        items.append(await asyncio.wait_for(self._queue.get(), left))
-                    except asyncio.TimeoutError:
-                        break
-                else:
-                    items.append(self._queue.get_nowait())
+            while len(items) < self.max_batch and self.incoming:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    items.append(await asyncio.wait_for(self._queue.get(), left))
+                except asyncio.TimeoutError:
+                    break
+        return items
+
+    async def _run(self, loop, items) -> None:
+        try:
             items = [it for it in items if not it[3].done()]   # requests given up meanwhile
             groups: dict[int, list] = {}
             for it in items:
@@ -90,6 +119,9 @@ class MicroBatcher:
                     continue
                 self.batches += 1
                 self.photos += len(group)
+                self.sizes[len(group)] += 1
                 for g, r in zip(group, results):
                     if not g[3].done():
                         g[3].set_result(r)
+        finally:
+            self._free.release()

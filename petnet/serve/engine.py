@@ -14,7 +14,8 @@
   ``petnet export`` writes it.
 
 Backbones are loaded once per architecture and shared by every model and by training
-(``backbone_factory(arch)`` replaces the network in tests).
+(``backbone_factory(arch)`` replaces the network in tests). :func:`usable_cpus`: the CPUs this
+process may use (its affinity), which size the server's thread pools.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ from petnet.image_file import ImageError
 from petnet.pets import Recognizer, load_model
 from petnet.pets import retrain as retrain_head
 from petnet.pets.backbone import Backbone
+from petnet.pets.backbone import default_threads as usable_cpus
 from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS
 from petnet.pets.evaluation import K_FOLDS
 from petnet.pets.predict import DEFAULT_MODEL
 from petnet.progress import ProgressEvent
 from petnet.serve.review import held_out
 
-__all__ = ["ImageError", "Backbones", "load_recognizer", "retrain", "check_model_file", "export_onnx",
-           "DEFAULT_MODEL", "REVIEW_MIN_PHOTOS"]
+__all__ = ["ImageError", "Backbones", "usable_cpus", "load_recognizer", "retrain", "check_model_file",
+           "export_onnx", "DEFAULT_MODEL", "REVIEW_MIN_PHOTOS"]
 
 #: photos it takes (all classes together) for retrain's cross-validation, the held-out results
 REVIEW_MIN_PHOTOS = MIN_CALIBRATION_PHOTOS
@@ -43,11 +45,12 @@ REVIEW_MIN_PHOTOS = MIN_CALIBRATION_PHOTOS
 
 class Backbones:
     """One backbone per architecture, made on first use (``factory(arch)``; default: the real one on
-    ``device``)."""
+    ``device``, with ``threads`` compute threads per call: ``None`` for every usable CPU)."""
 
-    def __init__(self, factory=None, device: str = "cpu"):
+    def __init__(self, factory=None, device: str = "cpu", threads: int | None = None):
         self._factory = factory
         self._device = device
+        self._threads = threads
         self._made: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -57,7 +60,7 @@ class Backbones:
                 if self._factory is not None:
                     self._made[arch] = self._factory(arch)
                 else:
-                    self._made[arch] = Backbone(arch, device=self._device)
+                    self._made[arch] = Backbone(arch, device=self._device, threads=self._threads)
             return self._made[arch]
 
 

@@ -46,8 +46,9 @@ router = APIRouter(prefix="/api", dependencies=[Depends(documented_token)], resp
 @health_router.get("/healthz", response_model=Health, tags=["server"])
 def healthz(svc=Depends(service)):
     """Liveness: the model served and how much the batcher did (open, also with a token)."""
-    return {"status": "ok", "model": svc.version or "base", "batches": svc.batcher.batches,
-            "photos": svc.batcher.photos}
+    b = svc.batcher
+    return {"status": "ok", "model": svc.version or "base", "batches": b.batches, "photos": b.photos,
+            "batch_sizes": {str(k): n for k, n in sorted(b.sizes.items())}, "inference_threads": b.workers}
 
 
 # ------------------------------------------------------------------------------- recognise

@@ -109,5 +109,8 @@ class TrainStatus(BaseModel):
 class Health(BaseModel):
     status: str
     model: str
-    batches: int
-    photos: int
+    batches: int = Field(description="backbone calls made by the micro-batcher")
+    photos: int = Field(description="photos recognised")
+    batch_sizes: dict[str, int] = Field(default_factory=dict,
+                                        description="photos in a call -> how many calls had that many")
+    inference_threads: int = Field(1, description="batches run side by side (one compute thread each on the CPU)")

@@ -3,6 +3,12 @@
 ``Service`` ties the pieces together: the store under ``--data-dir``, the shared backbones, the
 active recognizer (swapped by assigning one reference, so a request sees the old model or the new
 one, never a mix), decoding in a thread pool, the micro-batcher, and the training job.
+
+Sized to the CPUs the process may use (its affinity, not the machine's count): one decoding thread
+and one inference thread per CPU; on the CPU each backbone call runs on ONE compute thread (ONNX
+Runtime's intra-op threads) and NumPy's BLAS on one thread, so the calls run side by side instead
+of every layer being split between threads that wait for each other -- which is what made the
+server slow on a busy machine, where another process holding one core stalls every layer.
 """
 
 from __future__ import annotations
@@ -27,6 +33,13 @@ from petnet.serve.trainer import Trainer
 from petnet.serve.uploads import EXTENSIONS, Limits, check_model_archive, image_format
 
 
+#: photos per backbone call on the CPU: with one compute thread per call a bigger batch costs as much
+#: per photo or more (server CPU per photo 16.0-16.8 ms with at most 1-2 photos per call, 16.6-17.1
+#: at 4, 17.6-17.9 at 8, 17.7 at 32; docs/serve.md), and a short call keeps short the wait of a
+#: photo that arrives just after it started
+CPU_MAX_BATCH = 2
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/petnet/serve`` or ``~/.local/share/petnet/serve``."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -40,12 +53,35 @@ class Config:
     token: str | None = None           # printable ASCII (security.check_token); None: no token
     host: str | None = None            # the --host given (a name the Host header may carry)
     limits: Limits = Limits()
-    max_batch: int = 32
-    max_wait: float = 0.2
-    decode_threads: int = 2
+    max_batch: int | None = None       # photos per backbone call (None: 2 on the CPU, 32 on CUDA)
+    max_wait: float = 0.0              # > 0: a batch also waits that long for photos being decoded
+    decode_threads: int | None = None  # None: one per usable CPU
+    inference_threads: int | None = None   # batches run side by side (None: one per usable CPU; 1 on CUDA)
     backbone_factory: Callable | None = None   # arch -> backbone (tests); None: the real network
     device: str = "cpu"                        # the real network's device: "cpu" or "cuda"
     recognition: object = None                 # the RecognizerConfig of the serve flags (None: defaults)
+
+
+_blas = {"servers": 0, "limits": None}
+_blas_lock = threading.Lock()
+
+
+def _one_blas_thread(on: bool) -> None:
+    """NumPy's BLAS on one thread while a server runs (``on``), as before when the last one stops.
+    The heads' matrix products are small, and BLAS threads beside the inference threads only fight
+    them for the cores: on a busy machine a (12, 1280) x (1280, 1000) product took 3-20 ms with
+    two BLAS threads, 1.3 ms with one."""
+    from threadpoolctl import threadpool_limits
+    with _blas_lock:
+        if on:
+            if _blas["servers"] == 0:
+                _blas["limits"] = threadpool_limits(limits=1, user_api="blas")
+            _blas["servers"] += 1
+        else:
+            _blas["servers"] -= 1
+            if _blas["servers"] == 0:
+                _blas["limits"].restore_original_limits()
+                _blas["limits"] = None
 
 
 def _unreadable(exc: PetnetError) -> ServeError:
@@ -59,7 +95,11 @@ class Service:
         self.config = config
         self.limits = config.limits
         self.store = Store(config.data_dir)
-        self.backbones = engine.Backbones(config.backbone_factory, device=config.device)
+        cpus = engine.usable_cpus()
+        workers = config.inference_threads or (cpus if config.device == "cpu" else 1)
+        # on the CPU each batch runs on one compute thread, and the batches run side by side
+        self.backbones = engine.Backbones(config.backbone_factory, device=config.device,
+                                          threads=max(1, cpus // workers) if config.device == "cpu" else None)
         self.base = engine.load_recognizer(config.model, config=config.recognition, backbones=self.backbones)
         self._active = (None, self.base)     # (version, recognizer): replaced as one reference
         if self.store.active:
@@ -70,12 +110,16 @@ class Service:
         self._switching = threading.Lock()
         self._exporting = threading.Lock()
         self.trainer = Trainer(self.store, self.backbones, self._swap_in, self.base.arch, load=self._load)
-        self.batcher = MicroBatcher(config.max_batch, config.max_wait)
-        self.decoder = ThreadPoolExecutor(max_workers=config.decode_threads,
+        max_batch = config.max_batch or (CPU_MAX_BATCH if config.device == "cpu" else 32)
+        self.batcher = MicroBatcher(max_batch, config.max_wait, workers=workers)
+        self.decoder = ThreadPoolExecutor(max_workers=config.decode_threads or cpus,
                                           thread_name_prefix="petnet-decode")
+        self._blas = False
 
     # -- lifecycle (inside the event loop) -----------------------------------------------------
     async def start(self) -> None:
+        _one_blas_thread(True)
+        self._blas = True
         self.batcher.start()
         loop = asyncio.get_running_loop()
         # load the network now, not on the first request
@@ -84,6 +128,9 @@ class Service:
     async def stop(self) -> None:
         await self.batcher.stop()
         self.decoder.shutdown(wait=True)
+        if self._blas:
+            _one_blas_thread(False)
+            self._blas = False
 
     # -- models --------------------------------------------------------------------------------
     def _load(self, model_file):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def _check_same(a: dict, b: dict, where: str):
 @pytest.mark.slow
 def test_cli_python_web_and_ray_give_one_answer(cluster, tmp_path, capsys):
     from petnet.scale.results import ResultSet
-    from tests.serve.conftest import Server, real_backbone
+    from tests.serve.conftest import Server
 
     photos = _photos(tmp_path / "photos")
     # 1. petnet predict --json
@@ -72,15 +73,20 @@ def test_cli_python_web_and_ray_give_one_answer(cluster, tmp_path, capsys):
     cli = {json.loads(line)["path"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
     # 2. Recognizer(...).predict
     py = {p.source: p.to_dict() for p in Recognizer(**SETTINGS).predict([str(p) for p in photos])}
-    # 3. POST /api/predict of petnet serve, started with the same settings
-    server = Server(tmp_path / "serve", recognition=RecognizerConfig(**SETTINGS),
-                    backbone_factory=real_backbone).start()
+    # 3. POST /api/predict of petnet serve, started with the same settings and its own network as
+    # `petnet serve` makes it (one compute thread per call, calls side by side, batches of the
+    # micro-batcher); half the photos in one request, the others one per request, all at once
+    server = Server(tmp_path / "serve", recognition=RecognizerConfig(**SETTINGS)).start()
     try:
-        status, _, answers = server.predict(*[(p.name, p.read_bytes()) for p in photos])
+        half = len(photos) // 2
+        with ThreadPoolExecutor(8) as pool:
+            many = pool.submit(server.predict, *[(p.name, p.read_bytes()) for p in photos[:half]])
+            ones = list(pool.map(lambda p: server.predict((p.name, p.read_bytes())), photos[half:]))
+            replies = [many.result()] + ones
     finally:
         server.stop()
-    assert status == 200
-    web = {str(tmp_path / "photos" / a["path"]): a for a in answers}
+    assert [status for status, _, _ in replies] == [200] * len(replies)
+    web = {str(tmp_path / "photos" / a["path"]): a for _, _, answers in replies for a in answers}
     # 4. petnet predict --ray local
     out = tmp_path / "results.jsonl"
     assert main(["predict", str(tmp_path / "photos"), "--ray", "local", "--out", str(out), "--workers", "2",
