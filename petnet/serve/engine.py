@@ -45,12 +45,13 @@ REVIEW_MIN_PHOTOS = MIN_CALIBRATION_PHOTOS
 
 class Backbones:
     """One backbone per architecture, made on first use (``factory(arch)``; default: the real one on
-    ``device``, with ``threads`` compute threads per call: ``None`` for every usable CPU)."""
+    ``device`` with ``engine``, ``threads`` compute threads per call: ``None`` for every usable CPU)."""
 
-    def __init__(self, factory=None, device: str = "cpu", threads: int | None = None):
+    def __init__(self, factory=None, device: str = "cpu", threads: int | None = None, engine: str = "auto"):
         self._factory = factory
         self._device = device
         self._threads = threads
+        self._engine = engine
         self._made: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -60,7 +61,8 @@ class Backbones:
                 if self._factory is not None:
                     self._made[arch] = self._factory(arch)
                 else:
-                    self._made[arch] = Backbone(arch, device=self._device, threads=self._threads)
+                    self._made[arch] = Backbone(arch, engine=self._engine, device=self._device,
+                                                threads=self._threads)
             return self._made[arch]
 
 

@@ -99,7 +99,8 @@ class Service:
         workers = config.inference_threads or (cpus if config.device == "cpu" else 1)
         # on the CPU each batch runs on one compute thread, and the batches run side by side
         self.backbones = engine.Backbones(config.backbone_factory, device=config.device,
-                                          threads=max(1, cpus // workers) if config.device == "cpu" else None)
+                                          threads=max(1, cpus // workers) if config.device == "cpu" else None,
+                                          engine=config.recognition.engine if config.recognition else "auto")
         self.base = engine.load_recognizer(config.model, config=config.recognition, backbones=self.backbones)
         self._active = (None, self.base)     # (version, recognizer): replaced as one reference
         if self.store.active:
