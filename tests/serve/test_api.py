@@ -333,11 +333,11 @@ def test_device_flag_reaches_the_backbones(monkeypatch):
     from petnet.pets import backbone as bb
     from petnet.serve import engine
     made = []
-    monkeypatch.setattr(engine, "Backbone", lambda arch, device="cpu", threads=None:
-                        made.append((arch, device, threads)) or object())
+    monkeypatch.setattr(engine, "Backbone", lambda arch, engine="auto", device="cpu", threads=None:
+                        made.append((arch, engine, device, threads)) or object())
     engine.Backbones(device="cuda").get("lite2")
-    engine.Backbones(threads=1).get("lite2")
-    assert made == [("lite2", "cuda", None), ("lite2", "cpu", 1)]
+    engine.Backbones(threads=1, engine="torch").get("lite2")
+    assert made == [("lite2", "auto", "cuda", None), ("lite2", "torch", "cpu", 1)]
     monkeypatch.setattr(bb, "_onnx_providers", lambda: ["CPUExecutionProvider"])
     monkeypatch.setattr(bb, "_torch_cuda", lambda: False)
     from petnet.cli import main
