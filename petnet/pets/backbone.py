@@ -132,13 +132,20 @@ class Backbone:
     ``device``: 'cpu' (the default and the tested baseline), 'cuda' (ONNX Runtime's CUDA provider
     with onnxruntime-gpu, else PyTorch on CUDA; an error when neither has a GPU) or 'auto' (CUDA when
     available, else CPU). The weights are loaded offline from the installed packages, strictly.
+    ``precision``: 'fp32', 'int8' (the statically quantized graph of :mod:`petnet.pets.quantize`,
+    ONNX Runtime on the CPU only: a ``ParamError`` elsewhere) or 'auto' (the architecture's measured
+    default, :data:`petnet.pets.quantize.DEFAULT_PRECISION`; fp32 on PyTorch or a GPU);
+    ``model_precision``: what ``auto`` gives instead (a retrained model's own precision).
+    :attr:`precision` is the resolved one.
     """
 
     feature_dim = FEATURE_DIM
 
     def __init__(self, arch: str = "lite2", engine: str = "auto", threads: int | None = None,
-                 device: str = "cpu"):
+                 device: str = "cpu", precision: str = "auto", model_precision: str | None = None):
+        from petnet.pets.quantize import check_precision
         self.spec = arch_spec(arch)
+        precision = check_precision(precision)
         self.arch = arch
         self.image_size = self.spec.image_size
         check_choice("engine", engine, ENGINES)
@@ -150,6 +157,8 @@ class Backbone:
                 engine = "torch"              # only PyTorch sees the GPU here
         self.engine = engine
         self.threads = int(threads) if threads else default_threads()
+        self._want_precision, self._model_precision = precision, model_precision
+        self.precision = self._resolved_precision()
         if engine == "onnx":
             try:
                 self._init_onnx()
@@ -159,9 +168,15 @@ class Backbone:
                 import warnings
                 warnings.warn(f"ONNX Runtime unusable ({exc}); using PyTorch", stacklevel=2)
                 self.engine = "torch"
+                self.precision = self._resolved_precision()
                 self._init_torch()
         else:
             self._init_torch()
+
+    def _resolved_precision(self) -> str:
+        from petnet.pets.quantize import resolve_precision
+        return resolve_precision(self._want_precision, self.arch, self.engine, self.device,
+                                 self._model_precision)
 
     # -- engines ---------------------------------------------------------------------------
     def _init_onnx(self):
@@ -175,8 +190,13 @@ class Backbone:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         providers = (["CUDAExecutionProvider"] if self.device == "cuda" else []) + ["CPUExecutionProvider"]
-        self._session, self._W, self._b = load_backbone_onnx(
-            self.arch, lambda path: ort.InferenceSession(str(path), opts, providers=providers))
+
+        def open_graph(path):
+            return ort.InferenceSession(str(path), opts, providers=providers)
+        self._session, self._W, self._b = load_backbone_onnx(self.arch, open_graph)
+        if self.precision == "int8":
+            from petnet.pets.quantize import load_int8_onnx
+            self._session = load_int8_onnx(self.arch, open_graph)
 
     def _init_torch(self):
         import torch

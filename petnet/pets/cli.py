@@ -18,6 +18,10 @@ from petnet.pets.openworld import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIM
 from petnet.pets.backbones import BACKBONES
 from petnet.pets.retrain import DEFAULTS   # retrain()'s signature; light (numpy only)
 
+PRECISION_CHOICES = ("auto", "fp32", "int8")
+PRECISION_HELP = ("backbone arithmetic: int8 (quantized, faster; ONNX Runtime on the CPU), fp32, or auto "
+                  "(default: a retrained model's own precision, else the architecture's measured default; "
+                  "docs/pets_backbone.md)")
 DEVICE_HELP = "cpu (default), cuda, or auto (CUDA when ONNX Runtime or PyTorch sees a GPU)"
 
 RETRAIN_EPILOG = """\
@@ -190,6 +194,7 @@ def add_recognition_flags(parser, *, model_default: str = "default") -> None:
     g.add_argument("--engine", default="auto", choices=("auto", "onnx", "torch"),
                    help="auto: ONNX Runtime when installed (fastest), else PyTorch")
     g.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    g.add_argument("--precision", default="auto", choices=PRECISION_CHOICES, help=PRECISION_HELP)
 
 
 def recognizer_config(args):
@@ -200,7 +205,7 @@ def recognizer_config(args):
                             min_pet_score=args.min_pet_score, min_breed_score=args.min_breed_score,
                             min_class_similarity=args.min_class_similarity, test_views=args.test_views,
                             architecture=args.architecture, engine=args.engine,
-                            device=args.device).checked()
+                            device=args.device, precision=args.precision).checked()
 
 
 def _stdout(line: str) -> None:

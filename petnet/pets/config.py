@@ -17,6 +17,8 @@ display names (default: the names stored in the model file, else petnet's Chines
 ``test_views``: the views whose softmax is averaged (default: the model's own). ``architecture``: the
 backbone of ``"imagenet"`` (a retrained model names its own). ``engine``: ``auto``/``onnx``/``torch``.
 ``device``: ``cpu``/``cuda``/``auto``. ``threads``: the backbone's compute threads (``None``: all).
+``precision``: ``auto``/``fp32``/``int8``, the backbone's arithmetic (:mod:`petnet.pets.quantize`;
+``auto``: a retrained model's own precision, else the architecture's measured default).
 The three thresholds are explained in :mod:`petnet.pets.decision`.
 """
 
@@ -48,12 +50,14 @@ class RecognizerConfig:
     engine: str = "auto"
     device: str = "cpu"
     threads: int | None = None
+    precision: str = "auto"
 
     def checked(self) -> RecognizerConfig:
         """A copy with every value checked and normalised (``ParamError`` naming the setting)."""
         from petnet.pets.backbone import DEVICES, ENGINES
         from petnet.pets.backbones import arch_spec
         from petnet.pets.preprocess import VIEWS
+        from petnet.pets.quantize import check_precision
         from petnet.validate import check_choice, check_int, check_number
         views = self.test_views
         if views is not None:
@@ -78,7 +82,8 @@ class RecognizerConfig:
             test_views=views, architecture=arch_spec(self.architecture).name,
             engine=check_choice("engine", self.engine, ENGINES),
             device=check_choice("device", self.device, DEVICES),
-            threads=None if self.threads is None else check_int("threads", self.threads, min=1, max=1024))
+            threads=None if self.threads is None else check_int("threads", self.threads, min=1, max=1024),
+            precision=check_precision(self.precision))
 
     def replace(self, **changes) -> RecognizerConfig:
         """A copy with ``changes`` (checked)."""

@@ -21,9 +21,11 @@ what is needed to use it again, as plain arrays in a NumPy ``.npz`` archive:
                    loaded as float32)
 ``names``          unicode (K,): each class's display name (optional: Chinese for a folder named
                    after one of the 37 breeds, the class name itself for your own classes)
+``precision``      ``"fp32"`` / ``"int8"``: the backbone arithmetic of the features the head was
+                   trained on, used again under ``precision='auto'`` (optional: ``fp32``)
 =================  ==============================================================
 
-The last five entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
+The last six entries came later; a file without them (e.g. the embedded ``pets37.npz`` before
 them) loads with ``T = 1``, no label species, no settings and no class features, and gives the same
 scores and the same "unsure" answers as before.
 
@@ -75,6 +77,7 @@ class PetModel:
     settings: dict = field(default_factory=dict)
     class_features: np.ndarray | None = None
     names: list[str] | None = None
+    precision: str = "fp32"
 
     @property
     def n_classes(self) -> int:
@@ -144,6 +147,8 @@ def _model_arrays(model: PetModel) -> dict:
         arrays["class_features"] = cf if cf.dtype == np.float16 else cf.astype(np.float32)
     if model.names is not None:
         arrays["names"] = np.array([str(n) for n in model.names], dtype=str)
+    if model.precision != "fp32":
+        arrays["precision"] = np.array(str(model.precision))
     if model.settings:
         arrays["settings"] = np.array(json.dumps(model.settings, ensure_ascii=False, sort_keys=True,
                                                  default=json_default))
@@ -189,6 +194,7 @@ MAX_ENTRIES = 64            # entries in one archive, unknown ones included
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
 UNIT_TOLERANCE = 0.01       # a class_features row's length may differ from 1 by this (float16 rounding)
 SPECIES = ("cat", "dog", "")
+MODEL_PRECISIONS = ("fp32", "int8")
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,7 @@ SCHEMA: dict[str, Entry] = {e.name: e for e in (
     Entry("class_features", "float", ("K", "D"), ("float16", "float32"), False, 1,
           f"finite; each row of length 1 (within {UNIT_TOLERANCE:g}), or 0 for a class without photos"),
     Entry("names", "texts", ("K",), ("unicode",), False, 1, "no line break (empty: the default name)", 255),
+    Entry("precision", "text", (), ("unicode",), False, 1, "fp32 or int8; default fp32", 8),
 )}
 
 
@@ -348,9 +355,12 @@ def _check_values(data: dict, fail) -> PetModel:
         for n in names:
             if n and n.splitlines() != [n]:
                 fail("names", f"holds {printable(n)!r}, a name with a line break")
+    precision = str(data["precision"]) if "precision" in data else "fp32"
+    if precision not in MODEL_PRECISIONS:
+        fail("precision", f"is {printable(precision)!r}; it is fp32 or int8")
     return PetModel(np.asarray(W, np.float32), np.asarray(b, np.float32), labels, arch, str(data["preprocess_id"]),
                     views, temperature=T, label_species=species, settings=settings, class_features=class_feats,
-                    names=names)
+                    names=names, precision=precision)
 
 
 def _failing(shown: str):

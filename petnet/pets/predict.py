@@ -63,7 +63,7 @@ class Recognizer:
 
     The settings (``model``, ``top``, ``labels``, ``names``, the three thresholds ``min_pet_score``,
     ``min_breed_score``, ``min_class_similarity``, ``test_views``, ``architecture``, ``engine``,
-    ``device``, ``threads``) are one :class:`~petnet.pets.config.RecognizerConfig`
+    ``device``, ``threads``, ``precision``) are one :class:`~petnet.pets.config.RecognizerConfig`
     (:attr:`config`); ``Recognizer.from_config(cfg)`` is the same as giving them here. The
     backbone is loaded on first use (once, also when threads share the recognizer). A recognizer
     pickles without its backbone (for process pools and clusters): the copy loads its own on first
@@ -80,12 +80,12 @@ class Recognizer:
                  device: str = "cpu", min_pet_score: float = DEFAULT_MIN_PET_SCORE,
                  min_breed_score: float = DEFAULT_MIN_BREED_SCORE,
                  min_class_similarity: float = DEFAULT_MIN_CLASS_SIMILARITY, test_views=None,
-                 backbone_factory=None):
+                 precision: str = "auto", backbone_factory=None):
         self._setup(RecognizerConfig(model=model, top=top, labels=labels, names=names,
                                      min_pet_score=min_pet_score, min_breed_score=min_breed_score,
                                      min_class_similarity=min_class_similarity, test_views=test_views,
                                      architecture=architecture, engine=engine, device=device,
-                                     threads=threads), backbone_factory)
+                                     threads=threads, precision=precision), backbone_factory)
 
     @classmethod
     def from_config(cls, config: RecognizerConfig, backbone_factory=None) -> Recognizer:
@@ -147,6 +147,11 @@ class Recognizer:
         self.engine = config.engine
         self.threads = config.threads
         self.device = resolve_device(config.device, config.engine)
+        # under precision 'auto' a retrained model runs at the precision of the features it was trained
+        # on; the embedded model and ImageNet's head at the architecture's measured default
+        self.model_precision = (None if self.imagenet or config.is_default_model
+                                else getattr(self.model, "precision", "fp32"))
+        self.precision = config.precision
         self._factory = backbone_factory
         self._backbone = None
         self._lock = threading.Lock()
@@ -175,7 +180,9 @@ class Recognizer:
                 else:
                     from petnet.pets.backbone import Backbone
                     self._backbone = Backbone(self.architecture, engine=self.engine,
-                                              threads=self.threads, device=self.device)
+                                              threads=self.threads, device=self.device,
+                                              precision=self.precision,
+                                              model_precision=self.model_precision)
         return self._backbone
 
     # -- the work ------------------------------------------------------------------------------
