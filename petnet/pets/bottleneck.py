@@ -15,6 +15,9 @@ Here one file holds the features of one photo under one view::
 * Each file is written to a temporary name and moved into place with ``os.replace`` (atomic),
   after every batch: an interrupted run keeps what it finished and the next run resumes.
   A damaged entry (wrong size) is recomputed.
+* int8 features (``precision='int8'``, :mod:`petnet.pets.quantize`) live in their own sub-folder,
+  ``<preprocess_id>-f<FEATURE_VERSION>-int8-c<calibration version>-w<weight bits>``: fp32 and int8
+  features never mix (the fp32 folder keeps its name, so existing caches stay valid).
 * Distortions are fixed **views** (``center``, ``flip``, ``crop_tl`` ... see
   :mod:`petnet.pets.preprocess`), each cached like the centre view.
 
@@ -44,6 +47,18 @@ def default_bottleneck_dir() -> Path:
     return cache_dir() / "bottlenecks"
 
 
+def precision_key(precision: str) -> str:
+    """The part of a cache folder's name that says how features were computed: ``""`` for fp32,
+    ``-int8-c<calibration version>-w<weight bits>`` for int8 (see :mod:`petnet.pets.quantize`)."""
+    from petnet.errors import ParamError
+    if precision == "fp32":
+        return ""
+    if precision != "int8":
+        raise ParamError("precision", f"must be fp32 or int8 for a feature cache, got {precision!r}")
+    from petnet.pets.quantize import CALIBRATION_VERSION, reduce_range
+    return f"-int8-c{CALIBRATION_VERSION}-w{7 if reduce_range() else 8}"
+
+
 def file_sha1(path) -> str:
     """SHA-1 of a file's bytes (hex)."""
     h = hashlib.sha1()
@@ -64,11 +79,13 @@ class BottleneckCache:
     (feats, ok_paths, failures)`` (the real :class:`petnet.pets.backbone.Backbone`, or a fake in
     tests); it is only created (by ``backbone_factory``) if something is missing."""
 
-    def __init__(self, root=None, arch: str = "lite2", backbone_factory=None, key: str | None = None):
+    def __init__(self, root=None, arch: str = "lite2", backbone_factory=None, key: str | None = None,
+                 precision: str = "fp32"):
         from petnet.pets.preprocess import preprocess_id
         self.root = Path(root).expanduser() if root else default_bottleneck_dir()
         self.arch = arch
-        self.key = key or f"{preprocess_id(arch)}-f{FEATURE_VERSION}"
+        self.precision = precision
+        self.key = key or f"{preprocess_id(arch)}-f{FEATURE_VERSION}{precision_key(precision)}"
         self.folder = self.root / self.key
         self._factory = backbone_factory
         self._backbone = None
@@ -80,7 +97,7 @@ class BottleneckCache:
         if self._backbone is None:
             if self._factory is None:
                 from petnet.pets.backbone import Backbone
-                self._backbone = Backbone(self.arch)
+                self._backbone = Backbone(self.arch, precision=self.precision)
             else:
                 self._backbone = self._factory()
         return self._backbone

@@ -123,6 +123,10 @@ def register(subparsers) -> None:
              help="random seed of the training (batches, initial weights; default %(default)s)")
     add_flag(p, "quiet", action="store_true", help="no progress bars")
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"), help=DEVICE_HELP)
+    p.add_argument("--precision", default="auto", choices=PRECISION_CHOICES,
+                   help="the backbone arithmetic of the features, stored in the model file so that "
+                        "'petnet predict' uses it again: int8 (quantized, ONNX Runtime on the CPU), fp32, "
+                        "or auto (default: the architecture's measured default; docs/pets_backbone.md)")
     # --ray: added by petnet.scale.cli, a floor above (docs/architecture.md)
 
     # ---------------------------------------------------------------- predict
@@ -160,6 +164,9 @@ def register(subparsers) -> None:
     e.add_argument("-o", "--output", required=True, help="file to write, e.g. pets.onnx")
     e.add_argument("--architecture", default="lite2", choices=archs,
                    help="backbone for --model imagenet")
+    e.add_argument("--precision", default="fp32", choices=("fp32", "int8"),
+                   help="fp32 (default) or int8: the features in the statically quantized graph "
+                        "petnet runs with --precision int8 (the head stays fp32)")
 
 
 def add_recognition_flags(parser, *, model_default: str = "default") -> None:
@@ -243,7 +250,7 @@ def cmd_retrain(args) -> int:
         random_crop=args.random_crop, random_scale=args.random_scale,
         random_brightness=args.random_brightness, bottleneck_dir=args.bottleneck_dir,
         random_state=args.seed, review=bool(args.summaries_dir), progress=report,
-        backbone_factory=_backbone_factory(args))
+        backbone_factory=_backbone_factory(args), precision=args.precision)
     report.close()
     m = result.metrics
     if "test_accuracy" in m:
@@ -273,8 +280,11 @@ def _backbone_factory(args):
     if args.device != "cpu":
         import functools
 
-        from petnet.pets.backbone import Backbone
-        return functools.partial(Backbone, args.architecture, device=args.device)
+        from petnet.pets.backbone import Backbone, resolve_device
+        from petnet.pets.quantize import resolve_precision
+        device = resolve_device(args.device)
+        precision = resolve_precision(args.precision, args.architecture, "onnx", device)
+        return functools.partial(Backbone, args.architecture, device=args.device, precision=precision)
     return None
 
 
@@ -341,10 +351,10 @@ def cmd_export(args) -> int:
     from petnet.pets.onnx_export import export_onnx
     from petnet.pets.predict import Recognizer
     if args.model == "imagenet":
-        out = export_onnx(args.architecture, args.output, head=None)
+        out = export_onnx(args.architecture, args.output, head=None, precision=args.precision)
     else:
         rec = Recognizer(args.model)
         out = export_onnx(rec.architecture, args.output, head=(rec.model.W, rec.model.b),
-                          labels=rec.labels, flip="flip" in rec.test_views)
+                          labels=rec.labels, flip="flip" in rec.test_views, precision=args.precision)
     print(f"wrote {out}")
     return 0

@@ -148,7 +148,7 @@ def _atomic_write(data: bytes, out_path: Path) -> None:
 
 
 def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None,
-                labels: list[str] | None = None, flip: bool = False) -> Path:
+                labels: list[str] | None = None, flip: bool = False, precision: str = "fp32") -> Path:
     """Write the full graph ``image -> probabilities`` to ``out_path`` (atomically); returns the path.
 
     ``head=(W, b)``: a retrained classifier, ``W`` (1280, K), ``b`` (K,); ``None``: ImageNet's.
@@ -156,13 +156,21 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
     how to preprocess: ``petnet.arch``, ``petnet.image_size``, ``petnet.crop_fraction``,
     ``petnet.mean``, ``petnet.std``, ``petnet.preprocess_id``, and ``petnet.labels`` (JSON list)
     when ``labels`` are given, and ``petnet.test_views``. ``flip=True``: the graph averages the
-    probabilities of the image and its mirror image (for heads trained with --flip_left_right)."""
+    probabilities of the image and its mirror image (for heads trained with --flip_left_right).
+    ``precision='int8'``: the features run in the statically quantized graph that
+    ``Backbone(precision='int8')`` runs (:func:`petnet.pets.quantize.with_int8_features`; the head
+    stays fp32); metadata ``petnet.precision`` says which."""
     import json
 
     from onnx import helper
 
+    from petnet.validate import check_choice
+    check_choice("precision", precision, ("fp32", "int8"))
     out_path = check_output_path(out_path, "ONNX file", "pets.onnx")
     model = build_graph(arch, head, outputs=("probabilities",), flip=flip)
+    if precision == "int8":
+        from petnet.pets.quantize import with_int8_features
+        model = with_int8_features(model, arch)
     spec = arch_spec(arch)
     k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value
     if labels is not None and len(labels) != k:
@@ -172,7 +180,7 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
              "petnet.crop_fraction": repr(spec.crop_fraction), "petnet.mean": "127",
              "petnet.std": "128", "petnet.preprocess_id": preprocess_id(arch),
              "petnet.input": "image: (N, S, S, 3) float32 RGB, (x - 127) / 128 of the centre crop",
-             "petnet.test_views": "center,flip" if flip else "center"}
+             "petnet.test_views": "center,flip" if flip else "center", "petnet.precision": precision}
     if labels is not None:
         props["petnet.labels"] = json.dumps(list(labels), ensure_ascii=False)
     helper.set_model_props(model, props)

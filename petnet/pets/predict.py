@@ -170,6 +170,16 @@ class Recognizer:
         return (f"Recognizer({what}, architecture={self.architecture!r}, top={self.top}, "
                 f"test_views={self.test_views})")
 
+    def backbone_precision(self) -> str:
+        """``fp32`` or ``int8``: the precision this recognizer's backbone runs at (its ``precision``
+        setting resolved for its architecture, model, engine and device)."""
+        from petnet.pets.backbone import _onnxruntime_available
+        from petnet.pets.quantize import resolve_precision
+        engine = self.engine
+        if engine == "auto":
+            engine = "onnx" if _onnxruntime_available() else "torch"
+        return resolve_precision(self.precision, self.architecture, engine, self.device, self.model_precision)
+
     @property
     def backbone(self):
         """The feature extractor (:class:`~petnet.pets.backbone.Backbone`), loaded on first use."""

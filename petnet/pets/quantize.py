@@ -230,6 +230,40 @@ def load_int8_onnx(arch: str, open_graph):
     raise AssertionError("unreachable")
 
 
+def with_int8_features(model, arch: str):
+    """``model`` (an fp32 graph of :func:`petnet.pets.onnx_export.build_graph`: image -> features ->
+    head) with its feature part replaced by the cached int8 graph of ``arch`` -- the very graph
+    ``Backbone(precision='int8')`` runs, so an exported int8 file gives its features exactly. The
+    mirror-image prefix (``flip=True``) and the fp32 head (Gemm, Softmax) are kept."""
+    import copy
+
+    import onnx
+    from onnx import helper
+
+    int8 = onnx.load(str(cached_int8_onnx(arch)))
+    g = model.graph
+    nodes = list(g.node)
+    start = next(i for i, n in enumerate(nodes) if n.op_type == "Transpose" and list(n.output) == ["nchw"])
+    end = next(i for i, n in enumerate(nodes) if "features" in n.output)
+    prefix, suffix = nodes[:start], nodes[end + 1:]
+    feed = nodes[start].input[0]                # "image", or "image_and_mirror" with flip
+    middle = []
+    for n in int8.graph.node:
+        n = copy.deepcopy(n)
+        for j, name in enumerate(n.input):
+            if name == "image":
+                n.input[j] = feed
+        middle.append(n)
+    used = {name for n in prefix + suffix for name in n.input}
+    inits = [t for t in g.initializer if t.name in used] + list(int8.graph.initializer)
+    graph = helper.make_graph(prefix + middle + suffix, g.name + "_int8", list(g.input), list(g.output), inits)
+    out = helper.make_model(graph, opset_imports=list(int8.opset_import), producer_name="petnet")
+    out.ir_version = int8.ir_version
+    out.doc_string = model.doc_string + "; features computed in int8 (statically quantized, QDQ)"
+    onnx.checker.check_model(out)
+    return out
+
+
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine similarity of two ``(N, D)`` arrays (float64)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)

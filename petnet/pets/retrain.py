@@ -108,7 +108,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
             test_batch_size: int | None = None, flip_left_right: bool = False, random_crop: bool = False,
             random_scale: bool = False, random_brightness: bool = False, bottleneck_dir=None,
             random_state: int = 0, review: bool = True, progress=None, log=None,
-            backbone_factory=None) -> RetrainResult:
+            backbone_factory=None, precision: str = "auto") -> RetrainResult:
     """Retrain a softmax layer on the photos of ``image_dir`` (one sub-folder per class).
 
     ``max_iter`` training steps of ``batch_size`` photos (``learning_rate``, ``l2`` weight decay,
@@ -123,6 +123,10 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     on 5 held-out folds of the training photos (:func:`~petnet.pets.calibration.calibrate`; 5 more
     trainings of the head); ``review``: also cross-validate over all photos for
     :func:`~petnet.pets.review.write_review` (``cv_proba``; 5 more).
+    ``precision``: the backbone's arithmetic for the features (``fp32``, ``int8`` or ``auto``: the
+    architecture's measured default, :data:`petnet.pets.quantize.DEFAULT_PRECISION`); stored in the
+    model, which is used at the same precision under ``precision='auto'``. With ``backbone_factory``
+    the factory's backbone decides, and its ``precision`` attribute (default fp32) is stored.
     ``backbone_factory`` builds a stand-in backbone (tests). Raises ``ParamError`` naming the
     parameter for a bad value, before any work; ``PetnetError`` for an unusable folder."""
     from petnet.pets.backbones import arch_spec
@@ -137,6 +141,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                   testing_percentage=testing_percentage, eval_step_interval=eval_step_interval,
                   validation_batch_size=validation_batch_size, test_batch_size=test_batch_size,
                   random_state=random_state)
+    precision = _training_precision(precision, arch, backbone_factory)
     report = _reporter(progress, log, arch)
 
     def say(phase, line, step=0, total=0):
@@ -149,7 +154,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     say("features", f"{len(image_set)} images in {len(image_set.labels)} classes; backbone {arch}; "
         f"views {', '.join(train_views)}")
     feats, paths, y, cache, failures = load_features(image_set, arch, train_views, bottleneck_dir,
-                                                     backbone_factory, progress=report)
+                                                     backbone_factory, progress=report, precision=precision)
     say("features", f"bottlenecks: {cache.hits} from the cache, {cache.computed} computed ({cache.folder})")
     sets = split([p.name for p in paths], validation_percentage, testing_percentage)
     tr, va, te = (np.array(sets[s], np.int64) for s in ("training", "validation", "testing"))
@@ -181,6 +186,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                 "eval_step_interval": eval_step_interval, "validation_percentage": validation_percentage,
                 "testing_percentage": testing_percentage, "train_views": list(train_views),
                 "test_views": list(test_views), "temperature": T, "petnet_version": _version(),
+                "precision": precision,
                 "head": "softmax layer on the backbone's 1280 features (petnet.pets.head.SoftmaxHead)"}
     metrics = {"architecture": arch, "classes": K, "images": len(paths),
                "training": len(tr), "validation": len(va), "testing": len(te),
@@ -216,7 +222,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     model = PetModel(head.W_, head.b_, image_set.labels, arch, preprocess_id(arch), test_views,
                      temperature=T, label_species=species, settings=settings,
                      class_features=class_features(feats[tr][:, ti], y[tr], K),
-                     names=names_to_store(image_set.labels))
+                     names=names_to_store(image_set.labels), precision=precision)
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     return RetrainResult(model, list(image_set.labels), metrics, head.history_,
                          list(image_set.skipped) + failures, misclassified, conf,
@@ -306,8 +312,27 @@ def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+def _training_precision(precision, arch: str, backbone_factory) -> str:
+    """``fp32``/``int8``: the precision of retrain's features. Without a factory: ``precision``
+    resolved for ONNX Runtime on the CPU (PyTorch without it: fp32). With one: its backbones
+    decide (a factory given as ``functools.partial(Backbone, ..., precision=...)`` says which)."""
+    from petnet.pets.backbone import _onnxruntime_available
+    from petnet.pets.quantize import check_precision, resolve_precision
+    precision = check_precision(precision)
+    if backbone_factory is None:
+        return resolve_precision(precision, arch, "onnx" if _onnxruntime_available() else "torch", "cpu")
+    keywords = getattr(backbone_factory, "keywords", None)
+    declared = keywords.get("precision") if isinstance(keywords, dict) else None
+    if declared in ("fp32", "int8"):
+        return declared
+    if precision == "int8":
+        raise ParamError("precision", "is 'int8' but the backbone was given (backbone_factory) without "
+                         "one: give a factory that says precision='int8', or leave precision 'auto'")
+    return "fp32"
+
+
 def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_factory=None,
-                  progress=None):
+                  progress=None, precision: str = "fp32"):
     """Cached features of every photo of ``image_set``: ``(feats (n, V, 1280), paths, y, cache,
     failures)``. ``progress``: None, True (a bar) or a callable that gets the cache's
     :class:`~petnet.progress.ProgressEvent` s and, for each unreadable photo (skipped, and in
@@ -317,7 +342,7 @@ def load_features(image_set, arch: str, views, bottleneck_dir=None, backbone_fac
     from petnet.pets.dataset import ImageSet, check_classes
 
     paths, ys = image_set.samples()
-    cache = BottleneckCache(bottleneck_dir, arch, backbone_factory=backbone_factory)
+    cache = BottleneckCache(bottleneck_dir, arch, backbone_factory=backbone_factory, precision=precision)
     feats, ok, failures = cache.get(paths, views=views, progress=progress)
     for p, reason in failures:
         if callable(progress):

@@ -55,15 +55,18 @@ class Backbones:
         self._made: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def get(self, arch: str):
+    def get(self, arch: str, precision: str = "fp32"):
+        """The backbone of ``arch`` at ``precision`` (``fp32``/``int8``, resolved: see
+        :meth:`petnet.pets.Recognizer.backbone_precision`); a factory's backbones ignore it."""
+        key = arch if self._factory is not None else (arch, precision)
         with self._lock:
-            if arch not in self._made:
+            if key not in self._made:
                 if self._factory is not None:
-                    self._made[arch] = self._factory(arch)
+                    self._made[key] = self._factory(arch)
                 else:
-                    self._made[arch] = Backbone(arch, engine=self._engine, device=self._device,
-                                                threads=self._threads)
-            return self._made[arch]
+                    self._made[key] = Backbone(arch, engine=self._engine, device=self._device,
+                                               threads=self._threads, precision=precision)
+            return self._made[key]
 
 
 class _Served:
@@ -106,7 +109,7 @@ def load_recognizer(model_path=None, *, config=None, backbones: Backbones):
     elif not config.is_imagenet and isinstance(config.model, str):
         config = config.replace(model=load_model(config.model))
     arch = config.architecture if config.is_imagenet else config.model.arch
-    rec = Recognizer.from_config(config, backbone_factory=lambda: backbones.get(arch))
+    rec = Recognizer.from_config(config, backbone_factory=lambda: backbones.get(arch, rec.backbone_precision()))
     return _Served(rec)
 
 

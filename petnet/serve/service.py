@@ -124,7 +124,8 @@ class Service:
         self.batcher.start()
         loop = asyncio.get_running_loop()
         # load the network now, not on the first request
-        await loop.run_in_executor(self.decoder, self.backbones.get, self.base.arch)
+        await loop.run_in_executor(self.decoder, self.backbones.get, self.base.arch,
+                                   self.base.rec.backbone_precision())
 
     async def stop(self) -> None:
         await self.batcher.stop()
