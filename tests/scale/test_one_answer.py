@@ -3,7 +3,8 @@
 The same photos -- pets of the 37 breeds, everyday cats and dogs of other breeds, photos with no cat
 or dog -- through ``petnet predict --json``, ``Recognizer(...).predict``, ``POST /api/predict`` of
 ``petnet serve`` and ``petnet predict --ray local``, each given the same NON-default ``--top``,
-``--min_pet_score``, ``--min_breed_score`` and ``--min_class_similarity``: the same verdict,
+``--min_pet_score``, ``--min_breed_score``, ``--min_class_similarity`` and ``--precision`` (the one
+that is not lite2's default, so a door that dropped it would answer with other scores): the same verdict,
 ``is_pet``, ``species``, ``unsure`` (and its reason), the same top labels and names, and scores
 equal to 1e-5. All four run the real network.
 """
@@ -20,12 +21,15 @@ import pytest
 from petnet.cli import main
 from petnet.pets import Recognizer
 from petnet.pets.config import RecognizerConfig
+from petnet.pets.quantize import DEFAULT_PRECISION
 from tests.conftest import shared_path
 
 pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'petnet[ray]'")
 
-SETTINGS = dict(top=5, min_pet_score=0.3, min_breed_score=0.7, min_class_similarity=0.5)
-FLAGS = ["--top", "5", "--min_pet_score", "0.3", "--min_breed_score", "0.7", "--min_class_similarity", "0.5"]
+PRECISION = "fp32" if DEFAULT_PRECISION["lite2"] == "int8" else "int8"     # not the default
+SETTINGS = dict(top=5, min_pet_score=0.3, min_breed_score=0.7, min_class_similarity=0.5, precision=PRECISION)
+FLAGS = ["--top", "5", "--min_pet_score", "0.3", "--min_breed_score", "0.7", "--min_class_similarity", "0.5",
+         "--precision", PRECISION]
 SAME = ("verdict", "is_pet", "species", "unsure", "unsure_reason", "error")
 
 
