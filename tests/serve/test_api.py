@@ -333,11 +333,14 @@ def test_device_flag_reaches_the_backbones(monkeypatch):
     from petnet.pets import backbone as bb
     from petnet.serve import engine
     made = []
-    monkeypatch.setattr(engine, "Backbone", lambda arch, engine="auto", device="cpu", threads=None:
-                        made.append((arch, engine, device, threads)) or object())
+    monkeypatch.setattr(engine, "Backbone", lambda arch, engine="auto", device="cpu", threads=None, precision="fp32":
+                        made.append((arch, engine, device, threads, precision)) or object())
     engine.Backbones(device="cuda").get("lite2")
     engine.Backbones(threads=1, engine="torch").get("lite2")
-    assert made == [("lite2", "auto", "cuda", None), ("lite2", "torch", "cpu", 1)]
+    both = engine.Backbones(threads=1)          # one backbone per architecture and precision
+    assert both.get("lite2", "int8") is both.get("lite2", "int8") is not both.get("lite2", "fp32")
+    assert made == [("lite2", "auto", "cuda", None, "fp32"), ("lite2", "torch", "cpu", 1, "fp32"),
+                    ("lite2", "auto", "cpu", 1, "int8"), ("lite2", "auto", "cpu", 1, "fp32")]
     monkeypatch.setattr(bb, "_onnx_providers", lambda: ["CPUExecutionProvider"])
     monkeypatch.setattr(bb, "_torch_cuda", lambda: False)
     from petnet.cli import main
