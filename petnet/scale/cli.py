@@ -60,8 +60,12 @@ def retrain_backbone_factory(args, architecture: str):
     """What ``retrain(backbone_factory=...)`` gets for ``--ray``: the cluster's backbone on ``--device``."""
     import functools
 
+    from petnet.pets.quantize import resolve_precision
     from petnet.scale.features import RayBackbone
-    return functools.partial(RayBackbone, architecture, args.ray, device=args.device)
+    # the workers' backbones compute at the precision retrain stores in the model (int8: CPU only)
+    precision = resolve_precision(getattr(args, "precision", "fp32"), architecture, "onnx",
+                                  "cpu" if args.device == "cpu" else "cuda")
+    return functools.partial(RayBackbone, architecture, args.ray, device=args.device, precision=precision)
 
 
 def cmd_predict_ray(args) -> int:

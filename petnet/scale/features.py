@@ -17,9 +17,9 @@ from petnet.scale.cluster import connected
 class _FeatureWorker:
     """One Ray actor holding one backbone for its whole life."""
 
-    def __init__(self, arch, engine, threads, device, views):
+    def __init__(self, arch, engine, threads, device, views, precision="fp32"):
         from petnet.pets.backbone import Backbone
-        self.bb = Backbone(arch, engine=engine, threads=threads, device=device)
+        self.bb = Backbone(arch, engine=engine, threads=threads, device=device, precision=precision)
         self.views = tuple(views)
 
     def __call__(self, batch):
@@ -37,20 +37,22 @@ class RayBackbone:
     """A drop-in backbone for :class:`~petnet.pets.bottleneck.BottleneckCache` that computes on Ray.
 
     ``address``: ``local``, ``auto`` or ``ray://HOST:PORT`` (see :mod:`petnet.scale.cluster`);
-    ``workers``: actors (default one per cluster CPU); ``device``: ``cpu`` or ``cuda`` per worker."""
+    ``workers``: actors (default one per cluster CPU); ``device``: ``cpu`` or ``cuda`` per worker;
+    ``precision``: ``fp32`` or ``int8`` (resolved; :mod:`petnet.pets.quantize`) of the workers' backbones."""
 
     #: photos per call of ``extract`` by the cache (each call is one Ray Data pipeline)
     chunk_size = 1024
 
     def __init__(self, arch: str = "lite2", address: str = "local", *, workers: int | None = None,
                  num_cpus: int | None = None, engine: str = "auto", device: str = "cpu",
-                 batch_size: int = 16):
+                 batch_size: int = 16, precision: str = "fp32"):
         from petnet.pets.preprocess import arch_spec
         from petnet.scale.cluster import check_address
         arch_spec(arch)
         self.arch, self.address = arch, check_address(address)
         self.workers, self.num_cpus = workers, num_cpus
         self.engine, self.device, self.batch_size = engine, device, batch_size
+        self.precision = precision          # fp32 or int8 (resolved), as the bottleneck cache keys it
 
     def extract(self, paths, views=("center",), quiet: bool = True, **_):
         paths = [str(p) for p in paths]
@@ -64,7 +66,7 @@ class RayBackbone:
             ds = ray.data.from_items([{"i": i, "path": p} for i, p in enumerate(paths)])
             ds = ds.map_batches(_FeatureWorker,
                                 fn_constructor_args=(self.arch, self.engine, max(1, int(per_worker)),
-                                                     self.device, views),
+                                                     self.device, views, self.precision),
                                 batch_size=self.batch_size, compute=ray.data.ActorPoolStrategy(size=n),
                                 num_cpus=per_worker)
             feats: dict[int, np.ndarray] = {}

@@ -192,6 +192,22 @@ def test_retrain_precision_comes_from_the_backbone_it_uses():
     assert e.value.param == "precision"
 
 
+def test_retrain_on_ray_computes_at_the_stored_precision():
+    """``petnet retrain --ray``: the workers' backbones get the precision retrain will store."""
+    from argparse import Namespace
+
+    from petnet.pets.retrain import _training_precision
+    from petnet.scale.cli import retrain_backbone_factory
+    f = retrain_backbone_factory(Namespace(ray="local", device="cpu", precision="int8"), "lite0")
+    assert f.keywords["precision"] == "int8" and _training_precision("auto", "lite0", f) == "int8"
+    assert f().precision == "int8"
+    f = retrain_backbone_factory(Namespace(ray="local", device="cpu", precision="fp32"), "lite0")
+    assert _training_precision("auto", "lite0", f) == "fp32"
+    with pytest.raises(ParamError) as e:
+        retrain_backbone_factory(Namespace(ray="local", device="cuda", precision="int8"), "lite0")
+    assert e.value.param == "precision"
+
+
 def test_retrain_stores_the_precision_and_uses_int8_features(tmp_path):
     """retrain(precision='int8') computes int8 features (a fake backbone that says so), keeps them
     in the int8 cache folder and writes precision int8 into the model."""
