@@ -19,7 +19,7 @@ For each backbone and each precision (fp32, then int8; ``petnet.pets.quantize``)
 
 Each rate with its count and Wilson 95% interval, and the difference int8 - fp32 in points.
 
-    python bench/pets_int8.py [--quick] [--archs lite0,lite2] [--json out.json]
+    python bench/pets_int8.py [--quick] [--archs lite0,lite2] [--json out.json] [--speed_only --repeats 5]
 
 ``int8_figures(quick)`` returns the figures as a dict (``make bench`` prints them).
 """
@@ -231,6 +231,7 @@ def main(argv=None) -> int:
     ap.add_argument("--archs", default="lite0,lite2")
     ap.add_argument("--repeats", type=int, default=None, help="alternating speed rounds (default 3, quick 1)")
     ap.add_argument("--json", default=None, help="also write every figure here")
+    ap.add_argument("--speed_only", action="store_true", help="only the photos/s rows (another sample of the noise)")
     args = ap.parse_args(argv)
     import platform
 
@@ -241,8 +242,16 @@ def main(argv=None) -> int:
     repeats = args.repeats or (1 if args.quick else 3)
     results = {}
     for arch in args.archs.split(","):
+        if args.speed_only:
+            s = speed(arch, sets["speed"], repeats)
+            print(f"{arch}: " + ", ".join(f"{th} thread(s) fp32 {s[f'fp32_photos_s_{th}t']:.1f}, int8 "
+                                          f"{s[f'int8_photos_s_{th}t']:.1f} photos/s, x{s[f'ratio_{th}t']:.2f}"
+                                          for th in (1, 2)), flush=True)
+            continue
         results[arch] = measure(arch, sets, repeats)
         print(f"{arch}: measured in {results[arch]['seconds']:.0f} s", file=sys.stderr, flush=True)
+    if args.speed_only:
+        return 0
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"CPUs usable, VNNI {'yes' if has_vnni() else 'no'}; onnxruntime {onnxruntime.__version__}; "
           f"speed on {len(sets['speed'])} pet photos, best of {repeats} alternating rounds\n")
