@@ -195,7 +195,7 @@ class Backbone:
             return ort.InferenceSession(str(path), opts, providers=providers)
         self._session, self._W, self._b = load_backbone_onnx(self.arch, open_graph)
         if self.precision == "int8":
-            from petnet.pets.quantize import load_int8_onnx
+            from petnet.pets.onnx_export import load_int8_onnx
             self._session = load_int8_onnx(self.arch, open_graph)
 
     def _init_torch(self):

@@ -170,7 +170,7 @@ def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None 
     model = build_graph(arch, head, outputs=("probabilities",), flip=flip)
     if precision == "int8":
         from petnet.pets.quantize import with_int8_features
-        model = with_int8_features(model, arch)
+        model = with_int8_features(model, cached_int8_onnx(arch))
     spec = arch_spec(arch)
     k = model.graph.output[0].type.tensor_type.shape.dim[1].dim_value
     if labels is not None and len(labels) != k:
@@ -265,4 +265,58 @@ def load_backbone_onnx(arch: str, open_graph):
             if attempt:
                 raise PetnetError(f"the ONNX graph of {arch} cannot be used even after rebuilding it in "
                                   f"{onnx_path.parent} ({type(exc).__name__}: {exc})") from None
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- the int8 feature graph
+def int8_cache_path(arch: str, fp32_path) -> Path:
+    """Where the int8 graph of the fp32 graph ``fp32_path`` is cached (beside it)."""
+    from petnet.pets.quantize import CALIBRATION_VERSION, _onnxruntime_version, file_sha256, reduce_range
+    fp32_path = Path(fp32_path)
+    key = (f"{file_sha256(fp32_path)[:16]}-ort{_onnxruntime_version()}-c{CALIBRATION_VERSION}"
+           f"-w{7 if reduce_range() else 8}")
+    return fp32_path.parent / f"efficientnet-{arch}-int8-{key}.features.onnx"
+
+
+def _build_bytes(arch: str, fp32_path) -> bytes:
+    from petnet.pets.quantize import quantize_graph
+    with tempfile.TemporaryDirectory(prefix="petnet-int8-") as tmp:
+        out = quantize_graph(arch, fp32_path, Path(tmp) / "int8.onnx")
+        return out.read_bytes()
+
+
+def cached_int8_onnx(arch: str, rebuild: bool = False) -> Path:
+    """The int8 feature graph of ``arch``, built once and cached beside the fp32 graph (temporary
+    file + ``os.replace``: concurrent builders each write a whole file, the last rename wins).
+    The graph is made by :func:`petnet.pets.quantize.quantize_graph`. ``rebuild=True`` replaces a
+    cached file found damaged. A cache folder that cannot be written
+    falls back to a private temporary folder, with a ``UserWarning``."""
+    fp32_path, _ = cached_backbone_onnx(arch)
+    path = int8_cache_path(arch, fp32_path)
+    if not rebuild and path.is_file():
+        return path
+    data = _build_bytes(arch, fp32_path)
+    try:
+        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
+    except PetnetError as exc:
+        import warnings
+        tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
+        warnings.warn(f"cannot write the int8 ONNX cache ({exc}); using the temporary folder {tmp} for this "
+                      "run (set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=2)
+        path = tmp / path.name
+        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
+    return path
+
+
+def load_int8_onnx(arch: str, open_graph):
+    """``open_graph(int8_path)``, rebuilding the cached int8 graph once if ``open_graph`` refuses it
+    (truncated, garbage)."""
+    for attempt in range(2):
+        path = cached_int8_onnx(arch, rebuild=attempt == 1)
+        try:
+            return open_graph(path)
+        except Exception as exc:  # noqa: BLE001 -- onnxruntime raises its own types for a bad graph
+            if attempt:
+                raise PetnetError(f"the int8 ONNX graph of {arch} cannot be used even after rebuilding it "
+                                  f"in {path.parent} ({type(exc).__name__}: {exc})") from None
     raise AssertionError("unreachable")

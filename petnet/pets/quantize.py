@@ -10,7 +10,8 @@ natural photos: edges at every scale, flat regions, occlusions), put through pet
 preprocessing (:func:`petnet.pets.preprocess.preprocess`). The same seed gives the same pictures, so
 the same graph, on every machine.
 
-The int8 graph is built once per architecture (some seconds) and cached beside the fp32 one::
+The int8 graph is built once per architecture (some seconds) and cached beside the fp32 one
+(:func:`petnet.pets.onnx_export.cached_int8_onnx`, which owns both caches)::
 
     <cache>/efficientnet-<arch>-int8-<fp32 graph sha256[:16]>-ort<version>-c<CALIBRATION_VERSION>-w<7|8>.features.onnx
 
@@ -19,7 +20,7 @@ weights and the graph layout), ONNX Runtime's version (its quantizer), the calib
 the weight bits (7 on CPUs without VNNI, see :func:`reduce_range`).
 It is written to a temporary file and ``os.replace``-d onto its name, so builders running at the
 same time never leave a half-written file; a damaged cached file is rebuilt once
-(:func:`load_int8_onnx`).
+(:func:`petnet.pets.onnx_export.load_int8_onnx`).
 
 ``precision``: ``"fp32"``, ``"int8"`` or ``"auto"``. ``auto`` resolves by :func:`resolve_precision`:
 a retrained model's own precision (the features it was trained on), else
@@ -32,12 +33,11 @@ a retrained model's own precision (the features it was trained on), else
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from petnet.errors import ParamError, PetnetError
+from petnet.errors import ParamError
 
 PRECISIONS = ("auto", "fp32", "int8")
 CALIBRATION_VERSION = 1      # bump when the calibration pictures or quantizer settings change
@@ -153,17 +153,9 @@ def reduce_range() -> bool:
     return not has_vnni()
 
 
-def int8_cache_path(arch: str, fp32_path) -> Path:
-    """Where the int8 graph of the fp32 graph ``fp32_path`` is cached (beside it)."""
-    fp32_path = Path(fp32_path)
-    key = (f"{file_sha256(fp32_path)[:16]}-ort{_onnxruntime_version()}-c{CALIBRATION_VERSION}"
-           f"-w{7 if reduce_range() else 8}")
-    return fp32_path.parent / f"efficientnet-{arch}-int8-{key}.features.onnx"
-
-
 def quantize_graph(arch: str, fp32_path, out_path) -> Path:
     """Write the int8 QDQ graph of the fp32 feature graph ``fp32_path`` to ``out_path`` (not atomic:
-    :func:`cached_int8_onnx` gives it a private temporary name)."""
+    :func:`petnet.pets.onnx_export.cached_int8_onnx` gives it a private temporary name)."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
 
@@ -188,62 +180,18 @@ def quantize_graph(arch: str, fp32_path, out_path) -> Path:
     return Path(out_path)
 
 
-def _build_bytes(arch: str, fp32_path) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="petnet-int8-") as tmp:
-        out = quantize_graph(arch, fp32_path, Path(tmp) / "int8.onnx")
-        return out.read_bytes()
-
-
-def cached_int8_onnx(arch: str, rebuild: bool = False) -> Path:
-    """The int8 feature graph of ``arch``, built once and cached beside the fp32 graph (temporary
-    file + ``os.replace``: concurrent builders each write a whole file, the last rename wins).
-    ``rebuild=True`` replaces a cached file found damaged. A cache folder that cannot be written
-    falls back to a private temporary folder, with a ``UserWarning``."""
-    from petnet.atomic import write_atomically
-    from petnet.pets.onnx_export import cached_backbone_onnx
-
-    fp32_path, _ = cached_backbone_onnx(arch)
-    path = int8_cache_path(arch, fp32_path)
-    if not rebuild and path.is_file():
-        return path
-    data = _build_bytes(arch, fp32_path)
-    try:
-        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
-    except PetnetError as exc:
-        import warnings
-        tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
-        warnings.warn(f"cannot write the int8 ONNX cache ({exc}); using the temporary folder {tmp} for this "
-                      "run (set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=2)
-        path = tmp / path.name
-        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
-    return path
-
-
-def load_int8_onnx(arch: str, open_graph):
-    """``open_graph(int8_path)``, rebuilding the cached int8 graph once if ``open_graph`` refuses it
-    (truncated, garbage)."""
-    for attempt in range(2):
-        path = cached_int8_onnx(arch, rebuild=attempt == 1)
-        try:
-            return open_graph(path)
-        except Exception as exc:  # noqa: BLE001 -- onnxruntime raises its own types for a bad graph
-            if attempt:
-                raise PetnetError(f"the int8 ONNX graph of {arch} cannot be used even after rebuilding it "
-                                  f"in {path.parent} ({type(exc).__name__}: {exc})") from None
-    raise AssertionError("unreachable")
-
-
-def with_int8_features(model, arch: str):
+def with_int8_features(model, int8_path):
     """``model`` (an fp32 graph of :func:`petnet.pets.onnx_export.build_graph`: image -> features ->
-    head) with its feature part replaced by the cached int8 graph of ``arch`` -- the very graph
-    ``Backbone(precision='int8')`` runs, so an exported int8 file gives its features exactly. The
-    mirror-image prefix (``flip=True``) and the fp32 head (Gemm, Softmax) are kept."""
+    head) with its feature part replaced by the int8 feature graph at ``int8_path`` (the cached one,
+    :func:`petnet.pets.onnx_export.cached_int8_onnx`: the very graph ``Backbone(precision='int8')``
+    runs, so an exported int8 file gives its features exactly). The mirror-image prefix
+    (``flip=True``) and the fp32 head (Gemm, Softmax) are kept."""
     import copy
 
     import onnx
     from onnx import helper
 
-    int8 = onnx.load(str(cached_int8_onnx(arch)))
+    int8 = onnx.load(str(int8_path))
     g = model.graph
     nodes = list(g.node)
     start = next(i for i, n in enumerate(nodes) if n.op_type == "Transpose" and list(n.output) == ["nchw"])

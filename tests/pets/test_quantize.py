@@ -15,6 +15,7 @@ from PIL import Image
 from petnet.errors import ParamError, PetnetError
 from petnet.pets import quantize
 from petnet.pets.backbone import Backbone
+from petnet.pets.onnx_export import cached_int8_onnx
 from petnet.pets.preprocess import preprocess
 from tests.conftest import shared_path
 
@@ -28,7 +29,7 @@ def cache(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PETNET_CACHE", str(folder))
-        path = quantize.cached_int8_onnx("lite0")
+        path = cached_int8_onnx("lite0")
         yield folder, path
 
 
