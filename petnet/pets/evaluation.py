@@ -21,18 +21,24 @@ def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, fo
     photo, to use another assignment than the file-name hash. ``progress`` (a callable) gets a
     :class:`~petnet.progress.ProgressEvent` of phase ``cross-validation`` per fold."""
     from petnet.pets.dataset import kfold_of
-    from petnet.pets.head import train_head
+    from petnet.pets.head import train_heads
     from petnet.progress import ProgressEvent, reporter
     report = reporter(progress)
     if folds is None:
         folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
+    folds = np.asarray(folds)
     P = np.zeros((len(y), n_classes))
     report(ProgressEvent("cross-validation", 0, k_folds))
+    used = [f for f in range(k_folds) if (folds == f).any() and (folds != f).any()]
+    # the fold heads are independent problems of one shape: trained together (train_heads), each
+    # exactly as train_head(feats[folds != f], ...) would train it
+    heads = dict(zip(used, train_heads(feats, y, n_classes, [folds != f for f in used], **head_kwargs)))
     for f in range(k_folds):
-        tr, te = folds != f, folds == f
-        if te.any():
-            head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
-            P[te] = head.predict_proba(feats[te][:, test_view_index])
+        te = folds == f
+        if f in heads:
+            P[te] = heads[f].predict_proba(feats[te][:, test_view_index])
+        elif te.any():   # every photo in one fold: nothing to train on (as train_head would say)
+            train_heads(feats, y, n_classes, [folds != f], **head_kwargs)
         report(ProgressEvent("cross-validation", f + 1, k_folds))
     return P
 

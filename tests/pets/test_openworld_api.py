@@ -234,10 +234,15 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
         assert [(e.step, e.total) for e in seen] == [(k, n) for k in range(n + 1)] + [(n, n)]
         assert [e.message is None for e in seen] == [True] * (n + 1) + [False] and seen[-1].message.startswith(start)
         assert 2 <= n <= 5 and (phase == "calibration" or n == 5)
+    # three well separated colours: every held-out photo is right, so the fitted temperature runs to
+    # its floor -- reported, and not used (#23.3)
     cal = r.metrics["calibration"]
-    assert r.model.temperature == cal["temperature"] != 1.0 and cal["photos"] == r.metrics["training"]
-    assert 0 <= cal["ece_after"] <= 1 and 0 <= cal["ece_before"] <= 1
-    assert any(line.startswith("calibration (5-fold, held-out training photos): temperature") for line in lines)
+    assert cal["status"] == "on_bound" and cal["held_out_accuracy"] == 1.0
+    assert r.model.temperature == cal["temperature"] == 1.0 and cal["photos"] == r.metrics["training"]
+    assert cal["fitted_temperature"] == pytest.approx(0.05) and "sits on its bound" in cal["note"]
+    assert cal["ece_after"] == cal["ece_before"] and 0 <= cal["ece_before"] <= 1
+    assert any(line.startswith("calibration (5-fold, held-out training photos): temperature 1, not fitted: the "
+                               "fitted temperature 0.05 sits on its bound") for line in lines)
     assert r.model.settings["random_state"] == 3 and r.model.settings["learning_rate"] == 0.001
     assert r.model.settings["max_iter"] == 30 and r.model.settings["optimizer"] == "adam"
     assert r.model.settings["petnet_version"] and r.model.label_species == [None, None, None]   # not pets
