@@ -228,6 +228,8 @@ class Calibration:
     reliability: dict = field(default_factory=dict)
     photos: int = 0
     held_out_accuracy: float | None = None
+    #: fold number -> the head trained on the other folds (what the review reuses); not in metrics
+    heads: dict = field(default_factory=dict, repr=False, compare=False)
 
     def metrics(self) -> dict:
         """The ``calibration`` entry of ``retrain``'s metrics (``metrics.json``)."""
@@ -307,10 +309,12 @@ def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head
         report(ProgressEvent("calibration", n_folds, n_folds,
                              f"calibration ({K_FOLDS}-fold, held-out training photos): temperature 1, not fitted: "
                              f"{note}; expected calibration error {100 * before.ece:.1f}%"))
-        return Calibration(1.0, status, note, fitted, {"uncalibrated": before}, len(y), right)
+        return Calibration(1.0, status, note, fitted, {"uncalibrated": before}, len(y), right,
+                           dict(zip(fold_ids.tolist(), heads)))
     after = reliability(apply_temperature(probs_to_logits(held_out), fitted), y)
     report(ProgressEvent("calibration", n_folds, n_folds,
                          f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {fitted:.3f}, expected "
                          f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after"))
     return Calibration(fitted, "fitted", f"fitted on {len(y)} held-out training photos", fitted,
-                       {"uncalibrated": before, "temperature-scaled": after}, len(y), right)
+                       {"uncalibrated": before, "temperature-scaled": after}, len(y), right,
+                       dict(zip(fold_ids.tolist(), heads)))

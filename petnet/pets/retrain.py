@@ -205,7 +205,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     if review and len(paths) >= MIN_CALIBRATION_PHOTOS:
         from petnet.pets.calibration import apply_temperature, probs_to_logits
         with one_blas_thread():
-            cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs,
+            cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs, reuse=[(tr, head)],
                                       progress=lambda e: report(replace(e, phase="review")))
         if T != 1.0:
             cv_proba = apply_temperature(probs_to_logits(cv_proba), T)

@@ -73,3 +73,25 @@ def test_errors_are_those_of_train_head():
     bad[3, 0] = np.nan
     with pytest.raises(PetnetError, match="NaN"):
         train_heads(bad, y, 3, [np.arange(30)], max_iter=5, learning_rate=0.01, batch_size=8)
+
+
+def test_cross_validate_reuses_a_head_trained_on_exactly_a_folds_photos():
+    from petnet.pets.evaluation import cross_validate
+    X, y = blobs(n_per=12, k=3, d=40, seed=5)
+    folds = np.arange(len(y)) % 4
+    paths = [f"p{i}.jpg" for i in range(len(y))]
+    kw = dict(max_iter=40, learning_rate=0.01, batch_size=20, l2=1e-3, optimizer="adam", random_state=1)
+    rows = np.flatnonzero(folds != 0)
+    with one_blas_thread():
+        main = train_head(X[rows], y[rows], 3, **kw)
+        events = []
+        P = cross_validate(X[:, None], y, 4, paths, 3, [0], folds=folds, reuse=[(rows, main)], progress=events.append,
+                           **kw)
+        Q = cross_validate(X[:, None], y, 4, paths, 3, [0], folds=folds, **kw)
+        # a head for other photos (or the same photos in another order) is not taken for the fold
+        wrong = train_head(X[rows[::-1]], y[rows[::-1]], 3, **kw)
+        R = cross_validate(X[:, None], y, 4, paths, 3, [0], folds=folds, reuse=[(rows[::-1], wrong)], **kw)
+    np.testing.assert_array_equal(P, Q)
+    np.testing.assert_array_equal(R, Q)
+    np.testing.assert_array_equal(P[folds == 0], main.predict_proba(X[folds == 0][:, None][:, [0]]))
+    assert [(e.step, e.total) for e in events] == [(k, 4) for k in range(5)]
