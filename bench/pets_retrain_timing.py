@@ -4,17 +4,19 @@
 
 cold: empty bottleneck folder (every photo through the backbone, then training); warm: the same
 again (features read from the cache: the head, its temperature and the review are trained).
-``warm`` is retrain with its calibration (``review=False``: the head and the 5 fold heads of the
-temperature), ``warm + review`` adds the review's 5-fold cross-validation over all photos
-(``retrain``'s default, what ``petnet retrain --summaries_dir`` and the web app run).
+``warm`` is retrain with its calibration (``review=False``, what ``petnet retrain`` runs: the head
+and the fold heads of the temperature -- 4 on the shared photos, whose validation and test photos
+make up hash fold 0), ``warm + review`` adds the review's 5-fold cross-validation over all photos
+(``retrain``'s default, what ``petnet retrain --summaries_dir`` and the web app run; its fold 0 is
+trained on exactly the training photos, so it is the returned head and is not trained again).
 
 **Before and after in one run.** Each code version runs in its own worker process: *after* is this
 checkout, *before* is the commit ``--before`` (default :data:`BEFORE`, the last one before
 ``train_heads``) unpacked with ``git archive`` into a temporary folder. Both read the same feature
 cache; the workers take turns, run after run (the machine is a busy 2-core box: alternating spreads
 the load over both), and the table gives the medians and the ratios of those medians. Each worker
-also reports its test accuracy and temperature: the two versions must agree (``retrain_heads``
-trains each head bit for bit as before).
+also reports its test accuracy, temperature and review accuracy: the two versions agree to the
+last digit (``head.train_heads`` trains each head bit for bit as ``train_head`` did).
 
 ``retrain_figures(quick)`` is what ``make bench``'s table calls (quick: < 60 s, this checkout only);
 ``retrain_timings()`` is the older cold/warm pair (``bench/pets_bench.py``).
@@ -202,7 +204,8 @@ def main(argv=None):
           f"machine: {m['machine']}")
     print("| warm retrain | " + (f"before ({args.before}) | " if b else "") + "now | " + ("ratio |" if b else ""))
     print("|---|" + ("---:|" * (3 if b else 1)))
-    for key, what in (("warm_s", "with calibration (6 heads), s"), ("warm_review_s", "with the review (11 heads), s")):
+    for key, what in (("warm_s", "with calibration (`petnet retrain`), s"),
+                      ("warm_review_s", "with the review (`--summaries_dir`, the web app), s")):
         print(f"| {what} | " + (f"{b[key]:.2f} | " if b else "") + f"{a[key]:.2f} |"
               + (f" {b[key] / a[key]:.2f}x |" if b else ""))
     for key, fmt in (("test_accuracy", "{:.4f}"), ("temperature", "{:.4f}"), ("cv_accuracy", "{:.4f}")):
