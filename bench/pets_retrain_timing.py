@@ -96,25 +96,30 @@ def unpack(rev: str, into: Path) -> Path:
 
 
 def measure(image_dir=PETS, architecture: str = "lite2", rounds: int = 5, before: str | None = BEFORE,
-            cold: bool = True, log=print) -> dict:
+            cold: bool = True, warmup: bool = True, bottleneck_dir=None, log=print) -> dict:
     """Medians of warm runs with calibration only (``cal``) and with the review (``review``) for
     this checkout (``after``) and, unless ``before`` is None, commit ``before``; ``cold_s``: the
-    first run of this checkout on an empty cache. Returns ``{"after": {...}, "before": {...}, ...}``."""
+    first run of this checkout on an empty cache (``cold=False``, e.g. with a ``bottleneck_dir``
+    that may already hold the features: None). Returns ``{"after": {...}, "before": {...}, ...}``."""
     with tempfile.TemporaryDirectory(prefix="petnet-retrain-timing-") as tmp:
         tmp = Path(tmp)
-        bn = tmp / "bn"
+        bn = Path(bottleneck_dir).expanduser() if bottleneck_dir else tmp / "bn"
         workers = {"after": Worker(ROOT, image_dir, bn, architecture, tmp / "out-after")}
         out = {"rounds": rounds, "architecture": architecture, "machine": machine()}
         try:
             t0 = time.perf_counter()
             first = workers["after"].run("cal")          # fills the feature cache
             out["cold_s"] = round(time.perf_counter() - t0, 2) if cold else None
-            log(f"cold (features + training, calibration): {first['seconds']:.1f} s")
+            if cold:
+                log(f"cold (features + training, calibration): {first['seconds']:.1f} s")
             if before:
                 workers["before"] = Worker(unpack(before, tmp / "before"), image_dir, bn, architecture,
                                            tmp / "out-before")
-            for w in workers.values():                   # one untimed warm run each (imports, caches)
-                w.run("cal")
+            if warmup:                                   # one more untimed warm run each (imports, caches)
+                for w in workers.values():
+                    w.run("cal")
+            elif "before" in workers:
+                workers["before"].run("cal")
             runs = {(name, what): [] for name in workers for what in ("cal", "review")}
             for k in range(rounds):
                 order = list(workers) if k % 2 == 0 else list(workers)[::-1]
@@ -151,10 +156,17 @@ def machine() -> str:
 
 def retrain_figures(quick: bool = True) -> dict:
     """The retrain row of ``make bench``: ``{"warm_s", "warm_review_s", "cold_s", "test_accuracy",
-    "temperature", ...}`` of this checkout (medians; ``quick``: 2 rounds and no *before*, under a
-    minute; otherwise 5 rounds and the *before* commit, with ``before_warm_s``,
-    ``before_warm_review_s`` and the speedups)."""
-    m = measure(rounds=2 if quick else 5, before=None if quick else BEFORE, log=lambda line: None)
+    "temperature", ...}`` of this checkout (medians). ``quick`` (about 30 s where the features are
+    cached, under a minute on a busy 2-core machine): 2 rounds, no *before*, the features from
+    petnet's usual cache (``~/.cache/petnet/bottlenecks``, computed once if missing) and
+    ``cold_s`` None; otherwise an empty cache (``cold_s``), 5 rounds and the *before* commit, with
+    ``before_warm_s``, ``before_warm_review_s``, the speedups and ``same_results``."""
+    if quick:
+        from petnet.pets.bottleneck import default_bottleneck_dir
+        m = measure(rounds=2, before=None, cold=False, warmup=False, bottleneck_dir=default_bottleneck_dir(),
+                    log=lambda line: None)
+    else:
+        m = measure(rounds=5, before=BEFORE, log=lambda line: None)
     fig = {"cold_s": m["cold_s"], **{k: m["after"][k] for k in ("warm_s", "warm_review_s", "test_accuracy",
                                                                   "test_n", "temperature", "cv_accuracy")},
            "machine": m["machine"], "rounds": m["rounds"]}

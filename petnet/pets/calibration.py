@@ -228,13 +228,14 @@ class Calibration:
     reliability: dict = field(default_factory=dict)
     photos: int = 0
     held_out_accuracy: float | None = None
-    #: fold number -> the head trained on the other folds (what the review reuses); not in metrics
+    #: fold number -> the head trained on the other folds; their number is ``metrics()["folds"]``
+    #: (4 of the 5 hash folds on the shared photos: the validation and test photos are fold 0)
     heads: dict = field(default_factory=dict, repr=False, compare=False)
 
     def metrics(self) -> dict:
         """The ``calibration`` entry of ``retrain``'s metrics (``metrics.json``)."""
-        out = {"status": self.status, "temperature": self.temperature, "note": self.note, "folds": K_FOLDS,
-               "photos": self.photos}
+        out = {"status": self.status, "temperature": self.temperature, "note": self.note,
+               "folds": len(self.heads) if self.heads else K_FOLDS, "photos": self.photos}
         if self.fitted is not None:
             out["fitted_temperature"] = self.fitted
         if self.held_out_accuracy is not None:
