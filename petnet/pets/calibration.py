@@ -308,13 +308,13 @@ def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head
     right = float((held_out.argmax(1) == y).mean())
     if status != "fitted":
         report(ProgressEvent("calibration", n_folds, n_folds,
-                             f"calibration ({K_FOLDS}-fold, held-out training photos): temperature 1, not fitted: "
+                             f"calibration ({n_folds}-fold, held-out training photos): temperature 1, not fitted: "
                              f"{note}; expected calibration error {100 * before.ece:.1f}%"))
         return Calibration(1.0, status, note, fitted, {"uncalibrated": before}, len(y), right,
                            dict(zip(fold_ids.tolist(), heads)))
     after = reliability(apply_temperature(probs_to_logits(held_out), fitted), y)
     report(ProgressEvent("calibration", n_folds, n_folds,
-                         f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {fitted:.3f}, expected "
+                         f"calibration ({n_folds}-fold, held-out training photos): temperature {fitted:.3f}, expected "
                          f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after"))
     return Calibration(fitted, "fitted", f"fitted on {len(y)} held-out training photos", fitted,
                        {"uncalibrated": before, "temperature-scaled": after}, len(y), right,

@@ -181,7 +181,7 @@ def test_calibrate_on_tiny_easy_photos_says_so_and_keeps_t_1():
     assert m["status"] == "on_bound" and m["temperature"] == 1.0 and m["ece_after"] == m["ece_before"]
     assert m["note"] == cal.note and "sits on its bound" in m["note"]
     last = events[-1].message
-    assert last.startswith("calibration (5-fold, held-out training photos): temperature 1, not fitted: the fitted "
+    assert last.startswith(f"calibration ({m['folds']}-fold, held-out training photos): temperature 1, not fitted: the fitted "
                            "temperature 0.05 sits on its bound (all 24 held-out photos are right")
     assert "after" not in last    # no "ECE x% -> 0.0%" claim
 

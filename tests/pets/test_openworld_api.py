@@ -228,9 +228,10 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
     lines = [e.message for e in events if e.message is not None]
     # the folds of the temperature fit (those the training photos fall in) and of the review's
     # cross-validation (all 5), counted as they are done, then the line with the result
-    for phase, start in (("calibration", "calibration (5-fold"), ("review", "5-fold cross-validation over all 36")):
+    for phase, start in (("calibration", "calibration ({n}-fold"), ("review", "5-fold cross-validation over all 36")):
         seen = [e for e in events if e.phase == phase]
         n = seen[0].total
+        start = start.format(n=n)
         assert [(e.step, e.total) for e in seen] == [(k, n) for k in range(n + 1)] + [(n, n)]
         assert [e.message is None for e in seen] == [True] * (n + 1) + [False] and seen[-1].message.startswith(start)
         assert 2 <= n <= 5 and (phase == "calibration" or n == 5)
@@ -241,7 +242,7 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
     assert r.model.temperature == cal["temperature"] == 1.0 and cal["photos"] == r.metrics["training"]
     assert cal["fitted_temperature"] == pytest.approx(0.05) and "sits on its bound" in cal["note"]
     assert cal["ece_after"] == cal["ece_before"] and 0 <= cal["ece_before"] <= 1
-    assert any(line.startswith("calibration (5-fold, held-out training photos): temperature 1, not fitted: the "
+    assert any(line.startswith(f"calibration ({cal['folds']}-fold, held-out training photos): temperature 1, not fitted: the "
                                "fitted temperature 0.05 sits on its bound") for line in lines)
     assert r.model.settings["random_state"] == 3 and r.model.settings["learning_rate"] == 0.001
     assert r.model.settings["max_iter"] == 30 and r.model.settings["optimizer"] == "adam"
