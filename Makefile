@@ -22,4 +22,8 @@ demo: install
 test: install
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
-.PHONY: install demo test
+# every benchmark, one table of figures beside their references (bench/all.py; --quick: a few minutes)
+bench: install
+	$(BIN)/python bench/all.py
+
+.PHONY: install demo test bench

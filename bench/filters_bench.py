@@ -24,6 +24,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from petnet import filters as F  # noqa: E402
+from _report import add_json_flag, write_json  # noqa: E402  (bench/ is on sys.path when run)
 
 
 def best_time(fn, repeat):
@@ -39,6 +40,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=1024, help="image side in pixels (default 1024)")
     ap.add_argument("--repeat", type=int, default=5, help="best of N runs (default 5)")
+    add_json_flag(ap)
     args = ap.parse_args()
     cv2.setNumThreads(1)
     from skimage import data
@@ -60,12 +62,16 @@ def main():
     ]
     print(f"image {img.shape[1]}x{img.shape[0]}x{img.shape[2]} float32 ({mp:.2f} MP), best of {args.repeat}, "
           f"OpenCV {cv2.__version__} single-threaded")
+    rows = []
     print(f"{'filter':<22}{'petnet ms/MP':>14}{'OpenCV ms/MP':>14}{'ratio':>9}{'max|diff|':>11}")
     for name, ours, ref in cases:
         diff = float(np.abs(ours() - ref()).max())
         t_ours = best_time(ours, args.repeat) / mp * 1e3
         t_ref = best_time(ref, args.repeat) / mp * 1e3
         print(f"{name:<22}{t_ours:>14.1f}{t_ref:>14.2f}{t_ours / t_ref:>8.1f}x{diff:>11.1e}")
+        rows.append({"filter": name, "petnet_ms_per_mp": t_ours, "opencv_ms_per_mp": t_ref,
+                     "ratio": t_ours / t_ref, "max_abs_diff": diff})
+    write_json(args.json, {"size": args.size, "filters": rows})
 
 
 if __name__ == "__main__":

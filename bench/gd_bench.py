@@ -29,6 +29,7 @@ from petnet.gd import LinearRegressionGD, load_xy  # noqa: E402
 from petnet import optim  # noqa: E402
 from petnet.gd.linear import DEFAULT_LR, talk_order  # noqa: E402
 from petnet.gd.loop_reference import gradient_descent  # noqa: E402
+from _report import add_json_flag, write_json  # noqa: E402  (bench/ is on sys.path when run)
 
 OPTIMIZERS = talk_order(optim.OPTIMIZERS.names())
 DATA = shared_data("housing", "portland_housing.csv")
@@ -87,6 +88,7 @@ def best_time(fn, repeat=3):
 
 
 def timing_table(X, y):
+    rows = []
     print("\n## time per iteration: vectorised NumPy fit vs the talk's per-sample Python loop\n")
     print("| samples x features | loop (talk) | vectorised | speed-up |")
     print("|---|---:|---:|---:|")
@@ -102,20 +104,26 @@ def timing_table(X, y):
                                       max_iter=it_vec)) / it_vec
         print(f"| {len(yr)} x {X.shape[1]} | {t_loop * 1e6:.1f} µs | {t_vec * 1e6:.1f} µs | "
               f"{t_loop / t_vec:.0f}x |")
+        rows.append({"samples": len(yr), "features": X.shape[1], "loop_us": t_loop * 1e6,
+                     "vectorised_us": t_vec * 1e6, "speedup": t_loop / t_vec})
+    return rows
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tol", type=float, default=1e-4, help="tolerance on the loss change (default 1e-4)")
     p.add_argument("--max-iter", type=int, default=20_000, help="iteration limit (default 20000)")
+    p.add_argument("--timing-only", action="store_true", help="only the time per iteration table")
+    add_json_flag(p)
     args = p.parse_args(argv)
     if not DATA.exists():
         raise SystemExit(f"real data {DATA} is missing (it lives in ../shared/data beside the project)")
     X, y, names = load_xy(DATA, "size_sqft,bedrooms", "price_usd")
     print(f"numpy {np.__version__}, data {DATA.name}")
-    iterations_table(X[:, :1], y, names[:1], args.tol, args.max_iter)
-    iterations_table(X, y, names, args.tol, args.max_iter)
-    timing_table(X, y)
+    if not args.timing_only:
+        iterations_table(X[:, :1], y, names[:1], args.tol, args.max_iter)
+        iterations_table(X, y, names, args.tol, args.max_iter)
+    write_json(args.json, {"timing": timing_table(X, y)})
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _report import add_json_flag, write_json  # noqa: E402  (bench/ is on sys.path when run)
 # NumPy is imported inside main(), after --threads has set the BLAS thread variables
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -172,6 +173,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     ap.add_argument("--profile", action="store_true", help="cProfile top functions of petnet's step")
     ap.add_argument("--memory-child", choices=["petnet", "torch"], help=argparse.SUPPRESS)
+    add_json_flag(ap)
     args = ap.parse_args(argv)
 
     if args.threads:
@@ -230,6 +232,8 @@ def main(argv=None) -> int:
     print(f"| petnet (NumPy) | {1e3 * t_np:.1f} | {1e3 * c_np:.1f} | {t_np / t_t:.2f}x | {c_np / c_t:.2f}x | "
           f"+{mem['petnet']:.0f} MiB RSS (NumPy arrays: tracemalloc peak {peak_np / 2**20:.0f} MiB) |")
 
+    write_json(args.json, {"threads": threads, "batch": args.batch, "petnet_ms": 1e3 * t_np, "torch_ms": 1e3 * t_t,
+                           "ratio_wall": t_np / t_t, "ratio_cpu": c_np / c_t})
     if args.profile:
         pr = cProfile.Profile()
         pr.enable()

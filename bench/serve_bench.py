@@ -46,6 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from petnet.paths import shared_dir  # noqa: E402
+from _report import add_json_flag, write_json  # noqa: E402  (bench/ is on sys.path when run)
 
 
 def pet_photos(n: int, folder=None) -> list[Path]:
@@ -237,6 +238,7 @@ def main():
                     help="also run a second petnet serve from another source tree (e.g. a checkout of an "
                          "older commit: git worktree add /tmp/before HEAD~3) in the same rounds, and print "
                          "its table too: a before/after on the same machine at the same moments")
+    add_json_flag(ap)
     args = ap.parse_args()
     if not (1 <= args.requests <= 100_000 and 1 <= args.small <= 10_000 and 1 <= args.stage <= 10_000
             and 1 <= args.rounds <= 100):
@@ -294,6 +296,9 @@ def main():
             print(f"batch sizes at concurrency {conc}: {text}")
         print(f"load average (1 min): {load0[0]:.1f} before the three stages, {load1[0]:.1f} after; "
               f"the server's inference threads: {h.get('inference_threads', 1)}")
+        write_json(args.json, {"stages": [{k: r[0][k] for k in ("conc", "requests", "per_s", "offline", "p50", "p99",
+                                                                 "errors")} for r in rows],
+                                "photos_per_call": h["photos"] / max(1, h["batches"]), "load_average": [load0[0], load1[0]]})
         if args.compare:
             print()
             print(f"the same stages, interleaved in the same rounds, with petnet serve from {args.compare}:")

@@ -188,15 +188,26 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _update(self, p, g, s, lr):
-        m = s.setdefault("m", np.zeros_like(p))
-        v = s.setdefault("v", np.zeros_like(p))
+        # the formulas above, in place: no new array per step (the two scratch arrays are kept in the
+        # state), each operation the same as ``p -= lr * m_hat / (np.sqrt(v_hat) + eps)`` written out,
+        # so the result is the same to the last bit (tests/test_optim.py)
+        if "m" not in s:
+            s.update(m=np.zeros_like(p), v=np.zeros_like(p), a=np.empty_like(p), b=np.empty_like(p))
+        m, v, a, b = s["m"], s["v"], s["a"], s["b"]
         m *= self.beta1
-        m += (1.0 - self.beta1) * g
+        np.multiply(g, 1.0 - self.beta1, out=a)
+        m += a
         v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
-        m_hat = m / (1.0 - self.beta1 ** self.t)
-        v_hat = v / (1.0 - self.beta2 ** self.t)
-        p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1.0 - self.beta2, out=a)
+        a *= g
+        v += a
+        np.divide(m, 1.0 - self.beta1 ** self.t, out=a)     # m_hat
+        a *= lr                                              # lr * m_hat
+        np.divide(v, 1.0 - self.beta2 ** self.t, out=b)     # v_hat
+        np.sqrt(b, out=b)
+        b += self.eps
+        a /= b
+        p -= a
 
 
 #: the one list of optimizer names (``choices=`` of every command that takes ``--optimizer``);

@@ -63,3 +63,23 @@ def test_bad_input():
         optim.get("lbfgs")
     with pytest.raises(PetnetError, match="shape"):
         optim.GD().step([np.zeros(2)], [np.zeros(3)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_in_place_is_the_textbook_formula_to_the_last_bit(dtype):
+    """``Adam._update`` works in place (no new arrays per step): the same digits as the formula
+    ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` written with temporaries."""
+    rng = np.random.default_rng(4)
+    p = rng.normal(size=(50, 7)).astype(dtype)
+    q, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    opt = optim.Adam(lr=0.003)
+    for t in range(1, 40):
+        g = (rng.normal(size=p.shape) * 10.0 ** rng.integers(-6, 2)).astype(dtype)
+        opt.step([p], [g])
+        m *= 0.9
+        m += (1.0 - 0.9) * g
+        v *= 0.999
+        v += (1.0 - 0.999) * g * g
+        q -= 0.003 * (m / (1.0 - 0.9 ** t)) / (np.sqrt(v / (1.0 - 0.999 ** t)) + 1e-8)
+        np.testing.assert_array_equal(p, q)
+    assert p.dtype == dtype

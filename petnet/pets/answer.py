@@ -136,7 +136,7 @@ def _value(f: Field, v):
     if v is None:
         return None
     if f.kind == "float":
-        return round(float(v), 6)
+        return score_number(v, 6)
     if f.kind == "bool":
         return bool(v)
     if f.kind == "guess":
@@ -147,14 +147,52 @@ def _value(f: Field, v):
 
 
 def guess_dict(g: Guess) -> dict:
-    """``{"label", "name", "score", "species"}`` of a guess (score rounded to 6 digits)."""
-    return {"label": g.label, "name": g.name, "score": round(float(g.score), 6), "species": g.species}
+    """``{"label", "name", "score", "species"}`` of a guess (score rounded to 6 digits, never to a
+    1 or 0 it is not: :func:`score_number`)."""
+    return {"label": g.label, "name": g.name, "score": score_number(g.score, 6), "species": g.species}
 
 
 def to_dict(pred: Prediction) -> dict:
     """The JSON object of an answer: every field of :data:`FIELDS`, in that order (``null`` where
     it does not apply)."""
     return {f.name: _value(f, getattr(pred, f.attribute)) for f in FIELDS}
+
+
+# ---------------------------------------------------------------------------------- scores
+SCORE_PLACES = 5     # decimals of a score in the terminal block, the CSV and the sheets' 3
+
+
+def score_number(p: float, places: int = SCORE_PLACES) -> float:
+    """``p`` rounded to ``places`` decimals, except that rounding never makes a score *look*
+    certain: a probability below 1 that rounds to 1 becomes ``1 - 10**-places`` (``0.99999``), one
+    above 0 that rounds to 0 becomes ``10**-places`` (``0.00001``). Only an exact 1 (or 0) stays
+    1 (or 0). For the outputs that must stay numbers (CSV, JSON)."""
+    p = float(p)
+    r = round(p, places)
+    step = 10.0 ** -places
+    if r >= 1.0 and p < 1.0:
+        return round(1.0 - step, places)
+    if r <= 0.0 and p > 0.0:
+        return round(step, places)
+    return r
+
+
+def score_text(p: float, places: int = SCORE_PLACES) -> str:
+    """A score as people read it, ``places`` decimals; a probability below 1 that would print as
+    ``1.00000`` prints ``>0.99999`` (and one above 0 that would print ``0.00000``, ``<0.00001``),
+    so no score looks certain unless it is exactly 1 (or 0). ``NaN`` prints ``nan``. Every score
+    petnet prints goes through here (``predict``'s block and CSV, the sheets, ``answer``'s
+    sentences use percents)."""
+    p = float(p)
+    if p != p:
+        return "nan"
+    text = f"{p:.{places}f}"
+    step = f"{10.0 ** -places:.{places}f}"
+    if p < 1.0 and float(text) >= 1.0:
+        return f">{1 - 10.0 ** -places:.{places}f}"
+    if p > 0.0 and float(text) <= 0.0:
+        return f"<{step}"
+    return text
 
 
 # ---------------------------------------------------------------------------------- CSV
@@ -176,7 +214,7 @@ def _cell(kind: str, v) -> str:
     if v is None:
         return ""
     if kind == "float":
-        return f"{float(v):.5f}"
+        return f"{score_number(v):.{SCORE_PLACES}f}"
     if kind == "bool":
         return str(bool(v)).lower()
     return str(v)
@@ -193,7 +231,7 @@ def csv_rows(pred: Prediction) -> list[list[str]]:
             rest += [_cell(g.kind, None if v is None else getattr(v, g.name)) for g in GUESS_FIELDS]
         else:
             rest.append(_cell(f.kind, v))
-    guesses = [[str(rank), g.label, g.name, f"{g.score:.5f}", g.species or ""]
+    guesses = [[str(rank), g.label, g.name, f"{score_number(g.score):.{SCORE_PLACES}f}", g.species or ""]
                for rank, g in enumerate(pred.top, 1)] or [["", "", "", "", ""]]
     return [[pred.source] + gc + rest for gc in guesses]
 

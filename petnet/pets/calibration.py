@@ -32,7 +32,7 @@ their held-out predictions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -204,39 +204,118 @@ def draw_reliability(curves: dict, out, title: str = "reliability diagram") -> o
 
 
 # ----------------------------------------------------------------------------- retrain's head
-def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head_kwargs):
+#: what became of the temperature: fitted and used, or T = 1 and why
+STATUSES = ("fitted", "skipped", "on_bound", "degenerate")
+BOUND_TOLERANCE = 1e-3   # a fitted log T this close to log T_MIN or log T_MAX sits on the bound
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What :func:`calibrate` found. ``temperature``: the one the model uses (1.0 unless ``status``
+    is ``"fitted"``); ``status``: ``"fitted"``, ``"skipped"`` (too few photos or folds to estimate
+    one), ``"on_bound"`` (the best temperature sits on ``T_MIN`` or ``T_MAX``: the held-out photos
+    cannot tell how sharp the scores should be -- typically every one of them is right, so sharper
+    always looks better -- and the bound says nothing: not used) or ``"degenerate"`` (the held-out
+    NLL does not depend on ``T``, or is not finite: not used); ``note``: one sentence saying so;
+    ``fitted``: the temperature the search found (None when skipped); ``reliability``:
+    ``{"uncalibrated": ..., "temperature-scaled": ...}`` of the held-out predictions (only the first
+    when the fit is not used, empty when skipped)."""
+
+    temperature: float
+    status: str
+    note: str
+    fitted: float | None = None
+    reliability: dict = field(default_factory=dict)
+    photos: int = 0
+    held_out_accuracy: float | None = None
+    #: fold number -> the head trained on the other folds; their number is ``metrics()["folds"]``
+    #: (4 of the 5 hash folds on the shared photos: the validation and test photos are fold 0)
+    heads: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def metrics(self) -> dict:
+        """The ``calibration`` entry of ``retrain``'s metrics (``metrics.json``)."""
+        out = {"status": self.status, "temperature": self.temperature, "note": self.note,
+               "folds": len(self.heads) if self.heads else K_FOLDS, "photos": self.photos}
+        if self.fitted is not None:
+            out["fitted_temperature"] = self.fitted
+        if self.held_out_accuracy is not None:
+            out["held_out_accuracy"] = self.held_out_accuracy
+        if self.reliability:
+            before = self.reliability["uncalibrated"].ece
+            out["ece_before"] = before
+            out["ece_after"] = self.reliability["temperature-scaled"].ece if self.status == "fitted" else before
+        return out
+
+
+def judge_temperature(held_out, y, t_min: float = T_MIN, t_max: float = T_MAX) -> tuple[str, float | None, str]:
+    """``(status, fitted T or None, note)`` for held-out probabilities ``held_out`` (n, K): whether
+    a temperature fitted on them can be used (``"fitted"``), sits on a bound (``"on_bound"``) or
+    is meaningless (``"degenerate"``: the NLL is the same at both bounds -- e.g. every prediction
+    uniform -- or not finite)."""
+    P = np.asarray(held_out, np.float64)
+    y = np.asarray(y)
+    if not np.isfinite(P).all():
+        return "degenerate", None, "the held-out predictions are not finite numbers"
+    z = probs_to_logits(P)
+    lo, hi = nll(z, y, t_min), nll(z, y, t_max)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "degenerate", None, "the held-out log-likelihood is not finite"
+    if abs(lo - hi) <= 1e-9 * max(1.0, abs(lo)):
+        return "degenerate", None, "the held-out log-likelihood does not depend on the temperature"
+    T = fit_temperature(z, y, t_min, t_max)
+    right = float((P.argmax(1) == y).mean())
+    for bound in (t_min, t_max):
+        if abs(np.log(T) - np.log(bound)) < BOUND_TOLERANCE:
+            why = (f"all {len(y)} held-out photos are right, so ever sharper scores always look better"
+                   if right == 1.0 else f"{100 * right:.1f}% of the {len(y)} held-out photos are right")
+            return "on_bound", T, (f"the fitted temperature {T:.3g} sits on its bound ({why}): "
+                                   f"too few photos to estimate one")
+    return "fitted", T, ""
+
+
+def calibrate(feats, y, paths, n_classes, test_view_index, progress=None, **head_kwargs) -> Calibration:
     """The temperature of a head trained on ``feats``/``y`` with ``head_kwargs``: fitted on the
     held-out predictions of a ``K_FOLDS``-fold cross-validation of the same photos (folds: the
     stable file-name hash, :func:`~petnet.pets.dataset.kfold_of`), so no photo's own prediction
-    chooses it. Returns ``(T, {"uncalibrated": Reliability, "temperature-scaled": Reliability})``
-    of those held-out predictions; ``(1.0, {})`` with fewer than ``MIN_CALIBRATION_PHOTOS`` photos
-    or fewer than 2 folds. ``progress`` (a callable) gets a :class:`~petnet.progress.ProgressEvent`
-    of phase ``calibration`` per fold done, and one whose message gives the ECE before and after."""
+    chooses it; the fold heads are trained together (:func:`~petnet.pets.head.train_heads`).
+    Returns a :class:`Calibration`; its temperature is 1 unless one was fitted *and* is usable:
+    with fewer than ``MIN_CALIBRATION_PHOTOS`` photos or fewer than 2 folds calibration is skipped,
+    and a fit that sits on ``T_MIN``/``T_MAX`` or does not depend on ``T`` is reported and not used
+    (:func:`judge_temperature`). ``progress`` (a callable) gets a
+    :class:`~petnet.progress.ProgressEvent` of phase ``calibration`` per fold done, and one whose
+    message says what happened (the temperature and the ECE before and after, or why T = 1)."""
     from petnet.pets.dataset import kfold_of
-    from petnet.pets.head import train_head
+    from petnet.pets.head import train_heads
     from petnet.progress import ProgressEvent, reporter
     report = reporter(progress)
     folds = np.array([kfold_of(Path(p).name, K_FOLDS) for p in paths])
     if len(y) < MIN_CALIBRATION_PHOTOS or len(np.unique(folds)) < 2:
-        report(ProgressEvent("calibration", 0, 0, f"calibration: skipped ({len(y)} training photos; it needs "
-                                                   f"{MIN_CALIBRATION_PHOTOS}): temperature 1"))
-        return 1.0, {}
-    held_out = np.zeros((len(y), n_classes))
-    n_folds, done = len(np.unique(folds)), 0
+        note = (f"skipped ({len(y)} training photos; it needs {MIN_CALIBRATION_PHOTOS}"
+                + ("" if len(y) < MIN_CALIBRATION_PHOTOS else " in at least 2 folds") + ")")
+        report(ProgressEvent("calibration", 0, 0, f"calibration: {note}: temperature 1"))
+        return Calibration(1.0, "skipped", note, photos=len(y))
+    fold_ids = np.unique(folds)
+    n_folds = len(fold_ids)
     report(ProgressEvent("calibration", 0, n_folds))
-
-    def fit_predict(tr, te):
-        nonlocal done
-        h = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
+    heads = train_heads(feats, y, n_classes, [folds != f for f in fold_ids], **head_kwargs)
+    held_out = np.zeros((len(y), n_classes))
+    for done, (f, h) in enumerate(zip(fold_ids, heads), 1):
+        te = folds == f
         held_out[te] = h.predict_proba(feats[te][:, test_view_index])
-        done += 1
         report(ProgressEvent("calibration", done, n_folds))
-        return held_out[te]
-
-    T = cross_validated_temperature(fit_predict, y, folds)
+    status, fitted, note = judge_temperature(held_out, y)
     before = reliability(held_out, y)
-    after = reliability(apply_temperature(probs_to_logits(held_out), T), y)
+    right = float((held_out.argmax(1) == y).mean())
+    if status != "fitted":
+        report(ProgressEvent("calibration", n_folds, n_folds,
+                             f"calibration ({n_folds}-fold, held-out training photos): temperature 1, not fitted: "
+                             f"{note}; expected calibration error {100 * before.ece:.1f}%"))
+        return Calibration(1.0, status, note, fitted, {"uncalibrated": before}, len(y), right,
+                           dict(zip(fold_ids.tolist(), heads)))
+    after = reliability(apply_temperature(probs_to_logits(held_out), fitted), y)
     report(ProgressEvent("calibration", n_folds, n_folds,
-                         f"calibration ({K_FOLDS}-fold, held-out training photos): temperature {T:.3f}, expected "
+                         f"calibration ({n_folds}-fold, held-out training photos): temperature {fitted:.3f}, expected "
                          f"calibration error {100 * before.ece:.1f}% before, {100 * after.ece:.1f}% after"))
-    return T, {"uncalibrated": before, "temperature-scaled": after}
+    return Calibration(fitted, "fitted", f"fitted on {len(y)} held-out training photos", fitted,
+                       {"uncalibrated": before, "temperature-scaled": after}, len(y), right,
+                       dict(zip(fold_ids.tolist(), heads)))

@@ -15,24 +15,42 @@ K_FOLDS = 5               # folds of the temperature fit and of the review's cro
 
 
 def cross_validate(feats, y, k_folds: int, paths, n_classes, test_view_index, folds=None, progress=None,
-                   **head_kwargs):
+                   reuse=None, **head_kwargs):
     """k-fold cross-validation with stable hash folds; returns the probabilities of every photo
     predicted by the model that did not see it, ``(n, K)``. ``folds``: the fold (0..k-1) of each
     photo, to use another assignment than the file-name hash. ``progress`` (a callable) gets a
-    :class:`~petnet.progress.ProgressEvent` of phase ``cross-validation`` per fold."""
+    :class:`~petnet.progress.ProgressEvent` of phase ``cross-validation`` per fold. ``reuse``: pairs
+    ``(rows, head)`` of heads already trained with ``head_kwargs`` on ``feats[rows]``; a fold whose
+    training photos are exactly ``rows`` (same order) uses that head instead of training it again
+    -- in ``retrain`` the review's fold 0 (the validation and test photos, with the default 10% +
+    10% and 5 folds) is trained on exactly the training photos: it *is* the returned head."""
     from petnet.pets.dataset import kfold_of
-    from petnet.pets.head import train_head
+    from petnet.pets.head import train_heads
     from petnet.progress import ProgressEvent, reporter
     report = reporter(progress)
     if folds is None:
         folds = np.array([kfold_of(Path(p).name, k_folds) for p in paths])
+    folds = np.asarray(folds)
     P = np.zeros((len(y), n_classes))
     report(ProgressEvent("cross-validation", 0, k_folds))
+    used = [f for f in range(k_folds) if (folds == f).any() and (folds != f).any()]
+    # the fold heads are independent problems of one shape: trained together (train_heads), each
+    # exactly as train_head(feats[folds != f], ...) would train it
+    heads, todo = {}, []
+    for f in used:   # a head already trained on exactly these photos, in this order: the same head
+        rows = np.flatnonzero(folds != f)
+        same = [h for r, h in (reuse or ()) if np.array_equal(np.asarray(r), rows)]
+        if same:
+            heads[f] = same[0]
+        else:
+            todo.append(f)
+    heads.update(zip(todo, train_heads(feats, y, n_classes, [folds != f for f in todo], **head_kwargs)))
     for f in range(k_folds):
-        tr, te = folds != f, folds == f
-        if te.any():
-            head = train_head(feats[tr], y[tr], n_classes, **head_kwargs)
-            P[te] = head.predict_proba(feats[te][:, test_view_index])
+        te = folds == f
+        if f in heads:
+            P[te] = heads[f].predict_proba(feats[te][:, test_view_index])
+        elif te.any():   # every photo in one fold: nothing to train on (as train_head would say)
+            train_heads(feats, y, n_classes, [folds != f], **head_kwargs)
         report(ProgressEvent("cross-validation", f + 1, k_folds))
     return P
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
-from petnet.pets.answer import Guess, Prediction
+from petnet.pets.answer import Guess, Prediction, score_text
 from petnet.pets.config import MAX_TOP, RecognizerConfig  # noqa: F401  (MAX_TOP: old import place)
 from petnet.pets.decision import DEFAULT_MIN_BREED_SCORE, DEFAULT_MIN_CLASS_SIMILARITY, DEFAULT_MIN_PET_SCORE
 from petnet.pets.openworld import PET_VIEWS
@@ -452,12 +452,13 @@ def format_text(pred: Prediction, imagenet: bool = False) -> str:
     if pred.verdict == "not_pet" and not imagenet:
         from petnet.pets.answer import looks_like
         g = pred.imagenet_top
-        return (f"{printable(pred.source)} 不像猫或狗 (更像: {printable(looks_like(g)[0])}, score = {g.score:.2f})\n"
+        return (f"{printable(pred.source)} 不像猫或狗 (更像: {printable(looks_like(g)[0])}, "
+                f"score = {score_text(g.score, 2)})\n"
                 f"{SEPARATOR}\n")
     unsure = pred.verdict == "unsure"
     lines = [f"{printable(pred.source)} {'可能是 (不确定):' if unsure else '可能是:'}"]
     if unsure and pred.reason_zh:
         lines.append(f"  (原因：{printable(pred.reason_zh)})")
-    lines += [f"{printable(g.name)} (score = {g.score:.5f})" for g in pred.top]
+    lines += [f"{printable(g.name)} (score = {score_text(g.score)})" for g in pred.top]
     lines.append(SEPARATOR)
     return "\n".join(lines) + "\n"

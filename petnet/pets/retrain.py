@@ -131,7 +131,8 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     parameter for a bad value, before any work; ``PetnetError`` for an unusable folder."""
     from petnet.pets.backbones import arch_spec
     from petnet.pets.dataset import scan_image_dir, split
-    from petnet.pets.head import train_head
+    from petnet.blas import one_blas_thread
+    from petnet.pets.head import train_heads
     from petnet.pets.preprocess import preprocess_id
 
     t0 = time.perf_counter()
@@ -172,15 +173,17 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
             f"Validation accuracy = {_percent(row['validation_accuracy'])} (N={len(va_eval)})",
             row["step"], max_iter)
 
-    head = train_head(feats[tr], y[tr], len(image_set.labels), max_iter=max_iter,
-                      learning_rate=learning_rate, batch_size=batch_size, l2=l2, optimizer=optimizer,
-                      eval_step_interval=eval_step_interval,
-                      val=(feats[va_eval][:, ti], y[va_eval]) if len(va_eval) else None,
-                      log=step_line, quiet=True, random_state=random_state)
     K = len(image_set.labels)
     head_kwargs = dict(max_iter=max_iter, learning_rate=learning_rate, batch_size=batch_size, l2=l2,
                        optimizer=optimizer, random_state=random_state)
-    T, rel = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, progress=report, **head_kwargs)
+    # train_heads: the same head as train_head(feats[tr], ...), by a leaner loop (one BLAS thread:
+    # the products are small, and the digits do not depend on the number of threads)
+    with one_blas_thread():
+        head, = train_heads(feats, y, K, [tr], eval_step_interval=eval_step_interval,
+                            vals=[(feats[va_eval][:, ti], y[va_eval]) if len(va_eval) else None],
+                            logs=[step_line], **head_kwargs)
+        cal = calibrate(feats[tr], y[tr], [paths[i] for i in tr], K, ti, progress=report, **head_kwargs)
+    T, rel = cal.temperature, cal.reliability
     settings = {"architecture": arch, "learning_rate": learning_rate, "max_iter": max_iter,
                 "batch_size": batch_size, "l2": l2, "optimizer": optimizer, "random_state": random_state,
                 "eval_step_interval": eval_step_interval, "validation_percentage": validation_percentage,
@@ -192,10 +195,7 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
                "training": len(tr), "validation": len(va), "testing": len(te),
                "train_views": list(train_views), "test_views": list(test_views),
                "settings": settings, "history": head.history_}
-    if rel:
-        metrics["calibration"] = {"temperature": T, "folds": K_FOLDS, "photos": len(tr),
-                                  "ece_before": rel["uncalibrated"].ece,
-                                  "ece_after": rel["temperature-scaled"].ece}
+    metrics["calibration"] = cal.metrics()
     misclassified, conf = [], None
     if len(te):
         te_eval = te if test_batch_size is None else te[:test_batch_size]
@@ -210,8 +210,9 @@ def retrain(image_dir, *, architecture: str = "lite2", max_iter: int = 1000, lea
     cv_proba = None
     if review and len(paths) >= MIN_CALIBRATION_PHOTOS:
         from petnet.pets.calibration import apply_temperature, probs_to_logits
-        cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs,
-                                  progress=lambda e: report(replace(e, phase="review")))
+        with one_blas_thread():
+            cv_proba = cross_validate(feats, y, K_FOLDS, paths, K, ti, **head_kwargs, reuse=[(tr, head)],
+                                      progress=lambda e: report(replace(e, phase="review")))
         if T != 1.0:
             cv_proba = apply_temperature(probs_to_logits(cv_proba), T)
         metrics["cv_accuracy"] = float((cv_proba.argmax(1) == y).mean())

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from petnet.pets.answer import score_text
 from petnet.safe_io import printable
 
 _CJK_HINTS = ("cjk", "wenquanyi", "wqy", "simhei", "simsun", "yahei", "pingfang", "heiti",
@@ -105,8 +106,8 @@ def verdict(pred, imagenet: bool = False):
     if pred.verdict == "not_pet":
         g = pred.imagenet_top
         zh = g.name.split("、")[0]
-        return (f"不像猫或狗\n更像: {zh or g.label} ({g.score:.2f})",
-                f"not a cat or dog\nlooks like: {g.label} ({g.score:.2f})", True)
+        return (f"不像猫或狗\n更像: {zh or g.label} ({score_text(g.score, 2)})",
+                f"not a cat or dog\nlooks like: {g.label} ({score_text(g.score, 2)})", True)
     why = {"other_species": ("不确定: 物种不符", "unsure: other species"),
            "far_from_class": ("不确定: 不像训练照片", "unsure: unlike its class"),
            "low_score": ("不确定: 分数低", "unsure: low score")}
@@ -150,7 +151,7 @@ def contact_sheet(results, out_path=None, show: bool = False, columns: int = 4):
         for label, name, score, *_ in ([] if note is not None and note[2] else top[:3]):
             shown = name if drawable(name, charmap) else label
             all_drawn &= shown == name
-            lines.append(f"{shown} ({score:.3f})")
+            lines.append(f"{shown} ({score_text(score, 3)})")
         ax.set_title(literal(printable(Path(path).name)), fontsize=8, fontproperties=fp)
         ax.text(0.5, -0.04, literal("\n".join(lines)), transform=ax.transAxes, ha="center", va="top",
                 fontsize=9, fontproperties=fp)

@@ -106,7 +106,7 @@ def test_to_dict_is_the_json_of_petnet_predict():
     d = p.to_dict()
     assert list(d) == list(FIELD_NAMES)                       # every field, always, in one order
     assert d["top"] == [{"label": "pug", "name": "巴哥犬", "score": 0.123457, "species": "dog"},
-                        {"label": "boxer", "name": "boxer", "score": 0.0, "species": None}]
+                        {"label": "boxer", "name": "boxer", "score": 1e-6, "species": None}]   # > 0: not 0.0
     assert d["path"] == "a.jpg" and d["verdict"] == "pet" and d["error"] is None
     bad = Prediction("<bytes>", [], error="<bytes>: not an image").to_dict()
     assert (bad["path"], bad["top"], bad["error"], bad["verdict"]) == ("<bytes>", [], "<bytes>: not an image", "error")

@@ -125,3 +125,75 @@ def test_reliability_png(tmp_path):
     out = draw_reliability({"raw": reliability(softmax(logits), y),
                             "scaled": reliability(apply_temperature(logits, 2.0), y)}, tmp_path / "r.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------- honest calibration (#23.3)
+def test_a_fit_on_the_floor_is_reported_and_not_used():
+    """Every held-out prediction right: sharper always lowers the NLL, the search runs to T_MIN."""
+    from petnet.pets.calibration import T_MIN, judge_temperature
+    P = softmax(np.array([[3.0, 0.0, -1.0], [0.0, 2.0, 0.5], [0.1, 0.0, 1.0]]))
+    assert fit_temperature(probs_to_logits(P), np.array([0, 1, 2])) == pytest.approx(T_MIN, rel=1e-3)
+    status, fitted, note = judge_temperature(P, np.array([0, 1, 2]))
+    assert status == "on_bound" and fitted == pytest.approx(T_MIN, rel=1e-3)
+    assert "all 3 held-out photos are right" in note and "bound" in note
+
+
+def test_a_fit_on_the_ceiling_is_reported_and_not_used():
+    """Every held-out prediction confidently wrong: the flattest scores (T_MAX) look best."""
+    from petnet.pets.calibration import T_MAX, judge_temperature
+    P = softmax(np.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0], [4.0, 0.0, 0.0]]))
+    status, fitted, note = judge_temperature(P, np.array([1, 2, 0, 2]))
+    assert status == "on_bound" and fitted == pytest.approx(T_MAX, rel=1e-3)
+    assert "0.0% of the 4 held-out photos are right" in note
+
+
+@pytest.mark.parametrize("P", [np.full((6, 4), 0.25), np.array([[np.nan, 1.0], [0.5, 0.5]])])
+def test_degenerate_held_out_predictions_give_no_temperature(P):
+    from petnet.pets.calibration import judge_temperature
+    status, fitted, note = judge_temperature(P, np.arange(len(P)) % P.shape[1])
+    assert status == "degenerate" and fitted is None and note
+
+
+def test_a_real_temperature_is_fitted():
+    from petnet.pets.calibration import judge_temperature
+    logits, y = synthetic(2.5, n=3000)
+    status, fitted, note = judge_temperature(softmax(logits), y)
+    assert status == "fitted" and fitted == pytest.approx(2.5, rel=0.05) and note == ""
+
+
+def _tiny(n_per, k=3, d=16, noise=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([np.eye(k, d)[c] * 3 + rng.normal(0, noise, (n_per, d)) for c in range(k)])
+    y = np.repeat(np.arange(k), n_per)
+    paths = [f"c{c}/photo_{i}.jpg" for c in range(k) for i in range(n_per)]
+    return X.astype(np.float32)[:, None, :], y, paths
+
+
+def test_calibrate_on_tiny_easy_photos_says_so_and_keeps_t_1():
+    from petnet.pets.calibration import calibrate
+    X, y, paths = _tiny(8)
+    events = []
+    cal = calibrate(X, y, paths, 3, [0], progress=events.append, max_iter=200, learning_rate=0.01,
+                    batch_size=100)
+    assert (cal.status, cal.temperature, cal.held_out_accuracy) == ("on_bound", 1.0, 1.0)
+    assert cal.fitted == pytest.approx(0.05, rel=1e-3) and list(cal.reliability) == ["uncalibrated"]
+    m = cal.metrics()
+    assert m["status"] == "on_bound" and m["temperature"] == 1.0 and m["ece_after"] == m["ece_before"]
+    assert m["note"] == cal.note and "sits on its bound" in m["note"]
+    last = events[-1].message
+    assert last.startswith(f"calibration ({m['folds']}-fold, held-out training photos): temperature 1, not fitted: the fitted "
+                           "temperature 0.05 sits on its bound (all 24 held-out photos are right")
+    assert "after" not in last    # no "ECE x% -> 0.0%" claim
+
+
+def test_calibrate_below_the_minimum_is_skipped_and_fitted_when_it_can_be():
+    from petnet.pets.calibration import MIN_CALIBRATION_PHOTOS, calibrate
+    X, y, paths = _tiny(6)
+    assert len(y) < MIN_CALIBRATION_PHOTOS
+    cal = calibrate(X, y, paths, 3, [0], max_iter=50, learning_rate=0.01, batch_size=100)
+    assert (cal.status, cal.temperature, cal.fitted) == ("skipped", 1.0, None)
+    assert cal.metrics()["note"].startswith("skipped (18 training photos; it needs 20)")
+    X, y, paths = _tiny(40, noise=2.5, seed=1)     # overlapping classes: some held-out photos wrong
+    cal = calibrate(X, y, paths, 3, [0], max_iter=300, learning_rate=0.01, batch_size=50)
+    assert cal.status == "fitted" and cal.temperature == cal.fitted and 0.05 < cal.temperature < 20
+    assert 0.3 < cal.held_out_accuracy < 1 and set(cal.reliability) == {"uncalibrated", "temperature-scaled"}

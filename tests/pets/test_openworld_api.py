@@ -228,16 +228,22 @@ def test_retrain_calibrates_and_writes_the_review(tmp_path):
     lines = [e.message for e in events if e.message is not None]
     # the folds of the temperature fit (those the training photos fall in) and of the review's
     # cross-validation (all 5), counted as they are done, then the line with the result
-    for phase, start in (("calibration", "calibration (5-fold"), ("review", "5-fold cross-validation over all 36")):
+    for phase, start in (("calibration", "calibration ({n}-fold"), ("review", "5-fold cross-validation over all 36")):
         seen = [e for e in events if e.phase == phase]
         n = seen[0].total
+        start = start.format(n=n)
         assert [(e.step, e.total) for e in seen] == [(k, n) for k in range(n + 1)] + [(n, n)]
         assert [e.message is None for e in seen] == [True] * (n + 1) + [False] and seen[-1].message.startswith(start)
         assert 2 <= n <= 5 and (phase == "calibration" or n == 5)
+    # three well separated colours: every held-out photo is right, so the fitted temperature runs to
+    # its floor -- reported, and not used (#23.3)
     cal = r.metrics["calibration"]
-    assert r.model.temperature == cal["temperature"] != 1.0 and cal["photos"] == r.metrics["training"]
-    assert 0 <= cal["ece_after"] <= 1 and 0 <= cal["ece_before"] <= 1
-    assert any(line.startswith("calibration (5-fold, held-out training photos): temperature") for line in lines)
+    assert cal["status"] == "on_bound" and cal["held_out_accuracy"] == 1.0
+    assert r.model.temperature == cal["temperature"] == 1.0 and cal["photos"] == r.metrics["training"]
+    assert cal["fitted_temperature"] == pytest.approx(0.05) and "sits on its bound" in cal["note"]
+    assert cal["ece_after"] == cal["ece_before"] and 0 <= cal["ece_before"] <= 1
+    assert any(line.startswith(f"calibration ({cal['folds']}-fold, held-out training photos): temperature 1, not fitted: the "
+                               "fitted temperature 0.05 sits on its bound") for line in lines)
     assert r.model.settings["random_state"] == 3 and r.model.settings["learning_rate"] == 0.001
     assert r.model.settings["max_iter"] == 30 and r.model.settings["optimizer"] == "adam"
     assert r.model.settings["petnet_version"] and r.model.label_species == [None, None, None]   # not pets
@@ -313,3 +319,42 @@ def test_sheet_names_checked_and_size_bounded(photos, toy_cli, tmp_path, capsys)
     out, _ = contact_sheet(many, tmp_path / "big.png")
     with Image.open(out) as im:
         assert im.size[1] < 6000                              # 16 rows, not 25
+
+
+def test_retrain_on_25_tiny_photos_says_what_became_of_the_temperature(tmp_path):
+    """#23.3: on a few easy photos the temperature cannot be estimated -- retrain says so (log line,
+    metrics['calibration'] with status and note, metrics.json) and keeps T = 1; the answers' scores
+    do not print as 1.00000 unless they are 1."""
+    from petnet.pets import retrain
+    from petnet.pets.predict import format_text
+    from petnet.pets.review import write_summaries
+    rng = np.random.default_rng(5)
+    for k, colour in enumerate(((220, 30, 30), (30, 40, 220), (30, 200, 40))):
+        d = tmp_path / "photos" / f"c{k}"
+        d.mkdir(parents=True)
+        for i in range(9 if k else 7):
+            arr = np.clip(np.array(colour)[None, None] + rng.normal(0, 40, (40, 40, 3)), 0, 255)
+            Image.fromarray(arr.astype(np.uint8)).save(d / f"q{k}_{i}.png")
+    events = []
+    r = retrain(tmp_path / "photos", architecture="lite0", max_iter=200, learning_rate=0.01,
+                bottleneck_dir=tmp_path / "bn", progress=events.append, backbone_factory=FakeBackbone)
+    cal = r.metrics["calibration"]
+    line = [e.message for e in events if e.phase == "calibration" and e.message][-1]
+    assert r.metrics["images"] == 25 and r.model.temperature == cal["temperature"] == 1.0
+    if r.metrics["training"] < 20:
+        assert cal["status"] == "skipped" and line.startswith(f"calibration: skipped ({r.metrics['training']}")
+    else:
+        assert cal["status"] == "on_bound" and "temperature 1, not fitted" in line and cal["note"] in line
+    folder = write_summaries(tmp_path / "sum", r.metrics, r.confusion, r.labels, result=r)
+    saved = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["calibration"]
+    assert saved["status"] == cal["status"] and saved["note"] == cal["note"] and saved["temperature"] == 1.0
+    # the model is very sure of these photos: the printed scores say "more than 0.99999", not 1
+    model_path, _ = r.save(tmp_path / "m.npz", tmp_path / "labels.txt")
+    from dataclasses import replace
+    pred, = Recognizer(model_path, backbone_factory=FakeBackbone).predict(
+        [str(sorted((tmp_path / "photos" / "c1").iterdir())[0])])
+    text = format_text(replace(pred, verdict="pet"))   # the guesses' block, whatever the open-world verdict
+    top = float(pred.top[0].score)
+    assert ("1.00000" in text) == (top == 1.0)
+    if 0.999995 <= top < 1:
+        assert "(score = >0.99999)" in text

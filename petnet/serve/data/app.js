@@ -116,6 +116,8 @@ const blobs = new Map();           // url -> blob: URL (photos fetched with the 
 const $ = sel => document.querySelector(sel);
 const t = (key, ...a) => { const v = T[lang][key]; return typeof v === "function" ? v(...a) : v; };
 function pct(x) { return x == null || isNaN(x) ? "–" : `${(100 * x).toFixed(x === 1 || x === 0 ? 0 : 1)}%`; }
+// a score in percent, one decimal; never "100.0%" for a score below 1 (answer.score_text's rule)
+function scorePct(x) { const s = (100 * x).toFixed(1); return x < 1 && s === "100.0" ? ">99.9%" : x > 0 && s === "0.0" ? "<0.1%" : `${s}%`; }
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 const MAX_THUMBS = 60;             // photos shown (and selectable) per class
 
@@ -259,7 +261,7 @@ function bar(g, extra) {
   left.append(p);
   if (second) { const s = document.createElement("span"); s.className = "secondary"; s.textContent = second; left.append(s); }
   if (extra) { const s = document.createElement("span"); s.className = "tag"; s.textContent = extra; left.append(s); }
-  const score = document.createElement("span"); score.className = "score"; score.textContent = `${(100 * g.score).toFixed(1)}%`;
+  const score = document.createElement("span"); score.className = "score"; score.textContent = scorePct(g.score);
   text.append(left, score);
   li.append(b, text);
   return li;
