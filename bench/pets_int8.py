@@ -73,10 +73,10 @@ def _recognizer(arch: str, precision: str, threads: int | None = None):
     return Recognizer("imagenet", architecture=arch, precision=precision, threads=threads)
 
 
-def speed(arch: str, photos, repeats: int) -> dict:
+def speed(arch: str, photos, repeats: int, threads_list=(1, 2)) -> dict:
     """photos/s of ``Recognizer.predict`` at 1 and 2 threads, fp32 and int8 alternating."""
     out = {}
-    for threads in (1, 2):
+    for threads in threads_list:
         recs = {p: _recognizer(arch, p, threads) for p in PRECISIONS}
         for r in recs.values():
             r.predict(photos[:4])                      # load the backbone, warm up
@@ -154,10 +154,13 @@ def open_world(arch: str, catdog, nonpet) -> dict:
     return out
 
 
-def measure(arch: str, sets: dict, repeats: int) -> dict:
+def measure(arch: str, sets: dict, repeats: int, quick: bool = False) -> dict:
+    """Every figure of ``arch`` (``quick``: speed at 1 thread only, no time breakdown)."""
     t0 = time.perf_counter()
     res = {"breed": breed_top1(arch, sets["pets"]), "open_world": open_world(arch, sets["catdog"], sets["nonpet"]),
-           "speed": speed(arch, sets["speed"], repeats), "time": where_time_goes(arch, sets["speed"])}
+           "speed": speed(arch, sets["speed"], repeats, (1,) if quick else (1, 2))}
+    if not quick:
+        res["time"] = where_time_goes(arch, sets["speed"])
     res["seconds"] = time.perf_counter() - t0
     return res
 
@@ -166,8 +169,7 @@ def summary(arch: str, res: dict) -> dict:
     """The flat figures ``make bench`` shows."""
     s, b, o = res["speed"], res["breed"]["top1"], res["open_world"]
     out = {"fp32_photos_s": s["fp32_photos_s_1t"], "int8_photos_s": s["int8_photos_s_1t"], "ratio": s["ratio_1t"],
-           "fp32_photos_s_2t": s["fp32_photos_s_2t"], "int8_photos_s_2t": s["int8_photos_s_2t"],
-           "ratio_2t": s["ratio_2t"],
+           **{k: s[k] for k in ("fp32_photos_s_2t", "int8_photos_s_2t", "ratio_2t") if k in s},
            "fp32_top1": b["fp32"]["rate"], "int8_top1": b["int8"]["rate"], "n_top1": b["fp32"]["n"],
            "fp32_head_int8_top1": b["fp32_head_on_int8"]["rate"],
            "cosine_mean": res["breed"]["cosine_mean"]}
@@ -184,12 +186,12 @@ def summary(arch: str, res: dict) -> dict:
 
 def int8_figures(quick: bool = True, archs=("lite0", "lite2"), repeats: int | None = None) -> dict:
     """``{arch: {fp32_photos_s, int8_photos_s, ratio, fp32_top1, int8_top1, fp32_accept, ...}}``
-    (``quick``: a small subset of every set -- about a minute for both backbones on the busy 2-core
-    development machine; its rates have intervals far wider than 0.5 point, so the accuracy rule
+    (``quick``: a small subset of every set, speed at 1 thread only -- about a minute for both
+    backbones on the 2-core development machine, two when it is busy; its rates have intervals far wider than 0.5 point, so the accuracy rule
     (``int8_as_right``) is decided by the full run only)."""
     sets = photo_sets(quick)
     repeats = repeats or (1 if quick else 3)
-    return {arch: summary(arch, measure(arch, sets, repeats)) for arch in archs}
+    return {arch: summary(arch, measure(arch, sets, repeats, quick)) for arch in archs}
 
 
 def _cell(r: dict) -> str:
@@ -203,14 +205,15 @@ def _diff(a: dict, b: dict) -> str:
 def table(results: dict) -> str:
     lines = ["| backbone | figure | fp32 | int8 | int8 - fp32 |", "|---|---|---:|---:|---:|"]
     for arch, res in results.items():
-        s, b, o, t = res["speed"], res["breed"]["top1"], res["open_world"], res["time"]
-        for th in (1, 2):
+        s, b, o, t = res["speed"], res["breed"]["top1"], res["open_world"], res.get("time")
+        for th in (1, 2) if "ratio_2t" in s else (1,):
             lines.append(f"| {arch} | photos/s, {th} thread{'s' if th > 1 else ''} (end to end) | "
                          f"{s[f'fp32_photos_s_{th}t']:.1f} | {s[f'int8_photos_s_{th}t']:.1f} | "
                          f"x{s[f'ratio_{th}t']:.2f} |")
-        lines.append(f"| {arch} | ms per photo: decoding (1 thread) / network (1 thread) | "
-                     f"{t['decode_ms']:.1f} / {t['fp32_network_ms']:.1f} | {t['decode_ms']:.1f} / "
-                     f"{t['int8_network_ms']:.1f} | network x{t['fp32_network_ms'] / t['int8_network_ms']:.2f} |")
+        if t:
+            lines.append(f"| {arch} | ms per photo: decoding (1 thread) / network (1 thread) | "
+                         f"{t['decode_ms']:.1f} / {t['fp32_network_ms']:.1f} | {t['decode_ms']:.1f} / "
+                         f"{t['int8_network_ms']:.1f} | network x{t['fp32_network_ms'] / t['int8_network_ms']:.2f} |")
         lines.append(f"| {arch} | breed top-1 (5-fold CV, head retrained at each precision) | "
                      f"{_cell(b['fp32'])} | {_cell(b['int8'])} | {_diff(b['fp32'], b['int8'])} |")
         lines.append(f"| {arch} | breed top-1, fp32-trained heads on int8 features | {_cell(b['fp32'])} | "
@@ -248,7 +251,7 @@ def main(argv=None) -> int:
                                           f"{s[f'int8_photos_s_{th}t']:.1f} photos/s, x{s[f'ratio_{th}t']:.2f}"
                                           for th in (1, 2)), flush=True)
             continue
-        results[arch] = measure(arch, sets, repeats)
+        results[arch] = measure(arch, sets, repeats, args.quick)
         print(f"{arch}: measured in {results[arch]['seconds']:.0f} s", file=sys.stderr, flush=True)
     if args.speed_only:
         return 0
