@@ -280,10 +280,10 @@ def _backbone_factory(args):
     if args.device != "cpu":
         import functools
 
-        from petnet.pets.backbone import Backbone, resolve_device
+        from petnet.pets.backbone import Backbone
         from petnet.pets.quantize import resolve_precision
-        device = resolve_device(args.device)
-        precision = resolve_precision(args.precision, args.architecture, "onnx", device)
+        # int8 runs on the CPU only: on cuda/auto 'auto' is fp32 and an explicit int8 an error
+        precision = resolve_precision(args.precision, args.architecture, "onnx", "cuda")
         return functools.partial(Backbone, args.architecture, device=args.device, precision=precision)
     return None
 

@@ -89,4 +89,4 @@ def test_retrain_gets_the_backbone_of_its_flags(monkeypatch, tmp_path, argv, wan
         assert factory.func is RayBackbone and factory.args == ("lite0", argv[1])
     else:
         assert factory.func is Backbone and factory.args == ("lite0",)
-    assert factory.keywords == {"device": device}
+    assert factory.keywords == {"device": device, "precision": "fp32"}    # the precision retrain stores
