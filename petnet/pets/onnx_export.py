@@ -279,9 +279,16 @@ def int8_cache_path(arch: str, fp32_path) -> Path:
 
 
 def _build_bytes(arch: str, fp32_path) -> bytes:
+    """The int8 graph's bytes, made in a private temporary folder: the quantizer writes side files
+    beside its input (``<name>-inferred.onnx``), so it gets a private copy of the fp32 graph -- two
+    builders at once never share (or delete) each other's files, and the cache stays clean."""
+    import shutil
+
     from petnet.pets.quantize import quantize_graph
     with tempfile.TemporaryDirectory(prefix="petnet-int8-") as tmp:
-        out = quantize_graph(arch, fp32_path, Path(tmp) / "int8.onnx")
+        private = Path(tmp) / "fp32.onnx"
+        shutil.copyfile(fp32_path, private)
+        out = quantize_graph(arch, private, Path(tmp) / "int8.onnx")
         return out.read_bytes()
 
 

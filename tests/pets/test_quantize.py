@@ -64,6 +64,20 @@ def test_the_int8_graph_is_built_once_and_keyed_on_what_changes_it(cache):
     assert not list(folder.glob(".*.tmp"))                   # written atomically, no leftovers
 
 
+def test_concurrent_builders_leave_one_whole_file(cache):
+    """Two builders at once (two processes starting on a fresh cache): each writes a whole temporary
+    file and renames it, so the cached graph is a whole graph, the same bytes, and no temporary is left."""
+    from concurrent.futures import ThreadPoolExecutor
+    folder, path = cache
+    before = path.read_bytes()
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(lambda _: cached_int8_onnx("lite0", rebuild=True), range(2)))
+    assert paths == [path, path]
+    assert path.read_bytes() == before                         # deterministic: the same graph again
+    assert not list(folder.glob(".*.tmp")) and not list(folder.glob("*inferred*"))   # no side files
+    ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
 def test_calibration_pictures_are_deterministic():
     a = quantize.calibration_batches("lite0", n=2)
     b = quantize.calibration_batches("lite0", n=2)
