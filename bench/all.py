@@ -40,17 +40,22 @@ sys.path.insert(0, str(BENCH))
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def run_script(script: str, args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
-    """Run ``bench/<script> <args> --json TMP`` in a child process; its figures, or ``{"skipped": why}``."""
+def _child(cmd: list[str], what: str, env: dict | None, timeout: float) -> dict:
+    """Run ``cmd`` (whose last argument is the JSON file it writes) in ``ROOT``; the figures it wrote,
+    or ``{"skipped": why}`` with the last line it printed."""
     with tempfile.TemporaryDirectory(prefix="petnet-bench-") as tmp:
         out = Path(tmp) / "figures.json"
-        cmd = [sys.executable, str(BENCH / script), *args, "--json", str(out)]
-        proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run([*cmd, str(out)], cwd=ROOT, env=dict(os.environ, **(env or {})),
+                              capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0 or not out.exists():
             last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return {"skipped": f"{script} exited {proc.returncode}: {last[0][:160]}"}
+            return {"skipped": f"{what} exited {proc.returncode}: {last[0][:160]}"}
         return json.loads(out.read_text())
+
+
+def run_script(script: str, args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
+    """Run ``bench/<script> <args> --json TMP`` in a child process; its figures, or ``{"skipped": why}``."""
+    return _child([sys.executable, str(BENCH / script), *args, "--json"], script, env, timeout)
 
 
 def run_function(module: str, function: str, quick: bool, env: dict | None = None, timeout: float = 1800) -> dict:
@@ -58,15 +63,8 @@ def run_function(module: str, function: str, quick: bool, env: dict | None = Non
     code = ("import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
             f"from {module} import {function} as f; "
             "json.dump(f(quick=sys.argv[3] == '1'), open(sys.argv[4], 'w'), default=float)")
-    with tempfile.TemporaryDirectory(prefix="petnet-bench-") as tmp:
-        out = Path(tmp) / "figures.json"
-        proc = subprocess.run([sys.executable, "-c", code, str(ROOT), str(BENCH), "1" if quick else "0", str(out)],
-                              cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True, text=True,
-                              timeout=timeout)
-        if proc.returncode != 0 or not out.exists():
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return {"skipped": f"{module}.{function} exited {proc.returncode}: {last[0][:160]}"}
-        return json.loads(out.read_text())
+    return _child([sys.executable, "-c", code, str(ROOT), str(BENCH), "1" if quick else "0"],
+                  f"{module}.{function}", env, timeout)
 
 
 def shared_missing() -> str | None:

@@ -30,6 +30,18 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def breed_folders(folder: Path, breeds=("pug", "Persian", "samoyed"), per_breed: int = 5) -> Path:
+    """``folder/<breed>/`` holding the first ``per_breed`` shared photos of each breed (copies): a
+    small training set laid out as retrain.py expects. Skips without ``../shared`` (fails under CI)."""
+    import shutil
+    train = shared_path("data", "pets", "train")
+    for breed in breeds:
+        (folder / breed).mkdir(parents=True)
+        for photo in sorted((train / breed).glob("*.jpg"))[:per_breed]:
+            shutil.copy(photo, folder / breed / photo.name)
+    return folder
+
+
 @pytest.fixture
 def shared():
     """The ``shared_path`` function as a fixture: ``shared("data", "mnist")``."""

@@ -138,15 +138,8 @@ def test_the_talks_retrain_command_runs_as_typed_and_predict_answers_in_chinese(
     """The talk's own retrain line, with ``petnet retrain`` for the script: ``output/graph.pb`` is
     written (petnet's .npz archive under that name, said in one line), and ``petnet predict --model
     output/graph.pb`` answers with the Chinese breed name, no ``--names`` needed."""
-    import shutil
-
-    from tests.conftest import shared_path
-    train = shared_path("data", "pets", "train")
-    images = tmp_path / "images"
-    for breed in ("pug", "Persian", "samoyed"):
-        (images / breed).mkdir(parents=True)
-        for photo in sorted((train / breed).glob("*.jpg"))[:5]:
-            shutil.copy(photo, images / breed / photo.name)
+    from tests.conftest import breed_folders
+    images = breed_folders(tmp_path / "images")
     monkeypatch.chdir(tmp_path)
     assert main(["retrain", "--bottleneck_dir", "bottleneck", "--how_many_training_steps", "200",
                  "--model_dir", "inception", "--output_graph", "output/graph.pb",

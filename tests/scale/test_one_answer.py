@@ -22,7 +22,7 @@ from petnet.cli import main
 from petnet.pets import Recognizer
 from petnet.pets.config import RecognizerConfig
 from petnet.pets.quantize import DEFAULT_PRECISION
-from tests.conftest import shared_path
+from tests.conftest import breed_folders, shared_path
 
 pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'petnet[ray]'")
 
@@ -125,12 +125,7 @@ def test_a_model_retrained_on_breed_folders_answers_in_chinese_at_every_door(clu
     from petnet.scale.results import ResultSet
     from tests.serve.conftest import Server, real_backbone
 
-    train = shared_path("data", "pets", "train")
-    images = tmp_path / "images"
-    for breed in ("pug", "Persian", "samoyed"):
-        (images / breed).mkdir(parents=True)
-        for photo in sorted((train / breed).glob("*.jpg"))[:5]:
-            shutil.copy(photo, images / breed / photo.name)
+    images = breed_folders(tmp_path / "images")
     result = retrain(images, max_iter=200, validation_percentage=0, testing_percentage=0,
                      bottleneck_dir=tmp_path / "bn", review=False)
     model, _ = result.save(tmp_path / "out" / "graph.pb", tmp_path / "out" / "labels.txt")
