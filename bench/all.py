@@ -122,8 +122,8 @@ def section_retrain(quick: bool):
                      "" if ref is None else f"{100 * (f['test_accuracy'] - ref):+.1f} pt"))
     if "temperature" in f:
         ref = f.get("before_temperature")
-        rows.append(("retrain", "temperature (new vs old code)", f"{f['temperature']:.2f}",
-                     "" if ref is None else f"{ref:.2f}", ""))
+        rows.append(("retrain", "temperature (new vs old code)", f"{f['temperature']:.4f}",
+                     "" if ref is None else f"{ref:.4f}", "" if ref is None else f"{f['temperature'] - ref:+.4f}"))
     return rows
 
 

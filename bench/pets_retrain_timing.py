@@ -175,6 +175,7 @@ def retrain_figures(quick: bool = True) -> dict:
                    speedup_warm=m["speedup_warm"], speedup_warm_review=m["speedup_warm_review"],
                    same_results=(m["before"]["test_accuracy"], m["before"]["temperature"])
                    == (m["after"]["test_accuracy"], m["after"]["temperature"]))
+        fig.update(before_test_accuracy=m["before"]["test_accuracy"], before_temperature=m["before"]["temperature"])
     return fig
 
 
