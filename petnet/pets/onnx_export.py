@@ -143,8 +143,8 @@ def build_graph(arch: str, head: tuple[np.ndarray, np.ndarray] | None = None,
     return m
 
 
-def _atomic_write(data: bytes, out_path: Path) -> None:
-    write_atomically(out_path, lambda f: f.write(data))
+def _atomic_write(data: bytes, out_path: Path, what: str = "output file") -> Path:
+    return write_atomically(out_path, lambda f: f.write(data), what=what)
 
 
 def export_onnx(arch: str, out_path, head: tuple[np.ndarray, np.ndarray] | None = None,
@@ -233,18 +233,22 @@ def cached_backbone_onnx(arch: str, rebuild: bool = False) -> tuple[Path, Path]:
     if not rebuild and onnx_path.is_file() and head_path.is_file():
         return onnx_path, head_path
     graph, head = _build_backbone_files(arch)
+    head_path, onnx_path = _write_cache([(head_path, head), (onnx_path, graph)], "ONNX cache")
+    return onnx_path, head_path
+
+
+def _write_cache(files: list[tuple[Path, bytes]], what: str, file_what: str = "output file") -> list[Path]:
+    """Write each ``(path, data)`` atomically (``file_what`` names a path that is refused); where the
+    cache folder cannot be written (read-only, full, not a folder) write them to a private temporary
+    folder instead, with a ``UserWarning`` naming ``what``. Returns the paths written."""
     try:
-        _atomic_write(head, head_path)
-        _atomic_write(graph, onnx_path)
-    except PetnetError as exc:   # read-only cache folder, full disk, ...: use a private temporary one
+        return [_atomic_write(data, path, file_what) for path, data in files]
+    except PetnetError as exc:
         import warnings
         tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
-        warnings.warn(f"cannot write the ONNX cache ({exc}); using the temporary folder {tmp} for this run "
-                      "(set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=2)
-        onnx_path, head_path = tmp / onnx_path.name, tmp / head_path.name
-        _atomic_write(head, head_path)
-        _atomic_write(graph, onnx_path)
-    return onnx_path, head_path
+        warnings.warn(f"cannot write the {what} ({exc}); using the temporary folder {tmp} for this run "
+                      "(set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=3)
+        return [_atomic_write(data, tmp / path.name, file_what) for path, data in files]
 
 
 def load_backbone_onnx(arch: str, open_graph):
@@ -302,16 +306,7 @@ def cached_int8_onnx(arch: str, rebuild: bool = False) -> Path:
     path = int8_cache_path(arch, fp32_path)
     if not rebuild and path.is_file():
         return path
-    data = _build_bytes(arch, fp32_path)
-    try:
-        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
-    except PetnetError as exc:
-        import warnings
-        tmp = Path(tempfile.mkdtemp(prefix="petnet-"))
-        warnings.warn(f"cannot write the int8 ONNX cache ({exc}); using the temporary folder {tmp} for this "
-                      "run (set PETNET_CACHE to a writable folder to keep it)", UserWarning, stacklevel=2)
-        path = tmp / path.name
-        write_atomically(path, lambda f: f.write(data), what="int8 ONNX cache")
+    path, = _write_cache([(path, _build_bytes(arch, fp32_path))], "int8 ONNX cache", "int8 ONNX cache")
     return path
 
 
