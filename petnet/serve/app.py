@@ -26,7 +26,7 @@ from petnet import __version__
 from petnet.errors import ParamError, PetnetError
 from petnet.serve.docs import DOCS_URL, add_docs
 from petnet.serve.messages import BadParam, ServeError, UploadError, language_of_scope, pick_language
-from petnet.serve.routes import health_router, router
+from petnet.serve.routes import health_router, lang, router
 from petnet.serve.security import LINGER_BYTES, Guard, answer, drain
 from petnet.serve.service import Config, Service
 from petnet.serve.store import MAX_NAME
@@ -155,9 +155,6 @@ def create_app(config: Config) -> FastAPI:
     @app.get("/font/petnet-cjk.otf", include_in_schema=False)
     def font():
         return FileResponse(FONT, media_type="font/otf")
-
-    def lang(request: Request) -> str:
-        return pick_language(request.url.query, request.headers.get("accept-language"))
 
     def error(request: Request, exc: ServeError) -> JSONResponse:
         return JSONResponse(exc.body(lang(request)), status_code=exc.status)

@@ -183,11 +183,6 @@ def render(key: str, lang: str, params: dict) -> str:
     return template.format(**{k: _param(v, lang) for k, v in params.items()})
 
 
-def both(key: str, **params) -> dict:
-    """``{"zh": ..., "en": ...}`` of a message: a parameter already written in both languages."""
-    return {lang: render(key, lang, params) for lang in LANGUAGES}
-
-
 def pick_language(query_string: bytes | str = b"", accept_language: str | None = None) -> str:
     """``zh`` or ``en``: the ``lang`` query parameter, else the first of Chinese or English in
     ``Accept-Language`` by its weight (``q``), else ``en``."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from petnet.pets.evaluation import confusion as confusion_matrix
 from petnet.stats import wilson_interval
 
 MAX_HARD = 12        # photos listed as wrong or least sure
@@ -39,8 +40,7 @@ def held_out(labels, paths, y, cv_proba, class_ids: dict, folds: int, needed: in
     y = np.asarray(y, np.int64)
     k = len(labels)
     answer = P.argmax(axis=1)
-    confusion = np.zeros((k, k), np.int64)
-    np.add.at(confusion, (y, answer), 1)
+    confusion = confusion_matrix(answer, y, k)
     per_class = [dict(rate(int(confusion[i, i]), int(confusion[i].sum())), label=labels[i],
                       class_id=class_ids.get(labels[i])) for i in range(k)]
     photos = []
