@@ -29,7 +29,6 @@ capitalised, dog breeds lower-case).
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,18 +165,11 @@ def train_from_scratch(x, y, x_val, y_val, n_classes: int, *, epochs: int = 40, 
     return model, best, history
 
 
-def retrain_defaults() -> dict:
-    """The head settings of :func:`petnet.pets.retrain` (its signature's defaults)."""
-    from petnet.pets import retrain
-    d = {k: p.default for k, p in inspect.signature(retrain).parameters.items()}
-    return {k: d[k] for k in ("max_iter", "learning_rate", "batch_size", "l2", "optimizer")}
-
-
 def train_last_layer(feats, y, n_classes: int, random_state: int = 0):
     """A :class:`~petnet.pets.head.SoftmaxHead` on frozen backbone features, with ``retrain``'s
-    default settings."""
-    from petnet.pets.head import SoftmaxHead
-    return SoftmaxHead(n_classes, random_state=random_state, **retrain_defaults()).fit(feats, y)
+    default settings (:func:`~petnet.pets.head.default_head_kwargs`)."""
+    from petnet.pets.head import SoftmaxHead, default_head_kwargs
+    return SoftmaxHead(n_classes, random_state=random_state, **default_head_kwargs()).fit(feats, y)
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -309,6 +301,7 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     ``log(line)`` gets progress lines. Raises ``ParamError`` naming the parameter before any work."""
     from petnet.pets.backbones import arch_spec
     from petnet.pets.bottleneck import BottleneckCache
+    from petnet.pets.head import default_head_kwargs
     from petnet.pets.dataset import scan_image_dir
     from petnet.blas import one_blas_thread
     from petnet.validate import check_choice, check_int, check_number
@@ -355,7 +348,7 @@ def compare(image_dir, *, tasks=TASKS, image_size: int = 64, epochs: int = 40, l
     settings = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
                 "random_state": random_state, "testing_percentage": testing_percentage,
                 "validation_percentage": validation_percentage,
-                "head": ", ".join(f"{k} {v}" for k, v in retrain_defaults().items())}
+                "head": ", ".join(f"{k} {v}" for k, v in default_head_kwargs().items())}
     result = TransferResult(Path(image_dir), arch, image_size, settings,
                             skipped=list(image_set.skipped) + list(fail_feats) + list(fail_pix))
 
