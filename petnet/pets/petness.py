@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from petnet.errors import ParamError, PetnetError
+from petnet.nn.activations import sigmoid  # noqa: F401  (1 / (1 + exp(-z)), stable; used here and by its importers)
 from petnet.pets.preprocess import PET_VIEWS
 
 DATA = Path(__file__).parent / "data"
@@ -70,13 +71,6 @@ def logit(p) -> np.ndarray:
     """log(p / (1 - p)) with p clipped to [1e-6, 1 - 1e-6] (float64)."""
     p = np.clip(np.asarray(p, np.float64), _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)
-
-
-def sigmoid(z) -> np.ndarray:
-    """1 / (1 + exp(-z)), without overflow warnings (float64)."""
-    z = np.asarray(z, np.float64)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def fit_logistic(X, y, l2: float = 1.0, sample_weight=None, max_iter: int = 50,
