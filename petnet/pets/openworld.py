@@ -173,8 +173,8 @@ class Evidence:
     scorer); the mean ImageNet ``cat_score`` / ``dog_score`` (n,); the ImageNet class with the
     largest mean probability over the views, ``imagenet_index`` / ``imagenet_score`` (n,);
     ``species_margin``: how close to 0 a photo's ``cat_logodds`` must be to get more views
-    (:func:`petnet.pets.decision.needs_more_views`); ``scorer``: ``"petness"`` (the learned
-    scorer of :mod:`petnet.pets.petness`) or ``"imagenet"`` (the ImageNet-mass rule of issue 10)."""
+    (:func:`petnet.pets.decision.needs_more_views`): 0 with the learned scorer of
+    :mod:`petnet.pets.petness`, :data:`SPECIES_MARGIN` with the ImageNet-mass rule of issue 10."""
 
     pet_score: np.ndarray
     cat_logodds: np.ndarray
@@ -183,7 +183,6 @@ class Evidence:
     imagenet_index: np.ndarray
     imagenet_score: np.ndarray
     species_margin: float = SPECIES_MARGIN
-    scorer: str = "imagenet"
 
     def __len__(self) -> int:
         return len(self.pet_score)
@@ -194,7 +193,7 @@ class Evidence:
 
     def take(self, rows) -> Evidence:
         """The evidence of the photos ``rows`` (indices or a mask)."""
-        return Evidence(*(np.asarray(a)[rows] for a in self._arrays()), self.species_margin, self.scorer)
+        return Evidence(*(np.asarray(a)[rows] for a in self._arrays()), self.species_margin)
 
     def put(self, rows, other: Evidence) -> Evidence:
         """A copy with the photos ``rows`` replaced by ``other`` (in order)."""
@@ -203,7 +202,7 @@ class Evidence:
             a = np.array(mine, copy=True)
             a[rows] = theirs
             arrays.append(a)
-        return Evidence(*arrays, self.species_margin, self.scorer)
+        return Evidence(*arrays, self.species_margin)
 
 
 #: the ImageNet-mass rule's threshold on the pet mass (issue 10: the largest threshold that accepts
@@ -226,11 +225,17 @@ def evidence(probs, species_logodds=None) -> Evidence:
     if species_logodds is not None and len(np.asarray(species_logodds)) != len(P):
         raise ParamError("species_logodds", f"must hold one row per photo ({len(P)}), "
                           f"got {len(np.asarray(species_logodds))}")
+    return Evidence(_shifted(pet_scores(P), MIN_PET_MASS), cat_logodds(P, species_logodds), *_imagenet_summary(P))
+
+
+def _imagenet_summary(P) -> tuple:
+    """``(cat_score, dog_score, imagenet_index, imagenet_score)`` of :class:`Evidence` from ImageNet
+    probabilities ``P`` (n, V, 1000): the mean cat and dog masses and the class with the largest
+    mean probability over the views."""
     cat, dog = cat_dog_mass(P)
     mean = P.mean(axis=1)
     top = mean.argmax(axis=1)
-    return Evidence(_shifted(pet_scores(P), MIN_PET_MASS), cat_logodds(P, species_logodds), cat.mean(1),
-                    dog.mean(1), top, mean[np.arange(len(P)), top])
+    return cat.mean(1), dog.mean(1), top, mean[np.arange(len(P)), top]
 
 
 def scorer_views(head, views) -> tuple[tuple[str, ...], list[int]] | None:
@@ -267,9 +272,8 @@ def evidence_features(backbone, feats, probs=None, views=None) -> Evidence:
     if chosen is not None:
         vset, idx = chosen
         pet_lo, cat_lo = head.logodds(f[:, idx], probs[:, idx], vset)
-        base = evidence(probs)
-        return Evidence(sigmoid(pet_lo - logit(head.min_pet_probability(vset))), cat_lo, base.cat_score,
-                        base.dog_score, base.imagenet_index, base.imagenet_score, 0.0, "petness")
+        return Evidence(sigmoid(pet_lo - logit(head.min_pet_probability(vset))), cat_lo,
+                        *_imagenet_summary(_as_views(probs)), 0.0)
     sp = species_head(backbone.arch)
     return evidence(probs, None if sp is None else sp.logodds(f))
 
