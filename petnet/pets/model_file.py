@@ -165,8 +165,7 @@ def json_default(obj):
 def save_model(path, model: PetModel) -> Path:
     """Write ``model`` to ``path`` (``.npz``; written to a temporary file, then renamed)."""
     path = check_model_path(path)
-    check_model(model)
-    arrays = _model_arrays(model)
+    arrays = _checked_arrays(model)
     write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
     return path
 
@@ -180,8 +179,7 @@ def save_model_and_labels(model_path, labels_path, model: PetModel,
     model_path, labels_path = check_output_names(model_path, labels_path, params)
     check_output_path(model_path, params[0], "pets.npz")
     check_output_path(labels_path, params[1], "labels.txt")
-    check_model(model)
-    arrays = _model_arrays(model)
+    arrays = _checked_arrays(model)
     text = _labels_text(model.labels).encode("utf-8")
     write_together({model_path: lambda f: np.savez_compressed(f, **arrays),
                     labels_path: lambda f: f.write(text)}, what="model or labels file")
@@ -373,6 +371,13 @@ def check_model(model: PetModel, what: str = "the model") -> PetModel:
     """Check an in-memory :class:`PetModel` against :data:`SCHEMA`, as :func:`load_model` checks a
     file (a ``PetnetError`` naming the entry otherwise); returns ``model``. ``Recognizer`` and
     :func:`save_model` call it, so a model that a file could not hold is never used or written."""
+    _checked_arrays(model, what)
+    return model
+
+
+def _checked_arrays(model: PetModel, what: str = "the model") -> dict:
+    """:func:`check_model`, returning the arrays a model file of ``model`` holds (what the save
+    functions write)."""
     if not isinstance(model, PetModel):
         raise ParamError("model", f"must be a PetModel, got {type(model).__name__}")
     fail = _failing(what)
@@ -388,7 +393,7 @@ def check_model(model: PetModel, what: str = "the model") -> PetModel:
     for name, arr in arrays.items():
         _check_header(name, arr.shape, arr.dtype, fail, bounds)
     _check_values(arrays, fail)
-    return model
+    return arrays
 
 
 def load_model(path) -> PetModel:
