@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 
 def add_json_flag(parser) -> None:
@@ -16,11 +13,9 @@ def add_json_flag(parser) -> None:
 
 
 def write_json(path, figures: dict) -> None:
-    """Write ``figures`` to ``path`` (nothing when ``path`` is None), via a temporary file."""
+    """Write ``figures`` to ``path`` (nothing when ``path`` is None), atomically
+    (:func:`petnet.atomic.write_text`)."""
     if not path:
         return
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(figures, f, indent=1, default=float)
-    os.replace(tmp, path)
+    from petnet.atomic import write_text
+    write_text(path, json.dumps(figures, indent=1, default=float), what="benchmark figures")
