@@ -61,11 +61,8 @@ def precision_key(precision: str) -> str:
 
 def file_sha1(path) -> str:
     """SHA-1 of a file's bytes (hex)."""
-    h = hashlib.sha1()
     with open_regular(path, "photo") as f:       # a FIFO is refused, never waited on
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha1").hexdigest()
 
 
 def _atomic_save(path: Path, arr: np.ndarray) -> None:
